@@ -1,0 +1,201 @@
+"""Values that cross the provider → core → UI boundary.
+
+Every provider returns these frozen dataclasses; widgets only ever see these. Nothing here imports
+Textual or does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def empty_mapping() -> Mapping[str, str]:
+    return EMPTY
+
+
+class Severity(enum.StrEnum):
+    """Normalised incident severity, most severe first."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    WARNING = "warning"
+    INFO = "info"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical … 4 for unknown (sort key)."""
+        return list(Severity).index(self)
+
+
+class IncidentStatus(enum.StrEnum):
+    """Normalised incident status."""
+
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+    @property
+    def rank(self) -> int:
+        """0 for triggered … 2 for resolved (sort key)."""
+        return list(IncidentStatus).index(self)
+
+
+class HealthState(enum.StrEnum):
+    """Health of one provider capability as the poller sees it."""
+
+    PENDING = "pending"  # never answered yet
+    OK = "ok"
+    STALE = "stale"  # last fetch failed or is overdue; last good value still shown
+    ERROR = "error"  # failing and no good value ever obtained
+
+
+class SloState(enum.StrEnum):
+    """State of an SLO under multi-window multi-burn-rate rules."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    NO_DATA = "no_data"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical (worst) … 3 for ok."""
+        return {"critical": 0, "warning": 1, "no_data": 2, "ok": 3}[self.value]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC (the one clock helper; tests inject their own clocks)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident or alert, normalised across providers."""
+
+    id: str
+    provider: str
+    title: str
+    status: IncidentStatus
+    severity: Severity
+    service: str | None
+    started_at: datetime
+    url: str | None = None
+    assignees: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
+    detail: str | None = None  # e.g. "silenced by 5c1e…" or "urgency=high priority=P1"
+    updated_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """Globally unique key across providers (``provider:id``)."""
+        return f"{self.provider}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One log entry. ``ts_ns`` is Unix nanoseconds exactly as Loki sent it."""
+
+    ts_ns: int
+    line: str
+    labels: Mapping[str, str] = field(default_factory=empty_mapping)
+    metadata: Mapping[str, str] = field(default_factory=empty_mapping)
+
+    @property
+    def stream_key(self) -> str:
+        """Stable text form of the stream labels (used for de-duplication)."""
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+    @property
+    def dedupe_key(self) -> tuple[int, str, str]:
+        """(timestamp, line, stream): Loki's boundary entry may arrive twice on resume."""
+        return (self.ts_ns, self.line, self.stream_key)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """One sample of an instant-vector result (value may be NaN or ±Inf)."""
+
+    labels: Mapping[str, str]
+    value: float
+    ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One series of a range-query (matrix) result."""
+
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]  # (unix seconds, value)
+
+
+@dataclass(frozen=True, slots=True)
+class SloStatus:
+    """The evaluated state of one SLO at ``evaluated_at``."""
+
+    name: str
+    objective: float  # fraction, e.g. 0.999
+    window: str  # e.g. "30d"
+    sli: float | None
+    error_budget_remaining: float | None  # fraction of budget left; may be negative
+    burn_rates: Mapping[str, float | None]  # window string -> burn rate (None = no data)
+    state: SloState
+    exhausted_at: datetime | None
+    evaluated_at: datetime
+    service: str | None = None
+    trend: tuple[float, ...] = ()  # budget remaining over time, oldest first, bounded
+    error: str | None = None
+    queries: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One event on the incident timeline."""
+
+    at: datetime
+    kind: str  # trigger|acknowledge|assign|escalate|note|resolve|alert_start|alert_end|deploy|slo_state|pin|...
+    source: str  # provider name, "cockpit" or "operator"
+    text: str
+    incident_id: str | None = None
+    id: str | None = None  # stable id for de-duplication when the source has one
+    state: str | None = None  # for operator notes: pending | delivered | failed: reason
+    service: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderHealth:
+    """Health of one provider capability, as the poller sees it."""
+
+    provider: str
+    state: HealthState
+    last_ok_at: datetime | None = None
+    checked_at: datetime | None = None
+    error: str | None = None  # one line, already redacted
+    latency_ms: float | None = None
+    rate_limited_until: datetime | None = None
+    mode: str | None = None  # free-form, e.g. "live" / "polling" for a log tail
+
+    def age_seconds(self, now: datetime) -> float | None:
+        """Seconds since the last good answer, or None if never."""
+        if self.last_ok_at is None:
+            return None
+        return max(0.0, (now - self.last_ok_at).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """Outcome of ``sre-cockpit check`` for one provider."""
+
+    name: str
+    type: str
+    ok: bool
+    latency_ms: float | None
+    error: str | None = None
+    detail: str | None = None  # e.g. "Prometheus 2.42.0"

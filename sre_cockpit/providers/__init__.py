@@ -1,0 +1,1 @@
+"""Provider plugins: built-ins and the entry-point registry."""

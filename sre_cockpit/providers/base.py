@@ -1,0 +1,189 @@
+"""Capability protocols every provider plugin implements a subset of.
+
+A provider class declares ``TYPE`` (the ``type:`` in the config), ``Options`` (a strict pydantic
+model validated at config-load time) and ``CAPABILITIES``. The cockpit checks capabilities with
+``isinstance(p, IncidentSource)`` etc. (the protocols are runtime-checkable) and greys out what a
+provider cannot do. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from sre_cockpit.models import (
+    Incident,
+    LogLine,
+    MetricSample,
+    MetricSeries,
+    ProbeResult,
+    TimelineEvent,
+    empty_mapping,
+)
+
+
+class Capability(enum.StrEnum):
+    """What a provider can do."""
+
+    INCIDENTS = "incidents"
+    INCIDENT_ACTIONS = "incident_actions"
+    LOGS = "logs"
+    METRICS = "metrics"
+    EVENTS = "events"
+
+
+class StrictModel(BaseModel):
+    """Base for every options model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderError(Exception):
+    """A provider call failed. ``str(err)`` is one line, already redacted, fit for a pane."""
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after  # seconds, when the server told us (429 / Retry-After)
+
+
+class RateLimitedError(ProviderError):
+    """The backend answered 429; ``retry_after`` says how long to wait (capped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEnv:
+    """What the cockpit tells every provider at construction."""
+
+    context: str = "default"
+    user: str = "sre-cockpit"  # createdBy for silences, author of notes
+    read_only: bool = False
+
+
+class Provider:
+    """Base class of every provider. Subclasses set the three class attributes."""
+
+    TYPE: ClassVar[str] = ""
+    Options: ClassVar[type[StrictModel]] = StrictModel
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, name: str, options: Any, env: ProviderEnv | None = None) -> None:
+        self.name = name
+        self.options = options
+        self.env = env or ProviderEnv()
+
+    async def probe(self) -> ProbeResult:
+        """Check the backend answers (for ``sre-cockpit check``)."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release connections."""
+
+
+@runtime_checkable
+class IncidentSource(Protocol):
+    """Lists open (and optionally recently resolved) incidents."""
+
+    name: str
+
+    async def list_incidents(self) -> list[Incident]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPreview:
+    """Exactly what an action will send, shown in the confirm dialog."""
+
+    provider: str
+    action: str  # ack | resolve | note | silence | expire_silence
+    method: str
+    endpoint: str  # URL without secrets
+    payload: Any  # JSON-serialisable body
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Outcome of an action; ``message`` is shown in a toast."""
+
+    ok: bool
+    message: str
+    updated: tuple[Incident, ...] = ()  # optimistic new versions of the rows
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceRequest:
+    """A silence chosen in the dialog."""
+
+    matchers: tuple[tuple[str, str, bool, bool], ...]  # (name, value, is_regex, is_equal)
+    duration_s: float
+    comment: str
+    created_by: str
+
+
+@runtime_checkable
+class IncidentActions(Protocol):
+    """Changes incidents. ``supported_actions`` maps every action name the cockpit knows
+    (ack, resolve, note, silence, expire_silence) to ``None`` when supported, or to the reason
+    it is not (shown greyed out)."""
+
+    name: str
+
+    def supported_actions(self) -> Mapping[str, str | None]: ...
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None) -> ActionPreview: ...
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *,
+                      text: str | None = None, silence: SilenceRequest | None = None,
+                      idempotency_key: str | None = None) -> ActionResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TailMessage:
+    """One message of a live tail: lines plus what the server says it dropped."""
+
+    lines: tuple[LogLine, ...]
+    dropped: int = 0  # dropped_entries reported by the server in this message
+    info: Mapping[str, str] = field(default_factory=empty_mapping)
+
+
+@runtime_checkable
+class LogSource(Protocol):
+    """Range queries and a live tail (Loki)."""
+
+    name: str
+
+    @property
+    def default_query(self) -> str: ...
+
+    async def query_range(self, query: str, start_ns: int, end_ns: int, *, limit: int = 1000,
+                          direction: str = "backward") -> list[LogLine]: ...
+
+    def tail(self, query: str, *, start_ns: int | None = None) -> AsyncIterator[TailMessage]: ...
+
+
+@runtime_checkable
+class MetricSource(Protocol):
+    """PromQL instant and range queries."""
+
+    name: str
+
+    async def instant(self, query: str, at: datetime | None = None) -> list[MetricSample]: ...
+
+    async def range(self, query: str, start: datetime, end: datetime,
+                    step_s: float) -> list[MetricSeries]: ...
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """Timeline events (PagerDuty log entries, deploys, …)."""
+
+    name: str
+
+    async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]: ...
