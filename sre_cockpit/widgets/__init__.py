@@ -1,0 +1,1 @@
+"""Textual widgets of the cockpit (the only package that imports Textual, with app.py)."""

@@ -1,0 +1,141 @@
+"""Base class of the four panes: title, source health line, explained empty state, filter hook.
+
+Subclasses implement ``compose_body`` and ``attach``; they start their own poll workers in
+``attach`` (fetch logic lives in headless core modules) and call ``set_health`` with what the
+poller reports. The health line is a fixed-height widget re-rendered without a layout pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from sre_cockpit.durations import humanize_age
+from sre_cockpit.models import HealthState, ProviderHealth, utcnow
+from sre_cockpit.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from sre_cockpit.runtime import Runtime
+
+
+class HealthLine(Widget):
+    """One line: per-source state, data age and the reason of the last error."""
+
+    DEFAULT_CSS = """
+    HealthLine { height: 1; width: 1fr; color: $text-muted; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.healths: dict[str, ProviderHealth] = {}
+        self.extra: str = ""
+        self.clock = utcnow
+
+    def render(self) -> Text:
+        now: datetime = self.clock()
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for health in self.healths.values():
+            if text:
+                text.append("  ")
+            style = {HealthState.OK: "green", HealthState.STALE: "yellow",
+                     HealthState.ERROR: "red bold"}.get(health.state, "dim")
+            text.append("● ", style=style)
+            text.append(sanitize_line(health.provider))
+            label = health.state.value
+            if health.mode:
+                label = sanitize_line(health.mode)
+            text.append(f" {label}", style=style)
+            age = health.age_seconds(now)
+            if age is not None:
+                text.append(f" {humanize_age(age)} ago")
+            if health.rate_limited_until is not None and health.rate_limited_until > now:
+                text.append(f" rate limited until {health.rate_limited_until:%H:%M:%S}", style="yellow")
+            if health.error and health.state is not HealthState.OK:
+                text.append(f" — {sanitize_line(health.error)}", style=style)
+        if self.extra:
+            text.append(("  " if text else "") + sanitize_line(self.extra))
+        return text
+
+
+class Pane(Vertical):
+    """A titled pane with a health line, a body and an explained empty state."""
+
+    PANE_TITLE: ClassVar[str] = ""
+    """Border title (fixed text, never provider data)."""
+    EMPTY_MESSAGE: ClassVar[str] = "no provider configured"
+    """Shown instead of the body when no provider feeds this pane."""
+
+    DEFAULT_CSS = """
+    Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
+    Pane:focus-within { border: round $accent; }
+    Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
+    """
+
+    class HealthChanged(Message):
+        """Posted when a source's health changes (the header shows one badge per provider)."""
+
+        def __init__(self, health: ProviderHealth) -> None:
+            super().__init__()
+            self.health = health
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.border_title = self.PANE_TITLE
+        self.runtime: Runtime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HealthLine(classes="pane-health")
+        yield Static(self.EMPTY_MESSAGE, classes="pane-empty", markup=False)
+        yield from self.compose_body()
+
+    def on_mount(self) -> None:
+        self.query_one(".pane-empty").display = False
+
+    def compose_body(self) -> Iterable[Widget]:
+        """The pane's own widgets (override)."""
+        return ()
+
+    def attach(self, runtime: Runtime) -> None:
+        """Start feeding the pane from ``runtime`` (override; call super first)."""
+        self.runtime = runtime
+        self.query_one(HealthLine).clock = runtime.clock
+
+    def set_unconfigured(self, message: str | None = None) -> None:
+        """Replace the body with a plain explanation ("no incident provider configured")."""
+        empty = self.query_one(".pane-empty", Static)
+        empty.update(Text(message or self.EMPTY_MESSAGE))
+        empty.display = True
+        for child in self.children:
+            if child is not empty and not isinstance(child, HealthLine):
+                child.display = False
+
+    def set_health(self, healths: Sequence[ProviderHealth] | ProviderHealth, *,
+                   extra: str | None = None) -> None:
+        """Update the health line (one entry per source) and tell the header."""
+        line = self.query_one(HealthLine)
+        items = [healths] if isinstance(healths, ProviderHealth) else list(healths)
+        for health in items:
+            if line.healths.get(health.provider) != health:
+                line.healths[health.provider] = health
+                self.post_message(self.HealthChanged(health))
+        if extra is not None:
+            line.extra = extra
+        line.refresh()
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the body (``/`` in the focused pane). Override."""
+
+    @property
+    def filter_hint(self) -> str:
+        """What ``/`` filters in this pane (shown in the filter prompt)."""
+        return "substring"
