@@ -1,0 +1,364 @@
+"""Alertmanager (API v2) as an incident source: alerts become incidents, silences are actions.
+
+Mapping: id = fingerprint; title = ``annotations.summary`` else ``alertname``; severity from the
+``severity`` label (configurable label and word map); service from the first present label of
+``service_labels``; ``active``/``unprocessed`` → triggered, ``suppressed`` → acknowledged with the
+silence (id, author, comment, end) or the inhibiting alerts in ``detail``. Alertmanager has no
+acknowledge, resolve or notes: ``supported_actions`` says so and points at silences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from pydantic import Field
+
+from sre_cockpit.durations import Duration, format_duration
+from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.providers.base import (
+    ActionPreview,
+    ActionResult,
+    Capability,
+    Provider,
+    ProviderEnv,
+    ProviderError,
+    RateLimitedError,
+    SilenceRequest,
+)
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.incident_util import (
+    error_text,
+    format_time,
+    parse_time,
+    rate_limit_wait,
+    severity_of,
+)
+
+ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence")
+
+
+class AlertmanagerOptions(HttpOptions):
+    """``type: alertmanager`` options."""
+
+    type: str = "alertmanager"
+    filter: list[str] = Field(default_factory=list)
+    """Matchers passed as ``filter=`` (e.g. ``team="payments"``), all must match."""
+    receiver: str | None = None
+    """Only alerts routed to receivers matching this regex."""
+    severity_label: str = "severity"
+    severity_map: dict[str, Severity] = Field(default_factory=dict)
+    """Extra label values → severity, e.g. ``{page: critical, error: high, warn: warning}``."""
+    service_labels: list[str] = Field(default_factory=lambda: ["service", "job"])
+    silence_default_duration: Duration = 7200.0
+    silence_matcher_labels: list[str] | None = None
+    """Labels the silence dialog proposes as matchers (default: all the alert's labels)."""
+    include_silenced: bool = True
+    include_inhibited: bool = True
+    external_url: str | None = None
+    """Alertmanager's public URL for links (default: ``url``)."""
+
+
+class AlertmanagerProvider(Provider):
+    """Alerts from an Alertmanager, silences as actions."""
+
+    TYPE: ClassVar[str] = "alertmanager"
+    Options: ClassVar[type[AlertmanagerOptions]] = AlertmanagerOptions
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS})
+
+    options: AlertmanagerOptions
+
+    def __init__(self, name: str, options: AlertmanagerOptions, env: ProviderEnv | None = None,
+                 *, client: HttpClient | None = None) -> None:
+        super().__init__(name, options, env)
+        self.client = client or build_client(options, provider=name)
+        self.clock: Callable[[], datetime] = utcnow
+        """Where "now" comes from for silence start/end (tests freeze it)."""
+        self._silenced_by: dict[str, tuple[str, ...]] = {}
+        self._rate_limited = 0
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _get_json(self, path: str, params: Any = None) -> Any:
+        resp = await self.client.request("GET", path, params=params)
+        self._raise_for(resp, path)
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise ProviderError(f"{self.name}: {self.client.endpoint(path)} did not answer JSON "
+                                f"(HTTP {resp.status_code})") from exc
+
+    def _raise_for(self, resp: Any, path: str) -> None:
+        status = resp.status_code
+        if status < 400:
+            self._rate_limited = 0
+            return
+        if status == 429:
+            self._rate_limited += 1
+            wait = rate_limit_wait(resp, self._rate_limited)
+            raise RateLimitedError(f"{self.name}: rate limited (429)", status=429, retry_after=wait)
+        message = self.client.redact(error_text(resp))
+        hint = ""
+        if status in (401, 403):
+            hint = " (check auth for this Alertmanager)"
+        elif status == 404:
+            hint = " (is this an Alertmanager with API v2?)"
+        raise ProviderError(f"{self.name}: HTTP {status} from {self.client.endpoint(path)}: "
+                            f"{message}{hint}", status=status,
+                            retryable=status >= 500 or status == 408)
+
+    async def list_incidents(self) -> list[Incident]:
+        """Current alerts (Alertmanager never lists resolved ones) as incidents."""
+        params: list[tuple[str, str]] = [("filter", m) for m in self.options.filter]
+        params += [("silenced", str(self.options.include_silenced).lower()),
+                   ("inhibited", str(self.options.include_inhibited).lower())]
+        if self.options.receiver:
+            params.append(("receiver", self.options.receiver))
+        alerts = await self._get_json("/api/v2/alerts", params)
+        if not isinstance(alerts, list):
+            raise ProviderError(f"{self.name}: unexpected answer from /api/v2/alerts (not a list)")
+        silences: dict[str, Mapping[str, Any]] = {}
+        if any((a.get("status") or {}).get("silencedBy") for a in alerts if isinstance(a, dict)):
+            try:
+                for sil in await self._get_json("/api/v2/silences") or []:
+                    if isinstance(sil, dict) and sil.get("id"):
+                        silences[str(sil["id"])] = sil
+            except ProviderError:
+                silences = {}  # the detail is a nicety; the alerts are what matter
+        incidents = [self.alert_to_incident(a, silences) for a in alerts if isinstance(a, dict)]
+        self._silenced_by = {i.id: self._silences_of(a) for i, a in zip(incidents, alerts, strict=False)}
+        return incidents
+
+    @staticmethod
+    def _silences_of(alert: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(s) for s in (alert.get("status") or {}).get("silencedBy") or ())
+
+    def alert_to_incident(self, alert: Mapping[str, Any],
+                          silences: Mapping[str, Mapping[str, Any]] | None = None) -> Incident:
+        """Map one v2 alert (and the silences it refers to) to an Incident."""
+        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
+        annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
+        status = alert.get("status") or {}
+        state = str(status.get("state") or "unprocessed")
+        silenced = [str(s) for s in status.get("silencedBy") or ()]
+        inhibited = [str(s) for s in status.get("inhibitedBy") or ()]
+        detail: str | None = None
+        incident_status = IncidentStatus.TRIGGERED
+        if state == "suppressed":
+            incident_status = IncidentStatus.ACKNOWLEDGED
+            parts = [self._describe_silence(sid, (silences or {}).get(sid)) for sid in silenced]
+            if inhibited:
+                parts.append("inhibited by " + ", ".join(inhibited))
+            detail = "; ".join(parts) or "suppressed"
+        elif state == "unprocessed":
+            detail = "not yet processed by Alertmanager"
+        service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
+        started = parse_time(alert.get("startsAt")) or self.clock()
+        fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
+        return Incident(
+            id=fingerprint,
+            provider=self.name,
+            title=annotations.get("summary") or labels.get("alertname") or fingerprint,
+            status=incident_status,
+            severity=severity_of(labels.get(self.options.severity_label), self.options.severity_map),
+            service=service,
+            started_at=started,
+            url=self._url_for(labels),
+            assignees=(),
+            labels=MappingProxyType(labels),
+            detail=detail,
+            updated_at=parse_time(alert.get("updatedAt")),
+        )
+
+    @staticmethod
+    def _describe_silence(sid: str, sil: Mapping[str, Any] | None) -> str:
+        if not sil:
+            return f"silenced by {sid}"
+        text = f"silenced by {sid}"
+        who = sil.get("createdBy")
+        if who:
+            text += f" ({who}"
+            if sil.get("comment"):
+                text += f": {sil['comment']}"
+            text += ")"
+        ends = parse_time(sil.get("endsAt"))
+        if ends is not None:
+            text += f" until {ends:%Y-%m-%d %H:%M} UTC"
+        return text
+
+    def _url_for(self, labels: Mapping[str, str]) -> str:
+        base = (self.options.external_url or self.options.url).rstrip("/")
+        matchers = ",".join(f'{k}="{_escape_value(v)}"' for k, v in sorted(labels.items()))
+        return f"{base}/#/alerts?silenced=true&inhibited=true&filter={quote('{' + matchers + '}')}"
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def supported_actions(self) -> Mapping[str, str | None]:
+        """Silence and expire silence; the rest is explained."""
+        return {
+            "ack": "Alertmanager has no acknowledge: silence instead (s)",
+            "resolve": "Alertmanager alerts resolve when their source stops firing: silence instead (s)",
+            "note": "Alertmanager alerts cannot carry notes",
+            "silence": None,
+            "expire_silence": None,
+        }
+
+    def default_silence(self, incidents: Sequence[Incident], *, comment: str = "") -> SilenceRequest:
+        """The silence the dialog proposes: equality matchers on the labels the selected alerts
+        share (all of a single alert's labels, or ``silence_matcher_labels``)."""
+        common: dict[str, str] | None = None
+        for inc in incidents:
+            labels = dict(inc.labels)
+            if self.options.silence_matcher_labels is not None:
+                labels = {k: v for k, v in labels.items() if k in self.options.silence_matcher_labels}
+            common = labels if common is None else {k: v for k, v in common.items()
+                                                    if labels.get(k) == v}
+        matchers = tuple((k, v, False, True) for k, v in sorted((common or {}).items()))
+        return SilenceRequest(matchers=matchers, duration_s=self.options.silence_default_duration,
+                              comment=comment, created_by=self.env.user)
+
+    def silence_body(self, silence: SilenceRequest) -> dict[str, Any]:
+        """The POST /api/v2/silences body for ``silence`` starting now."""
+        start = self.clock()
+        return {
+            "matchers": [{"name": n, "value": v, "isRegex": r, "isEqual": e}
+                         for n, v, r, e in silence.matchers],
+            "startsAt": format_time(start),
+            "endsAt": format_time(start + timedelta(seconds=silence.duration_s)),
+            "createdBy": silence.created_by or self.env.user,
+            "comment": silence.comment or f"silenced from sre-cockpit for {format_duration(silence.duration_s)}",
+        }
+
+    def _silence_ids(self, incidents: Sequence[Incident]) -> list[str]:
+        ids: list[str] = []
+        for inc in incidents:
+            for sid in self._silenced_by.get(inc.id, ()):
+                if sid not in ids:
+                    ids.append(sid)
+        return ids
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None) -> ActionPreview:
+        """What ``perform`` will send."""
+        self._check_supported(action)
+        if action == "silence":
+            req = silence or self.default_silence(incidents)
+            return ActionPreview(self.name, action, "POST", self.client.endpoint("/api/v2/silences"),
+                                 self.silence_body(req))
+        ids = self._silence_ids(incidents)
+        endpoint = ", ".join(self.client.endpoint(f"/api/v2/silence/{quote(i, safe='')}")
+                             for i in ids) or "(no silence on the selected alerts)"
+        return ActionPreview(self.name, action, "DELETE", endpoint, None)
+
+    def _check_supported(self, action: str) -> None:
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            raise ProviderError(f"{self.name}: {reason}", retryable=False)
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *,
+                      text: str | None = None, silence: SilenceRequest | None = None,
+                      idempotency_key: str | None = None) -> ActionResult:
+        """Create or expire silences. Errors come back as ``ActionResult(ok=False)``."""
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            return ActionResult(False, f"{self.name}: {reason}")
+        if self.env.read_only:
+            return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
+        try:
+            if action == "silence":
+                return await self._silence(incidents, silence or self.default_silence(incidents))
+            return await self._expire(incidents)
+        except ProviderError as exc:
+            return ActionResult(False, str(exc))
+
+    async def _silence(self, incidents: Sequence[Incident], req: SilenceRequest) -> ActionResult:
+        if not req.matchers:
+            return ActionResult(False, f"{self.name}: a silence needs at least one matcher")
+        if req.duration_s <= 0:
+            return ActionResult(False, f"{self.name}: a silence needs a positive duration")
+        body = self.silence_body(req)
+        resp = await self.client.request("POST", "/api/v2/silences", json=body)
+        self._raise_for(resp, "/api/v2/silences")
+        try:
+            sid = str(resp.json().get("silenceID") or "")
+        except (ValueError, AttributeError):
+            sid = ""
+        until = parse_time(body["endsAt"])
+        updated = []
+        for inc in incidents:
+            if _matches(inc.labels, req.matchers):
+                self._silenced_by[inc.id] = (*self._silenced_by.get(inc.id, ()), sid)
+                updated.append(replace(inc, status=IncidentStatus.ACKNOWLEDGED,
+                                       detail=f"silenced by {sid} ({req.created_by}) until "
+                                              f"{until:%Y-%m-%d %H:%M} UTC" if until else None))
+        return ActionResult(True, f"silence {sid} created for {format_duration(req.duration_s)} "
+                                  f"({len(req.matchers)} matchers)", tuple(updated))
+
+    async def _expire(self, incidents: Sequence[Incident]) -> ActionResult:
+        ids = self._silence_ids(incidents)
+        if not ids:
+            return ActionResult(False, f"{self.name}: the selected alerts are not silenced")
+
+        async def expire(sid: str) -> None:
+            path = f"/api/v2/silence/{quote(sid, safe='')}"
+            resp = await self.client.request("DELETE", path)
+            if resp.status_code == 404:
+                return  # already gone: the goal is reached
+            self._raise_for(resp, path)
+
+        await asyncio.gather(*(expire(s) for s in ids))
+        updated = []
+        for inc in incidents:
+            if self._silenced_by.pop(inc.id, None):
+                inhibited = bool(inc.detail and "inhibited by" in inc.detail)
+                updated.append(replace(
+                    inc, status=IncidentStatus.ACKNOWLEDGED if inhibited else IncidentStatus.TRIGGERED,
+                    detail=inc.detail.split("; ")[-1] if inhibited and inc.detail else None))
+        return ActionResult(True, f"expired {len(ids)} silence{'s' if len(ids) != 1 else ''}: "
+                                  + ", ".join(ids), tuple(updated))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def probe(self) -> ProbeResult:
+        """GET /api/v2/status: version and cluster state."""
+        start = time.perf_counter()
+        try:
+            status = await self._get_json("/api/v2/status")
+        except ProviderError as exc:
+            return ProbeResult(self.name, self.TYPE, False, None, str(exc))
+        latency = (time.perf_counter() - start) * 1000
+        version = ((status or {}).get("versionInfo") or {}).get("version", "?")
+        return ProbeResult(self.name, self.TYPE, True, latency, detail=f"Alertmanager {version}")
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.client.aclose()
+
+
+def _escape_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _matches(labels: Mapping[str, str], matchers: Sequence[tuple[str, str, bool, bool]]) -> bool:
+    for name, value, is_regex, is_equal in matchers:
+        actual = labels.get(name, "")
+        try:
+            hit = bool(re.fullmatch(value, actual)) if is_regex else actual == value
+        except re.error:
+            hit = False
+        if hit != is_equal:
+            return False
+    return True
+
+
+def _fingerprint_fallback(labels: Mapping[str, str]) -> str:
+    return hashlib.sha256(repr(sorted(labels.items())).encode()).hexdigest()[:16]

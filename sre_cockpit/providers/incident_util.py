@@ -1,0 +1,201 @@
+"""Helpers shared by the incident providers (Alertmanager, PagerDuty, generic HTTP).
+
+Time parsing, severity/status normalisation, error-body extraction, rate-limit waits and the
+invisible idempotency marker for notes. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from sre_cockpit.models import IncidentStatus, Severity
+
+DEFAULT_SEVERITY_WORDS: Mapping[str, Severity] = {
+    "critical": Severity.CRITICAL, "crit": Severity.CRITICAL, "page": Severity.CRITICAL,
+    "emergency": Severity.CRITICAL, "fatal": Severity.CRITICAL, "disaster": Severity.CRITICAL,
+    "sev1": Severity.CRITICAL, "p1": Severity.CRITICAL, "blocker": Severity.CRITICAL,
+    "high": Severity.HIGH, "error": Severity.HIGH, "err": Severity.HIGH, "major": Severity.HIGH,
+    "sev2": Severity.HIGH, "p2": Severity.HIGH, "alert": Severity.HIGH,
+    "warning": Severity.WARNING, "warn": Severity.WARNING, "minor": Severity.WARNING,
+    "medium": Severity.WARNING, "sev3": Severity.WARNING, "p3": Severity.WARNING,
+    "info": Severity.INFO, "informational": Severity.INFO, "notice": Severity.INFO,
+    "low": Severity.INFO, "none": Severity.INFO, "sev4": Severity.INFO, "sev5": Severity.INFO,
+    "p4": Severity.INFO, "p5": Severity.INFO, "debug": Severity.INFO, "ok": Severity.INFO,
+}
+"""Words every incident system uses for severity (case-insensitive), before user overrides."""
+
+DEFAULT_STATUS_WORDS: Mapping[str, IncidentStatus] = {
+    "triggered": IncidentStatus.TRIGGERED, "open": IncidentStatus.TRIGGERED,
+    "firing": IncidentStatus.TRIGGERED, "active": IncidentStatus.TRIGGERED,
+    "new": IncidentStatus.TRIGGERED, "investigating": IncidentStatus.TRIGGERED,
+    "acknowledged": IncidentStatus.ACKNOWLEDGED, "ack": IncidentStatus.ACKNOWLEDGED,
+    "acked": IncidentStatus.ACKNOWLEDGED, "in_progress": IncidentStatus.ACKNOWLEDGED,
+    "suppressed": IncidentStatus.ACKNOWLEDGED, "silenced": IncidentStatus.ACKNOWLEDGED,
+    "resolved": IncidentStatus.RESOLVED, "closed": IncidentStatus.RESOLVED,
+    "ok": IncidentStatus.RESOLVED, "fixed": IncidentStatus.RESOLVED, "done": IncidentStatus.RESOLVED,
+}
+"""Status words mapped to the three normalised states (case-insensitive)."""
+
+
+def severity_of(value: object, overrides: Mapping[str, Severity] | None = None) -> Severity:
+    """Normalise a raw severity value; user ``overrides`` win over the built-in words."""
+    if value is None:
+        return Severity.UNKNOWN
+    word = str(value).strip().lower()
+    for table in (overrides or {}, DEFAULT_SEVERITY_WORDS):
+        for key, sev in table.items():
+            if key.strip().lower() == word:
+                return Severity(sev)
+    return Severity.UNKNOWN
+
+
+def status_of(value: object, overrides: Mapping[str, IncidentStatus] | None = None) -> IncidentStatus:
+    """Normalise a raw status value (unknown words count as triggered: better shown than hidden)."""
+    word = "" if value is None else str(value).strip().lower()
+    for table in (overrides or {}, DEFAULT_STATUS_WORDS):
+        for key, status in table.items():
+            if key.strip().lower() == word:
+                return IncidentStatus(status)
+    return IncidentStatus.TRIGGERED
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware UTC datetime from RFC 3339 text (any precision, ``Z`` or offset) or Unix
+    seconds/milliseconds/nanoseconds; None when absent or unparseable."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        if number > 1e17:
+            number /= 1e9
+        elif number > 1e14:
+            number /= 1e6
+        elif number > 1e11:
+            number /= 1e3
+        try:
+            return datetime.fromtimestamp(number, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return parse_time(float(text))
+    text = re.sub(r"[zZ]$", "+00:00", text)
+    # Go writes nanoseconds; Python accepts at most microseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with milliseconds and ``Z`` (what Alertmanager and PagerDuty accept)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """The first non-empty line of ``text``, capped at ``limit`` characters."""
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def error_text(resp: httpx.Response) -> str:
+    """The human part of an error body: a JSON string (Alertmanager handlers), ``message`` /
+    ``error.message`` + ``error.errors`` (go-swagger, PagerDuty), ``error`` (Prometheus), or the
+    first line of a text/HTML body."""
+    raw = resp.text
+    try:
+        body: Any = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        body = None
+    if isinstance(body, str):
+        return first_line(body)
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            parts = [str(err.get("message") or "")]
+            extra = err.get("errors")
+            if isinstance(extra, list) and extra:
+                parts.append("; ".join(str(e) for e in extra))
+            return first_line(": ".join(p for p in parts if p))
+        for key in ("message", "error", "detail", "title"):
+            if isinstance(body.get(key), str) and body[key]:
+                return first_line(body[key])
+    if "<html" in raw[:500].lower():
+        title = re.search(r"<title>(.*?)</title>", raw, re.I | re.S)
+        return first_line(title.group(1)) if title else "an HTML page (a proxy in front?)"
+    return first_line(raw) or resp.reason_phrase
+
+
+DEFAULT_RATE_LIMIT_WAIT = 30.0
+RATE_LIMIT_CAP = 300.0
+
+
+def rate_limit_wait(resp: httpx.Response, consecutive: int = 1, *,
+                    default: float = DEFAULT_RATE_LIMIT_WAIT, cap: float = RATE_LIMIT_CAP) -> float:
+    """Seconds to wait after a 429: ``Retry-After`` (seconds or HTTP date) or ``ratelimit-reset``
+    (seconds, or an epoch), else ``default`` doubled per consecutive 429; always capped."""
+    for header in ("retry-after", "ratelimit-reset", "x-ratelimit-reset"):
+        raw = resp.headers.get(header)
+        if raw is None:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            try:
+                value = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
+            except (TypeError, ValueError):
+                continue
+        if value > 1e9:
+            value -= time.time()
+        return max(1.0, min(cap, value))
+    return float(min(cap, default * (2 ** max(0, consecutive - 1))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Invisible idempotency marker for notes
+# ---------------------------------------------------------------------------------------------
+
+_MARK_START = "\u2063"  # INVISIBLE SEPARATOR
+_DIGITS = ("\u200b", "\u200c", "\u200d", "\u2060")  # ZWSP, ZWNJ, ZWJ, WORD JOINER = base 4
+_MARK_RE = re.compile(_MARK_START + "[" + "".join(_DIGITS) + "]{24}")
+
+
+def idempotency_marker(key: str) -> str:
+    """An invisible suffix that encodes 48 bits of SHA-256(``key``) as zero-width characters.
+
+    Appended to a note's content so a retried delivery can recognise the note it already
+    posted (PagerDuty has no idempotency header for notes). Nothing visible is added.
+    """
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:6], "big")
+    chars = []
+    for _ in range(24):
+        chars.append(_DIGITS[digest & 3])
+        digest >>= 2
+    return _MARK_START + "".join(reversed(chars))
+
+
+def strip_marker(text: str) -> str:
+    """``text`` without any idempotency marker (for display)."""
+    return _MARK_RE.sub("", text)
+
+
+def has_marker(content: str, text: str, key: str) -> bool:
+    """True when ``content`` is ``text`` delivered with the marker of ``key``."""
+    marker = idempotency_marker(key)
+    return marker in content and strip_marker(content).strip() == text.strip()
