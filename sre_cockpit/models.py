@@ -153,6 +153,7 @@ class SloStatus:
     error: str | None = None
     queries: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
     description: str | None = None
+    warnings: tuple[str, ...] = ()  # engine warnings and notes ("no traffic in 5m: burn rate 0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,439 @@
+"""Prometheus HTTP API v1 provider (also Thanos, Mimir, Cortex and VictoriaMetrics).
+
+Only ``/api/v1/query`` and ``/api/v1/query_range`` are used for data (the endpoints every
+Prometheus-compatible engine serves) and ``/api/v1/status/buildinfo`` for the probe. Queries go
+out as GET, or as a POST form when they are long (a proxy or an engine may cap the URL length).
+Every request of one provider passes through one semaphore so a refresh of many SLOs never has
+more than ``max_in_flight`` requests open against the backend. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import Field
+
+from sre_cockpit.durations import Duration, format_duration
+from sre_cockpit.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
+from sre_cockpit.providers.base import Capability, Provider, ProviderEnv, ProviderError
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.sanitize import sanitize_line
+
+MAX_POINTS = 11_000
+"""Prometheus refuses range queries with more points per series than this (400 bad_data)."""
+
+_ERROR_STATUS = {"bad_data": 400, "execution": 422, "canceled": 503, "timeout": 503,
+                 "internal": 500, "unavailable": 503, "not_found": 404}
+_RETRYABLE_TYPES = frozenset({"timeout", "canceled", "internal", "unavailable"})
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
+
+
+class PrometheusOptions(HttpOptions):
+    """Options of a ``type: prometheus`` provider (on top of the shared HTTP options)."""
+
+    max_in_flight: int = Field(default=8, ge=1, le=256)
+    """Most requests this provider has open at once (one refresh of many SLOs shares it)."""
+    step_align: bool = True
+    """Align range-query start/end to a multiple of step so query-frontend caches hit."""
+    query_timeout: Duration | None = None
+    """Server-side evaluation timeout sent as ``timeout=`` (default: the server's own)."""
+    post_over: int = Field(default=1500, ge=0)
+    """Queries longer than this many characters are sent as a POST form instead of GET."""
+
+
+class PromQLError(ProviderError):
+    """The engine answered with an error envelope (``errorType``/``error``).
+
+    ``str(err)`` is ``"PromQL error: <error>"`` with the engine's message verbatim (sanitised).
+    """
+
+    def __init__(self, error: str, *, error_type: str, status: int | None) -> None:
+        super().__init__(f"PromQL error: {error}", retryable=error_type in _RETRYABLE_TYPES,
+                         status=status)
+        self.error_type = error_type
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class PromResult:
+    """One decoded answer of ``/api/v1/query`` or ``/api/v1/query_range``."""
+
+    result_type: str  # vector | matrix | scalar | string
+    samples: tuple[MetricSample, ...] = ()
+    series: tuple[MetricSeries, ...] = ()
+    string: str | None = None
+    warnings: tuple[str, ...] = ()
+    sent: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The parameters exactly as sent (query, time/start/end/step, …)."""
+
+
+def parse_value(raw: Any) -> float:
+    """A Prometheus sample value: a string such as ``"1.5"``, ``"NaN"``, ``"+Inf"``, ``"-Inf"``.
+
+    Raises:
+        ValueError: when the value is not a number.
+    """
+    if isinstance(raw, bool):
+        raise ValueError(f"not a sample value: {raw!r}")
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        lowered = text.lower()
+        if lowered in ("+inf", "inf"):
+            return math.inf
+        if lowered == "-inf":
+            return -math.inf
+        if lowered == "nan":
+            return math.nan
+        return float(text)
+    raise ValueError(f"not a sample value: {raw!r}")
+
+
+def _labels(raw: Any) -> Mapping[str, str]:
+    if not isinstance(raw, dict):
+        return MappingProxyType({})
+    return MappingProxyType({str(k): str(v) for k, v in raw.items()})
+
+
+def _pair(raw: Any) -> tuple[float, Any]:
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        raise ValueError(f"expected [timestamp, value], got {str(raw)[:80]}")
+    return float(raw[0]), raw[1]
+
+
+def parse_data(data: Any, *, warnings: tuple[str, ...] = (),
+               sent: Mapping[str, str] | None = None) -> PromResult:
+    """Decode the ``data`` member of a success envelope.
+
+    Raises:
+        ValueError: when the shape is not one Prometheus produces.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("'data' is not an object")
+    rtype = data.get("resultType")
+    result = data.get("result")
+    frozen_sent = MappingProxyType(dict(sent or {}))
+    if rtype == "vector":
+        if not isinstance(result, list):
+            raise ValueError("vector result is not a list")
+        samples = []
+        for item in result:
+            ts, value = _pair(item.get("value") if isinstance(item, dict) else None)
+            samples.append(MetricSample(labels=_labels(item.get("metric")), value=parse_value(value),
+                                        ts=ts))
+        return PromResult("vector", samples=tuple(samples), warnings=warnings, sent=frozen_sent)
+    if rtype == "matrix":
+        if not isinstance(result, list):
+            raise ValueError("matrix result is not a list")
+        series = []
+        for item in result:
+            if not isinstance(item, dict):
+                raise ValueError("matrix item is not an object")
+            points = tuple((ts, parse_value(v)) for ts, v in map(_pair, item.get("values") or []))
+            series.append(MetricSeries(labels=_labels(item.get("metric")), points=points))
+        return PromResult("matrix", series=tuple(series), warnings=warnings, sent=frozen_sent)
+    if rtype == "scalar":
+        ts, value = _pair(result)
+        sample = MetricSample(labels=MappingProxyType({}), value=parse_value(value), ts=ts)
+        return PromResult("scalar", samples=(sample,), warnings=warnings, sent=frozen_sent)
+    if rtype == "string":
+        ts, value = _pair(result)
+        return PromResult("string", string=str(value), warnings=warnings, sent=frozen_sent)
+    raise ValueError(f"unknown resultType {str(rtype)[:40]!r}")
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    """The first meaningful line of a (possibly HTML) body, as one sanitised line."""
+    title = _TITLE.search(text)
+    if title and title.group(1).strip():
+        candidate = title.group(1)
+    else:
+        candidate = ""
+        for line in _TAG.sub("\n", text).splitlines():
+            if line.strip():
+                candidate = line
+                break
+    candidate = " ".join(html.unescape(candidate).split())
+    if len(candidate) > limit:
+        candidate = candidate[: limit - 1] + "…"
+    return sanitize_line(candidate) or "(empty body)"
+
+
+def decode_response(status: int, content_type: str, body: bytes, *,
+                    sent: Mapping[str, str] | None = None) -> PromResult:
+    """Turn one HTTP answer into a :class:`PromResult` or a typed :class:`ProviderError`.
+
+    Raises:
+        PromQLError: for the JSON error envelope (message ``"PromQL error: <error>"``).
+        ProviderError: for an HTML/plain-text answer (a proxy, an auth gateway) or garbage.
+    """
+    text = body.decode("utf-8", "replace")
+    envelope: Any = None
+    if "json" in content_type.lower() or text.lstrip().startswith("{"):
+        try:
+            envelope = json.loads(text)
+        except ValueError:
+            envelope = None
+    if not isinstance(envelope, dict) or "status" not in envelope:
+        looks_html = "html" in content_type.lower() or text.lstrip()[:1] == "<"
+        origin = " from proxy" if looks_html else ""
+        if 200 <= status < 300:
+            raise ProviderError(f"HTTP {status}{origin}: not a Prometheus API answer: "
+                                f"{_first_line(text)}", retryable=True, status=status)
+        raise ProviderError(f"HTTP {status}{origin}: {_first_line(text)}",
+                            retryable=status >= 500 or status == 429, status=status)
+    raw_warnings = envelope.get("warnings") or []
+    warnings = tuple(sanitize_line(str(w)) for w in raw_warnings) if isinstance(raw_warnings, list) else ()
+    if envelope.get("status") != "success":
+        error_type = str(envelope.get("errorType") or "unknown")
+        error = sanitize_line(str(envelope.get("error") or f"HTTP {status} ({error_type})"))
+        raise PromQLError(error, error_type=error_type,
+                          status=status if status >= 400 else _ERROR_STATUS.get(error_type))
+    if status >= 400:
+        raise ProviderError(f"HTTP {status}: success envelope with an error status",
+                            retryable=status >= 500, status=status)
+    try:
+        return parse_data(envelope.get("data"), warnings=warnings, sent=sent)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ProviderError(f"malformed Prometheus answer: {sanitize_line(str(exc))}",
+                            status=status) from exc
+
+
+def _fmt_ts(ts: float) -> str:
+    """Unix seconds for a query parameter (millisecond precision, no exponent)."""
+    text = f"{ts:.3f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _fmt_step(step: float) -> str:
+    return _fmt_ts(step)
+
+
+def align_range(start: float, end: float, step: float, *, align: bool = True) -> tuple[float, float, float]:
+    """Start, end and step of a range query: step raised so at most ``MAX_POINTS`` points come
+    back, start and end floored to a multiple of step (query-frontend caches key on that)."""
+    if step <= 0 or not math.isfinite(step):
+        raise ValueError("step must be a positive number of seconds")
+    if end < start:
+        raise ValueError("end is before start")
+    span = end - start
+    if span / step + 1 > MAX_POINTS:
+        step = float(math.ceil(span / (MAX_POINTS - 1)))
+    if align:
+        start = math.floor(start / step) * step
+        end = max(start, math.floor(end / step) * step)
+    return start, end, step
+
+
+def _unix(at: datetime) -> float:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.timestamp()
+
+
+class PrometheusProvider(Provider):
+    """MetricSource over the Prometheus HTTP API v1."""
+
+    TYPE: ClassVar[str] = "prometheus"
+    Options: ClassVar[type[PrometheusOptions]] = PrometheusOptions
+    CAPABILITIES = frozenset({Capability.METRICS})
+
+    options: PrometheusOptions
+
+    def __init__(self, name: str, options: PrometheusOptions, env: ProviderEnv | None = None, *,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(name, options, env)
+        self.client: HttpClient = build_client(options, provider=name, transport=transport)
+        self._sem: asyncio.Semaphore | None = None
+        self._sem_loop: asyncio.AbstractEventLoop | None = None
+        self.in_flight = 0
+        """Requests open right now (observed by tests and the benchmark)."""
+        self.peak_in_flight = 0
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._sem_loop is not loop:
+            self._sem = asyncio.Semaphore(self.options.max_in_flight)
+            self._sem_loop = loop
+        return self._sem
+
+    async def _call(self, path: str, params: dict[str, str]) -> PromResult:
+        """One API call under the in-flight bound: GET, or POST form for a long query."""
+        use_post = len(params.get("query", "")) > self.options.post_over
+        async with self._semaphore():
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                if use_post:
+                    resp = await self.client.request("POST", path, data=params, idempotent=True)
+                else:
+                    resp = await self.client.request("GET", path, params=params)
+            finally:
+                self.in_flight -= 1
+        try:
+            return decode_response(resp.status_code, resp.headers.get("content-type", ""),
+                                   resp.content, sent=params)
+        except PromQLError:
+            raise
+        except ProviderError as exc:
+            raise ProviderError(self.client.redact(f"{self.name}: {exc}"), retryable=exc.retryable,
+                                status=exc.status) from exc
+
+    def _base_params(self, query: str) -> dict[str, str]:
+        params = {"query": query}
+        if self.options.query_timeout is not None:
+            params["timeout"] = format_duration(self.options.query_timeout)
+        return params
+
+    # -- MetricSource --------------------------------------------------------------------------
+
+    async def query(self, query: str, at: datetime | None = None) -> PromResult:
+        """Instant query with everything the engine said (warnings, result type, params sent)."""
+        params = self._base_params(query)
+        if at is not None:
+            params["time"] = _fmt_ts(_unix(at))
+        return await self._call("/api/v1/query", params)
+
+    async def query_range(self, query: str, start: datetime, end: datetime,
+                          step_s: float) -> PromResult:
+        """Range query with aligned start/end (see :func:`align_range`)."""
+        s, e, step = align_range(_unix(start), _unix(end), step_s, align=self.options.step_align)
+        params = self._base_params(query)
+        params.update(start=_fmt_ts(s), end=_fmt_ts(e), step=_fmt_step(step))
+        return await self._call("/api/v1/query_range", params)
+
+    async def instant(self, query: str, at: datetime | None = None) -> list[MetricSample]:
+        """Instant vector at ``at`` (default: the server's now). A scalar comes back as one
+        sample without labels; a string as one sample labelled ``__string__`` (value NaN unless
+        the string is a number)."""
+        result = await self.query(query, at)
+        if result.result_type == "string":
+            text = result.string or ""
+            try:
+                value = parse_value(text)
+            except ValueError:
+                value = math.nan
+            ts = _unix(at) if at is not None else time.time()
+            return [MetricSample(labels=MappingProxyType({"__string__": text}), value=value, ts=ts)]
+        if result.result_type == "matrix":
+            raise ProviderError(f"{self.name}: an instant query returned a range vector "
+                                "(the query selects a range; wrap it in a function)", retryable=False)
+        return list(result.samples)
+
+    async def range(self, query: str, start: datetime, end: datetime,
+                    step_s: float) -> list[MetricSeries]:
+        """Range query; ``start``/``end`` aligned to ``step_s`` when ``step_align`` is on."""
+        result = await self.query_range(query, start, end, step_s)
+        if result.result_type != "matrix":
+            raise ProviderError(f"{self.name}: query_range returned {result.result_type}, "
+                                "not a matrix", retryable=False)
+        return list(result.series)
+
+    # -- probe ---------------------------------------------------------------------------------
+
+    async def probe(self) -> ProbeResult:
+        """GET ``/api/v1/status/buildinfo``. Engines that do not serve it (some Thanos/VM
+        setups) are probed with the instant query ``vector(1)`` instead."""
+        started = time.perf_counter()
+        try:
+            async with self._semaphore():
+                resp = await self.client.request("GET", "/api/v1/status/buildinfo")
+            detail: str | None = None
+            if resp.status_code in (404, 405):
+                await self.query("vector(1)")
+                detail = "Prometheus-compatible (no buildinfo endpoint)"
+            else:
+                decoded = resp.content.decode("utf-8", "replace")
+                try:
+                    envelope = json.loads(decoded)
+                except ValueError:
+                    envelope = None
+                if resp.status_code >= 400 or not isinstance(envelope, dict):
+                    decode_response(resp.status_code, resp.headers.get("content-type", ""),
+                                    resp.content)
+                    raise ProviderError(f"HTTP {resp.status_code}: unexpected buildinfo answer")
+                if envelope.get("status") != "success":
+                    decode_response(resp.status_code, "application/json", resp.content)
+                data = envelope.get("data") or {}
+                version = sanitize_line(str(data.get("version") or "unknown version"))
+                detail = f"Prometheus {version}"
+        except ProviderError as exc:
+            return ProbeResult(self.name, self.TYPE, False,
+                               round((time.perf_counter() - started) * 1000, 1),
+                               error=self.client.redact(str(exc)))
+        return ProbeResult(self.name, self.TYPE, True, round((time.perf_counter() - started) * 1000, 1),
+                           detail=detail)
+
+    # -- deploy events (timeline) --------------------------------------------------------------
+
+    async def deploy_events(self, query: str, version_label: str, since: datetime,
+                            until: datetime, service: str | None = None, *,
+                            service_label: str | None = None) -> list[TimelineEvent]:
+        """Deploy events from a range query of a deploy expression.
+
+        Each series is one version (``version_label``); every run of consecutive non-zero
+        samples starts one deploy at its first sample. This fits both forms: a marker such as
+        ``changes(app_build_info[1m]) > 0`` and an info metric such as ``app_build_info`` whose
+        new version series appears at the deploy (a series already present at ``since`` yields
+        an event at ``since`` only for the marker form, i.e. when it is absent at some step).
+
+        Args:
+            query: the PromQL deploy expression.
+            version_label: label holding the version (e.g. ``version``).
+            since: start of the window.
+            until: end of the window.
+            service: service name put on every event (else taken from ``service_label``).
+            service_label: label carrying the service when ``service`` is not given.
+        """
+        start, end = _unix(since), _unix(until)
+        if end <= start:
+            return []
+        step = max(15.0, float(math.ceil((end - start) / 5000)))
+        s, e, step = align_range(start, end, step, align=self.options.step_align)
+        if e < end:
+            e += step  # include the last partial step so a deploy at ``until`` is seen
+        params = self._base_params(query)
+        params.update(start=_fmt_ts(s), end=_fmt_ts(e), step=_fmt_step(step))
+        result = await self._call("/api/v1/query_range", params)
+        events: list[TimelineEvent] = []
+        for series in result.series:
+            version = sanitize_line(series.labels.get(version_label, "")) or "unknown version"
+            svc = service or (sanitize_line(series.labels[service_label])
+                              if service_label and service_label in series.labels else None)
+            points = [p for p in series.points if math.isfinite(p[1]) and p[1] != 0]
+            whole_range = bool(points) and len(points) == len(series.points) and \
+                points[0][0] <= s + step / 2 and points[-1][0] >= e - step * 1.5
+            previous: float | None = None
+            for ts, _value in points:
+                run_start = previous is None or ts - previous > step * 1.5
+                previous = ts
+                if not run_start or ts < start - step or ts > end + step:
+                    continue
+                if whole_range:
+                    continue  # present all along (info metric): no deploy inside the window
+                at = datetime.fromtimestamp(ts, UTC)
+                text = f"deploy {svc + ' ' if svc else ''}{version}"
+                events.append(TimelineEvent(
+                    at=at, kind="deploy", source=self.name, text=text, service=svc,
+                    id=f"deploy:{self.name}:{svc or ''}:{version}:{int(ts)}"))
+        events.sort(key=lambda ev: (ev.at, ev.text))
+        return events
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self.client.aclose()
