@@ -1,0 +1,162 @@
+"""Timeline maths: merge, clock skew, equal timestamps, duplicates, filters, relative time, Markdown."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+from sre_cockpit.models import TimelineEvent
+from sre_cockpit.timeline import (
+    correct_skew,
+    estimate_offset,
+    filter_events,
+    format_time,
+    markdown_table,
+    md_escape,
+    merge_events,
+    neighbour,
+    parse_kinds,
+    relative_label,
+)
+
+T0 = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+
+
+def ev(minutes: float, kind: str, source: str = "pd", text: str = "", incident: str | None = "P1",
+       id: str | None = None, **kw: object) -> TimelineEvent:
+    return TimelineEvent(at=T0 + timedelta(minutes=minutes), kind=kind, source=source,
+                         text=text or kind, incident_id=incident, id=id, **kw)  # type: ignore[arg-type]
+
+
+def test_merge_orders_across_sources_whatever_the_arrival_order() -> None:
+    pd = [ev(0, "trigger", id="L1"), ev(3, "acknowledge", id="L2"), ev(20, "resolve", id="L3")]
+    am = [ev(-1, "alert_start", source="am", text="HighErrorRate")]
+    ops = [ev(5, "note", source="operator", text="rolled back", id="n1")]
+    expected = [e.kind for e in merge_events(pd, am, ops)]
+    assert expected == ["alert_start", "trigger", "acknowledge", "note", "resolve"]
+    rng = random.Random(7)
+    for _ in range(20):
+        shuffled = [list(s) for s in (pd, am, ops)]
+        for s in shuffled:
+            rng.shuffle(s)
+        rng.shuffle(shuffled)
+        assert [e.kind for e in merge_events(*shuffled)] == expected
+
+
+def test_equal_timestamps_follow_causal_order_deterministically() -> None:
+    same = [ev(0, "resolve", id="c"), ev(0, "acknowledge", id="b"), ev(0, "trigger", id="a"),
+            ev(0, "deploy", source="prom", incident=None, text="v2")]
+    kinds = [e.kind for e in merge_events(same)]
+    assert kinds == ["deploy", "trigger", "acknowledge", "resolve"]
+    assert merge_events(list(reversed(same))) == merge_events(same)
+
+
+def test_duplicates_from_two_polls_are_kept_once_latest_copy_wins() -> None:
+    first = [ev(0, "trigger", id="L1"), ev(5, "note", source="operator", text="x", id="n1",
+                                            state="pending")]
+    second = [ev(0, "trigger", id="L1"), ev(5, "note", source="operator", text="x", id="n1",
+                                             state="delivered")]
+    merged = merge_events(first, second)
+    assert len(merged) == 2
+    assert merged[1].state == "delivered"
+    # Events without ids de-duplicate on their values.
+    no_id = [ev(1, "alert_end", source="cockpit", text="gone")]
+    assert len(merge_events(no_id, no_id)) == 1
+
+
+def test_clock_ahead_is_corrected_by_offset_and_clamped_to_now() -> None:
+    # PagerDuty's clock runs 90 s ahead: its ack at 14:03:00 really happened at 14:01:30,
+    # before our operator note at 14:02.
+    pd = [ev(3, "acknowledge", id="L2")]
+    ops = [ev(2, "note", source="operator", text="looking", id="n")]
+    merged = merge_events(pd, ops, offsets={"pd": 90.0})
+    assert [e.kind for e in merged] == ["acknowledge", "note"]
+    assert merged[0].at == T0 + timedelta(minutes=1, seconds=30)
+    # An unknown skew putting an event in the future is clamped to now.
+    now = T0 + timedelta(minutes=10)
+    future = [ev(15, "resolve", id="L9")]
+    later = [ev(10, "note", source="operator", text="done", id="n2")]
+    out = merge_events(future, later, now=now)
+    assert out[-1].kind == "resolve" and out[-1].at == now
+    assert correct_skew([ev(10.05, "x")], now=now)[0].at == T0 + timedelta(minutes=10.05)
+
+
+def test_estimate_offset_uses_round_trip_midpoint() -> None:
+    sent = T0
+    received = T0 + timedelta(seconds=2)
+    assert estimate_offset(T0 + timedelta(seconds=61), sent, received) == 60.0
+
+
+def test_operator_note_and_provider_copy_are_one_event() -> None:
+    mine = ev(5, "note", source="operator", text="Rolled back  v2", id="n1", state="delivered")
+    theirs = ev(6.5, "note", source="pagerduty", text="rolled back v2", id="LE9")
+    other = ev(7, "note", source="pagerduty", text="someone else", id="LE10")
+    merged = merge_events([theirs, other], [mine])
+    assert [(e.source, e.text) for e in merged] == [("operator", "Rolled back  v2"),
+                                                   ("pagerduty", "someone else")]
+    # Outside the window, or on another incident, they stay separate.
+    far = ev(60, "note", source="pagerduty", text="rolled back v2", id="LE11")
+    elsewhere = ev(5, "note", source="pagerduty", text="rolled back v2", id="LE12", incident="P2")
+    assert len(merge_events([far, elsewhere], [mine])) == 3
+
+
+def test_filter_by_kind_incident_service_and_text() -> None:
+    events = merge_events([
+        ev(0, "trigger", id="a"), ev(1, "trigger", id="b", incident="P2"),
+        ev(2, "deploy", source="prom", incident=None, text="checkout v2", service="checkout"),
+        ev(3, "deploy", source="prom", incident=None, text="search v9", service="search"),
+        ev(4, "slo_state", source="cockpit", incident=None, text="availability critical"),
+    ])
+    focused = filter_events(events, incident_ids={"P1"}, service="checkout")
+    assert [e.text for e in focused] == ["trigger", "checkout v2", "availability critical"]
+    assert [e.kind for e in filter_events(events, kinds=parse_kinds("deploy"))] == ["deploy"] * 2
+    assert [e.text for e in filter_events(events, text="SEARCH")] == ["search v9"]
+    assert parse_kinds(" note, pin ") == frozenset({"note", "pin"})
+    assert parse_kinds("") is None
+
+
+def test_relative_labels() -> None:
+    assert relative_label(T0 + timedelta(minutes=12, seconds=30), T0) == "T+12m"
+    assert relative_label(T0 - timedelta(minutes=3), T0) == "T-3m"
+    assert relative_label(T0 + timedelta(seconds=45), T0) == "T+45s"
+    assert relative_label(T0, T0) == "T+0s"
+    assert relative_label(T0 + timedelta(hours=1, minutes=5), T0) == "T+1h05m"
+    assert relative_label(T0 + timedelta(days=2, hours=3), T0) == "T+2d03h"
+    assert relative_label(T0, None) == ""
+    naive = datetime(2026, 3, 1, 14, 2)
+    assert relative_label(naive, T0) == "T+2m"
+
+
+def test_format_time_utc_and_other_zones() -> None:
+    assert format_time(T0 + timedelta(minutes=3, seconds=7)) == "14:03:07 UTC"
+    assert format_time(T0, seconds=False, date=True) == "2026-03-01 14:00 UTC"
+    cet = datetime(2026, 3, 1, 15, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert format_time(cet) == "14:00:00 UTC"
+    local = T0.astimezone()
+    assert format_time(T0, "local") == f"{local:%H:%M:%S} {local.tzname()}"
+
+
+def test_neighbour_steps_through_events() -> None:
+    events = merge_events([ev(0, "trigger", id="a"), ev(5, "acknowledge", id="b"),
+                           ev(9, "resolve", id="c")])
+    assert neighbour(events, None, -1) == 2
+    assert neighbour(events, None, 1) == 0
+    assert neighbour(events, events[1].at, -1) == 0
+    assert neighbour(events, events[1].at, 1) == 2
+    assert neighbour(events, events[0].at, -1) == 0
+    assert neighbour(events, events[2].at, 1) == 2
+    assert neighbour([], None, 1) is None
+
+
+def test_markdown_is_escaped_and_sanitised() -> None:
+    hostile = ev(2, "note", source="operator", text="a | b [x](http://evil) \x1b]52;c;AAAA\x07 *b*\nnext",
+                 id="n", state="pending")
+    table = markdown_table([ev(0, "trigger", id="a"), hostile], T0)
+    lines = table.splitlines()
+    assert lines[0] == "| Time | Relative | Kind | Source | Event |"
+    row = lines[3]
+    assert row.count(" | ") == 4  # the | in the text is escaped, not a new column
+    assert "\\|" in row and "\\[x\\]" in row and "\\*b\\*" in row
+    assert "\x1b" not in table and "\x07" not in table and "\n" not in row
+    assert "| T+2m |" in row and row.endswith("\\[pending\\] |")
+    assert md_escape("<script>") == "\\<script\\>"
