@@ -1,0 +1,170 @@
+"""``sre-cockpit`` command line: global options, subcommands, and the one place that turns
+errors into one line on stderr and an exit status (2 bad input, 1 failure, 130 Ctrl-C).
+
+Subcommands are modules ``sre_cockpit.commands.<name>`` with ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int``. A module that does not exist (yet) is left out silently; no subcommand
+runs the cockpit UI (``sre_cockpit.commands.tui``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import logging
+import os
+import sys
+import traceback
+from types import ModuleType
+from typing import Any
+
+from sre_cockpit import __version__
+
+COMMANDS: tuple[str, ...] = (
+    "check",
+    "snapshot",
+    "providers",
+    "simulate",
+    "demo",
+    "logs",
+    "postmortem",
+)
+"""Subcommand module names, in the order ``--help`` lists them."""
+
+UI_COMMAND = "tui"
+DEBUG_ENV = "SRE_COCKPIT_DEBUG"
+PROG = "sre-cockpit"
+
+
+class _BrokenCommand:
+    """Stands in for a command module that exists but fails to import."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        self.HELP = f"(unavailable: {reason})"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    def run(self, args: argparse.Namespace) -> int:
+        print(f"{PROG}: internal error: command {self.name!r} cannot be loaded: {self.reason}",
+              file=sys.stderr)
+        return 1
+
+
+def _import_command(name: str) -> ModuleType | _BrokenCommand | None:
+    module_name = f"sre_cockpit.commands.{name}"
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        return _BrokenCommand(name, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        return _BrokenCommand(name, f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options accepted before and after the subcommand (``sre-cockpit check --config x``)."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="FILE", default=default,
+                        help="config file (default: $SRE_COCKPIT_CONFIG, then the platform "
+                             "config dir, e.g. ~/.config/sre-cockpit/config.yaml)")
+    parser.add_argument("--context", metavar="NAME", default=default,
+                        help="context to use (default: default_context in the config)")
+    parser.add_argument("--read-only", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="never change anything (no ack, resolve, note or silence)")
+    parser.add_argument("--low-bandwidth", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="repaint at most once a second (slow SSH links)")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+    """The argument parser and the command modules it dispatches to."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A terminal incident cockpit: incidents, logs, SLO burn rates and a "
+                    "timeline on one screen. Without a command, opens the cockpit.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _global_options(parser, suppress=False)
+    modules: dict[str, Any] = {}
+    ui = _import_command(UI_COMMAND)
+    if ui is not None and not isinstance(ui, _BrokenCommand):
+        with contextlib.suppress(argparse.ArgumentError):  # an option we already provide
+            ui.add_arguments(parser)
+    modules[UI_COMMAND] = ui
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _import_command(name)
+        if module is None:
+            continue
+        help_text = str(getattr(module, "HELP", ""))
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        _global_options(child, suppress=True)
+        module.add_arguments(child)
+        modules[name] = module
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (never raises, never prints a traceback unless
+    ``SRE_COCKPIT_DEBUG=1``)."""
+    from sre_cockpit.commands import UsageError
+    from sre_cockpit.config import ConfigError
+
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    try:
+        parser, modules = build_parser()
+        args = parser.parse_args(argv)
+        name = args.command or UI_COMMAND
+        module = modules.get(name)
+        if name != UI_COMMAND:
+            logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
+        if module is None:
+            print(f"{PROG}: the cockpit UI is not available in this build; try "
+                  f"'{PROG} check' or '{PROG} --help'", file=sys.stderr)
+            return 2
+        status = int(module.run(args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        status = 2
+    except UsageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        status = 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        status = 130
+    except BrokenPipeError:
+        _silence_stdout()
+        status = 141
+    except SystemExit as exc:  # argparse: --help, --version, usage errors (already printed)
+        code = exc.code
+        status = code if isinstance(code, int) else (0 if code is None else 2)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"{PROG}: internal error: {reason} (run with {DEBUG_ENV}=1 for a traceback)",
+              file=sys.stderr)
+        status = 1
+    _print_plugin_warnings()
+    return status
+
+
+def _print_plugin_warnings() -> None:
+    from sre_cockpit.providers import registry
+
+    for line in registry.warnings():
+        print(f"{PROG}: warning: {line}", file=sys.stderr)
+    registry.clear_warnings()
+
+
+def _silence_stdout() -> None:
+    """After EPIPE (``| head``), stop Python from complaining when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
