@@ -1,0 +1,445 @@
+"""PagerDuty REST API v2: incidents, on-call, log entries as timeline events, ack/resolve/notes.
+
+Listing pages with ``limit=100`` and ``offset`` while ``more`` is true, up to PagerDuty's
+offset+limit ≤ 10,000 cap (``notice`` then says the list is truncated). Severity comes from the
+priority name (P1…P5) when the account uses priorities, else from the urgency; both are
+configurable through ``severity_map``.
+
+Notes are delivered exactly once across retries and restarts although PagerDuty has no
+idempotency header for them: ``perform("note", ..., idempotency_key=K)`` appends an invisible
+marker (zero-width characters encoding 48 bits of SHA-256(K), see
+:func:`~sre_cockpit.providers.incident_util.idempotency_marker`) to the content and, before
+posting, lists the incident's notes and skips the POST when a note with the same text and marker
+is already there. Calling it twice with the same key therefore posts one note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import Field, SecretStr
+
+from sre_cockpit.models import (
+    Incident,
+    IncidentStatus,
+    ProbeResult,
+    Severity,
+    TimelineEvent,
+    utcnow,
+)
+from sre_cockpit.providers.base import (
+    ActionPreview,
+    ActionResult,
+    Capability,
+    Provider,
+    ProviderEnv,
+    ProviderError,
+    RateLimitedError,
+    SilenceRequest,
+)
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.incident_util import (
+    error_text,
+    format_time,
+    has_marker,
+    idempotency_marker,
+    parse_time,
+    rate_limit_wait,
+    severity_of,
+    strip_marker,
+)
+
+PAGE_LIMIT = 100
+OFFSET_CAP = 10_000
+BULK_LIMIT = 250
+ACCEPT = "application/vnd.pagerduty+json;version=2"
+
+DEFAULT_SEVERITY_MAP: Mapping[str, Severity] = {
+    "P1": Severity.CRITICAL, "P2": Severity.HIGH, "P3": Severity.WARNING, "P4": Severity.INFO,
+    "P5": Severity.INFO, "high": Severity.HIGH, "low": Severity.INFO,
+}
+
+LOG_KINDS: Mapping[str, str] = {
+    "trigger_log_entry": "trigger", "acknowledge_log_entry": "acknowledge",
+    "assign_log_entry": "assign", "escalate_log_entry": "escalate",
+    "annotate_log_entry": "note", "resolve_log_entry": "resolve",
+    "unacknowledge_log_entry": "unacknowledge", "notify_log_entry": "notify",
+    "reach_trigger_limit_log_entry": "escalate", "repeat_escalation_path_log_entry": "escalate",
+    "exhaust_escalation_path_log_entry": "escalate", "snooze_log_entry": "snooze",
+    "delegate_log_entry": "assign", "reassign_log_entry": "assign",
+}
+
+
+class PagerDutyOptions(HttpOptions):
+    """``type: pagerduty`` options."""
+
+    type: str = "pagerduty"
+    url: str = "https://api.pagerduty.com"
+    token: SecretStr
+    """REST API key, sent as ``Authorization: Token token=…``."""
+    from_email: str | None = None
+    """Email of a PagerDuty user: required to acknowledge, resolve or add notes."""
+    service_ids: list[str] = Field(default_factory=list)
+    team_ids: list[str] = Field(default_factory=list)
+    urgencies: list[Literal["high", "low"]] = Field(default_factory=list)
+    include_resolved_hours: float = Field(default=0.0, ge=0)
+    """Also list incidents resolved in the last N hours (0 = only open ones)."""
+    severity_map: dict[str, Severity] = Field(default_factory=dict)
+    """Priority names or urgencies → severity, over the defaults P1 critical … P4/P5 info,
+    urgency high → high, low → info."""
+    max_incidents: int = Field(default=OFFSET_CAP, gt=0, le=OFFSET_CAP)
+    oncall_escalation_policy_ids: list[str] = Field(default_factory=list)
+    oncall_schedule_ids: list[str] = Field(default_factory=list)
+    event_incident_limit: int = Field(default=50, gt=0)
+    """At most this many incidents have their log entries read per timeline refresh."""
+
+
+class PagerDutyProvider(Provider):
+    """Incidents, on-call and log entries from PagerDuty; ack, resolve and notes."""
+
+    TYPE: ClassVar[str] = "pagerduty"
+    Options: ClassVar[type[PagerDutyOptions]] = PagerDutyOptions
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS, Capability.EVENTS})
+
+    options: PagerDutyOptions
+
+    def __init__(self, name: str, options: PagerDutyOptions, env: ProviderEnv | None = None,
+                 *, client: HttpClient | None = None) -> None:
+        super().__init__(name, options, env)
+        self.client = client or build_client(options, provider=name)
+        self.client.client.headers["Authorization"] = f"Token token={options.token.get_secret_value()}"
+        self.client.client.headers["Accept"] = ACCEPT
+        self.clock: Callable[[], datetime] = utcnow
+        self.notice: str | None = None
+        """One line about the last listing (e.g. truncated at the 10,000 cap), else None."""
+        self._rate_limited = 0
+        self._known: dict[str, Incident] = {}
+        self._severity_map = {**DEFAULT_SEVERITY_MAP, **options.severity_map}
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None,
+                    headers: Mapping[str, str] | None = None) -> Any:
+        resp = await self.client.request(method, path, params=params, json=json, headers=headers)
+        self._raise_for(resp, method, path)
+        if not resp.content.strip():
+            return None
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise ProviderError(f"{self.name}: {self.client.endpoint(path)} did not answer JSON "
+                                f"(HTTP {resp.status_code})") from exc
+
+    def _raise_for(self, resp: httpx.Response, method: str, path: str) -> None:
+        status = resp.status_code
+        if status < 400:
+            self._rate_limited = 0
+            return
+        if status == 429:
+            self._rate_limited += 1
+            wait = rate_limit_wait(resp, self._rate_limited)
+            until = self.clock() + timedelta(seconds=wait)
+            raise RateLimitedError(
+                f"{self.name}: rate limited by PagerDuty (429) until {until:%H:%M:%S} UTC",
+                status=429, retry_after=wait)
+        message = self.client.redact(error_text(resp))
+        hint = ""
+        if status == 401:
+            hint = " (check the API token)"
+        elif status == 403:
+            hint = " (the token or the From user lacks permission)"
+        elif status == 400 and method != "GET" and "from" in message.lower():
+            hint = " (set from_email to a PagerDuty user's email)"
+        raise ProviderError(f"{self.name}: HTTP {status} for {method} {path}: {message}{hint}",
+                            status=status, retryable=status >= 500)
+
+    def _from_headers(self) -> dict[str, str]:
+        return {"From": self.options.from_email or "", "Content-Type": "application/json"}
+
+    async def _paged(self, path: str, key: str, params: list[tuple[str, str]],
+                     cap: int = OFFSET_CAP) -> tuple[list[dict[str, Any]], bool]:
+        """All items of a paged list; returns (items, truncated)."""
+        items: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            limit = min(PAGE_LIMIT, cap - offset)
+            page = await self._call("GET", path, params=[*params, ("limit", str(limit)),
+                                                         ("offset", str(offset))])
+            got = [i for i in (page or {}).get(key) or [] if isinstance(i, dict)]
+            items.extend(got)
+            more = bool((page or {}).get("more"))
+            offset += len(got)
+            if not more or not got:
+                return items, False
+            if offset >= cap:
+                return items, True
+
+    # -- incidents -------------------------------------------------------------------------
+
+    def _filters(self) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = [("service_ids[]", s) for s in self.options.service_ids]
+        params += [("team_ids[]", t) for t in self.options.team_ids]
+        params += [("urgencies[]", u) for u in self.options.urgencies]
+        params += [("time_zone", "UTC")]
+        return params
+
+    async def list_incidents(self) -> list[Incident]:
+        """Triggered and acknowledged incidents (plus recently resolved ones if configured)."""
+        cap = self.options.max_incidents
+        params = [("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
+                  ("date_range", "all"), *self._filters()]
+        raw, truncated = await self._paged("/incidents", "incidents", params, cap)
+        if self.options.include_resolved_hours > 0:
+            now = self.clock()
+            since = now - timedelta(hours=self.options.include_resolved_hours)
+            resolved_params = [("statuses[]", "resolved"), ("since", format_time(since)),
+                               ("until", format_time(now)), *self._filters()]
+            more, more_truncated = await self._paged("/incidents", "incidents", resolved_params, cap)
+            raw += more
+            truncated = truncated or more_truncated
+        self.notice = (f"showing the first {cap:,} incidents (PagerDuty lists at most "
+                       f"{OFFSET_CAP:,}): narrow with service_ids, team_ids or urgencies"
+                       if truncated else None)
+        seen: set[str] = set()
+        incidents = []
+        for item in raw:
+            inc = self.to_incident(item)
+            if inc.id not in seen:
+                seen.add(inc.id)
+                incidents.append(inc)
+        self._known = {i.id: i for i in incidents}
+        return incidents
+
+    def to_incident(self, item: Mapping[str, Any]) -> Incident:
+        """Map one PagerDuty incident object to an Incident."""
+        priority = (item.get("priority") or {}).get("summary") if isinstance(item.get("priority"), dict) else None
+        urgency = item.get("urgency")
+        severity = Severity.UNKNOWN
+        if priority:
+            severity = severity_of(priority, self._severity_map)
+        if severity is Severity.UNKNOWN and urgency:
+            severity = severity_of(urgency, self._severity_map)
+        status = {"triggered": IncidentStatus.TRIGGERED, "acknowledged": IncidentStatus.ACKNOWLEDGED,
+                  "resolved": IncidentStatus.RESOLVED}.get(str(item.get("status")),
+                                                           IncidentStatus.TRIGGERED)
+        assignees = tuple(str(a["assignee"].get("summary") or a["assignee"].get("id") or "")
+                          for a in item.get("assignments") or []
+                          if isinstance(a, dict) and isinstance(a.get("assignee"), dict))
+        service = item.get("service") if isinstance(item.get("service"), dict) else {}
+        detail_parts = [f"urgency={urgency}"] if urgency else []
+        if priority:
+            detail_parts.append(f"priority={priority}")
+        if item.get("incident_number") is not None:
+            detail_parts.insert(0, f"#{item['incident_number']}")
+        labels = {k: str(v) for k, v in (("urgency", urgency), ("priority", priority),
+                                         ("incident_number", item.get("incident_number")),
+                                         ("service_id", (service or {}).get("id")))
+                  if v is not None}
+        return Incident(
+            id=str(item.get("id") or ""),
+            provider=self.name,
+            title=str(item.get("title") or item.get("summary") or item.get("id") or ""),
+            status=status,
+            severity=severity,
+            service=str(service.get("summary")) if service and service.get("summary") else None,
+            started_at=parse_time(item.get("created_at")) or self.clock(),
+            url=str(item["html_url"]) if item.get("html_url") else None,
+            assignees=tuple(a for a in assignees if a),
+            labels=MappingProxyType(labels),
+            detail=" ".join(detail_parts) or None,
+            updated_at=parse_time(item.get("updated_at") or item.get("last_status_change_at")),
+        )
+
+    # -- on-call and timeline ---------------------------------------------------------------
+
+    async def oncall(self) -> list[str]:
+        """Who is on call now (earliest per policy/level), lowest escalation level first:
+        ``["Tim Wright (L1 Engineering)", …]``."""
+        params: list[tuple[str, str]] = [("earliest", "true"), ("time_zone", "UTC")]
+        params += [("escalation_policy_ids[]", e) for e in self.options.oncall_escalation_policy_ids]
+        params += [("schedule_ids[]", s) for s in self.options.oncall_schedule_ids]
+        items, _ = await self._paged("/oncalls", "oncalls", params, 1000)
+        rows: list[tuple[int, str]] = []
+        for item in items:
+            user = (item.get("user") or {}).get("summary")
+            if not user:
+                continue
+            level = int(item.get("escalation_level") or 0)
+            policy = (item.get("escalation_policy") or {}).get("summary")
+            text = f"{user} (L{level}{' ' + str(policy) if policy else ''})"
+            rows.append((level, text))
+        out: list[str] = []
+        for _, text in sorted(rows, key=lambda r: r[0]):
+            if text not in out:
+                out.append(text)
+        return out
+
+    async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
+        """Log entries of the incidents known from the last listing (and any listed now),
+        between ``since`` and ``until``, as timeline events."""
+        if not self._known:
+            await self.list_incidents()
+        incidents = list(self._known.values())[: self.options.event_incident_limit]
+        params = [("since", format_time(since)), ("until", format_time(until or self.clock())),
+                  ("time_zone", "UTC"), ("is_overview", "false")]
+        gate = asyncio.Semaphore(4)
+
+        async def one(inc: Incident) -> list[dict[str, Any]]:
+            async with gate:
+                items, _ = await self._paged(f"/incidents/{quote(inc.id, safe='')}/log_entries",
+                                             "log_entries", params, 1000)
+                return items
+
+        results = await asyncio.gather(*(one(i) for i in incidents))
+        events: list[TimelineEvent] = []
+        for inc, entries in zip(incidents, results, strict=True):
+            for entry in entries:
+                event = self.log_entry_to_event(entry, inc)
+                if event is not None:
+                    events.append(event)
+        events.sort(key=lambda e: e.at)
+        return events
+
+    def log_entry_to_event(self, entry: Mapping[str, Any], incident: Incident | None = None) -> TimelineEvent | None:
+        """Map one log entry to a TimelineEvent (None when it has no time)."""
+        at = parse_time(entry.get("created_at"))
+        if at is None:
+            return None
+        etype = str(entry.get("type") or "")
+        kind = LOG_KINDS.get(etype, etype.removesuffix("_log_entry") or "event")
+        ref = entry.get("incident") if isinstance(entry.get("incident"), dict) else {}
+        incident_id = str((ref or {}).get("id") or (incident.id if incident else "")) or None
+        agent = (entry.get("agent") or {}).get("summary") if isinstance(entry.get("agent"), dict) else None
+        text = str(entry.get("summary") or kind)
+        if kind == "note":
+            channel = entry.get("channel") if isinstance(entry.get("channel"), dict) else {}
+            content = (channel or {}).get("summary") or (channel or {}).get("content")
+            if content:
+                text = f"note by {agent or 'someone'}: {content}"
+        text = strip_marker(text)
+        return TimelineEvent(at=at, kind=kind, source=self.name, text=text,
+                             incident_id=incident_id, id=str(entry.get("id") or "") or None,
+                             service=incident.service if incident else None)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def supported_actions(self) -> Mapping[str, str | None]:
+        """Ack, resolve and notes need ``from_email``; silences are Alertmanager's."""
+        need_from = (None if self.options.from_email else
+                     "set from_email (a PagerDuty user's email) in this provider to act on incidents")
+        return {"ack": need_from, "resolve": need_from, "note": need_from,
+                "silence": "PagerDuty has no silences: acknowledge instead (a)",
+                "expire_silence": "PagerDuty has no silences"}
+
+    def _status_body(self, action: str, incidents: Sequence[Incident]) -> dict[str, Any]:
+        status = "acknowledged" if action == "ack" else "resolved"
+        return {"incidents": [{"id": i.id, "type": "incident_reference", "status": status}
+                              for i in incidents]}
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None) -> ActionPreview:
+        """What ``perform`` will send (bulk status changes go in calls of at most 250)."""
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            raise ProviderError(f"{self.name}: {reason}", retryable=False)
+        if action in ("ack", "resolve"):
+            calls = (len(incidents) + BULK_LIMIT - 1) // BULK_LIMIT
+            endpoint = self.client.endpoint("/incidents")
+            if calls > 1:
+                endpoint += f" ({calls} calls of ≤{BULK_LIMIT})"
+            return ActionPreview(self.name, action, "PUT", endpoint,
+                                 {"headers": {"From": self.options.from_email},
+                                  **self._status_body(action, incidents)})
+        endpoints = ", ".join(self.client.endpoint(f"/incidents/{quote(i.id, safe='')}/notes")
+                              for i in incidents)
+        return ActionPreview(self.name, action, "POST", endpoints,
+                             {"headers": {"From": self.options.from_email},
+                              "note": {"content": text or ""}})
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *,
+                      text: str | None = None, silence: SilenceRequest | None = None,
+                      idempotency_key: str | None = None) -> ActionResult:
+        """Acknowledge/resolve in bulk or add a note (exactly once per ``idempotency_key``)."""
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            return ActionResult(False, f"{self.name}: {reason}")
+        if self.env.read_only:
+            return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
+        if not incidents:
+            return ActionResult(False, f"{self.name}: no incident selected")
+        try:
+            if action in ("ack", "resolve"):
+                return await self._set_status(action, incidents)
+            if not (text or "").strip():
+                return ActionResult(False, f"{self.name}: a note needs some text")
+            return await self._notes(incidents, text or "", idempotency_key)
+        except ProviderError as exc:
+            return ActionResult(False, str(exc))
+
+    async def _set_status(self, action: str, incidents: Sequence[Incident]) -> ActionResult:
+        updated: list[Incident] = []
+        by_id = {i.id: i for i in incidents}
+        for start in range(0, len(incidents), BULK_LIMIT):
+            chunk = incidents[start:start + BULK_LIMIT]
+            answer = await self._call("PUT", "/incidents", json=self._status_body(action, chunk),
+                                      headers=self._from_headers())
+            returned = {str(i.get("id")): i for i in (answer or {}).get("incidents") or []
+                        if isinstance(i, dict)}
+            new_status = IncidentStatus.ACKNOWLEDGED if action == "ack" else IncidentStatus.RESOLVED
+            for inc in chunk:
+                if inc.id in returned:
+                    updated.append(self.to_incident(returned[inc.id]))
+                else:
+                    updated.append(replace(by_id[inc.id], status=new_status))
+        verb = "acknowledged" if action == "ack" else "resolved"
+        names = ", ".join(i.id for i in incidents[:5]) + ("…" if len(incidents) > 5 else "")
+        return ActionResult(True, f"{verb} {len(incidents)} incident{'s' if len(incidents) != 1 else ''}"
+                                  f" on {self.name}: {names}", tuple(updated))
+
+    async def _notes(self, incidents: Sequence[Incident], text: str,
+                     key: str | None) -> ActionResult:
+        posted = skipped = 0
+        for inc in incidents:
+            path = f"/incidents/{quote(inc.id, safe='')}/notes"
+            content = text
+            if key:
+                marker_key = f"{key}:{inc.id}"
+                existing = await self._call("GET", path)
+                if any(has_marker(str(n.get("content") or ""), text, marker_key)
+                       for n in (existing or {}).get("notes") or [] if isinstance(n, dict)):
+                    skipped += 1
+                    continue
+                content = text + idempotency_marker(marker_key)
+            await self._call("POST", path, json={"note": {"content": content}},
+                             headers=self._from_headers())
+            posted += 1
+        message = f"note added to {posted} incident{'s' if posted != 1 else ''} on {self.name}"
+        if skipped:
+            message += f" ({skipped} already had it)"
+        return ActionResult(True, message)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def probe(self) -> ProbeResult:
+        """One small incidents query (needs a valid token)."""
+        start = time.perf_counter()
+        try:
+            await self._call("GET", "/incidents", params=[("limit", "1"), ("statuses[]", "triggered")])
+        except ProviderError as exc:
+            return ProbeResult(self.name, self.TYPE, False, None, str(exc))
+        detail = None if self.options.from_email else "read-only: no from_email set"
+        return ProbeResult(self.name, self.TYPE, True, (time.perf_counter() - start) * 1000,
+                           detail=detail)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.client.aclose()
