@@ -1,7 +1,12 @@
-"""Configuration: strict YAML, durations, secret references, contexts (schema part).
+"""Configuration: strict YAML, durations, secret references, contexts.
 
-The loader (``load_config``) maps every validation error back to the YAML node and reports one
-line ``FILE:LINE:COL: key.path: what is wrong``. Nothing here imports Textual.
+``load_config`` reads the file (``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir),
+expands ``${env:NAME}`` (``${env:NAME:-default}`` for an explicit default), ``${file:PATH}``
+(``~`` expanded, relative to the config file, refused when readable by group/others) and ``$${``
+(a literal ``${``) in every string value, validates strictly (unknown keys are errors with a
+"did you mean") and maps every error back to its YAML node: ``ConfigError`` is one line
+``FILE:LINE:COL: key.path: what is wrong`` and never contains a secret. Nothing here imports
+Textual.
 """
 
 from __future__ import annotations
@@ -417,17 +422,21 @@ class _Builder:
         def repl(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
                 return "${"
-            kind, arg = match.group("kind"), match.group("arg").strip()
+            kind, arg = match.group("kind"), match.group("arg")
             if kind == "env":
                 return self.env(node, loc, arg)
             return self.file_ref(node, loc, arg)
 
         return _REF.sub(repl, text)
 
-    def env(self, node: yaml.ScalarNode, loc: Loc, name: str) -> str:
+    def env(self, node: yaml.ScalarNode, loc: Loc, arg: str) -> str:
+        name, has_default, default = arg.partition(":-")
+        name = name.strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise self.fail(node, loc, f"${{env:{name}}}: not a valid environment variable name")
         value = os.environ.get(name)
+        if value is None and has_default:
+            return default  # written in the file: not a secret
         if value is None:
             raise self.fail(node, loc, f"environment variable {name} is not set "
                                        f"(referenced as ${{env:{name}}})")
@@ -435,6 +444,7 @@ class _Builder:
         return value
 
     def file_ref(self, node: yaml.ScalarNode, loc: Loc, arg: str) -> str:
+        arg = arg.strip()
         if not arg:
             raise self.fail(node, loc, "${file:}: a path is required, e.g. ${file:~/.pd-token}")
         path = Path(os.path.expanduser(arg))
