@@ -1,0 +1,365 @@
+"""``type: http``: a team's own incident API, described in the config instead of coded.
+
+``list_url`` answers JSON; ``items_path`` (``data.incidents``, ``$.data.incidents[*]``) finds the
+list; ``fields`` maps each Incident field to a path inside one item; ``value_maps`` translate raw
+values (``status: {open: triggered, ack: acknowledged}``); pagination follows a ``next_link``
+(JSON path or ``header`` for an RFC 8288 ``Link: <…>; rel="next"``) or a ``next_token`` (JSON path
++ query parameter). ``actions`` describe ack/resolve/note calls: method, URL template and a JSON
+body template in which ``{id}``, ``{text}`` and ``{user}`` are replaced inside strings.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote
+
+import httpx
+from pydantic import Field, model_validator
+
+from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.providers.base import (
+    ActionPreview,
+    ActionResult,
+    Capability,
+    Provider,
+    ProviderEnv,
+    ProviderError,
+    RateLimitedError,
+    SilenceRequest,
+    StrictModel,
+)
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.incident_util import (
+    error_text,
+    parse_time,
+    rate_limit_wait,
+    severity_of,
+    status_of,
+)
+
+FIELD_NAMES = ("id", "title", "status", "severity", "service", "started_at", "url", "assignee",
+               "updated_at", "detail")
+
+
+class FieldMap(StrictModel):
+    """Where each Incident field is inside one item (simple JSON paths)."""
+
+    id: str = "id"
+    title: str = "title"
+    status: str | None = "status"
+    severity: str | None = "severity"
+    service: str | None = "service"
+    started_at: str | None = "started_at"
+    url: str | None = "url"
+    assignee: str | None = None
+    updated_at: str | None = None
+    detail: str | None = None
+
+
+class Pagination(StrictModel):
+    """Either ``next_link`` or ``next_token`` (with ``token_param``)."""
+
+    next_link: str | None = None
+    """JSON path of the next page's URL, or ``header`` for the Link header."""
+    next_token: str | None = None
+    token_param: str | None = None
+    max_pages: int = Field(default=50, gt=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> Pagination:
+        if self.next_link and self.next_token:
+            raise ValueError("use either next_link or next_token, not both")
+        if self.next_token and not self.token_param:
+            raise ValueError("next_token needs token_param (the query parameter to send it in)")
+        return self
+
+
+class ActionSpec(StrictModel):
+    """One action endpoint. ``url`` may contain ``{id}``; ``body`` is JSON with placeholders
+    ``{id}``, ``{text}``, ``{user}`` inside its strings."""
+
+    method: Literal["POST", "PUT", "PATCH", "DELETE", "GET"] = "POST"
+    url: str
+    body: Any = None
+
+
+class GenericHttpOptions(HttpOptions):
+    """``type: http`` options."""
+
+    type: str = "http"
+    list_url: str
+    """Relative to ``url`` or absolute."""
+    list_params: dict[str, str] = Field(default_factory=dict)
+    items_path: str = "$"
+    fields: FieldMap = Field(default_factory=FieldMap)
+    value_maps: dict[Literal["status", "severity"], dict[str, str]] = Field(default_factory=dict)
+    pagination: Pagination | None = None
+    actions: dict[Literal["ack", "resolve", "note"], ActionSpec] = Field(default_factory=dict)
+    include_resolved: bool = False
+
+    @model_validator(mode="after")
+    def _maps(self) -> GenericHttpOptions:
+        for raw, target in (self.value_maps.get("status") or {}).items():
+            if target not in {s.value for s in IncidentStatus}:
+                raise ValueError(f"value_maps.status.{raw}: {target!r} is not one of "
+                                 "triggered, acknowledged, resolved")
+        for raw, target in (self.value_maps.get("severity") or {}).items():
+            if target not in {s.value for s in Severity}:
+                raise ValueError(f"value_maps.severity.{raw}: {target!r} is not one of "
+                                 "critical, high, warning, info, unknown")
+        return self
+
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
+
+
+def json_path(data: Any, path: str | None) -> Any:
+    """Follow a simple path: ``a.b.c``, ``$.a.b[*]``, ``a[0].b``, ``$`` (the whole document).
+    ``[*]`` is a no-op marker for "the list here". Missing keys give None."""
+    if path is None:
+        return None
+    text = path.strip()
+    if text.startswith("$"):
+        text = text[1:]
+    text = text.lstrip(".")
+    current = data
+    for match in _SEGMENT.finditer(text):
+        key, index = match.group(1), match.group(2)
+        if current is None:
+            return None
+        if key is not None:
+            current = current.get(key) if isinstance(current, dict) else None
+        elif index == "*":
+            continue
+        else:
+            pos = int(index)
+            current = current[pos] if isinstance(current, list) and -len(current) <= pos < len(current) else None
+    return current
+
+
+def fill_template(value: Any, subs: Mapping[str, str]) -> Any:
+    """Replace ``{name}`` placeholders inside every string of a JSON value (keys too)."""
+    if isinstance(value, str):
+        return re.sub(r"\{(id|text|user)\}", lambda m: subs.get(m.group(1), m.group(0)), value)
+    if isinstance(value, list):
+        return [fill_template(v, subs) for v in value]
+    if isinstance(value, dict):
+        return {fill_template(k, subs): fill_template(v, subs) for k, v in value.items()}
+    return value
+
+
+def _link_next(header: str | None) -> str | None:
+    for part in (header or "").split(","):
+        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
+        if match and re.search(r'rel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?', match.group(2)):
+            return match.group(1)
+    return None
+
+
+class GenericHttpProvider(Provider):
+    """Incidents (and optional actions) from any JSON API described in the config."""
+
+    TYPE: ClassVar[str] = "http"
+    Options: ClassVar[type[GenericHttpOptions]] = GenericHttpOptions
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS})
+
+    options: GenericHttpOptions
+
+    def __init__(self, name: str, options: GenericHttpOptions, env: ProviderEnv | None = None,
+                 *, client: HttpClient | None = None) -> None:
+        super().__init__(name, options, env)
+        self.client = client or build_client(options, provider=name)
+        self.notice: str | None = None
+        self._rate_limited = 0
+
+    async def _send(self, method: str, url: str, *, params: Any = None, json: Any = None,
+                    headers: Mapping[str, str] | None = None,
+                    idempotent: bool | None = None) -> httpx.Response:
+        resp = await self.client.request(method, url, params=params, json=json, headers=headers,
+                                         idempotent=idempotent)
+        if resp.status_code == 429:
+            self._rate_limited += 1
+            wait = rate_limit_wait(resp, self._rate_limited)
+            raise RateLimitedError(f"{self.name}: rate limited (429)", status=429, retry_after=wait)
+        if resp.status_code >= 400:
+            raise ProviderError(f"{self.name}: HTTP {resp.status_code} for {method} "
+                                f"{self.client.endpoint(url)}: {self.client.redact(error_text(resp))}",
+                                status=resp.status_code, retryable=resp.status_code >= 500)
+        self._rate_limited = 0
+        return resp
+
+    async def list_incidents(self) -> list[Incident]:
+        """Fetch every page and map each item."""
+        opts = self.options
+        url: str | None = opts.list_url
+        params: dict[str, str] = dict(opts.list_params)
+        pages = 0
+        items: list[Any] = []
+        seen_urls: set[str] = set()
+        self.notice = None
+        while url is not None:
+            pages += 1
+            resp = await self._send("GET", url, params=params or None)
+            try:
+                body = resp.json()
+            except ValueError as exc:
+                raise ProviderError(f"{self.name}: {self.client.endpoint(url)} did not answer JSON") from exc
+            found = json_path(body, opts.items_path)
+            if not isinstance(found, list):
+                raise ProviderError(f"{self.name}: items_path {opts.items_path!r} is not a list "
+                                    f"in the answer of {self.client.endpoint(url)}")
+            items.extend(found)
+            url = None
+            pag = opts.pagination
+            if pag is None:
+                break
+            if pages >= pag.max_pages:
+                self.notice = f"stopped after {pag.max_pages} pages (pagination.max_pages)"
+                break
+            if pag.next_link:
+                nxt = (_link_next(resp.headers.get("link")) if pag.next_link == "header"
+                       else json_path(body, pag.next_link))
+                if nxt and str(nxt) not in seen_urls:
+                    seen_urls.add(str(nxt))
+                    url = str(resp.request.url.join(str(nxt)))
+                    params = {}
+            elif pag.next_token and pag.token_param:
+                token = json_path(body, pag.next_token)
+                if token not in (None, "") and str(token) not in seen_urls:
+                    seen_urls.add(str(token))
+                    url = opts.list_url
+                    params = {**opts.list_params, pag.token_param: str(token)}
+        incidents: list[Incident] = []
+        ids: set[str] = set()
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            inc = self.to_incident(item)
+            if inc is None or inc.id in ids:
+                continue
+            if inc.status is IncidentStatus.RESOLVED and not opts.include_resolved:
+                continue
+            ids.add(inc.id)
+            incidents.append(inc)
+        return incidents
+
+    def to_incident(self, item: Mapping[str, Any]) -> Incident | None:
+        """Map one item through ``fields`` and ``value_maps`` (None without an id)."""
+        f = self.options.fields
+        raw_id = json_path(item, f.id)
+        if raw_id is None or raw_id == "":
+            return None
+
+        def text(path: str | None) -> str | None:
+            value = json_path(item, path)
+            if value is None or value == "":
+                return None
+            return str(value)
+
+        status_maps = {k: IncidentStatus(v) for k, v in (self.options.value_maps.get("status") or {}).items()}
+        sev_maps = {k: Severity(v) for k, v in (self.options.value_maps.get("severity") or {}).items()}
+        assignee = json_path(item, f.assignee)
+        if isinstance(assignee, list):
+            assignees = tuple(str(a.get("name") or a.get("summary") or a) if isinstance(a, dict) else str(a)
+                              for a in assignee if a)
+        elif isinstance(assignee, dict):
+            assignees = (str(assignee.get("name") or assignee.get("summary") or assignee),)
+        else:
+            assignees = (str(assignee),) if assignee not in (None, "") else ()
+        raw_status = json_path(item, f.status)
+        raw_sev = json_path(item, f.severity)
+        labels = {k: str(v) for k, v in (("status", raw_status), ("severity", raw_sev)) if v is not None}
+        return Incident(
+            id=str(raw_id),
+            provider=self.name,
+            title=text(f.title) or str(raw_id),
+            status=status_of(raw_status, status_maps),
+            severity=severity_of(raw_sev, sev_maps),
+            service=text(f.service),
+            started_at=parse_time(json_path(item, f.started_at)) or utcnow(),
+            url=text(f.url),
+            assignees=assignees,
+            labels=MappingProxyType(labels),
+            detail=text(f.detail),
+            updated_at=parse_time(json_path(item, f.updated_at)),
+        )
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def supported_actions(self) -> Mapping[str, str | None]:
+        """Only the actions with a configured endpoint."""
+        out: dict[str, str | None] = {}
+        for action in ("ack", "resolve", "note"):
+            out[action] = (None if action in self.options.actions else
+                           f"no actions.{action} endpoint configured for {self.name}")
+        out["silence"] = f"{self.name} (type http) has no silences"
+        out["expire_silence"] = f"{self.name} (type http) has no silences"
+        return out
+
+    def _calls(self, action: str, incidents: Sequence[Incident],
+               text: str | None) -> list[tuple[str, str, Any]]:
+        spec = self.options.actions[action]  # type: ignore[index]
+        calls: list[tuple[str, str, Any]] = []
+        for inc in incidents:
+            subs = {"id": inc.id, "text": text or "", "user": self.env.user}
+            url = re.sub(r"\{id\}", quote(inc.id, safe=""), spec.url)
+            url = re.sub(r"\{user\}", quote(self.env.user, safe=""), url)
+            calls.append((spec.method, url, fill_template(spec.body, subs)))
+        return calls
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None) -> ActionPreview:
+        """The first call (and how many) this action will make."""
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            raise ProviderError(f"{self.name}: {reason}", retryable=False)
+        calls = self._calls(action, incidents, text)
+        method, _url, body = calls[0] if calls else (self.options.actions[action].method, "", None)  # type: ignore[index]
+        endpoint = ", ".join(self.client.endpoint(u) for _, u, _ in calls)
+        payload = body if len(calls) <= 1 else [b for _, _, b in calls]
+        return ActionPreview(self.name, action, method, endpoint, payload)
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *,
+                      text: str | None = None, silence: SilenceRequest | None = None,
+                      idempotency_key: str | None = None) -> ActionResult:
+        """One call per incident; stops at the first error."""
+        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        if reason is not None:
+            return ActionResult(False, f"{self.name}: {reason}")
+        if self.env.read_only:
+            return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
+        done: list[Incident] = []
+        new_status = {"ack": IncidentStatus.ACKNOWLEDGED, "resolve": IncidentStatus.RESOLVED}.get(action)
+        for inc, (method, url, body) in zip(incidents, self._calls(action, incidents, text), strict=True):
+            try:
+                await self._send(method, url, json=body,
+                                 idempotent=method in ("PUT", "DELETE", "GET"),
+                                 headers={"Idempotency-Key": f"{idempotency_key}:{inc.id}"}
+                                 if idempotency_key else None)
+            except ProviderError as exc:
+                return ActionResult(False, f"{exc} ({len(done)} of {len(incidents)} done)",
+                                    tuple(done))
+            done.append(replace(inc, status=new_status) if new_status else inc)
+        verb = {"ack": "acknowledged", "resolve": "resolved", "note": "noted"}[action]
+        return ActionResult(True, f"{verb} {len(done)} incident{'s' if len(done) != 1 else ''} on {self.name}",
+                            tuple(done) if new_status else ())
+
+    async def probe(self) -> ProbeResult:
+        """List once."""
+        start = time.perf_counter()
+        try:
+            incidents = await self.list_incidents()
+        except ProviderError as exc:
+            return ProbeResult(self.name, self.TYPE, False, None, str(exc))
+        return ProbeResult(self.name, self.TYPE, True, (time.perf_counter() - start) * 1000,
+                           detail=f"{len(incidents)} incidents")
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.client.aclose()
