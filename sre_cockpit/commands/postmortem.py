@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -46,10 +47,8 @@ def write_draft(text: str, output: str | None) -> Path | None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink()
-        except OSError:
-            pass
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write {sanitize_line(str(path))}: {reason}") from None
     return path
