@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         module = modules.get(name)
         if name != UI_COMMAND:
             logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
+            from sre_cockpit.providers.http import install_log_redaction
+
+            install_log_redaction()
         if module is None:
             print(f"{PROG}: the cockpit UI is not available in this build; try "
                   f"'{PROG} check' or '{PROG} --help'", file=sys.stderr)

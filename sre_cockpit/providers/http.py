@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sre_cockpit import __version__
 from sre_cockpit.durations import Duration
@@ -38,6 +38,14 @@ class AuthOptions(StrictModel):
     bearer_token: SecretStr | None = None
     basic: BasicAuth | None = None
 
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AuthOptions:
+        if self.bearer_token is not None and self.basic is not None:
+            raise ValueError("set either bearer_token or basic, not both")
+        if self.bearer_token is None and self.basic is None:
+            raise ValueError("set bearer_token or basic: {username, password}")
+        return self
+
 
 class HttpOptions(StrictModel):
     """Options every HTTP provider accepts (subclass it for provider-specific keys)."""
@@ -46,10 +54,24 @@ class HttpOptions(StrictModel):
     url: str
     headers: dict[str, str] = Field(default_factory=dict)
     auth: AuthOptions | None = None
-    timeout: Duration = 10.0  # overall deadline per call, e.g. "10s"
+    timeout: Duration = Field(default=10.0, gt=0)  # overall deadline per call, e.g. "10s"
     ca_file: str | None = None
     insecure_skip_verify: bool = False
     proxy: str | None = None
+
+    @field_validator("url", "proxy")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = httpx.URL(value)
+        except Exception:  # httpx.InvalidURL and friends; never echo the value (credentials)
+            raise ValueError("not a valid URL") from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError("must be an http:// or https:// URL with a host, e.g. "
+                             "http://127.0.0.1:9090")
+        return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,26 +120,73 @@ def secrets_of(opts: HttpOptions) -> list[str]:
                 walk(item)
 
     walk(opts)
-    parsed = httpx.URL(opts.url)
-    if parsed.password:
-        found.append(parsed.password)
+    for url in (opts.url, opts.proxy):
+        if not url:
+            continue
+        try:
+            parsed = httpx.URL(url)
+        except Exception:
+            continue
+        if parsed.password:
+            found.append(parsed.password)
+        for key, value in parsed.params.multi_items():
+            if _SECRET_HEADER.search(key) and value:
+                found.append(value)
     return [s for s in found if s]
 
 
 _SECRET_HEADER = re.compile(r"(?i)auth|token|key|secret|cookie|password")
 
 
-class RedactingFilter(logging.Filter):
-    """Logging filter that redacts secrets from every record passing through."""
+_KNOWN_SECRETS: set[str] = set()
+"""Secrets of every client built in this process (log records are redacted against them)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Add secrets that every :class:`RedactingFilter` removes from log records."""
+    _KNOWN_SECRETS.update(s for s in secrets if s)
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that redacts secrets (its own, and every client's) from every record
+    passing through: message, arguments, exception and stack text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = list(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
+        secrets = [*self.secrets, *_KNOWN_SECRETS]
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the raw text
+            message = str(record.msg)
+        record.msg = redact(message, secrets)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, secrets)
         return True
+
+
+_FILTER = RedactingFilter()
+
+
+def install_log_redaction(target: logging.Logger | logging.Handler | None = None) -> None:
+    """Attach the process-wide redacting filter to a logger or handler (idempotent). Without a
+    target: the ``httpx``, ``httpcore`` and ``sre_cockpit`` loggers and the root handlers."""
+    targets: list[logging.Logger | logging.Handler] = []
+    if target is not None:
+        targets.append(target)
+    else:
+        targets += [logging.getLogger(n) for n in ("httpx", "httpcore", "sre_cockpit", __name__)]
+        targets += logging.getLogger().handlers
+    for item in targets:
+        if _FILTER not in item.filters:
+            item.addFilter(_FILTER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,6 +245,8 @@ class HttpClient:
         self.provider = provider
         self.retry = retry or RetryPolicy()
         self.secrets = secrets_of(opts)
+        remember_secrets(self.secrets)
+        install_log_redaction()
         headers = {"User-Agent": user_agent or f"sre-cockpit/{__version__}", **opts.headers}
         auth: httpx.Auth | None = None
         if opts.auth and opts.auth.bearer_token is not None:
@@ -238,8 +309,10 @@ class HttpClient:
                     f"{self.provider}: no complete answer from {self.endpoint(path)} within {budget:g}s")
                 break
             except httpx.HTTPError as exc:
+                detail = " ".join(str(exc).split())
                 last_error = ProviderError(self.redact(
-                    f"{self.provider}: {type(exc).__name__} for {self.endpoint(path)}: {exc}".rstrip(": ")))
+                    f"{self.provider}: {type(exc).__name__} for {self.endpoint(path)}: "
+                    f"{detail}".rstrip(": ")))
             else:
                 if resp.status_code == 429 or (idempotent and resp.status_code in (502, 503, 504)):
                     wait = _retry_after_seconds(resp)
