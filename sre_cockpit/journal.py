@@ -285,8 +285,7 @@ class Journal:
         record = self.records[str(data["id"])]
         target = record.targets[str(data["provider"])]
         if kind == "attempt":
-            target.attempted = True
-            target.attempts += 1
+            target.attempted = True  # attempts are counted per process: a restart retries
         elif kind == "state":
             target.state = str(data["state"])
             target.reason = data.get("reason")
@@ -376,6 +375,28 @@ class Journal:
                 self._changed()
         else:
             self._changed()
+
+    def requeue(self, note_id: str) -> bool:
+        """Offer a failed note for delivery again (the operator asked to retry).
+
+        Returns:
+            True when something was re-queued.
+
+        Raises:
+            JournalError: the journal could not be written.
+        """
+        record = self.records.get(note_id)
+        if record is None:
+            return False
+        again = [t for t in record.targets.values() if t.state == "failed"]
+        for target in again:
+            self._append({"v": _VERSION, "type": "state", "id": note_id,
+                          "provider": target.provider, "state": "pending", "reason": None,
+                          "at": self.clock().isoformat()}, "(retry)")
+            target.state, target.reason, target.attempts, target.next_try = "pending", None, 0, None
+        if again:
+            self._changed()
+        return bool(again)
 
     def pending(self, context: str | None = None) -> list[tuple[NoteRecord, TargetState]]:
         """Deliveries still to do (optionally only the notes of one context), oldest first."""
@@ -476,7 +497,8 @@ class Outbox:
                  context: str | None = None, configured: Collection[str] | None = None,
                  events: Mapping[str, EventSource] | None = None,
                  clock: Callable[[], datetime] = utcnow, base_delay: float = 2.0,
-                 max_delay: float = 120.0, timeout: float = 30.0) -> None:
+                 max_delay: float = 120.0, timeout: float = 30.0, max_attempts: int = 10,
+                 read_only: bool = False) -> None:
         self.journal = journal
         self.actions = actions
         self.context = context
@@ -486,6 +508,8 @@ class Outbox:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.read_only = read_only
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
 
@@ -532,6 +556,9 @@ class Outbox:
             else:
                 self._retry_later(record, target, f"provider {name} is not configured")
             return
+        if self.read_only:
+            self._mark(record, name, "local", "read-only context")
+            return
         support = provider.supported_actions().get("note", "notes not supported")
         if support is not None:
             self._mark(record, name, "local", support)
@@ -563,8 +590,10 @@ class Outbox:
             return
         if result.ok:
             self._mark(record, name, "delivered")
-        else:
+        elif target.attempts >= self.max_attempts:
             self._mark(record, name, "failed", result.message)
+        else:  # providers fold network errors into a not-ok result: retry a few times
+            self._retry_later(record, target, result.message)
 
     def _mark(self, record: NoteRecord, provider: str, state: str,
               reason: str | None = None) -> None:
@@ -593,7 +622,7 @@ class Outbox:
         ids = {i.id for i in record.incidents if i.provider == provider}
         wanted = " ".join(record.text.split()).casefold()
         return any(e.kind == "note" and (e.incident_id in ids or e.incident_id is None)
-                   and " ".join(e.text.split()).casefold() == wanted for e in seen)
+                   and " ".join(e.text.split()).casefold().endswith(wanted) for e in seen)
 
     def next_due(self) -> float:
         """Seconds until the next pending delivery is due (``max_delay`` when none)."""

@@ -80,11 +80,26 @@ async def test_permanent_failures_and_local_only(tmp_path: Path) -> None:
     assert am.calls == []
     # A not-ok result is a failure too.
     rejected = journal.add_note("z", [incident()])
-    await Outbox(journal, {"pd": FakeActions(ok=False)}).deliver_once()
+    refusing = FakeActions(ok=False)
+    outbox = Outbox(journal, {"pd": refusing}, max_attempts=2, base_delay=0)
+    await outbox.deliver_once()
+    assert rejected.state == "pending (retrying: rejected: note too long)"
+    await outbox.deliver_once()
     assert rejected.state == "failed: rejected: note too long"
+    assert len(refusing.calls) == 2
     events = {e.text: e.state for e in journal.events()}
     assert events == {"x": "failed: pd: 400 invalid", "y": "local only",
                       "z": "failed: rejected: note too long"}
+    # The operator asks to retry a failed note: it is pending again, durably.
+    assert journal.requeue(failing.id) and failing.state == "pending"
+    again = Journal(journal.directory)
+    again.replay()
+    assert again.records[failing.id].state == "pending"
+    assert not journal.requeue(local.id)
+    # A read-only context keeps notes local.
+    ro = journal.add_note("ro", [incident()])
+    await Outbox(journal, {"pd": FakeActions()}, read_only=True).deliver_once()
+    assert ro.state == "local only"
 
 
 async def test_in_flight_attempt_is_checked_against_the_provider_before_resending(tmp_path: Path) -> None:
