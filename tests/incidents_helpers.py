@@ -1,0 +1,132 @@
+"""Helpers for incidents-pane tests: an in-memory incident backend and a tiny host app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from textual.app import App, ComposeResult
+
+from sre_cockpit.config import Config
+from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity
+from sre_cockpit.providers.base import (
+    ActionPreview,
+    ActionResult,
+    Capability,
+    Provider,
+    ProviderEnv,
+    SilenceRequest,
+    StrictModel,
+)
+from sre_cockpit.runtime import Runtime
+from sre_cockpit.widgets.incidents import IncidentsPane
+
+FROZEN = datetime(2026, 11, 26, 14, 3, tzinfo=UTC)
+
+
+class MemoryOptions(StrictModel):
+    type: str = "memory"
+
+
+class MemoryIncidents(Provider):
+    """An in-memory incident system: ack/resolve really change its state."""
+
+    TYPE: ClassVar[str] = "memory"
+    Options: ClassVar[type[StrictModel]] = MemoryOptions
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS})
+
+    def __init__(self, name: str, incidents: Sequence[Incident], *,
+                 unsupported: Mapping[str, str] | None = None) -> None:
+        super().__init__(name, MemoryOptions(), ProviderEnv(user="tester"))
+        self.state = {i.id: replace(i, provider=name) for i in incidents}
+        self.unsupported = dict(unsupported or {})
+        self.performed: list[tuple[str, tuple[str, ...]]] = []
+        self.lists = 0
+        self.fail: str | None = None
+
+    async def list_incidents(self) -> list[Incident]:
+        self.lists += 1
+        if self.fail:
+            from sre_cockpit.providers.base import ProviderError
+            raise ProviderError(self.fail)
+        return [i for i in self.state.values() if i.status is not IncidentStatus.RESOLVED]
+
+    def supported_actions(self) -> Mapping[str, str | None]:
+        base: dict[str, str | None] = {"ack": None, "resolve": None, "note": None,
+                                       "silence": "memory has no silences",
+                                       "expire_silence": "memory has no silences"}
+        base.update(self.unsupported)
+        return base
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None) -> ActionPreview:
+        return ActionPreview(self.name, action, "PUT", f"memory://{self.name}/incidents",
+                             {"incidents": [{"id": i.id, "action": action} for i in incidents]})
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                      silence: SilenceRequest | None = None,
+                      idempotency_key: str | None = None) -> ActionResult:
+        self.performed.append((action, tuple(i.id for i in incidents)))
+        status = {"ack": IncidentStatus.ACKNOWLEDGED, "resolve": IncidentStatus.RESOLVED}[action]
+        for inc in incidents:
+            self.state[inc.id] = replace(self.state[inc.id], status=status)
+        return ActionResult(True, f"{action} {len(incidents)}",
+                            tuple(replace(i, status=status) for i in incidents))
+
+    async def probe(self) -> ProbeResult:
+        return ProbeResult(self.name, self.TYPE, True, 0.0)
+
+
+def incident(n: int, *, title: str | None = None, severity: Severity = Severity.HIGH,
+             status: IncidentStatus = IncidentStatus.TRIGGERED, minutes_ago: int = 10,
+             service: str | None = "checkout", assignees: tuple[str, ...] = ("Tim Wright",),
+             url: str | None = None) -> Incident:
+    return Incident(id=f"INC{n:03d}", provider="mem", title=title or f"incident number {n}",
+                    status=status, severity=severity, service=service,
+                    started_at=FROZEN - timedelta(minutes=minutes_ago), assignees=assignees,
+                    url=url or f"https://incidents.example/INC{n:03d}")
+
+
+def runtime_with(providers: Sequence[Provider], *, read_only: bool = False,
+                 context: str = "staging") -> Runtime:
+    config = Config.model_validate({"contexts": {context: {"read_only": read_only}},
+                                    "user": "tester"})
+    runtime = Runtime(config, context, clock=lambda: FROZEN)
+    for provider in providers:
+        runtime.providers[provider.name] = provider
+        runtime.types[provider.name] = provider.TYPE
+    return runtime
+
+
+class PaneApp(App[None]):
+    """Hosts one IncidentsPane; records the messages it posts."""
+
+    CSS = "IncidentsPane { height: 1fr; }"
+
+    def __init__(self, runtime: Runtime | None, *, start_polling: bool = True,
+                 before_attach: Callable[[IncidentsPane], Any] | None = None) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.start_polling = start_polling
+        self.messages: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield IncidentsPane()
+
+    def on_mount(self) -> None:
+        pane = self.query_one(IncidentsPane)
+        if self.runtime is not None:
+            pane.attach(self.runtime, start_polling=self.start_polling)
+        pane.query_one("#incidents-table").focus()
+
+    def on_incidents_pane_incidents_updated(self, message: IncidentsPane.IncidentsUpdated) -> None:
+        self.messages.append(message)
+
+    def on_incidents_pane_incident_focused(self, message: IncidentsPane.IncidentFocused) -> None:
+        self.messages.append(message)
+
+    def on_incidents_pane_note_requested(self, message: IncidentsPane.NoteRequested) -> None:
+        self.messages.append(message)

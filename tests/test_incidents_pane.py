@@ -1,0 +1,218 @@
+"""Incidents pane behaviour with a pilot: merge, in-place updates, actions, selection, focus."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
+from textual.widgets import DataTable, Static
+
+from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.widgets.dialogs import ConfirmActionDialog
+from sre_cockpit.widgets.incidents import IncidentsPane, markup_safe_url, osc52
+
+
+def table_keys(app: PaneApp) -> list[str]:
+    table = app.query_one(DataTable)
+    return [str(r.key.value) for r in table.ordered_rows]
+
+
+async def settle(pilot: object, app: PaneApp, predicate: object, tries: int = 100) -> None:
+    for _ in range(tries):
+        if predicate():  # type: ignore[operator]
+            return
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+    raise AssertionError("condition never became true")
+
+
+async def test_no_provider_explains() -> None:
+    app = PaneApp(runtime_with([]))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        empty = app.query_one(".pane-empty", Static)
+        assert empty.display
+        assert "no incident provider configured" in str(empty.render())
+        assert "contexts.staging.providers" in str(empty.render())
+
+
+async def test_merge_sort_and_in_place_updates() -> None:
+    a = MemoryIncidents("alpha", [
+        incident(1, severity=Severity.WARNING, minutes_ago=5),
+        incident(2, severity=Severity.CRITICAL, status=IncidentStatus.ACKNOWLEDGED),
+        incident(3, severity=Severity.CRITICAL, minutes_ago=30),
+    ])
+    b = MemoryIncidents("beta", [incident(4, severity=Severity.CRITICAL, minutes_ago=2)])
+    app = PaneApp(runtime_with([a, b]), start_polling=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        # triggered first; critical before warning; newest first within a severity
+        assert table_keys(app) == ["beta:INC004", "alpha:INC003", "alpha:INC001", "alpha:INC002"]
+        table = app.query_one(DataTable)
+        table.move_cursor(row=2)  # alpha:INC001
+        await pilot.pause()
+        scroll_before = table.scroll_y
+        # a poll that changes one row, adds one, and removes one
+        a.state["INC001"] = replace(a.state["INC001"], title="renamed")
+        del a.state["INC003"]
+        b.state["INC005"] = replace(incident(5, severity=Severity.INFO), provider="beta")
+        added, removed = [], []
+        orig_add, orig_remove = table.add_row, table.remove_row
+        table.add_row = lambda *c, **k: (added.append(k["key"]), orig_add(*c, **k))[1]  # type: ignore[method-assign]
+        table.remove_row = lambda key: (removed.append(key), orig_remove(key))[1]  # type: ignore[method-assign]
+        await pane.poll_now()
+        await pilot.pause()
+        assert added == ["beta:INC005"] and removed == ["alpha:INC003"]
+        assert table_keys(app) == ["beta:INC004", "alpha:INC001", "beta:INC005", "alpha:INC002"]
+        cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        assert cursor_key == "alpha:INC001"  # the cursor followed its incident
+        assert table.scroll_y == scroll_before
+        assert str(table.get_cell("alpha:INC001", "title")) == "renamed"
+        updates = [m for m in app.messages if isinstance(m, IncidentsPane.IncidentsUpdated)]
+        assert updates and len(updates[-1].incidents) == 4
+
+
+async def test_one_backend_down_does_not_blank_the_other() -> None:
+    good = MemoryIncidents("good", [incident(1)])
+    bad = MemoryIncidents("bad", [incident(2)])
+    bad.fail = "bad: HTTP 503 from http://x: upstream down"
+    app = PaneApp(runtime_with([good, bad]), start_polling=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await settle(pilot, app, lambda: table_keys(app) == ["good:INC001"])
+        await settle(pilot, app, lambda: "bad" in pane.healths and pane.healths["bad"].error)
+        assert "upstream down" in (pane.healths["bad"].error or "")
+
+
+async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
+    mem = MemoryIncidents("mem", [incident(1), incident(2, minutes_ago=50)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        await pilot.press("a")
+        await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
+        body = str(app.screen.query_one(".dialog-body", Static).render())
+        assert "memory://mem/incidents" in body and "INC001" in body and "PUT" in body
+        await pilot.press("y")
+        await settle(pilot, app, lambda: mem.performed == [("ack", ("INC001",))])
+        await settle(pilot, app, lambda: pane.incidents[-1].status is IncidentStatus.ACKNOWLEDGED)
+        # reconciled by the next poll: the backend says acknowledged too
+        await pane.poll_now()
+        await pilot.pause()
+        assert {i.id: i.status for i in pane.incidents}["INC001"] is IncidentStatus.ACKNOWLEDGED
+
+
+async def test_cancel_sends_nothing_and_bulk_select() -> None:
+    mem = MemoryIncidents("mem", [incident(n, minutes_ago=n) for n in range(1, 5)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
+        await pilot.press("n")
+        await pilot.pause()
+        assert mem.performed == []
+        await pilot.press("x", "down", "space", "down")
+        await pilot.pause()
+        assert pane.selected == {"mem:INC001", "mem:INC002"}
+        await pilot.press("r")
+        await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
+        await pilot.press("y")
+        await settle(pilot, app, lambda: bool(mem.performed))
+        assert mem.performed == [("resolve", ("INC001", "INC002"))]
+        await pane.poll_now()
+        await settle(pilot, app, lambda: table_keys(app) == ["mem:INC003", "mem:INC004"])
+
+
+async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
+    mem = MemoryIncidents("mem", [incident(1)], unsupported={"ack": "mem cannot ack: use the web UI"})
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        assert pane.check_action("ack", ()) is None
+        assert pane.check_action("resolve", ()) is True
+        await pilot.press("a")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmActionDialog)
+        assert any("mem cannot ack" in n.message for n in app._notifications)
+        assert mem.performed == []
+
+    ro = MemoryIncidents("mem", [incident(1)])
+    app = PaneApp(runtime_with([ro], read_only=True), start_polling=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmActionDialog)
+        assert any("read-only" in n.message for n in app._notifications)
+        assert ro.performed == []
+
+
+async def test_focus_unfocus_note_and_filter() -> None:
+    mem = MemoryIncidents("mem", [incident(1, service="checkout"), incident(2, service="search")])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        focused = [m for m in app.messages if isinstance(m, IncidentsPane.IncidentFocused)]
+        assert focused[-1].incident is not None and focused[-1].incident.id == "INC001"
+        assert str(app.query_one(DataTable).get_cell("mem:INC001", "id")).startswith("▶")
+        await pilot.press("escape")
+        await pilot.pause()
+        focused = [m for m in app.messages if isinstance(m, IncidentsPane.IncidentFocused)]
+        assert focused[-1].incident is None
+        await pilot.press("n")
+        await pilot.pause()
+        notes = [m for m in app.messages if isinstance(m, IncidentsPane.NoteRequested)]
+        assert [i.id for i in notes[-1].incidents] == ["INC001"]
+        pane.apply_filter("search")
+        await pilot.pause()
+        assert table_keys(app) == ["mem:INC002"]
+        pane.apply_filter("nothing-like-this")
+        await pilot.pause()
+        assert "no incident matches" in str(app.query_one(".incidents-empty", Static).render())
+        pane.apply_filter("")
+        await pilot.pause()
+        assert len(table_keys(app)) == 2
+
+
+async def test_no_open_incidents_names_sources() -> None:
+    mem = MemoryIncidents("mem", [])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        text = str(app.query_one(".incidents-empty", Static).render())
+        assert "no open incidents" in text and "mem ✓ 0s ago" in text
+
+
+async def test_copy_url_is_osc52_and_a_link(monkeypatch: object) -> None:
+    mem = MemoryIncidents("mem", [incident(1, url="https://pd.example/incidents/P1?x=[b]")])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(120, 20)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.clipboard == "https://pd.example/incidents/P1?x=%5Bb%5D"
+        note = [n for n in app._notifications if n.title == "URL"][-1]
+        assert note.markup and "[link=" in note.message
+    assert markup_safe_url("javascript:alert(1)") is None
+    assert markup_safe_url("https://x/ a") is None
+    wrapped = osc52("hi", tmux=True)
+    assert wrapped.startswith("\x1bPtmux;\x1b\x1b]52;c;aGk=") and wrapped.endswith("\x1b\\")
+    assert osc52("hi", tmux=False) == "\x1b]52;c;aGk=\x07"
