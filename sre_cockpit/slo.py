@@ -124,6 +124,14 @@ def has_placeholder(template: str) -> bool:
     return bool(_PLACEHOLDER.search(template))
 
 
+def window_label(seconds: float) -> str:
+    """An SLO window as people write it: whole days as ``"7d"``/``"30d"`` (never ``"1w"``),
+    anything else in Prometheus' shortest form (``"12h"``, ``"1h30m"``)."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{int(seconds // 86400)}d"
+    return format_duration(seconds)
+
+
 def objective_fraction(percent: float) -> float:
     """99.9 → 0.999 (rounded so 99.9 / 100 does not print as 0.9990000000000001)."""
     return round(percent / 100.0, 12)
@@ -313,7 +321,7 @@ def evaluate(objective: float, slo_window_s: float, window_ratio_: WindowRatio,
         rules: the burn-rate rules (see :func:`rules_for`).
         at: evaluation time.
     """
-    label = format_duration(slo_window_s)
+    label = window_label(slo_window_s)
     notes: list[str] = []
     burns = {w: burn_rate(r, objective) for w, r in burn_ratios.items()}
     no_traffic = [w for w, r in burn_ratios.items() if r.no_traffic]

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from sre_cockpit import slo as maths
 from sre_cockpit.config import SloConfig
-from sre_cockpit.durations import format_duration
 from sre_cockpit.models import MetricSample, MetricSeries, SloState, SloStatus
 from sre_cockpit.providers.base import MetricSource, ProviderError
 from sre_cockpit.providers.prometheus import PrometheusProvider, PromQLError
@@ -65,7 +64,7 @@ class SloSpec:
         assert numerator is not None  # SloConfig guarantees one of them
         return cls(
             name=cfg.name, provider=cfg.provider, objective=maths.objective_fraction(cfg.objective),
-            window_s=float(cfg.window), window=format_duration(cfg.window),
+            window_s=float(cfg.window), window=maths.window_label(cfg.window),
             numerator=numerator, good_based=cfg.error_query is None, total=cfg.total_query,
             rules=rules, burn_windows=burn_windows,
             query_windows=tuple(maths.windows_to_query(burn_windows, rules)),
@@ -93,6 +92,33 @@ class _Batch:
     instant: dict[tuple[str, str], asyncio.Task[Answer]] = field(default_factory=dict)
     ranged: dict[tuple[str, str], asyncio.Task[tuple[list[MetricSeries], tuple[str, ...]]]] = \
         field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SloRow:
+    """What the pane shows for one SLO: the latest good figures and, when the latest
+    evaluation failed, its error (the figures are then stale)."""
+
+    status: SloStatus
+    stale_error: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        """True when the figures come from an earlier evaluation."""
+        return self.stale_error is not None
+
+
+def merge_rows(statuses: Sequence[SloStatus], last_good: dict[str, SloStatus]) -> list[SloRow]:
+    """Rows for new statuses: a failed one falls back to the last good status of its SLO
+    (marked stale with the new error); without one it is shown with its error."""
+    rows = []
+    for status in statuses:
+        good = last_good.get(status.name)
+        if status.error is not None and good is not None and good.error is None:
+            rows.append(SloRow(good, status.error))
+        else:
+            rows.append(SloRow(status))
+    return rows
 
 
 def _sum(samples: Sequence[MetricSample]) -> float | None:
@@ -215,6 +241,26 @@ class SloEvaluator:
             if status.error is None:
                 self.last_good[status.name] = status
         return maths.worst_first(statuses)
+
+    async def refresh(self, at: datetime | None = None, *,
+                      only: Sequence[str] | None = None) -> list[SloRow]:
+        """Evaluate and merge with the last good statuses (for a poller).
+
+        A status that failed keeps the last good figures of its SLO, marked stale with the new
+        error. When every SLO evaluated failed because its backend could not be reached (not a
+        PromQL error), raises so the poller reports the source stale and backs off.
+
+        Raises:
+            ProviderError: nothing answered.
+        """
+        previous = dict(self.last_good)
+        statuses = await self.evaluate(at, only=only)
+        if statuses and all(s.error for s in statuses) and \
+                not any(s.error and "PromQL error" in s.error for s in statuses) and \
+                all(self._provider(spec)[0] is not None for spec in self.specs
+                    if only is None or spec.name in only):
+            raise ProviderError(statuses[0].error or "no SLO could be evaluated")
+        return merge_rows(statuses, previous)
 
     def _ask(self, batch: _Batch, provider: MetricSource, pname: str, query: str) -> asyncio.Task[Answer]:
         key = (pname, query)

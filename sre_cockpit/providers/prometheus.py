@@ -10,6 +10,7 @@ more than ``max_in_flight`` requests open against the backend. Nothing here impo
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import html
 import json
 import math
@@ -26,7 +27,13 @@ from pydantic import Field
 
 from sre_cockpit.durations import Duration, format_duration
 from sre_cockpit.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
-from sre_cockpit.providers.base import Capability, Provider, ProviderEnv, ProviderError
+from sre_cockpit.providers.base import (
+    Capability,
+    Provider,
+    ProviderEnv,
+    ProviderError,
+    RateLimitedError,
+)
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
 from sre_cockpit.sanitize import sanitize_line
 
@@ -238,6 +245,23 @@ def align_range(start: float, end: float, step: float, *, align: bool = True) ->
     return start, end, step
 
 
+def _retry_after(raw: str | None, default: float = 30.0, cap: float = 300.0) -> float:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date), capped."""
+    if not raw:
+        return default
+    try:
+        return max(0.0, min(cap, float(raw)))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, min(cap, when.timestamp() - time.time()))
+
+
 def _unix(at: datetime) -> float:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
@@ -259,6 +283,7 @@ class PrometheusProvider(Provider):
         self.client: HttpClient = build_client(options, provider=name, transport=transport)
         self._sem: asyncio.Semaphore | None = None
         self._sem_loop: asyncio.AbstractEventLoop | None = None
+        self._down: tuple[float, str, int | None] | None = None  # (loop time, error, status)
         self.in_flight = 0
         """Requests open right now (observed by tests and the benchmark)."""
         self.peak_in_flight = 0
@@ -273,9 +298,19 @@ class PrometheusProvider(Provider):
         return self._sem
 
     async def _call(self, path: str, params: dict[str, str]) -> PromResult:
-        """One API call under the in-flight bound: GET, or POST form for a long query."""
+        """One API call under the in-flight bound: GET, or POST form for a long query.
+
+        A request that waited for a slot while another one found the backend unreachable fails
+        at once with that error instead of trying again: when the backend is down, a refresh of
+        hundreds of queries costs one round of retries, not hundreds.
+        """
         use_post = len(params.get("query", "")) > self.options.post_over
+        loop = asyncio.get_running_loop()
+        queued_at = loop.time()
         async with self._semaphore():
+            down = self._down
+            if down is not None and down[0] >= queued_at:
+                raise ProviderError(down[1], retryable=True, status=down[2])
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
@@ -283,16 +318,29 @@ class PrometheusProvider(Provider):
                     resp = await self.client.request("POST", path, data=params, idempotent=True)
                 else:
                     resp = await self.client.request("GET", path, params=params)
+            except ProviderError as exc:
+                self._down = (loop.time(), str(exc), exc.status)
+                raise
             finally:
                 self.in_flight -= 1
+        if resp.status_code == 429:
+            wait = _retry_after(resp.headers.get("retry-after"))
+            message = self.client.redact(f"{self.name}: rate limited (HTTP 429)")
+            self._down = (loop.time(), message, 429)
+            raise RateLimitedError(message, status=429, retry_after=wait)
         try:
-            return decode_response(resp.status_code, resp.headers.get("content-type", ""),
-                                   resp.content, sent=params)
+            result = decode_response(resp.status_code, resp.headers.get("content-type", ""),
+                                     resp.content, sent=params)
         except PromQLError:
+            self._down = None
             raise
         except ProviderError as exc:
-            raise ProviderError(self.client.redact(f"{self.name}: {exc}"), retryable=exc.retryable,
-                                status=exc.status) from exc
+            message = self.client.redact(f"{self.name}: {exc}")
+            if resp.status_code >= 500 or resp.status_code in (401, 403, 407, 429):
+                self._down = (loop.time(), message, resp.status_code)
+            raise ProviderError(message, retryable=exc.retryable, status=exc.status) from exc
+        self._down = None
+        return result
 
     def _base_params(self, query: str) -> dict[str, str]:
         params = {"query": query}
@@ -386,8 +434,8 @@ class PrometheusProvider(Provider):
                             service_label: str | None = None) -> list[TimelineEvent]:
         """Deploy events from a range query of a deploy expression.
 
-        Each series is one version (``version_label``); every run of consecutive non-zero
-        samples starts one deploy at its first sample. This fits both forms: a marker such as
+        Each series is one version (``version_label``); every run of non-zero samples (gaps
+        under five minutes do not split a run) starts one deploy at its first sample. This fits both forms: a marker such as
         ``changes(app_build_info[1m]) > 0`` and an info metric such as ``app_build_info`` whose
         new version series appears at the deploy (a series already present at ``since`` yields
         an event at ``since`` only for the marker form, i.e. when it is absent at some step).
@@ -403,7 +451,8 @@ class PrometheusProvider(Provider):
         start, end = _unix(since), _unix(until)
         if end <= start:
             return []
-        step = max(15.0, float(math.ceil((end - start) / 5000)))
+        step = max(30.0, float(math.ceil((end - start) / 5000)))
+        gap = max(step * 1.5, 300.0)  # a scrape or two missing does not make a new deploy
         s, e, step = align_range(start, end, step, align=self.options.step_align)
         if e < end:
             e += step  # include the last partial step so a deploy at ``until`` is seen
@@ -420,7 +469,7 @@ class PrometheusProvider(Provider):
                 points[0][0] <= s + step / 2 and points[-1][0] >= e - step * 1.5
             previous: float | None = None
             for ts, _value in points:
-                run_start = previous is None or ts - previous > step * 1.5
+                run_start = previous is None or ts - previous > gap
                 previous = ts
                 if not run_start or ts < start - step or ts > end + step:
                     continue
