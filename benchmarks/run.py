@@ -1,0 +1,747 @@
+"""Benchmark the cockpit in a real pseudo-terminal against the simulator, beside lnav and toolong.
+
+    python benchmarks/run.py [--quick] [--sizes 120x40,200x50] [--json PATH] [--no-others]
+
+For each terminal size the cockpit (``python -m sre_cockpit --config <sim config>``) runs in a pty
+(TERM=xterm-256color, COLORTERM unset) while ``sre-cockpit simulate`` runs as a separate process.
+The harness decodes the screen with pyte and measures the whole process tree with psutil:
+
+- first frame (exec → header visible) and time until all four panes show real data;
+- idle (``--log-rate 0``): bytes/s written to the terminal and CPU;
+- 1,000 and 5,000 lines/s: bytes/s, CPU, key-press-to-paint latency (p50/p95/p99 over ≥ 200
+  presses), lines sent / received / shown / dropped, newest line on screen vs sent (lag);
+- RSS after 100,000 lines; the same with ``--low-bandwidth``;
+- lnav and toolong tailing the same stream written to a file, as ratios.
+
+Prints a table with each figure's target and verdict, writes JSON to ``benchmarks/results/`` (or
+``--json``) and the table to ``benchmarks/LATEST.md``. CPU % is of one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import cockpit as ck  # noqa: E402
+from harness import (  # noqa: E402
+    REAPER,
+    PtySession,
+    TreeSample,
+    cpu_percent,
+    install_signal_cleanup,
+    percentile,
+    start_background,
+    terminal_env,
+)
+
+REPO = HERE.parent
+TOOLONG_VENV = HERE / ".venv-toolong"
+MB = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    size: str
+    measure: str
+    value: float | None
+    unit: str
+    target: str = ""
+    verdict: str = "info"
+    ratios: dict[str, str] = field(default_factory=dict)
+    note: str = ""
+
+    def shown(self) -> str:
+        """The value formatted for the table."""
+        return fmt(self.value, self.unit)
+
+
+def fmt(value: float | None, unit: str) -> str:
+    """Format a figure with its unit."""
+    if value is None:
+        return "—"
+    if unit == "B/s":
+        return f"{value / 1024:.1f} KB/s" if value >= 1024 else f"{value:.0f} B/s"
+    if unit == "s":
+        return f"{value:.2f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "MB":
+        return f"{value:.0f} MB"
+    if unit == "lines":
+        return f"{int(value):,}"
+    return f"{value:g} {unit}".strip()
+
+
+def verdict(value: float | None, limit: float) -> str:
+    """pass when ``value <= limit``; fail otherwise or when nothing was measured."""
+    if value is None:
+        return "fail"
+    return "pass" if value <= limit else "fail"
+
+
+@dataclass
+class Phase:
+    """Raw figures of one run of a program in the pty."""
+
+    program: str
+    size: str
+    rate: int
+    low_bandwidth: bool = False
+    first_frame_s: float | None = None
+    all_panes_s: float | None = None
+    panes_seen: dict[str, bool] = field(default_factory=dict)
+    bytes_per_s: float | None = None
+    cpu_pct: float | None = None
+    window_s: float = 0.0
+    key_ms: list[float] = field(default_factory=list)
+    key_misses: int = 0
+    rss_mb_end: float | None = None
+    rss_mb_at_100k: float | None = None
+    lines_at_rss: int | None = None
+    sim_sent: int | None = None
+    counters: dict[str, Any] = field(default_factory=dict)
+    counters_source: str = ""
+    max_queue: int | None = None
+    queue_bound: int | None = None
+    lag_lines: list[int] = field(default_factory=list)
+    error: str = ""
+    screen_tail: list[str] = field(default_factory=list)
+
+    def key_pct(self, pct: float) -> float | None:
+        """Key latency percentile in ms."""
+        return percentile(self.key_ms, pct)
+
+
+# --------------------------------------------------------------------------- measuring
+def measure_window(session: PtySession, seconds: float,
+                   tick: Callable[[], None] | None = None) -> tuple[float, float, float]:
+    """Bytes/s and CPU % of the session's tree over a window.
+
+    Args:
+        session: The running program.
+        seconds: Window length.
+        tick: Called about once a second during the window.
+
+    Returns:
+        (bytes/s, CPU %, window seconds).
+    """
+    first = session.sample()
+    start = first.at if first else time.monotonic()
+    end = start + seconds
+    while time.monotonic() < end:
+        time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+        if tick:
+            tick()
+    last = session.sample()
+    stop = last.at if last else time.monotonic()
+    cpu = cpu_percent(first, last) if first and last else 0.0
+    return session.meter.rate(start, stop), cpu, stop - start
+
+
+def measure_keys(session: PtySession, toggle: ck.Toggle, presses: int, rng: random.Random,
+                 phase: Phase, budget_s: float, tick: Callable[[], None] | None = None) -> None:
+    """Time ``presses`` key presses from write to the first chunk that paints their effect.
+
+    Args:
+        session: The running program.
+        toggle: Key and screen state it flips.
+        presses: How many presses.
+        rng: Jitter between presses.
+        phase: Where latencies and misses are recorded.
+        budget_s: Stop early after this long.
+        tick: Called between presses about once a second.
+    """
+    deadline = time.monotonic() + budget_s
+    last_tick = time.monotonic()
+    for _ in range(presses):
+        if time.monotonic() > deadline or not session.alive():
+            break
+        before = session.check(toggle.state)
+        if before is None:
+            phase.key_misses += 1
+            time.sleep(0.2)
+            continue
+        key = toggle.key if before else toggle.back_key
+        latency = session.press(key, lambda s, b=before: toggle.state(s) is (not b), timeout=2.0)
+        if latency is None:
+            phase.key_misses += 1
+        else:
+            phase.key_ms.append(latency * 1000.0)
+        time.sleep(rng.uniform(0.03, 0.08))
+        if tick and time.monotonic() - last_tick >= 1.0:
+            last_tick = time.monotonic()
+            tick()
+
+
+def rss_mb(sample: TreeSample | None) -> float | None:
+    """RSS of a tree sample in MB."""
+    return None if sample is None else sample.rss_bytes / MB
+
+
+@dataclass
+class Plan:
+    """Phase lengths (seconds) for --quick and full runs."""
+
+    warmup: float
+    idle: float
+    window: float
+    presses: int
+    sustain5k: float
+    others: float
+    lines_for_rss: int = 100_000
+    rss_budget: float = 45.0
+
+
+QUICK = Plan(warmup=3.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=10.0,
+             rss_budget=0.0)
+FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
+
+
+class Cockpit:
+    """Runs the cockpit phases for one size."""
+
+    def __init__(self, workdir: Path, cols: int, rows: int, plan: Plan, rng: random.Random,
+                 log: Callable[[str], None]) -> None:
+        self.workdir = workdir
+        self.cols = cols
+        self.rows = rows
+        self.plan = plan
+        self.rng = rng
+        self.log = log
+        self.size = f"{cols}x{rows}"
+
+    def _launch(self, sim: ck.Simulator, phase: Phase, *, low_bandwidth: bool,
+                stats_file: Path) -> PtySession:
+        env = terminal_env(extra={ck.STATS_ENV: str(stats_file),
+                                  "SRE_COCKPIT_DATA_DIR": str(self.workdir / "data"),
+                                  "XDG_STATE_HOME": str(self.workdir / "state")})
+        session = PtySession(ck.cockpit_argv(sim.config, low_bandwidth=low_bandwidth),
+                             cols=self.cols, rows=self.rows, env=env, cwd=str(REPO))
+        session.start()
+        hit = session.wait_for(ck.header_visible, 15.0)
+        phase.first_frame_s = None if hit is None else hit - session.started_at
+        names = sim.slo_names
+        hit = session.wait_for(lambda s: ck.panes_with_data(s, names).all(), 30.0)
+        phase.all_panes_s = None if hit is None else hit - session.started_at
+        phase.panes_seen = asdict(session.check(lambda s: ck.panes_with_data(s, names)))
+        return session
+
+    def run(self, rate: int, *, low_bandwidth: bool = False, keys: bool = True,
+            sustain: float | None = None, rss_lines: int | None = None) -> Phase:
+        """One cockpit run against a fresh simulator at ``rate`` lines/s.
+
+        Args:
+            rate: Simulator ``--log-rate``.
+            low_bandwidth: Run the cockpit with ``--low-bandwidth``.
+            keys: Measure key latency.
+            sustain: Keep the stream running at least this long (5,000 lines/s phase).
+            rss_lines: Run until the simulator sent this many lines, then read RSS.
+
+        Returns:
+            The raw figures.
+        """
+        phase = Phase("sre-cockpit", self.size, rate, low_bandwidth)
+        stats_file = self.workdir / f"stats-{self.size}-{rate}-{int(low_bandwidth)}.json"
+        sim = ck.start_simulator(self.workdir, rate)
+        session: PtySession | None = None
+        try:
+            session = self._launch(sim, phase, low_bandwidth=low_bandwidth, stats_file=stats_file)
+            started = time.monotonic()
+            time.sleep(self.plan.warmup)
+
+            def tick() -> None:
+                self._observe(session, sim, stats_file, phase)
+
+            window = self.plan.idle if rate == 0 else self.plan.window
+            phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, window, tick)
+            if keys and rate > 0:
+                session.write(ck.COCKPIT_TOGGLE.setup_keys)
+                time.sleep(0.5)
+                measure_keys(session, ck.COCKPIT_TOGGLE, self.plan.presses, self.rng, phase,
+                             budget_s=120.0, tick=tick)
+            if sustain:
+                while time.monotonic() - started < sustain and session.alive():
+                    time.sleep(1.0)
+                    tick()
+            if rss_lines:
+                deadline = time.monotonic() + max(30.0, 3 * rss_lines / max(rate, 1))
+                while time.monotonic() < deadline and session.alive():
+                    sent = sim.lines_sent() or self._received(stats_file, session)
+                    if sent is not None and sent >= rss_lines:
+                        break
+                    time.sleep(1.0)
+                    tick()
+                sample = session.sample()
+                phase.rss_mb_at_100k = rss_mb(sample)
+                phase.lines_at_rss = sim.lines_sent() or self._received(stats_file, session)
+            tick()
+            phase.rss_mb_end = rss_mb(session.sample())
+            phase.screen_tail = session.snapshot()
+            session.close(quit_keys=b"q", grace=5.0)
+            session = None
+            time.sleep(0.3)
+            phase.sim_sent = sim.lines_sent()
+            final = ck.read_stats_file(stats_file)
+            if final is not None:
+                phase.counters, phase.counters_source = final, "stats file (on exit)"
+        except Exception as exc:
+            phase.error = f"{type(exc).__name__}: {exc}"
+            self.log(f"  error: {phase.error}")
+        finally:
+            if session is not None:
+                phase.screen_tail = phase.screen_tail or session.snapshot()
+                session.close(quit_keys=b"q", grace=3.0)
+            sim.stop()
+        return phase
+
+    @staticmethod
+    def _received(stats_file: Path, session: PtySession) -> int | None:
+        stats = ck.read_stats_file(stats_file)
+        if stats and isinstance(stats.get("received"), int):
+            return int(stats["received"])
+        return session.check(ck.status_counters).get("received")
+
+    def _observe(self, session: PtySession, sim: ck.Simulator, stats_file: Path,
+                 phase: Phase) -> None:
+        """Once a second: queue length, end-to-end lag, latest counters."""
+        stats = ck.read_stats_file(stats_file)
+        if stats is not None:
+            phase.counters, phase.counters_source = stats, "stats file"
+            queue = stats.get("queue_len")
+            if isinstance(queue, int):
+                phase.max_queue = max(phase.max_queue or 0, queue,
+                                      int(stats.get("queue_max") or 0))
+            bound = stats.get("queue_bound")
+            if isinstance(bound, int):
+                phase.queue_bound = bound
+        else:
+            shown = session.check(ck.status_counters)
+            if shown:
+                phase.counters, phase.counters_source = dict(shown), "status line"
+        if phase.rate > 0:
+            sent = sim.lines_sent()
+            newest = session.check(ck.max_seq)
+            if sent is not None and newest is not None:
+                phase.lag_lines.append(max(0, sent - newest))
+
+
+# --------------------------------------------------------------------------- other tailers
+def toolong_command() -> list[str] | None:
+    """``tl`` from a private venv, creating it when missing (never in the project's env)."""
+    tl = TOOLONG_VENV / "bin" / "tl"
+    if tl.exists():
+        return [str(tl)]
+    if os.environ.get("SRE_BENCH_NO_INSTALL"):
+        return None
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLONG_VENV)], check=True,
+                       capture_output=True, timeout=120)
+        subprocess.run([str(TOOLONG_VENV / "bin" / "pip"), "install", "--quiet", "toolong"],
+                       check=True, capture_output=True, timeout=600)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [str(tl)] if tl.exists() else None
+
+
+def other_tailers() -> dict[str, tuple[list[str] | None, ck.Toggle, bytes]]:
+    """name → (argv prefix or None when not installed, key toggle, quit keys)."""
+    lnav = shutil.which("lnav")
+    return {
+        "lnav": ([lnav] if lnav else None, ck.LNAV_TOGGLE, b"q"),
+        "toolong": (toolong_command(), ck.TOOLONG_TOGGLE, b"\x11"),
+    }
+
+
+def run_other(name: str, argv: list[str], toggle: ck.Toggle, quit_keys: bytes, workdir: Path,
+              cols: int, rows: int, rate: int, plan: Plan, rng: random.Random,
+              log: Callable[[str], None]) -> Phase:
+    """Tail the simulator's stream, written to a file at the same rate, with another program."""
+    phase = Phase(name, f"{cols}x{rows}", rate)
+    logfile = workdir / f"{name}-{rate}.log"
+    logfile.write_text("")
+    sim = None
+    writer = None
+    session: PtySession | None = None
+    try:
+        try:
+            sim = ck.start_simulator(workdir, rate)
+            source = ["--loki", sim.url, "--query", sim.log_selector]
+        except RuntimeError as exc:
+            log(f"  simulator unavailable for {name} ({exc}); synthetic stream instead")
+            source = ["--synthetic", "--rate", str(rate)]
+        writer = start_background([sys.executable, str(HERE / "writer.py"), "--out", str(logfile),
+                                   *source], stdout=subprocess.DEVNULL,
+                                  stderr=open(workdir / f"writer-{name}.err", "wb"))  # noqa: SIM115
+        time.sleep(1.0)
+        home = workdir / f"home-{name}"
+        home.mkdir(exist_ok=True)
+        env = terminal_env(extra={"HOME": str(home)})
+        session = PtySession([*argv, str(logfile)], cols=cols, rows=rows, env=env,
+                             cwd=str(workdir))
+        session.start()
+        hit = session.wait_for(lambda s: ck.max_seq(s) is not None, 20.0)
+        phase.first_frame_s = None if hit is None else hit - session.started_at
+        time.sleep(plan.warmup)
+        phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, plan.others)
+        measure_keys(session, toggle, plan.presses, rng, phase, budget_s=60.0)
+        phase.rss_mb_end = rss_mb(session.sample())
+        phase.screen_tail = session.snapshot()
+    except Exception as exc:
+        phase.error = f"{type(exc).__name__}: {exc}"
+        log(f"  error: {phase.error}")
+    finally:
+        if session is not None:
+            session.close(quit_keys=quit_keys, grace=2.0)
+        if writer is not None:
+            REAPER.kill(writer)
+        if sim is not None:
+            sim.stop()
+    return phase
+
+
+# --------------------------------------------------------------------------- table
+def ratio(mine: float | None, theirs: float | None) -> str:
+    """``mine / theirs`` as ``×N.NN``."""
+    if mine is None or theirs is None:
+        return "—"
+    if theirs == 0:
+        return "—" if mine == 0 else "∞"
+    return f"×{mine / theirs:.2f}"
+
+
+def counters_row(size: str, label: str, phase: Phase) -> Row:
+    """received = shown + dropped, exactly."""
+    c = phase.counters
+    received = c.get("received")
+    shown = c.get("shown")
+    dropped = c.get("dropped_client", c.get("dropped"))
+    if isinstance(received, int) and isinstance(shown, int) and isinstance(dropped, int):
+        ok = received == shown + dropped
+        note = (f"sent {phase.sim_sent if phase.sim_sent is not None else '?'}, received "
+                f"{received:,}, shown {shown:,}, dropped client {dropped:,} / server "
+                f"{c.get('dropped_server', '?')} ({phase.counters_source})")
+        return Row(size, f"{label}: received = shown + dropped", float(received), "lines",
+                   "exact", "pass" if ok else "fail", note=note)
+    note = "the cockpit exposes no received/shown/dropped counters " \
+           f"(stats file {ck.STATS_ENV} not written; status line: {c or 'none found'})"
+    return Row(size, f"{label}: received = shown + dropped", None, "lines", "exact", "fail",
+               note=note)
+
+
+def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: str,
+               plan: Plan) -> list[Row]:
+    """Turn raw phases into table rows with targets, verdicts and ratios."""
+    rows: list[Row] = []
+
+    def err(phase: Phase | None, label: str) -> bool:
+        if phase is None:
+            return True
+        if phase.error:
+            rows.append(Row(size, label, None, "", "", "fail", note=phase.error))
+            return True
+        return False
+
+    def theirs(name: str, attr: str) -> str:
+        other = others.get(name)
+        if isinstance(other, str):
+            return other
+        if other is None or other.error:
+            return "—" if other is None else "error"
+        mine = getattr(phases.get("1k"), attr, None) if phases.get("1k") else None
+        return ratio(mine, getattr(other, attr))
+
+    idle = phases.get("idle")
+    if not err(idle, "idle run"):
+        assert idle is not None
+        rows.append(Row(size, "first frame (exec → header)", idle.first_frame_s, "s", "≤ 0.5 s",
+                        verdict(idle.first_frame_s, 0.5)))
+        rows.append(Row(size, "all four panes show data", idle.all_panes_s, "s", "(info)",
+                        "info" if idle.all_panes_s is not None else "fail",
+                        note="" if idle.all_panes_s is not None else f"seen: {idle.panes_seen}"))
+        rows.append(Row(size, "idle: bytes to terminal", idle.bytes_per_s, "B/s", "≤ 500 B/s",
+                        verdict(idle.bytes_per_s, 500), note=f"over {idle.window_s:.0f} s"))
+        rows.append(Row(size, "idle: CPU", idle.cpu_pct, "%", "≤ 2 %", verdict(idle.cpu_pct, 2)))
+    for key, label, limits in (("1k", "1,000 lines/s", (40 * 1024, 10.0, 50.0)),
+                               ("5k", "5,000 lines/s", (None, None, None)),
+                               ("lowbw", "--low-bandwidth 1,000 lines/s", (10 * 1024, None, None))):
+        phase = phases.get(key)
+        if phase is None or err(phase, label):
+            continue
+        bw, cpu, p95 = limits
+        with_ratio = key == "1k"
+        rows.append(Row(size, f"{label}: bytes to terminal", phase.bytes_per_s, "B/s",
+                        f"≤ {bw / 1024:.0f} KB/s" if bw else "(info)",
+                        verdict(phase.bytes_per_s, bw) if bw else "info",
+                        {n: theirs(n, "bytes_per_s") for n in others} if with_ratio else {},
+                        note=f"over {phase.window_s:.0f} s"))
+        rows.append(Row(size, f"{label}: CPU", phase.cpu_pct, "%",
+                        f"≤ {cpu:g} %" if cpu else "(info)",
+                        verdict(phase.cpu_pct, cpu) if cpu else "info",
+                        {n: theirs(n, "cpu_pct") for n in others} if with_ratio else {}))
+        if phase.key_ms or phase.key_misses:
+            for pct in (50, 95, 99):
+                target = f"≤ {p95:g} ms" if (p95 and pct == 95) else "(info)"
+                value = phase.key_pct(pct)
+                ok = verdict(value, p95) if (p95 and pct == 95) else "info"
+                if pct == 95 and phase.key_misses > max(1, len(phase.key_ms) // 100):
+                    ok = "fail"
+                rows.append(Row(
+                    size, f"{label}: key → paint p{pct}", value, "ms", target, ok,
+                    {n: ratio(value, (o.key_pct(pct) if isinstance(o, Phase) else None))
+                     for n, o in others.items()} if with_ratio else {},
+                    note=(f"{len(phase.key_ms)} presses, {phase.key_misses} unpainted"
+                          if pct == 50 else "")))
+        rows.append(counters_row(size, label, phase))
+        if phase.lag_lines:
+            rows.append(Row(size, f"{label}: newest line on screen behind sent",
+                            float(max(phase.lag_lines[-5:])), "lines", "(info)", "info",
+                            note=f"max over run {max(phase.lag_lines):,}"))
+        if key == "5k":
+            bounded = _queue_bounded(phase)
+            rows.append(Row(size, f"{label}: ingest queue bounded over "
+                            f"{plan.sustain5k:.0f} s", None if phase.max_queue is None
+                            else float(phase.max_queue), "lines",
+                            f"≤ bound ({phase.queue_bound if phase.queue_bound else '?'})",
+                            bounded[0], note=bounded[1]))
+        if phase.rss_mb_at_100k is not None:
+            rows.append(Row(size, f"{label}: RSS after "
+                            f"{phase.lines_at_rss or 0:,} lines", phase.rss_mb_at_100k, "MB",
+                            "≤ 150 MB", verdict(phase.rss_mb_at_100k, 150)
+                            if (phase.lines_at_rss or 0) >= 100_000 else "fail"
+                            if phase.rss_mb_at_100k > 150 else "info"))
+        rows.append(Row(size, f"{label}: RSS at end", phase.rss_mb_end, "MB", "(info)", "info",
+                        {n: theirs(n, "rss_mb_end") for n in others} if with_ratio else {}))
+    return rows
+
+
+def _queue_bounded(phase: Phase) -> tuple[str, str]:
+    """Verdict for 'the ingest queue stays bounded' and the evidence."""
+    evidence = []
+    verdict_ = "pass"
+    if phase.max_queue is not None and phase.queue_bound is not None:
+        evidence.append(f"max queue {phase.max_queue:,} of bound {phase.queue_bound:,}")
+        if phase.max_queue > phase.queue_bound:
+            verdict_ = "fail"
+    elif phase.max_queue is None:
+        evidence.append("queue length not exposed")
+    if len(phase.lag_lines) >= 10:
+        half = len(phase.lag_lines) // 2
+        early = max(phase.lag_lines[:half])
+        late = max(phase.lag_lines[half:])
+        evidence.append(f"screen lag first half max {early:,}, second half max {late:,} lines")
+        if late > max(2 * early, phase.rate * 5):
+            verdict_ = "fail"
+    elif phase.max_queue is None:
+        verdict_ = "fail"
+    counters = counters_row(phase.size, "", phase)
+    if counters.verdict != "pass":
+        verdict_ = "fail"
+        evidence.append("received ≠ shown + dropped or not exposed")
+    return verdict_, "; ".join(evidence)
+
+
+def table(rows: list[Row], other_names: list[str]) -> str:
+    """Markdown table of the rows."""
+    head = ["size", "measure", "value", "target", "verdict", *[f"vs {n}" for n in other_names],
+            "note"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row.size, row.measure, row.shown(), row.target, row.verdict.upper()
+                 if row.verdict in ("pass", "fail") else row.verdict,
+                 *[row.ratios.get(n, "") for n in other_names], row.note.replace("|", "/")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    """The machine the figures were measured on."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        from importlib.metadata import version
+
+        textual = version("textual")
+    except Exception:
+        textual = "unknown"
+    lnav = shutil.which("lnav")
+    lnav_v = ""
+    if lnav:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            lnav_v = subprocess.run([lnav, "-V"], capture_output=True, text=True,
+                                    timeout=10).stdout.strip()
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
+            "textual": textual, "os": platform.platform(), "lnav": lnav_v or "not installed",
+            "toolong": _toolong_version()}
+
+
+def _toolong_version() -> str:
+    pip = TOOLONG_VENV / "bin" / "python"
+    if not pip.exists():
+        return "not installed"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([str(pip), "-c", "import importlib.metadata as m;"
+                              "print('toolong', m.version('toolong'), '(Textual',"
+                              " m.version('textual') + ')')"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        return out or "unknown"
+    return "unknown"
+
+
+# --------------------------------------------------------------------------- main
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``120x40,200x50`` → [(120, 40), (200, 50)]."""
+    sizes = []
+    for part in text.split(","):
+        cols, _, rows = part.strip().lower().partition("x")
+        if not (cols.isdigit() and rows.isdigit()) or int(cols) < 40 or int(rows) < 12:
+            raise argparse.ArgumentTypeError(f"bad size {part!r}: expected COLSxROWS, e.g. 120x40")
+        sizes.append((int(cols), int(rows)))
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description="sre-cockpit pty benchmark")
+    parser.add_argument("--quick", action="store_true",
+                        help="shorter phases, one size (~3 minutes)")
+    parser.add_argument("--sizes", type=parse_sizes, default=None,
+                        help="terminal sizes, default 120x40,200x50 (quick: 120x40)")
+    parser.add_argument("--json", type=Path, default=None, help="write results JSON here")
+    parser.add_argument("--no-others", action="store_true", help="skip lnav and toolong")
+    parser.add_argument("--latest", type=Path, default=HERE / "LATEST.md",
+                        help="where to write the markdown table (default benchmarks/LATEST.md)")
+    parser.add_argument("--seed", type=int, default=1, help="key-press jitter seed")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    sizes = args.sizes or ([(120, 40)] if args.quick else [(120, 40), (200, 50)])
+    install_signal_cleanup()
+    rng = random.Random(args.seed)
+    began = time.monotonic()
+
+    def log(msg: str) -> None:
+        print(f"[{time.monotonic() - began:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "quick": args.quick, "plan": asdict(plan), "machine": machine(),
+                               "phases": [], "rows": []}
+    rows: list[Row] = []
+    other_names = [] if args.no_others else ["lnav", "toolong"]
+    workdir = Path(tempfile.mkdtemp(prefix="sre-bench-"))
+    try:
+        tailers = {} if args.no_others else other_tailers()
+        for cols, rows_ in sizes:
+            size = f"{cols}x{rows_}"
+            runner = Cockpit(workdir, cols, rows_, plan, rng, log)
+            phases: dict[str, Phase] = {}
+            log(f"{size}: idle (log rate 0)")
+            phases["idle"] = runner.run(0, keys=False)
+            log(f"{size}: 1,000 lines/s")
+            phases["1k"] = runner.run(1000)
+            log(f"{size}: 5,000 lines/s for {plan.sustain5k:.0f} s")
+            phases["5k"] = runner.run(5000, sustain=plan.sustain5k,
+                                      rss_lines=plan.lines_for_rss)
+            log(f"{size}: --low-bandwidth at 1,000 lines/s")
+            phases["lowbw"] = runner.run(1000, low_bandwidth=True, keys=False)
+            if plan.rss_budget:
+                log(f"{size}: --low-bandwidth at 5,000 lines/s to 100,000 lines")
+                phases["lowbw5k"] = runner.run(5000, low_bandwidth=True, keys=False,
+                                               rss_lines=plan.lines_for_rss)
+            others: dict[str, Phase | str] = {}
+            for name, (cmd, toggle, quit_keys) in tailers.items():
+                if cmd is None:
+                    others[name] = "not installed"
+                    continue
+                log(f"{size}: {name} tailing a file at 1,000 lines/s")
+                others[name] = run_other(name, cmd, toggle, quit_keys, workdir, cols, rows_,
+                                         1000, plan, rng, log)
+            size_rows = build_rows(phases, others, size, plan)
+            if "lowbw5k" in phases:
+                p = phases["lowbw5k"]
+                size_rows.append(Row(size, f"--low-bandwidth: RSS after {p.lines_at_rss or 0:,} "
+                                     "lines", p.rss_mb_at_100k, "MB", "≤ 150 MB",
+                                     verdict(p.rss_mb_at_100k, 150), note=p.error))
+                size_rows.append(counters_row(size, "--low-bandwidth 5,000 lines/s", p))
+            for name, other in others.items():
+                if isinstance(other, str):
+                    size_rows.append(Row(size, f"{name} (1,000 lines/s from a file)", None, "",
+                                         "", other))
+                    continue
+                size_rows.append(Row(size, f"{name}: bytes / CPU / RSS / key p95", None, "",
+                                     "(reference)", "info",
+                                     note=other.error or
+                                     f"{fmt(other.bytes_per_s, 'B/s')}, "
+                                     f"{fmt(other.cpu_pct, '%')}, {fmt(other.rss_mb_end, 'MB')}, "
+                                     f"p95 {fmt(other.key_pct(95), 'ms')} "
+                                     f"({len(other.key_ms)} presses, {other.key_misses} "
+                                     "unpainted)"))
+            rows += size_rows
+            results["phases"] += [asdict(p) for p in phases.values()]
+            results["phases"] += [asdict(o) for o in others.values() if isinstance(o, Phase)]
+            print(table(size_rows, other_names), flush=True)
+    except KeyboardInterrupt:
+        log("interrupted: cleaning up")
+        REAPER.kill_all()
+        return 130
+    finally:
+        REAPER.kill_all()
+    results["rows"] = [asdict(r) for r in rows]
+    results["elapsed_s"] = round(time.monotonic() - began, 1)
+    out = args.json or (HERE / "results" /
+                        f"bench-{datetime.now(UTC):%Y%m%dT%H%M%SZ}{'-quick' if args.quick else ''}"
+                        ".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    md = latest_markdown(results, rows, other_names)
+    args.latest.write_text(md)
+    print(f"\nresults: {out}\nmarkdown: {args.latest}  ({results['elapsed_s']} s)")
+    failed = [r for r in rows if r.verdict == "fail"]
+    print(f"{len(failed)} of {sum(r.verdict in ('pass', 'fail') for r in rows)} checks failed")
+    return 1 if failed else 0
+
+
+def latest_markdown(results: dict[str, Any], rows: list[Row], other_names: list[str]) -> str:
+    """The README "Performance" section text."""
+    m = results["machine"]
+    return (
+        "## Performance\n\n"
+        f"Measured by `python benchmarks/run.py{' --quick' if results['quick'] else ''}` on "
+        f"{results['started']} ({results['elapsed_s']} s): the cockpit in a pseudo-terminal "
+        "(TERM=xterm-256color) against `sre-cockpit simulate` in a separate process; bytes are "
+        "what the cockpit wrote to the terminal, CPU is % of one core summed over the cockpit's "
+        "process tree, RSS likewise. Key latency is from the key's write to the first output "
+        "chunk that paints its effect (pyte-decoded). lnav and toolong tail the same stream "
+        "written to a file at the same rate; `×N` is the cockpit's figure divided by theirs.\n\n"
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, Textual {m['textual']}, "
+        f"{m['os']}; lnav: {m['lnav']}; toolong: {m['toolong']}.\n\n"
+        + table(rows, other_names) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""Smoke tests of the benchmark harness pieces (no timing assertions: speed is the benchmark's job)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import cockpit as ck  # noqa: E402
+import run  # noqa: E402
+from harness import (  # noqa: E402
+    ByteMeter,
+    PtySession,
+    Screen,
+    TreeSample,
+    cpu_percent,
+    percentile,
+    terminal_env,
+)
+
+
+def test_byte_meter_counts_windows_exactly() -> None:
+    meter = ByteMeter()
+    for at, size in ((1.0, 100), (2.0, 50), (2.5, 25), (4.0, 1000)):
+        meter.add(size, at)
+    assert meter.total == 1175
+    assert meter.bytes_between(0.0, 10.0) == 1175
+    assert meter.bytes_between(1.0, 2.5) == 75  # start exclusive, end inclusive
+    assert meter.bytes_between(2.5, 3.9) == 0
+    assert meter.rate(0.0, 4.0) == pytest.approx(1175 / 4.0)
+    assert meter.rate(3.0, 3.0) == 0.0
+    assert meter.chunks() == 4
+
+
+def test_screen_decodes_cursor_moves_colours_and_split_utf8() -> None:
+    screen = Screen(40, 6)
+    stream = ("\x1b[?1049h\x1b[2J\x1b[1;1H\x1b[38;5;208msre-cockpit\x1b[0m"
+              "\x1b[3;5H╭─ Logs ─╮\x1b[4;5Hseq=41 ✓").encode()
+    cut = stream.index("✓".encode()) + 1  # split a multi-byte character across chunks
+    screen.feed(stream[:cut])
+    screen.feed(stream[cut:])
+    lines = screen.lines()
+    assert lines[0].startswith("sre-cockpit")
+    assert lines[2][4:14] == "╭─ Logs ─╮"
+    assert lines[3][4:12] == "seq=41 ✓"
+    assert screen.contains(r"seq=\d+")
+    assert screen.find(r"seq=(\d+)") == [(3, 4, "seq=41")]
+    assert screen.region(3, 4, 4, 10) == ["seq=41"]
+    fg = screen.row_styles(0)[0][0]
+    assert fg not in ("default", "")
+
+
+def _canned_cockpit_screen(timestamps: bool) -> Screen:
+    screen = Screen(80, 12)
+    prefix = "12:00:01 " if timestamps else ""
+    rows = [
+        "sre-cockpit  prod",
+        "╭─ Incidents ────────────────────╮╭─ SLOs ──────────────────────────────╮",
+        "│ CheckoutHighErrorRate critical │ │ checkout-availability  97.2%       │",
+        "╰────────────────────────────────╯╰─────────────────────────────────────╯",
+        "╭─ Logs ─────────────────────────╮╭─ Timeline ──────────────────────────╮",
+        f"│ {prefix}level=info seq=101 ok    │ │ 11:58 deploy checkout v2.3.1        │",
+        f"│ {prefix}level=error seq=102 bad  │ │                                     │",
+        "│ live · received 2,000 · buffered 1,990 · dropped 0/10                   │",
+        "╰────────────────────────────────╯╰─────────────────────────────────────╯",
+    ]
+    screen.feed("\r\n".join(rows).encode())
+    return screen
+
+
+def test_cockpit_screen_probes_on_a_canned_screen() -> None:
+    with_ts = _canned_cockpit_screen(True)
+    without = _canned_cockpit_screen(False)
+    assert ck.header_visible(with_ts)
+    boxes = ck.pane_boxes(with_ts)
+    assert set(boxes) == {"incidents", "logs", "slos", "timeline"}
+    check = ck.panes_with_data(with_ts, ["checkout-availability"])
+    assert check.all()
+    assert ck.max_seq(with_ts) == 102
+    assert ck.timestamps_shown(with_ts) is True
+    assert ck.timestamps_shown(without) is False
+    assert ck.timestamps_shown(Screen(20, 4)) is None
+    counters = ck.status_counters(with_ts)
+    assert counters == {"received": 2000, "buffered": 1990, "dropped_server": 0,
+                        "dropped_client": 10}
+
+
+def test_percentile_and_cpu_maths() -> None:
+    assert percentile([], 95) is None
+    assert percentile([5.0], 99) == 5.0
+    assert percentile(range(1, 101), 50) == pytest.approx(50.5)
+    assert percentile([10.0, 20.0], 100) == 20.0
+    assert cpu_percent(TreeSample(0.0, 1.0, 0, 1), TreeSample(2.0, 1.5, 0, 1)) == 25.0
+
+
+def test_counters_row_requires_exact_sum() -> None:
+    phase = run.Phase("sre-cockpit", "120x40", 1000)
+    phase.counters = {"received": 10, "shown": 7, "dropped_client": 3, "dropped_server": 0}
+    assert run.counters_row("120x40", "x", phase).verdict == "pass"
+    phase.counters["shown"] = 6
+    assert run.counters_row("120x40", "x", phase).verdict == "fail"
+    phase.counters = {}
+    assert run.counters_row("120x40", "x", phase).verdict == "fail"
+
+
+def test_terminal_env_is_a_256_colour_xterm() -> None:
+    env = terminal_env({"COLORTERM": "truecolor", "TERM": "dumb", "PATH": "/bin"},
+                       extra={"X": "1"})
+    assert env["TERM"] == "xterm-256color"
+    assert "COLORTERM" not in env
+    assert env["X"] == "1" and env["PATH"] == "/bin"
+
+
+def test_pty_session_decodes_output_and_times_a_key(tmp_path: Path) -> None:
+    script = tmp_path / "echo.py"
+    script.write_text(
+        "import sys, tty\n"
+        "tty.setraw(0)\n"
+        "sys.stdout.write('\\x1b[2J\\x1b[1;1Hready'); sys.stdout.flush()\n"
+        "key = sys.stdin.read(1)\n"
+        "sys.stdout.write('\\x1b[2;1Hgot ' + key); sys.stdout.flush()\n"
+        "sys.stdin.read(1)\n")
+    session = PtySession([sys.executable, str(script)], cols=30, rows=5)
+    session.start()
+    try:
+        assert session.wait_for(lambda s: s.contains("ready"), 10.0) is not None
+        latency = session.press(b"k", lambda s: s.contains("got k"), timeout=10.0)
+        assert latency is not None and latency >= 0.0
+        assert session.snapshot()[1].startswith("got k")
+        assert session.meter.total > 0
+        sample = session.sample()
+        assert sample is not None and sample.rss_bytes > 0 and sample.processes >= 1
+    finally:
+        session.close(quit_keys=b"x", grace=5.0)
+    assert not session.alive()
+
+
+def test_parse_sizes_rejects_bad_input() -> None:
+    assert run.parse_sizes("120x40,200x50") == [(120, 40), (200, 50)]
+    with pytest.raises(Exception, match="bad size"):
+        run.parse_sizes("120by40")
