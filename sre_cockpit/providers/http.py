@@ -4,6 +4,7 @@ auth, TLS and redaction of secrets."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import logging
 import os
@@ -71,6 +72,9 @@ class HttpOptions(StrictModel):
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError("must be an http:// or https:// URL with a host, e.g. "
                              "http://127.0.0.1:9090")
+        if parsed.query or parsed.fragment:
+            raise ValueError("must not contain a query string or fragment (put credentials "
+                             "under auth: or headers:)")
         return value
 
 
@@ -120,6 +124,10 @@ def secrets_of(opts: HttpOptions) -> list[str]:
                 walk(item)
 
     walk(opts)
+    if opts.auth is not None and opts.auth.basic is not None:
+        # the Authorization header value itself ("Basic <base64>") must not leak either
+        pair = f"{opts.auth.basic.username}:{opts.auth.basic.password.get_secret_value()}"
+        found.append(base64.b64encode(pair.encode("utf-8")).decode("ascii"))
     for url in (opts.url, opts.proxy):
         if not url:
             continue
