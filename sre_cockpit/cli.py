@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -81,22 +82,57 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                         help="repaint at most once a second (slow SSH links)")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
-    """The argument parser and the command modules it dispatches to."""
+def _first_positional(argv: Sequence[str]) -> str | None:
+    """The subcommand word in ``argv`` (skipping global options and their values), if any."""
+    takes_value = {"--config", "--context"}
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--":
+            return None
+        if token in takes_value:
+            skip = True
+            continue
+        if token.startswith("-"):
+            continue
+        return token
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentParser,
+                                                              dict[str, Any]]:
+    """The argument parser and the command modules it dispatches to.
+
+    Only the modules ``argv`` needs are imported: the chosen subcommand's, or the cockpit UI's
+    when there is none (so headless commands never import Textual); ``--help``, an unknown
+    word or ``argv=None`` import them all.
+    """
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="A terminal incident cockpit: incidents, logs, SLO burn rates and a "
                     "timeline on one screen. Without a command, opens the cockpit.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _global_options(parser, suppress=False)
+    wanted: Sequence[str] = COMMANDS
+    want_ui = True
+    if argv is not None:
+        word = _first_positional(argv)
+        asks_help = any(t in ("-h", "--help") for t in argv)
+        if word in COMMANDS:
+            wanted, want_ui = (word,), False
+        elif word is None and not asks_help:
+            wanted = ()
     modules: dict[str, Any] = {}
-    ui = _import_command(UI_COMMAND)
-    if ui is not None and not isinstance(ui, _BrokenCommand):
-        with contextlib.suppress(argparse.ArgumentError):  # an option we already provide
-            ui.add_arguments(parser)
-    modules[UI_COMMAND] = ui
+    if want_ui:
+        ui = _import_command(UI_COMMAND)
+        if ui is not None and not isinstance(ui, _BrokenCommand):
+            with contextlib.suppress(argparse.ArgumentError):  # an option we already provide
+                ui.add_arguments(parser)
+        modules[UI_COMMAND] = ui
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in wanted:
         module = _import_command(name)
         if module is None:
             continue
@@ -116,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
-        parser, modules = build_parser()
+        if argv is None:
+            argv = sys.argv[1:]
+        parser, modules = build_parser(argv)
         args = parser.parse_args(argv)
         name = args.command or UI_COMMAND
         module = modules.get(name)
