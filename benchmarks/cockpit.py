@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from harness import REAPER, Screen, start_background
 
-SEQ_RX = re.compile(r"\bseq=(\d+)")
+SEQ_RX = re.compile(r'\bseq"?[=:](\d+)')
 TIMESTAMP_RX = re.compile(r"\d{2}:\d{2}:\d{2}")
 PERCENT_RX = re.compile(r"\d+(?:\.\d+)?\s?%")
 INCIDENT_RX = re.compile(r"CheckoutHighErrorRate|checkout|#\d+|\b[A-Z][A-Z0-9]{5,}\b")
@@ -297,17 +297,50 @@ def log_rows(screen: Screen) -> list[str]:
     return [row for row in pane_text(screen, "logs").splitlines() if SEQ_RX.search(row)]
 
 
+LINE_START_RX = re.compile(r'ts=|\{"|level=|seq=')
+LINE_TS_RX = re.compile(r'ts"?[=:]"?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z')
+
+
 def timestamps_shown(screen: Screen) -> bool | None:
-    """Whether the log pane prefixes lines with a timestamp (``t`` toggles it); None if no rows."""
+    """Whether the log pane prefixes lines with a timestamp (``t`` toggles it); None if no rows.
+
+    The simulator's lines carry their own ``ts=…`` field, so only the text before the line's
+    first field (``ts=``, ``{"``, ``level=`` or ``seq=``) counts as the pane's prefix.
+    """
     rows = log_rows(screen)
     if not rows:
         return None
     hits = 0
     for row in rows:
-        prefix = row[: SEQ_RX.search(row).start()]  # type: ignore[union-attr]
-        if TIMESTAMP_RX.search(prefix[:40]):
+        start = LINE_START_RX.search(row)
+        prefix = row[: start.start()] if start else row
+        if TIMESTAMP_RX.search(prefix):
             hits += 1
     return hits * 2 > len(rows)
+
+
+def newest_line_age(screen: Screen, now: float) -> float | None:
+    """Seconds between ``now`` (Unix time) and the ``ts`` of the newest line on screen.
+
+    The simulator's clock is real time and every line carries ``ts=`` (logfmt) or ``"ts":``
+    (JSON), so this is how far behind the live stream the operator's screen is.
+    """
+    best: tuple[int, str] | None = None
+    for row in screen.lines():
+        seq = SEQ_RX.search(row)
+        if seq is None:
+            continue
+        if best is None or int(seq.group(1)) > best[0]:
+            best = (int(seq.group(1)), row)
+    if best is None:
+        return None
+    match = LINE_TS_RX.search(best[1])
+    if match is None:
+        return None
+    from datetime import UTC, datetime
+
+    stamp = datetime.fromisoformat(match.group(1)).replace(tzinfo=UTC).timestamp()
+    return now - stamp
 
 
 STATUS_RX = {

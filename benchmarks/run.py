@@ -125,7 +125,7 @@ class Phase:
     counters_source: str = ""
     max_queue: int | None = None
     queue_bound: int | None = None
-    lag_lines: list[int] = field(default_factory=list)
+    lag_s: list[float] = field(default_factory=list)
     error: str = ""
     screen_tail: list[str] = field(default_factory=list)
 
@@ -341,10 +341,10 @@ class Cockpit:
             if shown:
                 phase.counters, phase.counters_source = dict(shown), "status line"
         if phase.rate > 0:
-            sent = sim.lines_sent()
-            newest = session.check(ck.max_seq)
-            if sent is not None and newest is not None:
-                phase.lag_lines.append(max(0, sent - newest))
+            now = time.time()
+            age = session.check(lambda s: ck.newest_line_age(s, now))
+            if age is not None:
+                phase.lag_s.append(round(age, 3))
 
 
 # --------------------------------------------------------------------------- other tailers
@@ -514,10 +514,11 @@ def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: s
                     note=(f"{len(phase.key_ms)} presses, {phase.key_misses} unpainted"
                           if pct == 50 else "")))
         rows.append(counters_row(size, label, phase))
-        if phase.lag_lines:
-            rows.append(Row(size, f"{label}: newest line on screen behind sent",
-                            float(max(phase.lag_lines[-5:])), "lines", "(info)", "info",
-                            note=f"max over run {max(phase.lag_lines):,}"))
+        if phase.lag_s:
+            rows.append(Row(size, f"{label}: age of newest line on screen", max(phase.lag_s[-5:]),
+                            "s", "(info)", "info",
+                            note=f"max over run {max(phase.lag_s):.2f} s, "
+                                 f"{len(phase.lag_s)} readings"))
         if key == "5k":
             bounded = _queue_bounded(phase)
             rows.append(Row(size, f"{label}: ingest queue bounded over "
@@ -546,12 +547,13 @@ def _queue_bounded(phase: Phase) -> tuple[str, str]:
             verdict_ = "fail"
     elif phase.max_queue is None:
         evidence.append("queue length not exposed")
-    if len(phase.lag_lines) >= 10:
-        half = len(phase.lag_lines) // 2
-        early = max(phase.lag_lines[:half])
-        late = max(phase.lag_lines[half:])
-        evidence.append(f"screen lag first half max {early:,}, second half max {late:,} lines")
-        if late > max(2 * early, phase.rate * 5):
+    if len(phase.lag_s) >= 10:
+        half = len(phase.lag_s) // 2
+        early = max(phase.lag_s[:half])
+        late = max(phase.lag_s[half:])
+        evidence.append(f"newest line on screen: max age {early:.1f} s in the first half, "
+                        f"{late:.1f} s in the second")
+        if late > max(2 * early, 5.0):
             verdict_ = "fail"
     elif phase.max_queue is None:
         verdict_ = "fail"

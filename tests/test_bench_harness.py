@@ -55,18 +55,21 @@ def test_screen_decodes_cursor_moves_colours_and_split_utf8() -> None:
 
 
 def _canned_cockpit_screen(timestamps: bool) -> Screen:
-    screen = Screen(80, 12)
+    screen = Screen(120, 12)
     prefix = "12:00:01 " if timestamps else ""
+    w = 58
     rows = [
         "sre-cockpit  prod",
-        "╭─ Incidents ────────────────────╮╭─ SLOs ──────────────────────────────╮",
-        "│ CheckoutHighErrorRate critical │ │ checkout-availability  97.2%       │",
-        "╰────────────────────────────────╯╰─────────────────────────────────────╯",
-        "╭─ Logs ─────────────────────────╮╭─ Timeline ──────────────────────────╮",
-        f"│ {prefix}level=info seq=101 ok    │ │ 11:58 deploy checkout v2.3.1        │",
-        f"│ {prefix}level=error seq=102 bad  │ │                                     │",
-        "│ live · received 2,000 · buffered 1,990 · dropped 0/10                   │",
-        "╰────────────────────────────────╯╰─────────────────────────────────────╯",
+        "╭─ Incidents " + "─" * (w - 14) + "╮╭─ SLOs " + "─" * (w - 9) + "╮",
+        "│ CheckoutHighErrorRate critical".ljust(w - 1)
+        + "││ checkout-availability  97.2%".ljust(w - 1) + "│",
+        "╰" + "─" * (w - 2) + "╯╰" + "─" * (w - 2) + "╯",
+        "╭─ Logs " + "─" * (w - 9) + "╮╭─ Timeline " + "─" * (w - 13) + "╮",
+        f"│ {prefix}ts=2026-11-26T05:00:00.000Z level=info seq=101".ljust(w - 1)
+        + "││ 11:58 deploy checkout v2.3.1".ljust(w - 1) + "│",
+        f'│ {prefix}{{"ts":"2026-11-26T05:00:01.500Z","seq":102'.ljust(w - 1) + "││".ljust(w) + "│",
+        "│ live · received 2,000 · buffered 1,990 · dropped 0/10".ljust(w - 1) + "││".ljust(w) + "│",
+        "╰" + "─" * (w - 2) + "╯╰" + "─" * (w - 2) + "╯",
     ]
     screen.feed("\r\n".join(rows).encode())
     return screen
@@ -78,12 +81,16 @@ def test_cockpit_screen_probes_on_a_canned_screen() -> None:
     assert ck.header_visible(with_ts)
     boxes = ck.pane_boxes(with_ts)
     assert set(boxes) == {"incidents", "logs", "slos", "timeline"}
+    assert boxes["logs"][0] == 5 and boxes["timeline"][1] > boxes["logs"][1]
     check = ck.panes_with_data(with_ts, ["checkout-availability"])
     assert check.all()
+    assert not ck.panes_with_data(Screen(80, 5), []).all()
     assert ck.max_seq(with_ts) == 102
     assert ck.timestamps_shown(with_ts) is True
-    assert ck.timestamps_shown(without) is False
+    assert ck.timestamps_shown(without) is False  # the line's own ts= is not the pane's prefix
     assert ck.timestamps_shown(Screen(20, 4)) is None
+    newest = 1795669201.5  # 2026-11-26T05:00:01.500Z
+    assert ck.newest_line_age(with_ts, newest + 2.0) == pytest.approx(2.0)
     counters = ck.status_counters(with_ts)
     assert counters == {"received": 2000, "buffered": 1990, "dropped_server": 0,
                         "dropped_client": 10}
