@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import cockpit as ck  # noqa: E402
+import pyspy as prof  # noqa: E402
 from harness import (  # noqa: E402
     REAPER,
     PtySession,
@@ -126,6 +127,7 @@ class Phase:
     max_queue: int | None = None
     queue_bound: int | None = None
     lag_s: list[float] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     screen_tail: list[str] = field(default_factory=list)
 
@@ -223,7 +225,8 @@ class Cockpit:
     """Runs the cockpit phases for one size."""
 
     def __init__(self, workdir: Path, cols: int, rows: int, plan: Plan, rng: random.Random,
-                 log: Callable[[str], None]) -> None:
+                 log: Callable[[str], None], *, profile: bool = False) -> None:
+        self.profile = profile
         self.workdir = workdir
         self.cols = cols
         self.rows = rows
@@ -275,7 +278,21 @@ class Cockpit:
                 self._observe(session, sim, stats_file, phase)
 
             window = self.plan.idle if rate == 0 else self.plan.window
+            spy = None
+            raw = self.workdir / f"profile-{self.size}-{rate}-{int(low_bandwidth)}.txt"
+            if self.profile and session.proc is not None:
+                spy = prof.start(session.proc.pid, window, raw)
+                if spy is None:
+                    phase.profile = {"error": "py-spy not installed (pip install py-spy)"}
             phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, window, tick)
+            if spy is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    spy.wait(15)
+                REAPER.kill(spy)
+                if raw.exists():
+                    with raw.open(encoding="utf-8", errors="replace") as fh:
+                        phase.profile = prof.summarise(fh)
+                    self.log(f"  profile ({raw}):\n" + prof.render(phase.profile, 12))
             if keys and rate > 0:
                 session.write(ck.COCKPIT_TOGGLE.setup_keys)
                 time.sleep(0.5)
@@ -639,6 +656,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latest", type=Path, default=HERE / "LATEST.md",
                         help="where to write the markdown table (default benchmarks/LATEST.md)")
     parser.add_argument("--seed", type=int, default=1, help="key-press jitter seed")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the cockpit with py-spy during each measuring window "
+                             "(adds a little CPU; summaries go to the JSON and stderr)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated phases to run: idle,1k,5k,lowbw,lowbw5k,others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sizes = args.sizes or ([(120, 40)] if args.quick else [(120, 40), (200, 50)])
@@ -653,24 +675,33 @@ def main(argv: list[str] | None = None) -> int:
                                "quick": args.quick, "plan": asdict(plan), "machine": machine(),
                                "phases": [], "rows": []}
     rows: list[Row] = []
-    other_names = [] if args.no_others else ["lnav", "toolong"]
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+
+    def want(name: str) -> bool:
+        return not only or name in only
+
+    other_names = [] if (args.no_others or not want("others")) else ["lnav", "toolong"]
     workdir = Path(tempfile.mkdtemp(prefix="sre-bench-"))
     try:
-        tailers = {} if args.no_others else other_tailers()
+        tailers = {} if (args.no_others or not want("others")) else other_tailers()
         for cols, rows_ in sizes:
             size = f"{cols}x{rows_}"
-            runner = Cockpit(workdir, cols, rows_, plan, rng, log)
+            runner = Cockpit(workdir, cols, rows_, plan, rng, log, profile=args.profile)
             phases: dict[str, Phase] = {}
-            log(f"{size}: idle (log rate 0)")
-            phases["idle"] = runner.run(0, keys=False)
-            log(f"{size}: 1,000 lines/s")
-            phases["1k"] = runner.run(1000)
-            log(f"{size}: 5,000 lines/s for {plan.sustain5k:.0f} s")
-            phases["5k"] = runner.run(5000, sustain=plan.sustain5k,
-                                      rss_lines=plan.lines_for_rss)
-            log(f"{size}: --low-bandwidth at 1,000 lines/s")
-            phases["lowbw"] = runner.run(1000, low_bandwidth=True, keys=False)
-            if plan.rss_budget:
+            if want("idle"):
+                log(f"{size}: idle (log rate 0)")
+                phases["idle"] = runner.run(0, keys=False)
+            if want("1k"):
+                log(f"{size}: 1,000 lines/s")
+                phases["1k"] = runner.run(1000)
+            if want("5k"):
+                log(f"{size}: 5,000 lines/s for {plan.sustain5k:.0f} s")
+                phases["5k"] = runner.run(5000, sustain=plan.sustain5k,
+                                          rss_lines=plan.lines_for_rss)
+            if want("lowbw"):
+                log(f"{size}: --low-bandwidth at 1,000 lines/s")
+                phases["lowbw"] = runner.run(1000, low_bandwidth=True, keys=False)
+            if plan.rss_budget and want("lowbw5k"):
                 log(f"{size}: --low-bandwidth at 5,000 lines/s to 100,000 lines")
                 phases["lowbw5k"] = runner.run(5000, low_bandwidth=True, keys=False,
                                                rss_lines=plan.lines_for_rss)
