@@ -28,6 +28,21 @@ ACTION_TITLES = {"ack": "Acknowledge", "resolve": "Resolve", "note": "Add note",
 MAX_PAYLOAD_CHARS = 20_000
 
 
+def pretty_json(value: Any, indent: int = 0, width: int = 100) -> str:
+    """JSON indented by two spaces, but any value that fits in ``width`` on one line stays on
+    one line (a silence matcher per line instead of six)."""
+    flat = json.dumps(value, ensure_ascii=False, default=str)
+    if len(flat) + indent <= width or not isinstance(value, dict | list) or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {pretty_json(v, indent + 2, width)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + pretty_json(v, indent + 2, width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
 def describe_preview(previews: Sequence[ActionPreview]) -> Text:
     """The confirm dialog body: for each provider, the method, endpoint and JSON payload."""
     text = Text()
@@ -46,7 +61,7 @@ def describe_preview(previews: Sequence[ActionPreview]) -> Text:
         if preview.payload is None:
             text.append("(no body)", style="italic")
         else:
-            body = json.dumps(preview.payload, indent=2, ensure_ascii=False, default=str)
+            body = pretty_json(preview.payload)
             if len(body) > MAX_PAYLOAD_CHARS:
                 body = body[:MAX_PAYLOAD_CHARS] + f"\n… ({len(body) - MAX_PAYLOAD_CHARS} more characters)"
             text.append(sanitize(body, max_bytes=None))
@@ -59,12 +74,13 @@ class ConfirmActionDialog(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmActionDialog { align: center middle; }
     ConfirmActionDialog > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 90%;
+        width: 90%; max-width: 110; height: auto; max-height: 95%;
         border: thick $warning; background: $surface; padding: 0 1;
     }
-    ConfirmActionDialog .dialog-title { text-style: bold; width: 1fr; }
-    ConfirmActionDialog VerticalScroll { height: auto; max-height: 30; }
-    ConfirmActionDialog .dialog-buttons { height: 3; align-horizontal: right; }
+    ConfirmActionDialog .dialog-title { text-style: bold; width: 1fr; dock: top; }
+    ConfirmActionDialog .dialog-warning { dock: top; offset-y: 1; color: $warning; }
+    ConfirmActionDialog VerticalScroll { height: auto; }
+    ConfirmActionDialog .dialog-buttons { height: 3; align-horizontal: right; dock: bottom; }
     ConfirmActionDialog Button { margin-left: 1; }
     """
 

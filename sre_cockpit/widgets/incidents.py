@@ -49,8 +49,30 @@ COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("title", "t
 SEVERITY_FALLBACK = {"critical": "#ff5555", "high": "#ff9944", "warning": "#e5c07b",
                      "info": "#61afef", "unknown": "#888888"}
 MAX_CLIPBOARD_BYTES = 8192
-TITLE_WIDTH = 72
+STATUS_LABELS = {IncidentStatus.TRIGGERED: "triggered", IncidentStatus.ACKNOWLEDGED: "acked",
+                 IncidentStatus.RESOLVED: "resolved"}
 _URL_SAFE = re.compile(r"[^A-Za-z0-9\-._~:/?#@!&'()*+,;=%]")
+
+
+def column_widths(width: int, id_len: int) -> dict[str, int]:
+    """Column widths (each including one separator space) for a table ``width`` cells wide:
+    id, severity, status and age keep their size; title gets most of the rest."""
+    avail = max(40, width - 2)  # room for the vertical scrollbar
+    widths = {"id": max(8, min(20, id_len + 3)), "severity": 9, "status": 10, "age": 5}
+    flex = avail - sum(widths.values())
+    widths["service"] = max(7, min(25, int(flex * 0.16)))
+    widths["assignee"] = max(7, min(25, int(flex * 0.16)))
+    widths["source"] = max(7, min(17, int(flex * 0.12)))
+    widths["title"] = max(10, flex - widths["service"] - widths["assignee"] - widths["source"])
+    return widths
+
+
+def fit(text: str, width: int, style: str = "") -> Text:
+    """One cell: ``text`` cut to ``width - 1`` cells with an ellipsis (the last cell separates
+    columns)."""
+    cell = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+    cell.truncate(max(1, width - 1), overflow="ellipsis")
+    return cell
 
 
 def sort_key(incident: Incident) -> tuple[int, int, float, str]:
@@ -79,8 +101,9 @@ def osc52(text: str, *, tmux: bool) -> str:
 class KeyCell(Text):
     """The id cell; carries the row key so the table can be re-ordered by key."""
 
-    def __init__(self, text: str, row_key: str, **kwargs: Any) -> None:
-        super().__init__(text, **kwargs)
+    def __init__(self, text: str, row_key: str, width: int, style: str = "") -> None:
+        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis")
+        self.truncate(max(1, width - 1), overflow="ellipsis")
         self.row_key = row_key
 
 
@@ -148,12 +171,14 @@ class IncidentsPane(Pane):
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._filter = ""
         self._by_key: dict[str, Incident] = {}
+        self._widths = column_widths(80, 6)
+        self._pending_update = False
 
     # ------------------------------------------------------------------ composition
 
     def compose_body(self) -> Iterable[Widget]:
         table: DataTable[Text] = DataTable(id="incidents-table", cursor_type="row",
-                                           zebra_stripes=False)
+                                           zebra_stripes=False, cell_padding=0)
         yield table
         yield Static("", classes="incidents-empty")
         yield Static("", classes="incident-detail")
@@ -162,7 +187,7 @@ class IncidentsPane(Pane):
         super().on_mount()
         table = self.query_one(DataTable)
         for key, label in COLUMNS:
-            table.add_column(label, key=key)
+            table.add_column(fit(label, self._widths[key], "bold"), key=key, width=self._widths[key])
         self.query_one(".incidents-empty", Static).display = False
 
     # ------------------------------------------------------------------ feeding
@@ -246,36 +271,49 @@ class IncidentsPane(Pane):
 
     def _row_cells(self, inc: Incident) -> tuple[Text, ...]:
         now = self.runtime.clock() if self.runtime else inc.started_at
+        w = self._widths
         marker = "▶ " if inc.key == self.focused_key else ("✓ " if inc.key in self.selected else "  ")
         id_style = "bold reverse" if inc.key == self.focused_key else ("bold" if inc.key in self.selected else "")
-        ident = sanitize_line(inc.id)
-        if len(ident) > 18:
-            ident = ident[:17] + "…"
         colour = self._colour(inc.severity)
         status_style = {IncidentStatus.TRIGGERED: f"bold {colour}",
                         IncidentStatus.ACKNOWLEDGED: "italic",
                         IncidentStatus.RESOLVED: "dim strike"}[inc.status]
-        title = sanitize_line(inc.title)
-        if len(title) > TITLE_WIDTH:
-            title = title[: TITLE_WIDTH - 1] + "…"
-        assignee = sanitize_line(", ".join(inc.assignees)) or "—"
-        if len(assignee) > 24:
-            assignee = assignee[:23] + "…"
-        service = sanitize_line(inc.service or "") or "—"
-        if len(service) > 24:
-            service = service[:23] + "…"
         age = humanize_age(max(0.0, (now - inc.started_at).total_seconds()))
         focused_style = "bold" if inc.key == self.focused_key else ""
         return (
-            KeyCell(marker + ident, inc.key, style=id_style),
-            Text(inc.severity.value, style=f"bold {colour}"),
-            Text(inc.status.value, style=status_style),
-            Text(title, style=focused_style),
-            Text(service),
-            Text(age),
-            Text(assignee),
-            Text(sanitize_line(inc.provider)),
+            KeyCell(marker + sanitize_line(inc.id), inc.key, w["id"], style=id_style),
+            fit(inc.severity.value, w["severity"], f"bold {colour}"),
+            fit(STATUS_LABELS[inc.status], w["status"], status_style),
+            fit(sanitize_line(inc.title), w["title"], focused_style),
+            fit(sanitize_line(inc.service or "") or "—", w["service"]),
+            fit(age, w["age"]),
+            fit(sanitize_line(", ".join(inc.assignees)) or "—", w["assignee"]),
+            fit(sanitize_line(inc.provider), w["source"]),
         )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_columns()
+
+    def _layout_columns(self) -> bool:
+        """Fit the columns to the pane's width; True when they changed."""
+        ids = [len(sanitize_line(i.id)) for i in self.incidents] or [6]
+        widths = column_widths(self.size.width - 2, max(ids))
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        table = self.query_one(DataTable)
+        labels = dict(COLUMNS)
+        for key, column in table.columns.items():
+            column.width = widths[str(key.value)]
+            column.label = fit(labels[str(key.value)], column.width, "bold")
+            column.auto_width = False
+        self._render_rows(relayout=False)
+        if self._cells:
+            first = next(iter(self._cells))
+            # update_width=True makes the table recompute its virtual size from the new widths
+            table.update_cell(first, "id", self._cells[first][0], update_width=True)
+        table.refresh()
+        return True
 
     def _matches(self, inc: Incident) -> bool:
         if not self._filter:
@@ -295,12 +333,15 @@ class IncidentsPane(Pane):
                 out[key] = inc
         return tuple(sorted(out.values(), key=sort_key))
 
-    def _render_rows(self) -> None:
+    def _render_rows(self, *, relayout: bool = True) -> None:
         """Update the table in place: remove gone rows, add new ones, change changed cells,
         re-order only if needed, and keep the cursor on the same incident."""
         merged = self.merged()
-        changed = merged != self.incidents
-        self.incidents = merged
+        if merged != self.incidents:
+            self.incidents = merged
+            self._pending_update = True
+            if relayout and self.size.width and self._layout_columns():
+                return  # _layout_columns rendered the rows
         self._by_key = {i.key: i for i in merged}
         self.selected &= set(self._by_key)
         visible = [i for i in merged if self._matches(i)]
@@ -335,7 +376,8 @@ class IncidentsPane(Pane):
             table.move_cursor(row=order[current], scroll=False)
         self._render_empty(visible)
         self._render_detail()
-        if changed:
+        if self._pending_update:
+            self._pending_update = False
             self.post_message(self.IncidentsUpdated(merged))
         self.refresh_bindings()
 
