@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any
 
@@ -20,6 +21,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 15s, 5m, 30d, got {value!r}")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("a duration must be a finite number")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
@@ -41,9 +44,16 @@ def parse_duration(value: Any) -> float:
 
 def format_duration(seconds: float) -> str:
     """Prometheus-style shortest form: 300 -> "5m", 5400 -> "1h30m", 0.5 -> "500ms"."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    rest = int(round(seconds))
+    if not math.isfinite(seconds):
+        return "∞" if seconds > 0 else "-∞"
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    total_ms = round(seconds * 1000)
+    if total_ms == 0:
+        return "0s"
+    if total_ms < 1000:
+        return f"{total_ms}ms"
+    rest, millis = divmod(total_ms, 1000)
     out = []
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if unit == "w" and rest % 604800:  # prefer 30d to 4w2d
@@ -51,13 +61,16 @@ def format_duration(seconds: float) -> str:
         if rest >= size:
             out.append(f"{rest // size}{unit}")
             rest %= size
+    if millis:
+        out.append(f"{millis}ms")
     return "".join(out) or "0s"
 
 
 def humanize_age(seconds: float | None) -> str:
     """Compact age for badges: "4s", "3m", "2h", "5d", or "—" when unknown."""
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
         return "—"
+    seconds = max(0.0, seconds)
     if seconds < 60:
         return f"{int(seconds)}s"
     if seconds < 3600:
