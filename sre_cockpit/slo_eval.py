@@ -207,8 +207,12 @@ class SloEvaluator:
             self.config_error = sanitize_line(str(exc))
             self.specs = [SloSpec.from_config(c) for c in runtime.context.slos]
         self.last_good: dict[str, SloStatus] = {}
+        """Latest status without error per SLO name."""
+        self.last_attempt: dict[str, SloStatus] = {}
+        """Latest status per SLO name, errors included."""
 
-    def _provider(self, spec: SloSpec) -> tuple[MetricSource | None, str | None]:
+    def provider_for(self, spec: SloSpec) -> tuple[MetricSource | None, str | None]:
+        """The metrics provider of an SLO, or None and why not (one line)."""
         sources = self.runtime.of(MetricSource)  # type: ignore[type-abstract]
         if spec.provider:
             if spec.provider in sources:
@@ -238,6 +242,7 @@ class SloEvaluator:
         specs = [s for s in self.specs if wanted is None or s.name in wanted]
         statuses = await asyncio.gather(*(self._one(spec, batch) for spec in specs))
         for status in statuses:
+            self.last_attempt[status.name] = status
             if status.error is None:
                 self.last_good[status.name] = status
         return maths.worst_first(statuses)
@@ -257,7 +262,7 @@ class SloEvaluator:
         statuses = await self.evaluate(at, only=only)
         if statuses and all(s.error for s in statuses) and \
                 not any(s.error and "PromQL error" in s.error for s in statuses) and \
-                all(self._provider(spec)[0] is not None for spec in self.specs
+                all(self.provider_for(spec)[0] is not None for spec in self.specs
                     if only is None or spec.name in only):
             raise ProviderError(statuses[0].error or "no SLO could be evaluated")
         return merge_rows(statuses, previous)
@@ -283,7 +288,7 @@ class SloEvaluator:
 
     async def _one(self, spec: SloSpec, batch: _Batch) -> SloStatus:
         at = batch.at
-        provider, problem = self._provider(spec)
+        provider, problem = self.provider_for(spec)
         if provider is None:
             return SloStatus(name=spec.name, objective=spec.objective, window=spec.window,
                              sli=None, error_budget_remaining=None,

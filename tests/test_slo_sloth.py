@@ -152,7 +152,7 @@ def test_slos_from_is_relative_to_the_config_file(tmp_path: Path) -> None:
     assert evaluator.config_error is None
     # the SLOs name no provider: the only metrics provider of the context is used
     spec = evaluator.specs[1]
-    provider, problem = evaluator._provider(spec)
+    provider, problem = evaluator.provider_for(spec)
     assert problem is None and provider is runtime.get("prom")
 
 
@@ -168,5 +168,5 @@ def test_no_provider_for_imported_slos_when_ambiguous(tmp_path: Path) -> None:
     providers = {"prom": {"type": "prometheus", "url": "http://127.0.0.1:9"},
                  "thanos": {"type": "prometheus", "url": "http://127.0.0.1:10"}}
     evaluator = SloEvaluator(Runtime(config(tmp_path, "sloth.yml", providers)))
-    provider, problem = evaluator._provider(evaluator.specs[1])
+    provider, problem = evaluator.provider_for(evaluator.specs[1])
     assert provider is None and problem and "2 metrics providers" in problem
