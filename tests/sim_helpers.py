@@ -19,6 +19,7 @@ import re
 import select
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -95,8 +96,9 @@ def launch_simulator(*, seed: int = 1, log_rate: int = 20, speed: float = 1.0,
     cmd += list(extra_args)
     env = dict(os.environ)
     env.pop("SRE_COCKPIT_SIM_START", None)
+    errlog = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child must never block
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=errlog, env=env)
     assert proc.stdout is not None
     buf = b""
     deadline = time.monotonic() + timeout
@@ -109,12 +111,13 @@ def launch_simulator(*, seed: int = 1, log_rate: int = 20, speed: float = 1.0,
     line = buf.decode(errors="replace").split("\n", 1)[0].strip()
     match = READY_RE.match(line)
     if not match:
-        err = b""
-        if proc.poll() is not None and proc.stderr is not None:
-            err = proc.stderr.read()
         handle = SimHandle("", proc, line)
         handle.stop()
-        raise RuntimeError(f"simulator not ready: {line!r} {err.decode(errors='replace')[-500:]}")
+        errlog.seek(0)
+        err = errlog.read().decode(errors="replace")[-800:]
+        errlog.close()
+        raise RuntimeError(f"simulator not ready (exit {proc.returncode}): {line!r} {err}")
+    errlog.close()
     config = Path(match.group(2)) if match.group(2) else None
     return SimHandle(match.group(1), proc, line, config)
 

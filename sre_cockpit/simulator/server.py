@@ -137,7 +137,7 @@ class Simulator:
         mode = fault.mode
         if mode == "refuse":
             _reset_connection(request)
-            raise ConnectionResetError("simulated fault: connection refused/reset")
+            return web.Response(status=500)  # never written: the transport is gone
         if mode == "hang":
             while self.faults.active(backend) is fault:
                 await asyncio.sleep(0.1)
