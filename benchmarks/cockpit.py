@@ -32,7 +32,7 @@ PERCENT_RX = re.compile(r"\d+(?:\.\d+)?\s?%")
 INCIDENT_RX = re.compile(r"CheckoutHighErrorRate|checkout|#\d+|\b[A-Z][A-Z0-9]{5,}\b")
 TIMELINE_RX = re.compile(r"\b(deploy|deployed|v\d+\.\d+\.\d+|triggered|acknowledged|fired)\b",
                          re.IGNORECASE)
-HEADER_RX = re.compile(r"sre-cockpit", re.IGNORECASE)
+HEADER_RX = re.compile(r"\bctx \S+|PRODUCTION")
 STATS_ENV = "SRE_COCKPIT_STATS_FILE"
 
 # --------------------------------------------------------------------------- simulator
@@ -100,7 +100,7 @@ def start_simulator(workdir: Path, log_rate: int, *, timeout: float = 60.0,
     Raises:
         RuntimeError: When it exits or never becomes ready.
     """
-    config = workdir / f"sim-{log_rate}.yaml"
+    config = workdir / f"sim-{log_rate}-{time.monotonic_ns()}.yaml"
     with contextlib.suppress(FileNotFoundError):
         config.unlink()
     log = open(workdir / f"sim-{log_rate}.log", "wb")  # noqa: SIM115 - owned by the child
@@ -132,6 +132,38 @@ def start_simulator(workdir: Path, log_rate: int, *, timeout: float = 60.0,
     doc = yaml.safe_load(config.read_text())
     url = url_match.group(0) if url_match else _first_url(doc)
     return Simulator(proc, url.rstrip("/"), config, ready, _log_selector(doc), _slo_names(doc))
+
+
+IDLE_FILTER = '|= "__sre_bench_idle_no_such_line__"'
+
+
+def silence_log_query(config: Path) -> str:
+    """Make every Loki provider in a config tail a query that matches no line.
+
+    Used for the idle phase when the simulator refuses ``--log-rate 0``: the tail stays
+    connected (pings, no entries), so the cockpit sees exactly "no log traffic".
+
+    Args:
+        config: The simulator's config (rewritten in place, mode kept).
+
+    Returns:
+        The new query of the first Loki provider.
+    """
+    doc = yaml.safe_load(config.read_text())
+    query = ""
+    for node in _walk(doc):
+        if isinstance(node, dict) and node.get("type") == "loki":
+            base = str(node.get("query") or '{namespace=~".+"}')
+            node["query"] = f"{base} {IDLE_FILTER}"
+            query = query or node["query"]
+        if isinstance(node, dict) and isinstance(node.get("services"), dict):
+            for service in node["services"].values():
+                if isinstance(service, dict) and isinstance(service.get("logs"), str):
+                    service["logs"] = f"{service['logs']} {IDLE_FILTER}"
+    mode = config.stat().st_mode & 0o777
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    config.chmod(mode)
+    return query
 
 
 def subprocess_pipe() -> int:
@@ -202,9 +234,10 @@ def cockpit_argv(config: Path, *, low_bandwidth: bool = False) -> list[str]:
 
 
 def header_visible(screen: Screen) -> bool:
-    """First complete frame: the header's title is on screen."""
+    """First complete frame: the header's context badge (``ctx NAME`` / ``PRODUCTION``) is on
+    the top row (an error message printed instead of the UI does not count)."""
     lines = screen.lines()
-    return any(HEADER_RX.search(line) for line in lines[:3])
+    return bool(lines) and HEADER_RX.search(lines[0]) is not None
 
 
 @dataclass

@@ -59,7 +59,7 @@ def _canned_cockpit_screen(timestamps: bool) -> Screen:
     prefix = "12:00:01 " if timestamps else ""
     w = 58
     rows = [
-        "sre-cockpit  prod",
+        " ctx prod  ● prom 2s ago",
         "╭─ Incidents " + "─" * (w - 14) + "╮╭─ SLOs " + "─" * (w - 9) + "╮",
         "│ CheckoutHighErrorRate critical".ljust(w - 1)
         + "││ checkout-availability  97.2%".ljust(w - 1) + "│",
