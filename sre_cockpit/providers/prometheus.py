@@ -287,6 +287,8 @@ class PrometheusProvider(Provider):
         self.in_flight = 0
         """Requests open right now (observed by tests and the benchmark)."""
         self.peak_in_flight = 0
+        self.requests = 0
+        """Requests sent since construction (the benchmark reports it)."""
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -312,6 +314,7 @@ class PrometheusProvider(Provider):
             if down is not None and down[0] >= queued_at:
                 raise ProviderError(down[1], retryable=True, status=down[2])
             self.in_flight += 1
+            self.requests += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 if use_post:
