@@ -12,6 +12,7 @@ from sre_cockpit.simulator.clock import SimClock
 from sre_cockpit.simulator.story import Story, hash_keys
 
 RESOLVE_TIMEOUT_S = 300.0
+PROMETHEUS_EXTERNAL_URL = "http://prometheus.shop.example:9090"  # fixed: answers stay deterministic
 CONFIG_ORIGINAL = """global:
   resolve_timeout: 5m
 route:
@@ -165,10 +166,9 @@ def _matcher(name: str, value: str, is_regex: bool, is_equal: bool, status: int,
 class AlertmanagerState:
     """Alerts derived from the story plus anything posted, silences and inhibition."""
 
-    def __init__(self, story: Story, clock: SimClock, base_url: str = "") -> None:
+    def __init__(self, story: Story, clock: SimClock) -> None:
         self.story = story
         self.clock = clock
-        self.base_url = base_url
         self.posted: dict[str, Alert] = {}
         self.silences: dict[str, Silence] = {}
         self._ids = 0
@@ -188,7 +188,7 @@ class AlertmanagerState:
     def story_alerts(self, now: float) -> list[Alert]:
         st = self.story
         out = []
-        graph = f"{self.base_url}/graph?g0.expr="
+        graph = f"{PROMETHEUS_EXTERNAL_URL}/graph?g0.expr="
         if st.t_alert_fire <= now < st.t_alerts_resolve:
             out.append(Alert(
                 {"alertname": "CheckoutHighErrorRate", "namespace": "shop", "service": "checkout",

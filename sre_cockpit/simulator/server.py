@@ -115,7 +115,6 @@ class Simulator:
         port = server.sockets[0].getsockname()[1]
         host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
         self.url = f"http://{host}:{port}"
-        self.am.base_url = self.url
         return self.url
 
     async def stop(self) -> None:
