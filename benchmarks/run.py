@@ -487,11 +487,14 @@ def counters_row(size: str, label: str, phase: Phase) -> Row:
     received = c.get("received")
     shown = c.get("shown")
     dropped = c.get("dropped_client", c.get("dropped"))
-    if isinstance(received, int) and isinstance(shown, int) and isinstance(dropped, int):
-        ok = received == shown + dropped
-        note = (f"sent {phase.sim_sent if phase.sim_sent is not None else '?'}, received "
-                f"{received:,}, shown {shown:,}, dropped client {dropped:,} / server "
-                f"{c.get('dropped_server', '?')} ({phase.counters_source})")
+    pending = c.get("queue_len", 0)
+    if (isinstance(received, int) and isinstance(shown, int) and isinstance(dropped, int)
+            and isinstance(pending, int)):
+        ok = received == shown + dropped + pending
+        note = (f"sent {phase.sim_sent if phase.sim_sent is not None else '? (no /_sim/stats)'}"
+                f", received {received:,}, shown {shown:,}, dropped client {dropped:,}, still "
+                f"queued {pending:,}; server dropped_entries {c.get('dropped_server', '?')} "
+                f"({phase.counters_source})")
         return Row(size, f"{label}: received = shown + dropped", float(received), "lines",
                    "exact", "pass" if ok else "fail", note=note)
     note = "the cockpit exposes no received/shown/dropped counters " \
