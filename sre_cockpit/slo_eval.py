@@ -210,6 +210,7 @@ class SloEvaluator:
         """Latest status without error per SLO name."""
         self.last_attempt: dict[str, SloStatus] = {}
         """Latest status per SLO name, errors included."""
+        self._good_moment: dict[str, datetime | None] = {}  # the ``at`` asked for (None = live)
 
     def provider_for(self, spec: SloSpec) -> tuple[MetricSource | None, str | None]:
         """The metrics provider of an SLO, or None and why not (one line)."""
@@ -245,6 +246,7 @@ class SloEvaluator:
             self.last_attempt[status.name] = status
             if status.error is None:
                 self.last_good[status.name] = status
+                self._good_moment[status.name] = at
         return maths.worst_first(statuses)
 
     async def refresh(self, at: datetime | None = None, *,
@@ -258,7 +260,8 @@ class SloEvaluator:
         Raises:
             ProviderError: nothing answered.
         """
-        previous = dict(self.last_good)
+        # only fall back to figures of the same view: live for live, that moment for a moment
+        previous = {n: s for n, s in self.last_good.items() if self._good_moment.get(n) == at}
         statuses = await self.evaluate(at, only=only)
         if statuses and all(s.error for s in statuses) and \
                 not any(s.error and "PromQL error" in s.error for s in statuses) and \

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from prom_helpers import PrometheusServer, have_prometheus, start_server
 from prom_story import END, STORIES, config_dict, error_query, good_query, history, total_query
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 
 from sre_cockpit.config import Config
 from sre_cockpit.durations import parse_duration
@@ -24,6 +26,8 @@ from sre_cockpit.polling import Poller, PollUpdate
 from sre_cockpit.providers.prometheus import PrometheusOptions, PrometheusProvider, PromQLError
 from sre_cockpit.runtime import Runtime
 from sre_cockpit.slo_eval import SloEvaluator, SloRow, evaluate_slos
+from sre_cockpit.themes import VARIABLE_DEFAULTS
+from sre_cockpit.widgets.slo import SloPane, fmt_burn, fmt_percent
 
 pytestmark = [
     pytest.mark.integration,
@@ -274,3 +278,54 @@ def test_sloth_spec_against_prometheus(prom: PrometheusServer, tmp_path: Path) -
     # only the ticket rules remain: 1d & 2h burn 2.96 < 3, but 3d (1.32) & 6h (10.3) ≥ 1
     assert status.state is SloState.WARNING
     assert close(status.burn_rates["1h"], 30.0)
+
+
+class _PaneApp(App[None]):
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield SloPane()
+
+    def on_mount(self) -> None:
+        self.query_one(SloPane).attach(self.runtime, start_polling=False)
+
+
+async def test_pane_shows_prometheus_figures_then_stale_then_recovers(
+        prom: PrometheusServer, statuses: dict[str, SloStatus]) -> None:
+    runtime = Runtime(Config.model_validate(config_dict(prom.url)), clock=lambda: AT)
+    app = _PaneApp(runtime)
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            pane = app.query_one(SloPane)
+            await pane.poll_now()
+            await pilot.pause()
+            table = app.query_one(DataTable)
+            cells = {str(r.key.value): [c.plain.strip() for c in table.get_row(r.key)]
+                     for r in table.ordered_rows}
+            checkout = statuses["checkout-availability"]
+            row = cells["checkout-availability"]
+            assert fmt_burn(checkout.burn_rates["1h"]) in row and "CRIT" in row
+            assert any(fmt_percent(checkout.error_budget_remaining) in c for c in row)
+            assert fmt_burn(statuses["payments-availability"].burn_rates["1d"]) in \
+                cells["payments-availability"]
+            assert any("error" in c for c in cells["broken-query"])
+            prom.stop()
+            await pane.poll_now()
+            await pilot.pause()
+            assert pane.pollers["prom"].health.state is HealthState.STALE
+            row = [c.plain.strip() for c in table.get_row("checkout-availability")]
+            assert any("stale" in c for c in row) and "CRIT" in row  # last good figures kept
+            prom.start()
+            await pane.poll_now()
+            await pilot.pause()
+            assert pane.pollers["prom"].health.state is HealthState.OK
+            row = [c.plain.strip() for c in table.get_row("checkout-availability")]
+            assert not any("stale" in c for c in row)
+    finally:
+        prom.start()
+        await runtime.aclose()

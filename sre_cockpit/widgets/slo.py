@@ -502,6 +502,7 @@ class SloPane(Pane):
         if at == self.moment:
             return
         self.moment = at
+        self.entries.clear()  # figures of another moment must not pass for this one
         self.set_class(at is not None, "-moment")
         self._set_extra()
         for poller in self.pollers.values():
