@@ -33,7 +33,7 @@ def _bundled_dir() -> Path:
 def themes_dir() -> Path:
     """Directory of the shipped ``*.yaml`` themes."""
     root = checkout_root()
-    if root is not None and (root / "themes").is_dir():
+    if root is not None:
         return root / "themes"
     return _bundled_dir() / "themes"
 
@@ -41,6 +41,6 @@ def themes_dir() -> Path:
 def sample_config_path() -> Path:
     """The shipped ``sample_config.yaml``."""
     root = checkout_root()
-    if root is not None and (root / "sample_config.yaml").is_file():
+    if root is not None:
         return root / "sample_config.yaml"
     return _bundled_dir() / "sample_config.yaml"
