@@ -13,6 +13,7 @@ port; it also exits by itself if the test process dies (its stdin pipe closes).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -58,10 +59,8 @@ class SimHandle:
                 self.proc.wait(5)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
 
 
 def launch_simulator(*, seed: int = 1, log_rate: int = 20, speed: float = 1.0,
@@ -96,7 +95,7 @@ def launch_simulator(*, seed: int = 1, log_rate: int = 20, speed: float = 1.0,
     cmd += list(extra_args)
     env = dict(os.environ)
     env.pop("SRE_COCKPIT_SIM_START", None)
-    errlog = tempfile.TemporaryFile()  # a file, not a pipe: a chatty child must never block
+    errlog = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: a chatty child must never block
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=errlog, env=env)
     assert proc.stdout is not None

@@ -81,8 +81,8 @@ def test_pd_filters_and_story(sim: SimHandle) -> None:
     assert all(i["service"]["id"] == svc for i in _json(raw)["incidents"])
     iid = story[0]["id"]
     status, _h, raw = http("GET", f"{sim.pd_url}/incidents/{iid}/notes", headers=pd_headers())
-    assert len(_json(raw)["notes"]) >= 2
-    status, _h, raw = http("GET", f"{sim.pd_url}/incidents/{iid}/log_entries", headers=pd_headers())
+    assert status == 200 and len(_json(raw)["notes"]) >= 2
+    _status, _h, raw = http("GET", f"{sim.pd_url}/incidents/{iid}/log_entries", headers=pd_headers())
     kinds = [e["type"] for e in _json(raw)["log_entries"]]
     assert kinds[:2] == ["trigger_log_entry", "acknowledge_log_entry"] and "annotate_log_entry" in kinds
 

@@ -38,23 +38,23 @@ async def _collect(url: str, seconds: float, *, autoping: bool = True,
     messages: list[dict[str, Any]] = []
     pings = 0
     closed = None
-    async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(url, autoping=autoping, headers=headers) as ws:
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                try:
-                    msg = await asyncio.wait_for(ws.receive(), deadline - time.monotonic())
-                except asyncio.TimeoutError:
-                    break
-                if msg.type == aiohttp.WSMsgType.TEXT:
-                    messages.append(json.loads(msg.data))
-                elif msg.type == aiohttp.WSMsgType.PING:
-                    pings += 1
-                    await ws.pong(msg.data)
-                elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
-                                  aiohttp.WSMsgType.CLOSED):
-                    closed = (ws.close_code, msg.extra)
-                    break
+    async with aiohttp.ClientSession() as session, \
+            session.ws_connect(url, autoping=autoping, headers=headers) as ws:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), deadline - time.monotonic())
+            except TimeoutError:
+                break
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                messages.append(json.loads(msg.data))
+            elif msg.type == aiohttp.WSMsgType.PING:
+                pings += 1
+                await ws.pong(msg.data)
+            elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                              aiohttp.WSMsgType.CLOSED):
+                closed = (ws.close_code, msg.extra)
+                break
     return messages, pings, closed
 
 

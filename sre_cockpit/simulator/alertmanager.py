@@ -60,7 +60,7 @@ def fingerprint(labels: dict[str, str]) -> str:
 
 def iso_ms(t: float) -> str:
     """RFC3339 with milliseconds, as Alertmanager writes timestamps."""
-    ms = int(round(t * 1000))
+    ms = round(t * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 

@@ -198,7 +198,7 @@ def add_pagerduty_routes(app: web.Application, sim: Simulator) -> None:
         if offset + limit > 10_000:
             raise invalid("Offset+limit must be less than or equal to 10000.")
         total = request.query.get("total", "false").lower() == "true"
-        return pd_response(pd.list(statuses=_list_param(request, "statuses"),
+        return pd_response(pd.list_incidents(statuses=_list_param(request, "statuses"),
                                    urgencies=_list_param(request, "urgencies"),
                                    service_ids=_list_param(request, "service_ids"),
                                    offset=offset, limit=limit, total=total))

@@ -38,8 +38,8 @@ def success(data: Any) -> web.Response:
 async def params_of(request: web.Request) -> dict[str, list[str]]:
     """Query-string and form parameters merged (Prometheus accepts both)."""
     out: dict[str, list[str]] = {}
-    for k, v in request.query.items():
-        out.setdefault(k, []).append(v)
+    for k, qv in request.query.items():
+        out.setdefault(k, []).append(qv)
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
         form = await request.post()
         for k, v in form.items():
@@ -60,7 +60,7 @@ def parse_time_ms(name: str, value: str) -> int:
     if math.isnan(t) or math.isinf(t):
         raise ApiError("bad_data", f'invalid parameter "{name}": cannot parse "{value}" to a valid timestamp')
     sec = math.floor(t)
-    return int(sec) * 1000 + int(round((t - sec) * 1000))
+    return int(sec) * 1000 + round((t - sec) * 1000)
 
 
 def parse_step_ms(value: str) -> int:
@@ -74,7 +74,7 @@ def parse_step_ms(value: str) -> int:
             raise ApiError("bad_data", f'invalid parameter "step": cannot parse "{value}" to a valid duration') from exc
     if math.isnan(f) or math.isinf(f):
         raise ApiError("bad_data", f'invalid parameter "step": cannot parse "{value}" to a valid duration')
-    return int(round(f * 1000))
+    return round(f * 1000)
 
 
 def add_routes(app: web.Application, sim: Simulator) -> None:

@@ -31,5 +31,5 @@ class SimClock:
     def now_ns(self) -> int:
         """Current simulated Unix time in integer nanoseconds."""
         if self.frozen:
-            return int(round(self.start * 1e9))
-        return int(round(self.start * 1e9)) + int((time.monotonic() - self._mono0) * 1e9)
+            return round(self.start * 1e9)
+        return round(self.start * 1e9) + int((time.monotonic() - self._mono0) * 1e9)

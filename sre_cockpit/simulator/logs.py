@@ -369,16 +369,16 @@ def parse_logql(src: str) -> LogQuery:
         filters.append((op[1], value, rx))
         k += 2
     apps = None
-    for name, op, value, rx in matchers:
+    for name, mop, mvalue, mrx in matchers:
         if name == "app":
             cand = {a for a, _ in APPS}
-            if op == "=":
-                cand = {value} & cand
-            elif op == "!=":
-                cand.discard(value)
+            if mop == "=":
+                cand = {mvalue} & cand
+            elif mop == "!=":
+                cand.discard(mvalue)
             else:
-                assert rx is not None
-                cand = {a for a in cand if (rx.fullmatch(a) is not None) == (op == "=~")}
+                assert mrx is not None
+                cand = {a for a in cand if (mrx.fullmatch(a) is not None) == (mop == "=~")}
             apps = cand if apps is None else apps & cand
     return LogQuery(matchers, filters, apps)
 

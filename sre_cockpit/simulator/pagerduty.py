@@ -333,7 +333,7 @@ class PagerDutyState:
             raise PagerDutyError(404, "Not Found", 2100)
         return inc
 
-    def list(self, *, statuses: list[str], urgencies: list[str], service_ids: list[str],
+    def list_incidents(self, *, statuses: list[str], urgencies: list[str], service_ids: list[str],
              offset: int, limit: int, total: bool) -> dict[str, Any]:
         self.sync()
         for s in statuses:

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Union, cast
 
 from sre_cockpit.simulator.story import Series
 
@@ -699,7 +699,8 @@ class Evaluator:
                     out.append((_drop_name(s.labels), val))
             return out
         if f == "vector":
-            return [({}, _num(self.eval(e.args[0], t_ms)))]
+            single: list[Sample] = [({}, _num(self.eval(e.args[0], t_ms)))]
+            return single
         if f == "time":
             return t_ms / 1000
         if f == "scalar":
@@ -890,10 +891,10 @@ def instant_query(query: str, t_ms: int, series: Sequence[Series],
     if isinstance(value, float):
         return {"resultType": "scalar", "result": [ts, format_value(value)]}
     if isinstance(expr, MatrixSel):
-        mat = sorted(value, key=lambda x: _key(x[0]))  # type: ignore[arg-type, return-value]
+        mat = cast("list[tuple[Labels, list[tuple[int, float]]]]", value)
         return {"resultType": "matrix", "result": [
             {"metric": lbl, "values": [[format_ts(t), format_value(v)] for t, v in pts]}
-            for lbl, pts in mat]}
+            for lbl, pts in sorted(mat, key=lambda x: _key(x[0]))]}
     vec = sorted(_vec(value), key=lambda x: _key(x[0]))
     return {"resultType": "vector", "result": [
         {"metric": lbl, "value": [ts, format_value(v)]} for lbl, v in vec]}

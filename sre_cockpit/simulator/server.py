@@ -15,6 +15,7 @@ URL layout (one port):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import struct
@@ -110,7 +111,7 @@ class Simulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.opts.host, self.opts.port, reuse_address=True)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+        server = site._server
         assert server is not None and isinstance(server, asyncio.base_events.Server)
         port = server.sockets[0].getsockname()[1]
         host = self.opts.host if ":" not in self.opts.host else f"[{self.opts.host}]"
@@ -138,7 +139,7 @@ class Simulator:
             _reset_connection(request)
             return web.Response(status=500)  # never written: the transport is gone
         if mode == "hang":
-            while self.faults.active(backend) is fault:
+            while self.faults.active(backend) is fault:  # noqa: ASYNC110 - faults expire by time
                 await asyncio.sleep(0.1)
             return await handler(request)
         if mode == "slow":
@@ -233,10 +234,8 @@ def _reset_connection(request: web.Request) -> None:
         return
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
     transport.abort()
 
 
@@ -272,7 +271,6 @@ async def serve_forever(sim: Simulator, on_ready: Any = None) -> None:
     try:
         if on_ready is not None:
             on_ready(url)
-        while True:
-            await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # until cancelled
     finally:
         await sim.stop()
