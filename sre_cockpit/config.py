@@ -164,6 +164,7 @@ APP_NAME = "sre-cockpit"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_SECRET_BYTES = 64 * 1024
 MAX_NODES = 200_000  # alias bombs ("billion laughs") stop here
+MAX_DEPTH = 50
 _REF = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
 _SECRET_KEY = re.compile(r"(?i)token|password|secret|authorization|api_?key|cookie")
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -320,7 +321,9 @@ def _parse(text: str, file: str, base_dir: Path) -> _Doc:
         raise ConfigError(f"invalid YAML: {problem}", file=file, line=mark.line + 1,
                           col=mark.column + 1) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", file=file) from None
+        raise ConfigError(f"invalid YAML: {_one_line(str(exc))}", file=file) from None
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", file=file) from None
     if node is None:
         raise ConfigError("the file is empty; expected a mapping with 'contexts'", file=file)
     builder = _Builder(file, base_dir)
@@ -361,6 +364,8 @@ class _Builder:
             raise self.fail(node, loc, f"the document expands to more than {MAX_NODES} nodes "
                                        "(alias bomb?)")
         self.values.setdefault(loc, _mark(node))
+        if len(loc) > MAX_DEPTH:
+            raise self.fail(node, loc[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, loc)
         if id(node) in self.stack:
@@ -597,7 +602,7 @@ def _from_pydantic(exc: ValidationError, doc: _Doc, prefix: Loc,
                 msg = msg[len("Value error, "):]
             elif msg.startswith("Assertion failed, "):
                 msg = msg[len("Assertion failed, "):]
-            message = msg[:1].lower() + msg[1:]
+            message = _friendly(msg[:1].lower() + msg[1:])
             value = _lookup(doc.data, loc)
             if etype.endswith("_type") and value is not _MISSING:
                 message += f" (got {_kind(value)})"
@@ -705,6 +710,30 @@ def _unwrap(tp: Any) -> Any:
             if typing.get_origin(tp) in (typing.Annotated, typing.Union, types.UnionType):
                 continue
         return tp
+
+
+_FRIENDLY = [
+    (re.compile(r"^input should be a valid dictionary( or instance of \w+)?"), "expected a mapping"),
+    (re.compile(r"^input should be a valid list"), "expected a list"),
+    (re.compile(r"^input should be a valid string"), "expected a string"),
+    (re.compile(r"^input should be a valid number, unable to parse string as a number"),
+     "expected a number"),
+    (re.compile(r"^input should be a valid number"), "expected a number"),
+    (re.compile(r"^input should be a valid integer, unable to parse string as an integer"),
+     "expected a whole number"),
+    (re.compile(r"^input should be a valid integer"), "expected a whole number"),
+    (re.compile(r"^input should be a valid boolean, unable to interpret input"),
+     "expected true or false"),
+    (re.compile(r"^input should be a valid boolean"), "expected true or false"),
+    (re.compile(r"^input should be (?=greater|less|at least|at most)"), "must be "),
+    (re.compile(r"^input should be "), "expected "),
+]
+
+
+def _friendly(message: str) -> str:
+    for pattern, replacement in _FRIENDLY:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
