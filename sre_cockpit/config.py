@@ -552,6 +552,9 @@ def _check_semantics(config: Config, doc: _Doc) -> list[_Problem]:
                 cls.Options.model_validate(raw)
             except ValidationError as exc:
                 problems.extend(_from_pydantic(exc, doc, ploc, cls.Options))
+            except Exception as exc:  # a plugin's own validator may raise anything
+                at(ploc, f"the {type_name} plugin rejected these options: "
+                         f"{type(exc).__name__}: {exc}")
         pnames = list(ctx.providers)
         for i, slo in enumerate(ctx.slos):
             if slo.provider not in ctx.providers:

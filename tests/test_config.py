@@ -410,3 +410,26 @@ def test_broken_builtin_plugin_is_not_a_config_error(tmp_path: Path) -> None:
     finally:
         registry._entry_points = original  # type: ignore[method-assign]
         registry.reset()
+
+
+def test_plugin_validator_crash_is_a_config_error(tmp_path: Path) -> None:
+    from config_helpers import FakeOptions
+    from pydantic import field_validator
+
+    class CrashingOptions(FakeOptions):
+        @field_validator("url")
+        @classmethod
+        def _boom(cls, value: str) -> str:
+            raise TypeError("plugin bug")
+
+    class Crashing(FakeProvider):
+        Options = CrashingOptions
+
+    registry.register("crashing", Crashing)
+    try:
+        path = write(tmp_path, "contexts:\n  p:\n    providers:\n      c: {type: crashing, "
+                               "url: 'http://h'}\n")
+        assert error_of(path) == (f"{path}:4:10: contexts.p.providers.c: the crashing plugin "
+                                  "rejected these options: TypeError: plugin bug")
+    finally:
+        registry.unregister("crashing")
