@@ -116,13 +116,15 @@ REAPER = Reaper()
 
 
 def install_signal_cleanup() -> None:
-    """Turn SIGTERM/SIGHUP into ``KeyboardInterrupt`` so ``finally`` blocks and atexit run."""
+    """Turn SIGINT/SIGTERM/SIGHUP into ``KeyboardInterrupt`` so ``finally`` blocks and atexit run."""
 
     def _raise(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise)
+    # Ctrl-C even when started in the background of a non-interactive shell (SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def start_background(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
