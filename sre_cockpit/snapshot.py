@@ -300,8 +300,8 @@ def _incident_rows(snap: Snapshot) -> list[list[str]]:
 
 def _slo_rows(snap: Snapshot) -> list[list[str]]:
     return [[s.name, s.state.value, _pct(s.objective, 2), s.window, _pct(s.sli),
-             _pct(s.error_budget_remaining, 1), _burns(s.burn_rates), _ts(s.exhausted_at)]
-            for s in snap.slos]
+             _pct(s.error_budget_remaining, 1), _burns(s.burn_rates), _ts(s.exhausted_at),
+             s.error or ""] for s in snap.slos]
 
 
 def _event_rows(snap: Snapshot) -> list[list[str]]:
@@ -311,7 +311,7 @@ def _event_rows(snap: Snapshot) -> list[list[str]]:
 PROVIDER_HEADERS = ("NAME", "TYPE", "STATUS", "LATENCY", "ERROR")
 INCIDENT_HEADERS = ("SEVERITY", "STATUS", "TITLE", "SERVICE", "STARTED", "ID")
 SLO_HEADERS = ("SLO", "STATE", "OBJECTIVE", "WINDOW", "SLI", "BUDGET LEFT", "BURN RATES",
-               "EXHAUSTED AT")
+               "EXHAUSTED AT", "ERROR")
 EVENT_HEADERS = ("AT", "KIND", "SOURCE", "INCIDENT", "TEXT")
 
 
