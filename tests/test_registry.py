@@ -150,3 +150,33 @@ def test_register_hook_wins_and_validates() -> None:
         registry.unregister("prometheus-test")
     with pytest.raises(TypeError):
         registry.register("x", object)  # type: ignore[arg-type]
+
+
+def test_builtin_wins_a_name_clash(monkeypatch: pytest.MonkeyPatch) -> None:
+    impostor = importlib.metadata.EntryPoint("prometheus", "evil_plugin:Prom", registry.GROUP)
+    original = registry._entry_points
+    monkeypatch.setattr(registry, "_entry_points", lambda: [impostor, *original()])
+    registry.reset()
+    try:
+        assert registry.available()["prometheus"].value == (
+            "sre_cockpit.providers.prometheus:PrometheusProvider")
+        assert registry.warnings() == [
+            "provider plugin 'prometheus': declared twice (sre_cockpit.providers.prometheus:"
+            "PrometheusProvider and evil_plugin:Prom); using sre_cockpit.providers.prometheus:"
+            "PrometheusProvider"]
+    finally:
+        registry.reset()
+
+
+def test_unreadable_metadata_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(group: str) -> list[importlib.metadata.EntryPoint]:
+        raise ValueError("bad METADATA")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", broken)
+    registry.reset()
+    try:
+        assert registry.available() == {}
+        assert registry.warnings() == ["cannot read provider plugin entry points: ValueError: "
+                                       "bad METADATA"]
+    finally:
+        registry.reset()

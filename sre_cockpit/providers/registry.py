@@ -61,21 +61,38 @@ def suggest(word: str, candidates: list[str]) -> str | None:
 
 
 def _entry_points() -> list[importlib.metadata.EntryPoint]:
-    return list(importlib.metadata.entry_points(group=GROUP))
+    try:
+        return list(importlib.metadata.entry_points(group=GROUP))
+    except Exception as exc:  # broken distribution metadata somewhere on sys.path
+        _warn(f"cannot read provider plugin entry points: {_one_line(f'{type(exc).__name__}: {exc}')}")
+        return []
 
 
 def available() -> dict[str, importlib.metadata.EntryPoint]:
-    """Every installed plugin by type name, without importing any of them."""
+    """Every installed plugin by type name, without importing any of them.
+
+    When two distributions declare the same type name, a built-in wins over a third-party
+    plugin (and the clash is reported once in :func:`warnings`).
+    """
     found: dict[str, importlib.metadata.EntryPoint] = {}
     for ep in _entry_points():
-        # the first distribution wins; a duplicate name is reported, not silently swapped
-        if ep.name in found:
-            if found[ep.name].value != ep.value:
-                _warn(f"provider plugin {ep.name!r}: declared twice ({found[ep.name].value} and "
-                      f"{ep.value}); using the first")
+        other = found.get(ep.name)
+        if other is None:
+            found[ep.name] = ep
             continue
-        found[ep.name] = ep
+        if other.value == ep.value:
+            continue  # the same plugin seen twice (e.g. an editable and a regular install)
+        keep, drop = other, ep
+        if _is_builtin(ep) and not _is_builtin(other):
+            keep, drop = ep, other
+        found[ep.name] = keep
+        _warn(f"provider plugin {ep.name!r}: declared twice ({keep.value} and {drop.value}); "
+              f"using {keep.value}")
     return found
+
+
+def _is_builtin(ep: importlib.metadata.EntryPoint) -> bool:
+    return ep.value.startswith(BUILTIN_PREFIX)
 
 
 def known_types() -> list[str]:
