@@ -311,3 +311,18 @@ def write_config(path: Any, url: str, *, query: str = '{app="stub"}', extra: str
         f"        query: '{query}'\n"
         f"{extra}")
     return path
+
+
+def make_runtime(url: str | None, *, query: str = '{app="stub"}', clock: Any = None,
+                 **ui: Any) -> Any:
+    """A Runtime with one Loki provider at ``url`` (or none) and ``ui`` overrides."""
+    from sre_cockpit.config import Config
+    from sre_cockpit.runtime import Runtime
+
+    providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query}}
+    config = Config.model_validate({"default_context": "test",
+                                    "contexts": {"test": {"providers": providers}},
+                                    "ui": ui})
+    if clock is None:
+        return Runtime(config, "test")
+    return Runtime(config, "test", clock=clock)
