@@ -11,7 +11,9 @@ import sre_cockpit.providers
 
 CORE = ["models", "config", "durations", "sanitize", "polling", "runtime", "slo", "timeline",
         "journal", "slo_eval", "timeline_feed", "logstream", "simulator", "snapshot", "resources",
-        "cli", "commands", "commands.check", "commands.snapshot", "commands.providers"]
+        "postmortem", "signals", "sloth", "cli", "commands", "commands.check",
+        "commands.snapshot", "commands.providers", "commands.logs", "commands.postmortem",
+        "commands.simulate", "commands.demo"]
 
 
 def core_modules() -> list[str]:
