@@ -94,11 +94,15 @@ def clean_error(provider: Provider | None, text: str) -> str:
 async def timed(provider: Provider, call: Callable[[], Any]) -> tuple[Any, float, str | None]:
     """Await ``call()`` under the provider's deadline: (result, latency ms, error or None)."""
     start = time.perf_counter()
+    deadline = provider_deadline(provider)
     try:
-        async with asyncio.timeout(provider_deadline(provider)):
+        async with asyncio.timeout(deadline):
             result = await call()
     except asyncio.CancelledError:
         raise
+    except TimeoutError:
+        return None, (time.perf_counter() - start) * 1000, clean_error(
+            provider, f"{provider.name}: no answer within {deadline:g}s")
     except Exception as exc:
         return None, (time.perf_counter() - start) * 1000, provider_error(provider, exc)
     return result, (time.perf_counter() - start) * 1000, None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -283,3 +285,31 @@ def test_headless_commands_do_not_import_textual(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.stderr.strip().splitlines()[-1] == "[0, 0, 0] False"
+
+
+class HangingProvider(FakeProvider):
+    """Never answers: only the per-provider deadline ends the probe."""
+
+    async def probe(self) -> object:  # type: ignore[override]
+        await asyncio.Event().wait()
+        return None
+
+
+def test_check_hanging_provider_hits_its_own_deadline(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sre_cockpit import snapshot
+
+    monkeypatch.setattr(snapshot, "GRACE_S", 0.0)
+    registry.register("hang", HangingProvider)
+    try:
+        path = write(tmp_path, "contexts:\n  p:\n    providers:\n"
+                               "      slow: {type: hang, url: 'http://h', timeout: 300ms}\n"
+                               "      fast: {type: fake, url: 'http://h'}\n")
+        start = time.perf_counter()
+        assert cli.main(["check", "--config", str(path)]) == 1
+        assert time.perf_counter() - start < 3.0
+        out = capsys.readouterr().out
+        assert "slow  hang  FAIL" in out and "slow: no answer within 0.3s" in out
+        assert "fast  fake  ok" in out
+    finally:
+        registry.unregister("hang")

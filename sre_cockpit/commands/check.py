@@ -63,11 +63,16 @@ async def probe_all(config: Config, context: str, *, read_only: bool = False) ->
 async def probe_one(name: str, type_name: str, provider: Provider) -> ProbeResult:
     """One probe under the provider's deadline; any exception becomes a failed result."""
     start = time.perf_counter()
+    deadline = provider_deadline(provider)
     try:
-        async with asyncio.timeout(provider_deadline(provider)):
+        async with asyncio.timeout(deadline):
             result = await provider.probe()
     except asyncio.CancelledError:
         raise
+    except TimeoutError:
+        return ProbeResult(name=name, type=type_name, ok=False,
+                           latency_ms=(time.perf_counter() - start) * 1000,
+                           error=f"{name}: no answer within {deadline:g}s")
     except Exception as exc:
         return ProbeResult(name=name, type=type_name, ok=False,
                            latency_ms=(time.perf_counter() - start) * 1000,
