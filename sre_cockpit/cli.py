@@ -163,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             from sre_cockpit.providers.http import install_log_redaction
 
             install_log_redaction()
+            _tolerant_streams()
         if module is None:
             print(f"{PROG}: the cockpit UI is not available in this build; try "
                   f"'{PROG} check' or '{PROG} --help'", file=sys.stderr)
@@ -200,6 +201,15 @@ def _print_plugin_warnings() -> None:
     for line in registry.warnings():
         print(f"{PROG}: warning: {line}", file=sys.stderr)
     registry.clear_warnings()
+
+
+def _tolerant_streams() -> None:
+    """Never die on a character the terminal's encoding cannot show (e.g. LANG=C, "—")."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
 
 
 def _silence_stdout() -> None:
