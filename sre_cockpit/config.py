@@ -210,6 +210,7 @@ class _Problem:
     col: int | None
     loc: Loc
     message: str
+    explains: Loc | None = None  # an unknown key that probably meant this missing key
 
 
 @dataclass(slots=True)
@@ -595,8 +596,12 @@ def _from_pydantic(exc: ValidationError, doc: _Doc, prefix: Loc,
         if etype == "extra_forbidden":
             allowed = _allowed_keys(model, loc[len(prefix):-1])
             name = str(loc[-1]) if loc else "?"
-            message = f"unknown key {name!r}{_did_you_mean(name, allowed)}"
+            guess = _closest(name, allowed)
+            message = f"unknown key {name!r}" + (f" (did you mean {guess!r}?)" if guess else "")
             line, col = _position(doc, loc, key=True)
+            if guess is not None:
+                problems.append(_Problem(line, col, loc, message, explains=(*loc[:-1], guess)))
+                continue
         elif etype == "missing":
             message = f"required key {str(loc[-1])!r} is missing"
             line, col = _position(doc, loc)
@@ -620,6 +625,9 @@ def _from_pydantic(exc: ValidationError, doc: _Doc, prefix: Loc,
 def _raise_first(problems: list[_Problem], file: str, secrets: list[str]) -> None:
     if not problems:
         return
+    explained = {p.explains for p in problems if p.explains is not None}
+    problems = [p for p in problems
+                if not (p.loc in explained and p.message.startswith("required key"))]
     ordered = sorted(problems, key=lambda p: (p.line or 0, p.col or 0))
     errors = [ConfigError(_redact(p.message, secrets), file=file, line=p.line, col=p.col,
                           key_path=_path_text(p.loc) or None) for p in ordered]
@@ -739,9 +747,37 @@ def _friendly(message: str) -> str:
     return message
 
 
-def _did_you_mean(word: str, candidates: list[str]) -> str:
+def _osa_distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of neighbours as one edit (typos like 'lgos')."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    """The most likely intended candidate: fewest edits (within a third of the length), else
+    difflib's closest match."""
+    if not candidates:
+        return None
+    lowered = word.lower()
+    best = min(candidates, key=lambda c: (_osa_distance(lowered, c.lower()), c))
+    if _osa_distance(lowered, best.lower()) <= max(1, len(word) // 3):
+        return best
     matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f" (did you mean {matches[0]!r}?)" if matches else ""
+    return matches[0] if matches else None
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    guess = _closest(word, candidates)
+    return f" (did you mean {guess!r}?)" if guess else ""
 
 
 def _path_text(loc: Loc) -> str:

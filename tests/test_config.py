@@ -238,6 +238,14 @@ BAD: list[tuple[str, str, str]] = [
     ("too deep",
      "contexts: " + "[" * 3000 + "]" * 3000 + "\n",
      " invalid YAML: nested too deeply"),
+    ("transposed letters",
+     "contexts:\n  p:\n    services:\n      checkout: {lgos: x}\n",
+     "4:18: contexts.p.services.checkout.lgos: unknown key 'lgos' (did you mean 'logs'?)"),
+    ("misspelled required key explains the missing one",
+     "contexts:\n  p:\n    providers:\n      a:\n        type: fake\n        url: http://h\n"
+     "        auth: {basic: {username: u, pasword: x}}\n",
+     "7:37: contexts.p.providers.a.auth.basic.pasword: unknown key 'pasword' (did you mean "
+     "'password'?)"),
     ("python tag",
      "contexts: !!python/object:os.system {}\n",
      "1:11: contexts: unsupported YAML tag 'tag:yaml.org,2002:python/object:os.system'"),
