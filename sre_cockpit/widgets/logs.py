@@ -247,16 +247,19 @@ class LogView(ScrollView, can_focus=True):
         """Add lines (oldest first); returns how many old rows were evicted."""
         if not lines:
             return 0
+        self.total_appended += len(lines)
+        skipped = 0
         if len(lines) > self.max_lines:
+            skipped = len(lines) - self.max_lines
+            self._next_id += skipped
             lines = lines[-self.max_lines:]
         rows = []
         for line in lines:
             rows.append(make_row(self._next_id, line, self.max_line_bytes))
             self._next_id += 1
-        self.total_appended += len(rows)
         ring = self.ring
         ring.extend(rows)
-        evicted = 0
+        evicted = skipped
         while len(ring) > self.max_lines:
             ring.popleft()
             evicted += 1
@@ -710,8 +713,12 @@ class LogPane(Pane):
             wall=self.runtime.clock if self.runtime is not None else _utcnow)
         self.view.ring.clear()
         self.view.rebuild()
-        self.run_worker(self._run_stream(self.stream, self._generation), exit_on_error=False,
-                        group="logs-stream")
+        stream, generation = self.stream, self._generation
+
+        async def job() -> None:
+            await self._run_stream(stream, generation)
+
+        self.run_worker(job, exit_on_error=False, group="logs-stream")
         self._render_status()
 
     async def _run_stream(self, stream: LogStream, generation: int) -> None:

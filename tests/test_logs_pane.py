@@ -1,0 +1,280 @@
+"""The log pane on screen: keeps repainting once the ring buffer is full, follow/pause, filter,
+levels, toggles, copy/pin, query editing, service focus and the incident clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from loki_helpers import LokiStub, loki_stub, make_runtime
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from sre_cockpit.models import LogLine
+from sre_cockpit.widgets.logs import (
+    DEBUG,
+    ERROR,
+    INFO,
+    NONE,
+    WARN,
+    LineFilter,
+    LogPane,
+    LogView,
+    clipboard_sequence,
+    detect_level,
+    format_ts,
+)
+
+
+class PaneApp(App[None]):
+    def __init__(self, runtime: Any, *, attach: bool = True) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.do_attach = attach
+        self.pins: list[LogLine] = []
+
+    def compose(self) -> ComposeResult:
+        yield LogPane(id="logs")
+
+    def on_mount(self) -> None:
+        if self.do_attach:
+            self.query_one(LogPane).attach(self.runtime)
+        self.query_one(LogView).focus()
+
+    def on_log_pane_pin_requested(self, message: LogPane.PinRequested) -> None:
+        self.pins.append(message.line)
+
+
+def screen_text(app: App[Any]) -> str:
+    view = app.query_one(LogView)
+    return "\n".join(view.render_line(y).text for y in range(view.size.height))
+
+
+async def wait_for(pilot: Pilot[Any], predicate: Any, within: float = 8.0) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await pilot.pause(0.05)
+
+
+def push_many(stub: LokiStub, start: int, count: int, fmt: str = "seq={i} level=info ok") -> None:
+    for i in range(start, start + count):
+        stub.push(fmt.format(i=i))
+
+
+async def test_keeps_repainting_after_buffer_is_full() -> None:
+    """Textual's Log(max_lines) stops repainting once full; this pane must not."""
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url, log_buffer_lines=40))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            for batch in range(3):
+                push_many(stub, batch * 100, 100)
+                last = f"seq={batch * 100 + 99} "
+                await wait_for(pilot, lambda last=last: last in app.export_screenshot().replace("&#160;", " "))
+                assert len(pane.view.ring) == 40
+                assert last in screen_text(app)
+            assert pane.view.total_appended == 300
+
+
+async def test_follow_pause_new_lines_and_scroll_up_pauses() -> None:
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            push_many(stub, 0, 60)
+            await wait_for(pilot, lambda: "seq=59 " in screen_text(app))
+            await pilot.press("space")
+            assert not pane.view.follow
+            push_many(stub, 60, 25)
+            await wait_for(pilot, lambda: "25 new lines ↓" in pane.status_line.content.plain)
+            assert "seq=84 " not in screen_text(app)
+            assert "paused" in pane.status_line.content.plain
+            await pilot.press("space")
+            await wait_for(pilot, lambda: "seq=84 " in screen_text(app))
+            assert "live" in pane.status_line.content.plain
+            await pilot.press("up")  # moving up pauses
+            assert not pane.view.follow
+            await pilot.press("end")
+            assert pane.view.follow
+            view = app.query_one(LogView)
+            view.scroll_to(y=0, animate=False, immediate=True)  # scrolling up pauses
+            await pilot.pause()
+            assert not pane.view.follow
+
+
+async def test_filter_levels_copy_pin_and_errors() -> None:
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(100, 30)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            push_many(stub, 0, 30, "seq={i} level=info ok")
+            stub.push('{"level":"error","msg":"db down","seq":30}')
+            push_many(stub, 31, 5, "seq={i} level=info ok")
+            await wait_for(pilot, lambda: len(pane.view.ring) == 36)
+            pane.apply_filter("db DOWN")  # smart case: upper case means case-sensitive
+            assert pane.view.view == []
+            pane.apply_filter("db down")
+            assert [r.text for r in pane.view.view] == ['{"level":"error","msg":"db down","seq":30}']
+            pane.apply_filter("!/level=info/")
+            assert len(pane.view.view) == 1
+            pane.apply_filter("/seq=3[1-4]/")
+            assert [r.text.split()[0] for r in pane.view.view] == [f"seq={i}" for i in range(31, 35)]
+            pane.apply_filter("/[unclosed/")  # invalid: kept the previous filter
+            assert len(pane.view.view) == 4
+            pane.apply_filter("")
+            assert len(pane.view.view) == 36
+            await pilot.press("E")  # previous error from the end
+            row = pane.view.current_row()
+            assert row is not None and row.level == ERROR and "db down" in row.text
+            await pilot.press("c")
+            assert app.clipboard == row.text
+            await pilot.press("p")
+            await pilot.pause()
+            assert app.pins and app.pins[-1].line == row.line.line
+
+
+async def test_toggles_timestamps_labels_wrap_utc() -> None:
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(60, 20)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            assert format_ts(1_700_000_000_123_456_789, utc=True) == "22:13:20.123"
+            ts = time.time_ns()
+            stub.push("x" * 150, ts=ts)
+            await wait_for(pilot, lambda: len(pane.view.ring) == 1)
+            await pilot.press("t")
+            assert f"{format_ts(ts, utc=True)} xxx" in screen_text(app)
+            await pilot.press("L")
+            assert "{app=stub} " in screen_text(app)
+            await pilot.press("w")
+            text = screen_text(app)
+            assert text.count("x") == 150  # wrapped over several rows, nothing cut
+            await pilot.press("u")
+            assert not pane.view.utc
+
+
+async def test_query_editor_keeps_old_query_on_loki_error() -> None:
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            await pilot.press("l")
+            editor = pane.query_one("#log-query")
+            assert editor.has_focus
+            editor.value = "unk(foo)"  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: any("parse error" in n.message for n in app._notifications))
+            assert pane.logql == '{app="stub"}'
+            await pilot.press("l")
+            editor.value = '{app="stub"} |= "x"'  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: pane.logql == '{app="stub"} |= "x"')
+            pane.focus_service("checkout", '{app="checkout"}')
+            assert pane.logql == '{app="checkout"}'
+            pane.focus_service(None, None)
+            assert pane.logql == '{app="stub"}'  # back to the configured default
+
+
+async def test_show_moment_and_back_to_live() -> None:
+    with loki_stub() as stub:
+        at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        centre = int(at.timestamp()) * 10**9
+        for i in range(-5, 6):
+            stub.push(f"moment {i}", ts=centre + i * 10**9)
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            pane.show_moment(at)
+            await wait_for(pilot, lambda: pane.view.moment_rows is not None)
+            assert [r.text for r in pane.view.view] == [f"moment {i}" for i in range(-5, 6)]
+            assert "moment 03:04:05 UTC" in pane.status_line.content.plain
+            assert not pane.view.follow
+            stub.push("live line")
+            await pilot.pause(0.6)
+            assert "live line" not in screen_text(app)
+            pane.show_moment(None)
+            await wait_for(pilot, lambda: "live line" in screen_text(app))
+            assert pane.view.follow
+
+
+async def test_unconfigured_pane_explains() -> None:
+    app = PaneApp(make_runtime(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        empty = app.query_one(".pane-empty")
+        assert empty.display
+        assert "no log provider configured" in str(empty.render())
+
+
+async def test_low_bandwidth_caps_repaint_rate() -> None:
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url, low_bandwidth=True))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app.query_one(LogPane).repaint_hz == 1.0
+        app2 = PaneApp(make_runtime(stub.url, log_repaint_hz=30))
+        async with app2.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert app2.query_one(LogPane).repaint_hz == 4.0
+
+
+@pytest.mark.parametrize(("line", "labels", "level"), [
+    ("ts=1 level=error msg=x", {}, ERROR),
+    ('{"level":"warn","msg":"x"}', {}, WARN),
+    ('{"severity":"INFO"}', {}, INFO),
+    ("lvl=dbug debug stuff DEBUG", {}, DEBUG),
+    ("2024-01-01 ERROR something broke", {}, ERROR),
+    ("WARNING: disk 91%", {}, WARN),
+    ("plain text with error inside lowercase", {}, NONE),
+    ("no level here", {"detected_level": "error"}, ERROR),
+])
+def test_detect_level(line: str, labels: dict[str, str], level: int) -> None:
+    assert detect_level(line, labels) == level
+
+
+def test_filter_parse_and_clipboard_sequences() -> None:
+    assert LineFilter.parse("") is None and LineFilter.parse("!") is None
+    f = LineFilter.parse("!/a+/")
+    assert f is not None and f.invert and not f.matches("caat") and f.spans("aa") == []
+    g = LineFilter.parse("abc")
+    assert g is not None and g.spans("xABCx abc") == [(1, 4), (6, 9)]
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        LineFilter.parse("/(/")
+    assert clipboard_sequence("hi", tmux=False) == "\x1b]52;c;aGk=\x07"
+    assert clipboard_sequence("hi", tmux=True) == "\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+
+
+async def test_copy_inside_tmux_writes_passthrough(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sre_cockpit.widgets.logs import copy_text
+
+    written: list[str] = []
+
+    class Driver:
+        def write(self, data: str) -> None:
+            written.append(data)
+
+    class FakeApp:
+        _driver = Driver()
+        clip = ""
+
+        def copy_to_clipboard(self, text: str) -> None:
+            self.clip = text
+            self._driver.write(clipboard_sequence(text, tmux=False))
+
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = FakeApp()
+    copy_text(app, "line")
+    assert app.clip == "line"
+    assert written == [clipboard_sequence("line", tmux=False), clipboard_sequence("line", tmux=True)]
+    await asyncio.sleep(0)
