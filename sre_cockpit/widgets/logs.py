@@ -718,7 +718,7 @@ class LogPane(Pane):
         async def job() -> None:
             await self._run_stream(stream, generation)
 
-        self.run_worker(job, exit_on_error=False, group="logs-stream")
+        self.run_worker(job, exit_on_error=False, group="logs-stream")  # type: ignore[arg-type]
         self._render_status()
 
     async def _run_stream(self, stream: LogStream, generation: int) -> None:
