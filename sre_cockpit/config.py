@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sre_cockpit.durations import Duration, parse_duration
 from sre_cockpit.providers.base import StrictModel
@@ -152,6 +159,12 @@ class Config(StrictModel):
     user: str | None = None  # who the operator is (silence createdBy, note author)
     journal_dir: str | None = None  # default: platform data dir
     source: str | None = None  # path the config was read from (set by the loader)
+    _secrets: list[str] = PrivateAttr(default_factory=list)
+
+    def secret_values(self) -> list[str]:
+        """Every value that came from ``${env:…}``/``${file:…}`` or sits under a secret-looking
+        key (token, password, …): redact these from anything shown to the operator."""
+        return list(self._secrets)
 
 
 # =============================================================================================
@@ -508,7 +521,9 @@ def _validate(doc: _Doc, file: str) -> Config:
         raise AssertionError("unreachable") from None
     problems.extend(_check_semantics(config, doc))
     _raise_first(problems, file, doc.secrets)
-    return config.model_copy(update={"source": file})
+    loaded = config.model_copy(update={"source": file})
+    loaded._secrets = sorted({s for s in doc.secrets if s}, key=len, reverse=True)
+    return loaded
 
 
 def _check_semantics(config: Config, doc: _Doc) -> list[_Problem]:

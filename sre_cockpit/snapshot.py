@@ -14,7 +14,7 @@ import math
 import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +159,12 @@ async def collect_snapshot(runtime: Runtime, *, at: datetime | None = None) -> S
     await asyncio.gather(get_slos(), get_timeline())
     ordered = [statuses[n] for n in runtime.context.providers if n in statuses]
     ordered += [s for n, s in statuses.items() if n not in runtime.context.providers]
+    secrets = runtime.config.secret_values()
+    if secrets:  # belt and braces: no configured secret leaves through an error string
+        ordered = [replace(p, error=redact(p.error, secrets) if p.error else None)
+                   for p in ordered]
+        slos = [replace(s, error=redact(s.error, secrets) if s.error else None) for s in slos]
+        problems = [redact(p, secrets) for p in problems]
     return Snapshot(generated_at=generated_at, context=runtime.context_name,
                     providers=tuple(ordered), incidents=tuple(incidents), slos=tuple(slos),
                     timeline=tuple(sorted(timeline, key=lambda e: e.at)),

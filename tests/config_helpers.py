@@ -48,12 +48,16 @@ class FakeProvider(Provider):
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.INCIDENTS})
     incidents: ClassVar[list[Incident]] = []
 
+    def _error(self) -> ProviderError:
+        extra = f" for query {self.options.query}" if self.options.query else ""
+        return ProviderError(f"{self.name}: HTTP 503 from {self.options.url}{extra}")
+
     async def probe(self) -> ProbeResult:
         if self.options.fail:
-            raise ProviderError(f"{self.name}: HTTP 503 from {self.options.url}")
+            raise self._error()
         return ProbeResult(self.name, self.TYPE, True, 1.5, detail="fake 1.0")
 
     async def list_incidents(self) -> list[Incident]:
         if self.options.fail:
-            raise ProviderError(f"{self.name}: HTTP 503 from {self.options.url}")
+            raise self._error()
         return list(self.incidents)

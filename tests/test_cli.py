@@ -313,3 +313,20 @@ def test_check_hanging_provider_hits_its_own_deadline(
         assert "fast  fake  ok" in out
     finally:
         registry.unregister("hang")
+
+
+def test_sloppy_provider_error_never_shows_a_configured_secret(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin that echoes an option holding a secret into its error is redacted anyway."""
+    monkeypatch.setenv("CANARY_Q", CANARY)
+    path = write(tmp_path, "contexts:\n  p:\n    providers:\n      a: {type: fake, url: 'http://h', "
+                           "fail: true, query: '${env:CANARY_Q}'}\n")
+    assert cli.main(["check", "--config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "a: HTTP 503 from http://h for query ***" in out
+    assert CANARY not in out
+    for fmt in ("json", "text", "markdown"):
+        assert cli.main(["snapshot", "--format", fmt, "--config", str(path)]) == 1
+        captured = capsys.readouterr()
+        assert "HTTP 503" in captured.out
+        assert CANARY not in captured.out + captured.err

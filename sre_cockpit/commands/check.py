@@ -13,6 +13,7 @@ from sre_cockpit.commands import format_latency, format_table
 from sre_cockpit.config import Config, load_for_cli
 from sre_cockpit.models import ProbeResult
 from sre_cockpit.providers.base import Provider
+from sre_cockpit.providers.http import redact
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.snapshot import clean_error, provider_deadline, provider_error
 
@@ -31,8 +32,9 @@ def run(args: argparse.Namespace) -> int:
     if not results:
         print(f"no providers configured in context {sanitize_line(context)!r}")
         return 0
+    secrets = config.secret_values()
     rows = [[r.name, r.type, "ok" if r.ok else "FAIL", format_latency(r.latency_ms),
-             r.error or ""] for r in results]
+             redact(r.error or "", secrets)] for r in results]
     print(format_table(("NAME", "TYPE", "STATUS", "LATENCY", "ERROR"), rows))
     failed = sum(1 for r in results if not r.ok)
     if failed:
