@@ -287,7 +287,10 @@ class HttpClient:
 
     def endpoint(self, path: str) -> str:
         """The full URL of ``path`` with credentials removed (for confirm dialogs and errors)."""
-        return self.redact(str(self.client.base_url.join(path)) if not path.startswith("http") else path)
+        if path.startswith(("http://", "https://")):
+            return self.redact(path)
+        # Like httpx's own merge (and unlike URL.join): keep the base path, e.g. /pagerduty.
+        return self.redact(self.base_url + "/" + path.lstrip("/"))
 
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None,
                       data: Any = None, headers: Mapping[str, str] | None = None,
