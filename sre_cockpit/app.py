@@ -1,0 +1,630 @@
+"""The cockpit app: header, four panes, prompts and footer; routes the panes' messages.
+
+Thin on purpose: panes fetch and render their own data (``Pane.attach``), the header shows what
+they report, and this module only composes, switches and zooms panes, runs ``:`` commands and
+forwards the cross-pane messages of the TUI contract to the public methods of the other panes.
+
+Layout: at >= 120x40 the four panes share the screen (Incidents and Logs on the wide left
+column, SLOs and Timeline on the right); below that one pane fills the body and ``tab`` /
+``1``-``4`` switch. Every binding has an id and can be remapped under ``keys:`` in the config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import difflib
+import importlib
+import inspect
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from sre_cockpit.config import Config
+from sre_cockpit.models import utcnow
+from sre_cockpit.runtime import Runtime
+from sre_cockpit.sanitize import sanitize_line
+from sre_cockpit.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
+from sre_cockpit.widgets.commandline import CockpitCommands, CommandLine
+from sre_cockpit.widgets.filterprompt import FilterPrompt
+from sre_cockpit.widgets.header import CockpitHeader
+from sre_cockpit.widgets.help import HelpScreen, binding_rows
+from sre_cockpit.widgets.pane import Pane
+from sre_cockpit.widgets.quit import QuitScreen
+
+WIDE_MIN = (120, 40)
+"""Smallest terminal (columns, rows) that shows all four panes at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class PaneSpec:
+    """Where a pane class lives (fixed names from the TUI contract)."""
+
+    id: str
+    module: str
+    cls: str
+    title: str
+    kind: str
+
+
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("incidents", "sre_cockpit.widgets.incidents", "IncidentsPane", "Incidents", "incident"),
+    PaneSpec("logs", "sre_cockpit.widgets.logs", "LogPane", "Logs", "log"),
+    PaneSpec("slos", "sre_cockpit.widgets.slo", "SloPane", "SLOs", "SLO"),
+    PaneSpec("timeline", "sre_cockpit.widgets.timeline", "TimelinePane", "Timeline", "timeline"),
+)
+"""Key order: ``1``-``4`` and ``tab`` follow this order."""
+_PANES_GROUP = Binding.Group("panes", compact=True)
+GRID_ORDER = ("incidents", "slos", "logs", "timeline")
+"""Placement in the 2x2 grid: Incidents top-left, SLOs top-right, Logs and Timeline below."""
+
+
+def load_pane_class(spec: PaneSpec) -> tuple[type[Pane], str | None]:
+    """The real pane class, or a stand-in that explains why it could not be loaded."""
+    try:
+        cls = getattr(importlib.import_module(spec.module), spec.cls)
+        if not (isinstance(cls, type) and issubclass(cls, Pane)):
+            raise TypeError(f"{spec.cls} is not a Pane")
+        return cls, None
+    except Exception as exc:  # a broken pane module must not take the cockpit down
+        reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        message = f"{spec.kind} pane unavailable: {reason}"
+
+        class UnavailablePane(Pane):
+            PANE_TITLE = spec.title
+            EMPTY_MESSAGE = message
+
+            def on_mount(self) -> None:
+                super().on_mount()
+                self.set_unconfigured(message)
+
+        return UnavailablePane, reason
+
+
+class PaneSlot(Container):
+    """Grid cell holding one pane; attributes the pane's health reports to it."""
+
+    def __init__(self, pane: Pane, pane_id: str) -> None:
+        super().__init__(id=f"slot-{pane_id}", classes="pane-slot")
+        self.pane_id = pane_id
+        self.pane = pane
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+
+    def on_pane_health_changed(self, message: Pane.HealthChanged) -> None:
+        message.stop()
+        app = self.app
+        if isinstance(app, CockpitApp):
+            app.header.update_health(message.health, source=self.pane_id)
+
+
+class MainScreen(Screen[None]):
+    """The cockpit screen; reacts to resizes (breakpoint) and focus moves (active pane)."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "CockpitHeader, #moment-banner, CommandLine, FilterPrompt, Footer"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.cycle_pane(1)", "next pane", show=False, id="cockpit.next_pane"),
+        Binding("shift+tab", "app.cycle_pane(-1)", "previous pane", show=False,
+                id="cockpit.previous_pane"),
+    ]
+
+    def on_resize(self, event: events.Resize) -> None:
+        app = self.app
+        if isinstance(app, CockpitApp):
+            app.set_compact(event.size.width < WIDE_MIN[0] or event.size.height < WIDE_MIN[1])
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        app = self.app
+        for node in event.widget.ancestors_with_self:
+            if isinstance(node, PaneSlot) and isinstance(app, CockpitApp):
+                app.set_active(node.pane_id, focus=False)
+                return
+
+
+class CockpitApp(App[int]):
+    """The cockpit. Build it with ``make_app``."""
+
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "sre-cockpit"
+    COMMANDS = App.COMMANDS | {CockpitCommands}
+    PANE_TITLES: ClassVar[dict[str, str]] = {spec.id: spec.title for spec in PANES}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_pane('incidents')", "incidents", id="cockpit.pane_incidents",
+                group=_PANES_GROUP),
+        Binding("2", "show_pane('logs')", "logs", id="cockpit.pane_logs", group=_PANES_GROUP),
+        Binding("3", "show_pane('slos')", "SLOs", id="cockpit.pane_slos", group=_PANES_GROUP),
+        Binding("4", "show_pane('timeline')", "timeline", id="cockpit.pane_timeline",
+                group=_PANES_GROUP),
+        Binding("z", "zoom", "zoom", id="cockpit.zoom"),
+        Binding("slash", "filter", "filter", id="cockpit.filter"),
+        Binding("colon", "command_line", "command", id="cockpit.command"),
+        Binding("question_mark", "help", "help", id="cockpit.help"),
+        Binding("period", "live", "back to live", id="cockpit.live"),
+        Binding("q", "request_quit", "quit", id="cockpit.quit"),
+        Binding("ctrl+q", "request_quit", "quit", show=False, priority=True,
+                id="cockpit.quit_anywhere"),
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
+                id="cockpit.palette"),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="cockpit.help_quit"),
+    ]
+
+    def __init__(self, config: Config, runtime: Runtime, *, read_only: bool, low_bandwidth: bool,
+                 clock: Callable[[], datetime], start_polling: bool) -> None:
+        super().__init__()
+        self.config = config
+        self.runtime = runtime
+        self.clock = clock
+        self.force_read_only = read_only
+        self.low_bandwidth = low_bandwidth
+        self.start_polling = start_polling
+        self.compact = True
+        self.active_pane = PANES[0].id
+        self.pane_errors: dict[str, str] = {}
+        """Pane id → why it is unavailable or failed (tests assert this stays empty)."""
+        self.warnings: list[str] = []
+        """Config problems found at start (unknown binding ids, themes), also notified."""
+        self.filters: dict[str, str] = {}
+        self._moment: datetime | None = None
+        self._cockpit_themes: list[str] = []
+        self._warned_clashes: set[str] = set()
+        themes, errors = load_themes()
+        for loaded in themes.values():
+            self.register_theme(loaded.theme)
+            self._cockpit_themes.append(loaded.theme.name)
+        self.warnings.extend(f"theme: {error}" for error in errors)
+        wanted = config.ui.theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
+            if DEFAULT_THEME in self.available_themes:
+                self.theme = DEFAULT_THEME
+        self.set_keymap(dict(config.keys))
+        self.header = self._make_header()
+
+    # ----------------------------------------------------------------------------- compose
+
+    def _make_header(self) -> CockpitHeader:
+        runtime = self.runtime
+        return CockpitHeader(runtime.context_name, danger=runtime.is_production,
+                             read_only=runtime.read_only, providers=runtime.context.providers,
+                             build_errors=runtime.build_errors, clock=self.clock,
+                             seconds=not self.low_bandwidth, id="header")
+
+    def _make_slots(self) -> list[PaneSlot]:
+        slots: dict[str, PaneSlot] = {}
+        for spec in PANES:
+            cls, error = load_pane_class(spec)
+            if error is not None:
+                self.pane_errors[spec.id] = error
+            slots[spec.id] = PaneSlot(cls(id=spec.id), spec.id)
+        return [slots[pane_id] for pane_id in GRID_ORDER]
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(id="main")
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield Static("", id="moment-banner", markup=False)
+        with Container(id="body"):
+            yield from self._make_slots()
+        yield CommandLine(id="command-line", names=self._names_for)
+        yield FilterPrompt(id="filter-prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_active(self.active_pane, focus=True)
+        for warning in self.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+        for pane_id, error in self.pane_errors.items():
+            self.log.error(f"pane {pane_id} unavailable: {error}")
+        self._check_keymap()
+        if not self.is_headless:
+            # not the main thread, or no signals on this platform: nothing to install
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        self.call_after_refresh(self._attach_panes)
+
+    def _hangup(self) -> None:
+        """The terminal went away (SSH dropped): leave cleanly so journals close properly."""
+        self.exit(129)
+
+    async def on_unmount(self) -> None:
+        if not self.is_headless:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        try:
+            await asyncio.wait_for(self.runtime.aclose(), timeout=2.0)
+        except (TimeoutError, Exception) as exc:  # closing must never hang or crash the exit
+            self.log.warning(f"closing providers: {exc}")
+
+    def _attach_panes(self) -> None:
+        for pane in self.panes():
+            if pane.id in self.pane_errors and not self.start_polling:
+                continue
+            if not self.start_polling:
+                pane.set_unconfigured("polling is off")
+                continue
+            try:
+                pane.attach(self.runtime)
+            except Exception as exc:  # one pane failing must not take the others down
+                reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
+                self.pane_errors[str(pane.id)] = reason
+                self.log.error(f"pane {pane.id} failed to attach: {reason}")
+                pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
+                                      f"{reason}")
+
+    # ----------------------------------------------------------------------------- panes
+
+    def panes(self) -> list[Pane]:
+        """The four panes in key order (1-4)."""
+        found = {slot.pane_id: slot.pane for slot in self.query(PaneSlot)}
+        return [found[spec.id] for spec in PANES if spec.id in found]
+
+    def pane(self, pane_id: str) -> Pane | None:
+        """One pane by id (``incidents``, ``logs``, ``slos``, ``timeline``)."""
+        for slot in self.query(PaneSlot):
+            if slot.pane_id == pane_id:
+                return slot.pane
+        return None
+
+    def set_compact(self, compact: bool) -> None:
+        """Switch between the 2x2 layout and the one-pane layout (terminal resized)."""
+        self.compact = compact
+        self.screen_stack[0].set_class(compact, "-compact")
+
+    def set_active(self, pane_id: str, *, focus: bool) -> None:
+        """Make a pane the active one (shown in the one-pane layout; target of ``/`` and ``z``)."""
+        self.active_pane = pane_id
+        for slot in self.query(PaneSlot):
+            slot.set_class(slot.pane_id == pane_id, "-active")
+        pane = self.pane(pane_id)
+        if pane is None:
+            return
+        screen = self.screen_stack[0]
+        if screen.maximized is not None and screen.maximized is not pane:
+            screen.maximized = pane
+        if focus:
+            self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: Pane) -> None:
+        screen = self.screen_stack[0]
+        focused = screen.focused
+        if focused is not None and pane in focused.ancestors_with_self:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+        screen.set_focus(None)
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """``1``-``4``: show and focus a pane."""
+        self.set_active(pane_id, focus=True)
+
+    def action_cycle_pane(self, step: int) -> None:
+        """``tab`` / ``shift+tab``: the next / previous pane."""
+        ids = [spec.id for spec in PANES]
+        index = ids.index(self.active_pane) if self.active_pane in ids else 0
+        self.set_active(ids[(index + step) % len(ids)], focus=True)
+
+    def action_zoom(self) -> None:
+        """``z``: maximise the active pane, or restore the layout."""
+        screen = self.screen_stack[0]
+        pane = self.pane(self.active_pane)
+        if screen.maximized is not None:
+            screen.minimize()
+        elif pane is not None:
+            screen.maximized = pane
+
+    def action_filter(self) -> None:
+        """``/``: ask for a filter for the active pane."""
+        pane = self.pane(self.active_pane)
+        if pane is None:
+            return
+        title = pane.PANE_TITLE or self.PANE_TITLES.get(self.active_pane, self.active_pane)
+        self.query_one(FilterPrompt).open_for(self.active_pane, title, pane.filter_hint,
+                                              self.filters.get(self.active_pane, ""))
+
+    @on(FilterPrompt.Submitted)
+    def _apply_filter(self, message: FilterPrompt.Submitted) -> None:
+        pane = self.pane(message.pane_id)
+        if pane is None:
+            return
+        self.filters[message.pane_id] = message.text
+        self._call(pane, "apply_filter", message.text)
+
+    # ----------------------------------------------------------------------------- help, quit
+
+    def help_rows(self) -> list[Any]:
+        """Every binding with its id and current key, grouped by scope."""
+        main = self.screen_stack[0]
+        scopes: list[tuple[str, Iterable[DOMNode | type[DOMNode]]]] = [("global", [self, main])]
+        for pane in self.panes():
+            title = pane.PANE_TITLE or str(pane.id)
+            scopes.append((title, [pane, *pane.walk_children()]))
+        prompt = self.query_one(CommandLine)
+        scopes.append(("prompts", [prompt, *prompt.walk_children()]))
+        scopes.append(("dialogs", [HelpScreen, QuitScreen]))
+        active = [b.binding.id or b.binding.action for b in main.active_bindings.values()]
+        return binding_rows(self, scopes, self._keymap_dict(), active)
+
+    def _keymap_dict(self) -> dict[str, str]:
+        return dict(self.config.keys)
+
+    def action_help(self) -> None:
+        """``?``: every binding with its id and key."""
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_command_line(self) -> None:
+        """``:``: open the command line."""
+        self.query_one(CommandLine).open()
+
+    def action_request_quit(self) -> None:
+        """``q``: quit, asking first while notes are still waiting to be delivered."""
+        timeline = self.pane("timeline")
+        pending = 0
+        check = getattr(timeline, "pending_notes", None)
+        if callable(check):
+            try:
+                pending = int(check())
+            except Exception as exc:
+                self.log.error(f"pending_notes failed: {exc}")
+                pending = -1
+        if pending == 0:
+            self.exit(0)
+            return
+        if pending < 0:
+            text = "Could not check for undelivered notes. Quit anyway?"
+        else:
+            noun = "note is" if pending == 1 else "notes are"
+            text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
+                    f"local journal and are retried the next time the cockpit runs. Quit anyway?")
+        self.push_screen(QuitScreen(text), self._quit_answer)
+
+    def _quit_answer(self, answer: bool | None) -> None:
+        if answer:
+            self.exit(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "live":
+            return self._moment is not None
+        return True
+
+    def action_live(self) -> None:
+        """``.``: leave the moment chosen on the timeline and return to live data."""
+        self._show_moment(None, "")
+        timeline = self.pane("timeline")
+        if timeline is not None and callable(getattr(timeline, "return_to_live", None)):
+            self._call(timeline, "return_to_live")
+
+    # ----------------------------------------------------------------------------- commands
+
+    def context_names(self) -> list[str]:
+        """Contexts of the config (command palette, completion)."""
+        return list(self.config.contexts)
+
+    def cockpit_theme_names(self) -> list[str]:
+        """The cockpit's own themes (Textual's built-in ones work too)."""
+        return list(self._cockpit_themes)
+
+    def _names_for(self, verb: str) -> list[str]:
+        if verb == "ctx":
+            return self.context_names()
+        if verb == "theme":
+            return self.cockpit_theme_names()
+        return []
+
+    @on(CommandLine.Command)
+    async def _command(self, message: CommandLine.Command) -> None:
+        line = self.query_one(CommandLine)
+        error = await self.run_command(message.name, message.args)
+        if error:
+            line.show_error(error)
+        else:
+            line.close()
+
+    async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
+        """Run a ``:`` command. Returns an error line, or None when it worked."""
+        if name == "ctx":
+            if len(args) != 1:
+                return f"usage: :ctx NAME (contexts: {', '.join(self.context_names())})"
+            return await self.switch_context(args[0])
+        if name == "theme":
+            if len(args) != 1:
+                return f"usage: :theme NAME (themes: {', '.join(self._cockpit_themes)})"
+            return self.set_theme(args[0])
+        if name == "export":
+            return await self._export(args)
+        if name == "help":
+            self.action_help()
+            return None
+        if name == "q!":
+            self.exit(0)
+            return None
+        if name == "q":
+            self.action_request_quit()
+            return None
+        return f"unknown command :{name}"
+
+    def set_theme(self, name: str) -> str | None:
+        """Switch theme; returns an error line for an unknown name."""
+        if name not in self.available_themes:
+            hint = difflib.get_close_matches(name, self._cockpit_themes, n=1)
+            did = f" — did you mean {hint[0]}?" if hint else ""
+            return (f"unknown theme {sanitize_line(name)!r}{did} "
+                    f"(themes: {', '.join(self._cockpit_themes)})")
+        self.theme = name
+        return None
+
+    async def switch_context(self, name: str) -> str | None:
+        """Rebuild the runtime for another context and restart the panes on it."""
+        if name not in self.config.contexts:
+            hint = difflib.get_close_matches(name, self.context_names(), n=1)
+            did = f" — did you mean {hint[0]}?" if hint else ""
+            return (f"unknown context {sanitize_line(name)!r}{did} "
+                    f"(contexts: {', '.join(self.context_names())})")
+        try:
+            runtime = Runtime(self.config, name, read_only=self.force_read_only or None,
+                              clock=self.clock)
+        except Exception as exc:
+            return sanitize_line(f"cannot open context {name}: {exc}")
+        old, self.runtime = self.runtime, runtime
+        screen = self.screen_stack[0]
+        if screen.maximized is not None:
+            screen.minimize()
+        self.pane_errors.clear()
+        self.filters.clear()
+        self._show_moment(None, "")
+        body = self.query_one("#body", Container)
+        await body.remove_children()
+        await body.mount_all(self._make_slots())
+        self.header.set_context(runtime.context_name, danger=runtime.is_production,
+                                read_only=runtime.read_only, providers=runtime.context.providers,
+                                build_errors=runtime.build_errors, clock=self.clock)
+        self.set_active(self.active_pane, focus=True)
+        self._attach_panes()
+        self.run_worker(old.aclose(), exit_on_error=False, group="runtime-close")
+        self.notify(f"context {sanitize_line(name)}", timeout=3)
+        return None
+
+    async def _export(self, args: tuple[str, ...]) -> str | None:
+        timeline = self.pane("timeline")
+        export = getattr(timeline, "export_postmortem", None)
+        if not callable(export):
+            return "export is not available: the timeline pane has no post-mortem export"
+        try:
+            result = export(*args)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:
+            return sanitize_line(f"export failed: {exc}")
+        if result:
+            self.notify(sanitize_line(f"exported: {result}"), timeout=6)
+        return None
+
+    # ----------------------------------------------------------------------------- routing
+
+    def _call(self, pane: Widget | None, method: str, *args: Any) -> None:
+        """Call a pane's public method if it has it; a failure is logged, never fatal."""
+        target = getattr(pane, method, None)
+        if pane is None or not callable(target):
+            return
+        try:
+            target(*args)
+        except Exception as exc:
+            reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            self.pane_errors[f"{pane.id}.{method}"] = reason
+            self.log.error(f"{pane.id}.{method} failed: {reason}")
+
+    def on_incidents_pane_incidents_updated(self, message: Any) -> None:
+        self._call(self.pane("timeline"), "set_incidents", message.incidents)
+
+    def on_incidents_pane_incident_focused(self, message: Any) -> None:
+        incident = message.incident
+        service = getattr(incident, "service", None) if incident is not None else None
+        selector = None
+        if service is not None and service in self.runtime.context.services:
+            selector = self.runtime.context.services[service].logs
+        self._call(self.pane("logs"), "focus_service", service, selector)
+        self._call(self.pane("slos"), "focus_service", service)
+        self._call(self.pane("timeline"), "focus_incident", incident)
+
+    def on_incidents_pane_note_requested(self, message: Any) -> None:
+        self._call(self.pane("timeline"), "open_note_editor", message.incidents)
+
+    def on_log_pane_pin_requested(self, message: Any) -> None:
+        self._call(self.pane("timeline"), "pin_log_line", message.line)
+
+    def on_slo_pane_slo_statuses_updated(self, message: Any) -> None:
+        self._call(self.pane("timeline"), "observe_slos", message.statuses)
+
+    def on_timeline_pane_moment_selected(self, message: Any) -> None:
+        self._show_moment(message.at, str(message.label or ""))
+
+    def _show_moment(self, at: datetime | None, label: str) -> None:
+        changed = at != self._moment
+        self._moment = at
+        banner = self.query_one("#moment-banner", Static)
+        if at is None:
+            banner.display = False
+        else:
+            shown = sanitize_line(label) if label else f"{at:%H:%M} UTC"
+            banner.update(Text(f"viewing {shown} — . returns to live"))
+            banner.display = True
+        if changed:
+            self._call(self.pane("logs"), "show_moment", at)
+            self._call(self.pane("slos"), "show_moment", at)
+            self.refresh_bindings()
+
+    # ----------------------------------------------------------------------------- themes, keys
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        # Panes read these for Rich spans; Rich does not know Textual's ``ansi_*`` names.
+        self.theme_variables = {k: rich_color(v) for k, v in variables.items()}
+        return variables
+
+    def _check_keymap(self) -> None:
+        known = {row.id for row in self.help_rows()}
+        for binding_id in self.config.keys:
+            if binding_id not in known:
+                hint = difflib.get_close_matches(binding_id, sorted(known), n=1)
+                did = f" (did you mean {hint[0]}?)" if hint else ""
+                warning = f"keys: unknown binding id {sanitize_line(binding_id)!r}{did}"
+                self.warnings.append(warning)
+                self.notify(warning, severity="warning", timeout=10)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        for binding in clashed_bindings:
+            ident = binding.id or binding.action
+            if ident in self._warned_clashes:
+                continue
+            self._warned_clashes.add(ident)
+            warning = f"keys: {binding.key!r} of {ident} is now taken by a remapped binding"
+            self.warnings.append(warning)
+            self.notify(warning, severity="warning", timeout=10)
+
+
+def make_app(config: Config, context: str | None = None, *, read_only: bool = False,
+             low_bandwidth: bool = False, clock: Callable[[], datetime] = utcnow,
+             start_polling: bool = True) -> CockpitApp:
+    """Build the cockpit for one context of ``config``.
+
+    Args:
+        config: a validated config.
+        context: context name (default: ``default_context``, else the first).
+        read_only: never act (``--read-only``), whatever the context says.
+        low_bandwidth: repaint at most once a second (``--low-bandwidth``).
+        clock: "now" for everything shown (tests freeze it).
+        start_polling: False keeps every pane idle (snapshot tests).
+
+    Returns:
+        The app, not yet running.
+
+    Raises:
+        KeyError: ``context`` is not in the config.
+    """
+    if low_bandwidth and not config.ui.low_bandwidth:
+        config = config.model_copy(update={"ui": config.ui.model_copy(
+            update={"low_bandwidth": True})})
+    runtime = Runtime(config, context, read_only=read_only or None, clock=clock)
+    return CockpitApp(config, runtime, read_only=read_only,
+                      low_bandwidth=low_bandwidth or config.ui.low_bandwidth, clock=clock,
+                      start_polling=start_polling)

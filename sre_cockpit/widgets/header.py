@@ -1,0 +1,239 @@
+"""The cockpit header: context (loud in production), read-only marker, provider badges, UTC clock.
+
+One line, built from fixed-size parts. A single 1 Hz timer re-renders the clock and the badges
+and repaints a part only when its text changed, without a layout pass: an idle cockpit sends a
+few bytes a second, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+
+from sre_cockpit.durations import humanize_age
+from sre_cockpit.models import HealthState, ProviderHealth, utcnow
+from sre_cockpit.sanitize import sanitize_line
+from sre_cockpit.themes import rich_color
+
+_STATE_RANK = {HealthState.ERROR: 0, HealthState.STALE: 1, HealthState.PENDING: 2,
+               HealthState.OK: 3}
+_STATE_SYMBOL = {HealthState.OK: "●", HealthState.STALE: "▲", HealthState.ERROR: "✖",
+                 HealthState.PENDING: "○"}
+_STATE_COLOR = {HealthState.OK: ("success", "green"), HealthState.STALE: ("warning", "yellow"),
+                HealthState.ERROR: ("error", "red"), HealthState.PENDING: ("text-muted", "")}
+
+
+class _Part(Widget):
+    """A header part that re-renders from ``make_text`` and repaints only on change."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown = Text()
+
+    def make_text(self) -> Text:
+        """The current content (override)."""
+        return Text()
+
+    def tick(self) -> bool:
+        """Re-render; repaint (no layout) only if the text changed. Returns True if it did."""
+        text = self.make_text()
+        if text == self._shown and text.spans == self._shown.spans:
+            return False
+        self._shown = text
+        self.refresh()
+        return True
+
+    def render(self) -> Text:
+        return self._shown
+
+    def on_mount(self) -> None:
+        self._shown = self.make_text()
+
+
+class ContextBadge(_Part):
+    """Context name; ``-danger`` (red, "PRODUCTION") for production-like or ``danger: true``."""
+
+    DEFAULT_CSS = """
+    ContextBadge { width: auto; height: 1; padding: 0 1; background: $context-normal;
+                   color: $text; text-style: bold; }
+    ContextBadge.-danger { background: $context-danger; color: #ffffff; text-style: bold reverse; }
+    """
+
+    def __init__(self, context: str, *, danger: bool, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.context = context
+        self.danger = danger
+        self.set_class(danger, "-danger")
+
+    def make_text(self) -> Text:
+        name = sanitize_line(self.context)
+        if self.danger:
+            return Text(f"⚠ PRODUCTION {name}", no_wrap=True, overflow="ellipsis")
+        return Text(f"ctx {name}", no_wrap=True, overflow="ellipsis")
+
+    def set_context(self, context: str, *, danger: bool) -> None:
+        """Show another context (after ``:ctx``); the width may change, so lay out again."""
+        self.context = context
+        self.danger = danger
+        self.set_class(danger, "-danger")
+        self._shown = self.make_text()
+        self.refresh(layout=True)
+
+
+class ReadOnlyBadge(_Part):
+    """``READ-ONLY`` marker; hidden when the context can act."""
+
+    DEFAULT_CSS = """
+    ReadOnlyBadge { width: auto; height: 1; padding: 0 1; background: $read-only;
+                    color: #000000; text-style: bold; }
+    """
+
+    def make_text(self) -> Text:
+        return Text("READ-ONLY")
+
+
+class ProviderBadges(_Part):
+    """One badge per provider: state symbol, name and age of its last good data."""
+
+    DEFAULT_CSS = """
+    ProviderBadges { width: 1fr; height: 1; padding: 0 1; }
+    """
+
+    def __init__(self, providers: Iterable[str] = (), *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock: Callable[[], datetime] = utcnow
+        self.order: list[str] = list(providers)
+        self.healths: dict[tuple[str, str], ProviderHealth] = {}
+        self.build_errors: dict[str, str] = {}
+
+    def reset(self, providers: Iterable[str], build_errors: dict[str, str]) -> None:
+        """Start over for another context."""
+        self.order = list(providers)
+        self.healths.clear()
+        self.build_errors = dict(build_errors)
+        self.tick()
+
+    def update_health(self, health: ProviderHealth, source: str = "") -> None:
+        """Record what a pane reported for one provider (several panes may share one)."""
+        self.healths[(source, health.provider)] = health
+        if health.provider not in self.order:
+            self.order.append(health.provider)
+        self.tick()
+
+    def combined(self, provider: str) -> tuple[HealthState, float | None]:
+        """Worst state over every pane using ``provider`` and the age of its oldest data."""
+        if provider in self.build_errors:
+            return HealthState.ERROR, None
+        now = self.clock()
+        found = [h for (_, name), h in self.healths.items() if name == provider]
+        if not found:
+            return HealthState.PENDING, None
+        state = min((h.state for h in found), key=lambda s: _STATE_RANK.get(s, 9))
+        ages = [age for h in found if (age := h.age_seconds(now)) is not None]
+        return state, (max(ages) if ages else None)
+
+    def make_text(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        variables = self.app.theme_variables if self.is_attached else {}
+        for name in self.order:
+            state, age = self.combined(name)
+            var, fallback = _STATE_COLOR.get(state, ("", ""))
+            style = rich_color(variables.get(var, fallback)) if var else ""
+            if var == "text-muted":
+                style = "dim"
+            if text:
+                text.append("  ")
+            text.append(_STATE_SYMBOL.get(state, "?") + " ", style=style)
+            text.append(sanitize_line(name))
+            if state is HealthState.PENDING:
+                text.append(" …", style="dim")
+            elif age is not None:
+                text.append(f" {humanize_age(age)}", style=style)
+            else:
+                text.append(f" {state.value}", style=style)
+        return text
+
+
+class Clock(_Part):
+    """UTC wall clock (``HH:MM:SS UTC``; ``HH:MM UTC`` in low-bandwidth mode)."""
+
+    DEFAULT_CSS = """
+    Clock { width: 14; height: 1; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock: Callable[[], datetime] = utcnow
+        self.seconds = True
+
+    def make_text(self) -> Text:
+        now = self.clock()
+        return Text(f"{now:%H:%M:%S} UTC" if self.seconds else f"{now:%H:%M} UTC",
+                    no_wrap=True)
+
+
+class CockpitHeader(Horizontal):
+    """Header line. ``tick()`` runs once per second from a single timer."""
+
+    DEFAULT_CSS = """
+    CockpitHeader { dock: top; height: 1; width: 1fr; background: $panel; }
+    """
+
+    def __init__(self, context: str, *, danger: bool, read_only: bool,
+                 providers: Iterable[str] = (), build_errors: dict[str, str] | None = None,
+                 clock: Callable[[], datetime] = utcnow, seconds: bool = True,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._ctx_badge = ContextBadge(context, danger=danger, id="header-context")
+        self._ro_badge = ReadOnlyBadge(id="header-read-only")
+        self._ro_badge.display = read_only
+        self._badge_part = ProviderBadges(providers, id="header-badges")
+        self._badge_part.build_errors = dict(build_errors or {})
+        self._badge_part.clock = clock
+        self._clock_part = Clock(id="header-clock")
+        self._clock_part.clock = clock
+        self._clock_part.seconds = seconds
+
+    def compose(self) -> ComposeResult:
+        yield self._ctx_badge
+        yield self._ro_badge
+        yield self._badge_part
+        yield self._clock_part
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.tick, name="header-tick")
+
+    def tick(self) -> None:
+        """Once per second: repaint the parts whose text changed (clock, badge ages)."""
+        self._clock_part.tick()
+        self._badge_part.tick()
+
+    def update_health(self, health: ProviderHealth, source: str = "") -> None:
+        """A pane reported a provider's health."""
+        self._badge_part.update_health(health, source)
+
+    def set_context(self, context: str, *, danger: bool, read_only: bool,
+                    providers: Iterable[str], build_errors: dict[str, str],
+                    clock: Callable[[], datetime]) -> None:
+        """Switch to another context (``:ctx``)."""
+        self._ctx_badge.set_context(context, danger=danger)
+        self._ro_badge.display = read_only
+        self._badge_part.clock = clock
+        self._clock_part.clock = clock
+        self._badge_part.reset(providers, build_errors)
+        self._clock_part.tick()
+
+    @property
+    def text(self) -> str:
+        """Plain text of the whole header (tests, the first-frame probe)."""
+        parts = [self._ctx_badge.make_text().plain]
+        if self._ro_badge.display:
+            parts.append("READ-ONLY")
+        parts.append(self._badge_part.make_text().plain)
+        parts.append(self._clock_part.make_text().plain)
+        return "  ".join(parts)

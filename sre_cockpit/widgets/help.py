@@ -1,0 +1,136 @@
+"""The ``?`` screen: every binding of the cockpit with its id and current key.
+
+Generated from the ``BINDINGS`` of the app, the main screen and every widget inside the panes
+and prompts, with the config's ``keys:`` remapping applied, so it can never drift from what the
+keys really do. Textual's own navigation keys (arrows, page up/down in tables and inputs) carry
+no id and are summarised in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.dom import DOMNode
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+
+@dataclass(frozen=True, slots=True)
+class BindingRow:
+    """One line of the help table."""
+
+    scope: str
+    keys: str
+    id: str
+    description: str
+    active: bool
+
+
+def declared_bindings(node: DOMNode | type[DOMNode]) -> list[Binding]:
+    """Bindings a node's class hierarchy declares (own ``BINDINGS``; Textual widgets excluded)."""
+    found: list[Binding] = []
+    node_cls = node if isinstance(node, type) else type(node)
+    for cls in reversed(node_cls.__mro__):
+        if cls.__module__.startswith("textual."):
+            continue
+        raw: Iterable[BindingType] | None = cls.__dict__.get("BINDINGS")
+        if raw:
+            found.extend(Binding.make_bindings(raw))
+    return found
+
+
+def _display(app: App[Any], binding: Binding, keymap: Mapping[str, str]) -> str:
+    keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+    shown: list[str] = []
+    for key in keys.split(","):
+        key = key.strip()
+        if not key:
+            continue
+        if key == binding.key and binding.key_display:
+            shown.append(binding.key_display)
+        else:
+            shown.append(app.get_key_display(binding.with_key(key)))
+    return " ".join(shown)
+
+
+def binding_rows(app: App[Any], scopes: Iterable[tuple[str, Iterable[DOMNode | type[DOMNode]]]],
+                 keymap: Mapping[str, str], active: Iterable[str] = ()) -> list[BindingRow]:
+    """Help rows for named groups of nodes.
+
+    Args:
+        app: the app (for key display).
+        scopes: (scope name, nodes) pairs, e.g. ("global", [app, screen]), ("Logs", pane.walk…).
+        keymap: binding id → key string(s) from the config.
+        active: ids (or actions, for bindings without id) active with the current focus.
+
+    Returns:
+        One row per distinct binding, in declaration order within each scope.
+    """
+    active_set = set(active)
+    rows: list[BindingRow] = []
+    for scope, nodes in scopes:
+        seen: set[tuple[str, str]] = set()
+        for node in nodes:
+            for binding in declared_bindings(node):
+                ident = binding.id or ""
+                marker = (ident or binding.action, binding.key)
+                if marker in seen:
+                    continue
+                seen.add(marker)
+                rows.append(BindingRow(
+                    scope=scope, keys=_display(app, binding, keymap), id=ident or "—",
+                    description=binding.description or binding.action,
+                    active=(ident or binding.action) in active_set))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Modal key reference; ``?``, ``escape`` or ``q`` closes it."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 100%; max-width: 110; height: 100%; margin: 1 2;
+                            border: round $accent; background: $surface; padding: 0 1; }
+    HelpScreen DataTable { height: 1fr; background: $surface; }
+    HelpScreen .help-note { height: auto; color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "close help", id="help.close"),
+    ]
+
+    def __init__(self, rows: list[BindingRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "? or esc closes"
+            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
+            yield Static(Text("● = active with the current focus. Remap any key under keys: in "
+                              "the config, e.g. keys: {cockpit.zoom: f11}. Tables and inputs "
+                              "also take arrows, page up/down, home/end."),
+                         classes="help-note")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("", key="active", width=1)
+        table.add_column("scope", key="scope")
+        table.add_column("key", key="key")
+        table.add_column("binding id", key="id")
+        table.add_column("action", key="description")
+        for row in self.rows:
+            table.add_row(Text("●" if row.active else " "), Text(row.scope),
+                          Text(row.keys, style="bold"), Text(row.id), Text(row.description))
+        table.focus()
+
+    def action_close(self) -> None:
+        """Close the help screen."""
+        self.dismiss(None)
