@@ -17,7 +17,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 from sre_cockpit import __version__
 
@@ -35,6 +35,14 @@ COMMANDS: tuple[str, ...] = (
 UI_COMMAND = "tui"
 DEBUG_ENV = "SRE_COCKPIT_DEBUG"
 PROG = "sre-cockpit"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (``sre-cockpit check: unrecognized …``)."""
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: {one_line} (see '{self.prog} --help')\n")
 
 
 class _BrokenCommand:
@@ -109,7 +117,7 @@ def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPa
     when there is none (so headless commands never import Textual); ``--help``, an unknown
     word or ``argv=None`` import them all.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="A terminal incident cockpit: incidents, logs, SLO burn rates and a "
                     "timeline on one screen. Without a command, opens the cockpit.")

@@ -330,3 +330,12 @@ def test_sloppy_provider_error_never_shows_a_configured_secret(
         captured = capsys.readouterr()
         assert "HTTP 503" in captured.out
         assert CANARY not in captured.out + captured.err
+
+
+def test_usage_errors_are_one_line() -> None:
+    for args in (["chek"], ["check", "--bogus"], ["snapshot", "--format", "yaml"]):
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("sre-cockpit")
+        assert "--help" in result.stderr
