@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
 from textual.widgets import DataTable, Static
 
@@ -216,3 +217,21 @@ async def test_copy_url_is_osc52_and_a_link(monkeypatch: object) -> None:
     wrapped = osc52("hi", tmux=True)
     assert wrapped.startswith("\x1bPtmux;\x1b\x1b]52;c;aGk=") and wrapped.endswith("\x1b\\")
     assert osc52("hi", tmux=False) == "\x1b]52;c;aGk=\x07"
+
+
+def test_matchers_round_trip_and_hostile_values_are_escaped() -> None:
+    from sre_cockpit.widgets.dialogs import format_matchers, parse_matchers
+
+    matchers = (("alertname", "Disk \"full\"", False, True), ("pod", "a-.*", True, True),
+                ("env", "dev", False, False), ("x", "\x1b]52;c;Zg==\x07\u202e", False, True),
+                ("team", "équipe", False, True))
+    text = format_matchers(matchers)
+    assert "\x1b" not in text and "\u202e" not in text and "équipe" in text
+    assert 'pod=~"a-.*"' in text and 'env!="dev"' in text
+    assert parse_matchers(text) == matchers
+    with pytest.raises(ValueError, match="line 1"):
+        parse_matchers("not a matcher")
+    with pytest.raises(ValueError, match="empty string"):
+        parse_matchers('a=~".*"')
+    with pytest.raises(ValueError, match="at least one"):
+        parse_matchers("  \n")

@@ -131,7 +131,10 @@ def format_matchers(matchers: Sequence[tuple[str, str, bool, bool]]) -> str:
     lines = []
     for name, value, is_regex, is_equal in matchers:
         op = ("=~" if is_regex else "=") if is_equal else ("!~" if is_regex else "!=")
-        lines.append(f"{name}{op}{json.dumps(value, ensure_ascii=False)}")
+        # Values with controls, bidi or invisible characters are shown \u-escaped: the
+        # round trip through parse_matchers is exact and nothing hostile reaches the screen.
+        plain = sanitize_line(value) == value
+        lines.append(f"{name}{op}{json.dumps(value, ensure_ascii=not plain)}")
     return "\n".join(lines)
 
 
