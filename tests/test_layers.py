@@ -9,7 +9,7 @@ import sys
 
 import sre_cockpit.providers
 
-CORE = ["models", "config", "durations", "sanitize", "polling", "runtime", "slo", "timeline",
+CORE = ["models", "config", "configfile", "durations", "sanitize", "polling", "runtime", "slo", "timeline",
         "journal", "slo_eval", "timeline_feed", "logstream", "simulator", "snapshot", "resources",
         "postmortem", "signals", "sloth", "cli", "commands", "commands.check",
         "commands.snapshot", "commands.providers", "commands.logs", "commands.postmortem",
