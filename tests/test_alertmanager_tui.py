@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 import yaml
 from am_helpers import create_silence, post_alerts, start_alertmanager, wait_states
-from incidents_helpers import PaneApp
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from sre_cockpit.app import make_app
 from sre_cockpit.config import Config
-from sre_cockpit.runtime import Runtime
 from sre_cockpit.widgets.dialogs import ConfirmActionDialog, SilenceDialog
 from sre_cockpit.widgets.incidents import IncidentsPane
 
@@ -86,10 +85,20 @@ def rows(pane: IncidentsPane) -> dict[str, tuple[str, str, str | None]]:
     return {i.title: (i.status.value, i.severity.value, i.service) for i in pane.incidents}
 
 
+async def test_cockpit_pane_shows_exactly_the_three(am: str) -> None:
+    app = make_app(Config.model_validate(config_for(am)), start_polling=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await wait_until(pilot, lambda: rows(pane) == EXPECTED)
+        table = pane.query_one(DataTable)
+        assert table.row_count == 3
+        statuses = sorted(str(table.get_cell(i.key, "status")) for i in pane.incidents)
+        assert statuses == ["acked", "triggered", "triggered"]
+
+
 @pytest.mark.slow
 async def test_pane_shows_three_then_silence_and_expire_from_keyboard(am: str) -> None:
-    config = Config.model_validate(config_for(am))
-    app = PaneApp(Runtime(config), start_polling=True)
+    app = make_app(Config.model_validate(config_for(am)), start_polling=True)
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(IncidentsPane)
         await wait_until(pilot, lambda: rows(pane) == EXPECTED)

@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from incidents_helpers import PaneApp
 from sim_helpers import PD_TOKEN, SimHandle, launch_simulator
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from sre_cockpit.app import make_app
 from sre_cockpit.config import Config
 from sre_cockpit.models import IncidentStatus
-from sre_cockpit.runtime import Runtime
 from sre_cockpit.widgets.dialogs import ConfirmActionDialog
 from sre_cockpit.widgets.incidents import IncidentsPane
 
@@ -44,7 +43,7 @@ async def test_ack_from_tui_shows_acknowledged_after_next_poll(sim: SimHandle) -
         "contexts": {"sim": {"providers": {"pd": {
             "type": "pagerduty", "url": sim.pd_url, "token": PD_TOKEN,
             "from_email": "oncall@example.com"}}}}})
-    app = PaneApp(Runtime(config), start_polling=True)
+    app = make_app(config, start_polling=True)  # the real cockpit, all four panes
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(IncidentsPane)
         await wait_until(pilot, lambda: any(i.status is IncidentStatus.TRIGGERED for i in pane.incidents))
