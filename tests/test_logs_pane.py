@@ -158,6 +158,7 @@ async def test_toggles_timestamps_labels_wrap_utc() -> None:
             await pilot.press("w")
             text = screen_text(app)
             assert text.count("x") == 150  # wrapped over several rows, nothing cut
+            assert pane.view.follow  # toggling wrap is not "scrolling up"
             await pilot.press("u")
             assert not pane.view.utc
 

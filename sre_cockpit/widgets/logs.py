@@ -379,7 +379,9 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if not self._programmatic and self.follow and new_value < old_value - 0.5:
+        # the user scrolled up (a resize clamping the offset to the new bottom is not that)
+        if (not self._programmatic and self.follow and new_value < old_value - 0.5
+                and new_value < self.max_scroll_y - 0.5):
             self.set_follow(False)
 
     def set_follow(self, follow: bool) -> None:
