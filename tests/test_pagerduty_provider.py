@@ -267,3 +267,23 @@ async def test_oncall_and_log_entries(fixtures_dir: Path) -> None:
     assert events[0].incident_id == "PT4KHLK" and events[0].id == "Q02JTSNZWHSEKV"
     assert events[0].source == "pd" and events[0].service == "My Mail Service"
     assert events[1].text == "note by Tim: checking db"
+
+
+async def test_events_include_incidents_resolved_in_the_window() -> None:
+    resolved = {"id": "PRES", "status": "resolved", "title": "old fire", "created_at": "2026-11-26T01:00:00Z"}
+    entries = {"PRES": [{"id": "L1", "type": "resolve_log_entry", "created_at": "2026-11-26T02:00:00Z",
+                         "summary": "Resolved by Tim", "incident": {"id": "PRES"}}]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/incidents":
+            windowed = "since" in request.url.params
+            return httpx.Response(200, json={"incidents": [resolved] if windowed else [], "more": False})
+        if request.url.path.endswith("/log_entries"):
+            assert request.url.params["since"] == "2026-11-26T00:00:00.000Z"
+            return httpx.Response(200, json={"log_entries": entries[request.url.path.split("/")[2]],
+                                             "more": False})
+        return httpx.Response(404)
+
+    provider = make(handler)
+    events = await provider.list_events(datetime(2026, 11, 26, tzinfo=UTC))
+    assert [(e.kind, e.incident_id, e.text) for e in events] == [("resolve", "PRES", "Resolved by Tim")]

@@ -284,12 +284,22 @@ class PagerDutyProvider(Provider):
         return out
 
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
-        """Log entries of the incidents known from the last listing (and any listed now),
-        between ``since`` and ``until``, as timeline events."""
+        """Log entries between ``since`` and ``until`` of the open incidents and of those created
+        in that window (resolved ones too, for postmortems), at most ``event_incident_limit``
+        incidents, as timeline events sorted by time."""
+        end = until or self.clock()
         if not self._known:
             await self.list_incidents()
-        incidents = list(self._known.values())[: self.options.event_incident_limit]
-        params = [("since", format_time(since)), ("until", format_time(until or self.clock())),
+        candidates = dict(self._known)
+        window, _ = await self._paged(
+            "/incidents", "incidents",
+            [("since", format_time(since)), ("until", format_time(end)), *self._filters()],
+            self.options.event_incident_limit)
+        for item in window:
+            inc = self.to_incident(item)
+            candidates.setdefault(inc.id, inc)
+        incidents = list(candidates.values())[: self.options.event_incident_limit]
+        params = [("since", format_time(since)), ("until", format_time(end)),
                   ("time_zone", "UTC"), ("is_overview", "false")]
         gate = asyncio.Semaphore(4)
 
