@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sim_helpers import PD_TOKEN, SimHandle, clear_faults, http, launch_simulator, pd_headers, set_fault
+from sim_helpers import (
+    PD_TOKEN,
+    SimHandle,
+    clear_faults,
+    http,
+    launch_simulator,
+    pd_headers,
+    set_fault,
+)
 
 from sre_cockpit.models import IncidentStatus
 from sre_cockpit.providers.base import ProviderEnv, ProviderError, RateLimitedError
@@ -82,6 +90,7 @@ async def test_ack_resolve_note_round_trips(sim: SimHandle) -> None:
                                       idempotency_key="note-abc")
             assert result.ok, result.message
         status, _, raw = http("GET", f"{sim.pd_url}/incidents/{first.id}/notes", headers=pd_headers())
+        assert status == 200
         notes = [n for n in json.loads(raw)["notes"] if strip_marker(n["content"]) == "rolling back 1.4.2"]
         assert len(notes) == 1
         events = await pd.list_events(datetime.now(UTC) - timedelta(days=2))
