@@ -15,7 +15,8 @@ No data and zero traffic are different things. A query that returns no series is
 burn rate is ``None``; the window cannot fire a rule). A window whose total is 0 had *no traffic*:
 the SLI is undefined but nothing burnt, so its burn rate is 0. An error query that returns no
 series while the total has traffic means "no errors" (many exporters create the 5xx series only
-on the first error), so the error count is taken as 0.
+on the first error), so the error count is taken as 0. When the SLO-window figure is missing the
+SLO is ``no_data`` — unless a burn-rate rule fires, which is never hidden.
 
 Alerting rules (Google SRE workbook, "Alerting on SLOs", for a 30-day window): critical when the
 1h and 5m burn rates are both ≥ 14.4 or the 6h and 30m both ≥ 6; warning when the 1d and 2h are
@@ -333,7 +334,12 @@ def evaluate(objective: float, slo_window_s: float, window_ratio_: WindowRatio,
             notes.insert(0, f"no traffic in the {label} window: SLI undefined, no budget burnt")
         else:
             notes.insert(0, f"no data for the {label} window (the total query returned nothing)")
-        return SloFigures(None, None, MappingProxyType(burns), SloState.NO_DATA, None, tuple(notes))
+        # a firing rule is never hidden (the window query is the most expensive one and the
+        # likeliest to fail); without one, the SLO has no data
+        state = state_of(burns, rules)
+        if state is SloState.OK:
+            state = SloState.NO_DATA
+        return SloFigures(None, None, MappingProxyType(burns), state, None, tuple(notes))
     one_hour = _by_seconds(burns).get(parse_duration(EXHAUSTION_WINDOW))
     return SloFigures(
         sli=sli(window_ratio_.ratio),

@@ -186,3 +186,13 @@ def test_worst_first() -> None:
                                status("c", SloState.CRITICAL, 0.5), status("d", SloState.OK, 0.1),
                                status("e", SloState.WARNING, 0.7)])
     assert [s.name for s in ordered] == ["c", "e", "b", "d", "a"]
+
+
+def test_a_firing_rule_is_not_hidden_by_a_missing_window() -> None:
+    ratios = {"1h": slo.WindowRatio(0.03), "5m": slo.WindowRatio(0.03)}
+    figures = slo.evaluate(0.999, 30 * DAY, slo.NO_DATA, ratios, slo.default_rules(30 * DAY), AT)
+    assert figures.state is SloState.CRITICAL
+    assert figures.budget_remaining is None and figures.exhausted_at is None
+    quiet = {"1h": slo.WindowRatio(0.0), "5m": slo.WindowRatio(0.0)}
+    assert slo.evaluate(0.999, 30 * DAY, slo.NO_DATA, quiet, slo.default_rules(30 * DAY),
+                        AT).state is SloState.NO_DATA

@@ -639,12 +639,14 @@ class SloPane(Pane):
                     suffix = f" stale {humanize_age((now - entry.fetched_at).total_seconds())}"
                 elif s.error:
                     suffix = " error"
+                elif s.warnings:
+                    suffix = " ⚠"  # engine warnings or notes: enter shows them
                 room = max(1, w - 1 - len(suffix))
                 text = Text(("▶ " if focused else "") + sanitize_line(s.name),
                             style="bold" if focused else "", no_wrap=True)
                 text.truncate(room, overflow="ellipsis")
                 if suffix:
-                    text.append(suffix, style=self.colour("stale") if stale
+                    text.append(suffix, style=self.colour("stale") if stale or not s.error
                                 else self.colour("slo-critical"))
                 cells.append(_fit_text(text, w))
             elif col.key == "objective":
