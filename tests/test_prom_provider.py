@@ -328,3 +328,19 @@ async def test_deploy_events_mark_run_starts() -> None:
         ("deploy checkout v1.3.0", 5000)]
     assert all(e.kind == "deploy" and e.source == "prom" and e.id for e in events)
     assert len({e.id for e in events}) == 3
+
+
+async def test_one_slow_query_does_not_fail_the_queued_ones() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if "slow" in str(request.url):
+            await asyncio.sleep(2)
+        return json_response(b'{"status":"success","data":{"resultType":"vector","result":[]}}')
+
+    opts = PrometheusOptions(type="prometheus", url="http://prom.test", max_in_flight=1,
+                             timeout="0.3s")
+    provider = PrometheusProvider("prom", opts, transport=httpx.MockTransport(handler))
+    results = await asyncio.gather(provider.instant("slow", AT),
+                                   *(provider.instant(f"q{i}", AT) for i in range(5)),
+                                   return_exceptions=True)
+    assert isinstance(results[0], ProviderError) and "no complete answer" in str(results[0])
+    assert results[1:] == [[]] * 5

@@ -322,7 +322,10 @@ class PrometheusProvider(Provider):
                 else:
                     resp = await self.client.request("GET", path, params=params)
             except ProviderError as exc:
-                self._down = (loop.time(), str(exc), exc.status)
+                # unreachable (refused, reset, DNS, TLS): the backend is down for everyone queued.
+                # One slow query overrunning its deadline says nothing about the others.
+                if "no complete answer" not in str(exc):
+                    self._down = (loop.time(), str(exc), exc.status)
                 raise
             finally:
                 self.in_flight -= 1
