@@ -235,3 +235,20 @@ def test_matchers_round_trip_and_hostile_values_are_escaped() -> None:
         parse_matchers('a=~".*"')
     with pytest.raises(ValueError, match="at least one"):
         parse_matchers("  \n")
+
+
+async def test_stale_provider_rows_stay_and_are_marked() -> None:
+    mem = MemoryIncidents("mem", [incident(1)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        mem.fail = "mem: HTTP 502 from http://mem: bad gateway"
+        await pane.poll_now()
+        await pilot.pause()
+        assert table_keys(app) == ["mem:INC001"]  # last good data stays
+        assert str(app.query_one(DataTable).get_cell("mem:INC001", "source")).startswith("⚠ mem")
+        mem.fail = None
+        await pane.poll_now()
+        await pilot.pause()
+        assert str(app.query_one(DataTable).get_cell("mem:INC001", "source")) == "mem"

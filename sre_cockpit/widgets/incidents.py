@@ -173,6 +173,7 @@ class IncidentsPane(Pane):
         self._by_key: dict[str, Incident] = {}
         self._widths = column_widths(80, 6)
         self._pending_update = False
+        self._visible: set[str] = set()
 
     # ------------------------------------------------------------------ composition
 
@@ -288,8 +289,15 @@ class IncidentsPane(Pane):
             fit(sanitize_line(inc.service or "") or "—", w["service"]),
             fit(age, w["age"]),
             fit(sanitize_line(", ".join(inc.assignees)) or "—", w["assignee"]),
-            fit(sanitize_line(inc.provider), w["source"]),
+            self._source_cell(inc.provider, w["source"]),
         )
+
+    def _source_cell(self, pname: str, width: int) -> Text:
+        """The source name; marked stale (⚠, dim) while its provider's last poll failed."""
+        health = self._healths.get(pname)
+        if health is not None and health.state is HealthState.STALE:
+            return fit("⚠ " + sanitize_line(pname), width, "dim italic")
+        return fit(sanitize_line(pname), width)
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
@@ -345,6 +353,7 @@ class IncidentsPane(Pane):
         self._by_key = {i.key: i for i in merged}
         self.selected &= set(self._by_key)
         visible = [i for i in merged if self._matches(i)]
+        self._visible = {i.key for i in visible}
         table = self.query_one(DataTable)
         current: str | None = None
         if table.row_count:
@@ -438,8 +447,9 @@ class IncidentsPane(Pane):
 
     def target_incidents(self) -> tuple[Incident, ...]:
         """The selected rows (in table order), else the row under the cursor."""
-        if self.selected:
-            return tuple(i for i in self.incidents if i.key in self.selected)
+        chosen = tuple(i for i in self.incidents if i.key in self.selected and i.key in self._visible)
+        if chosen:
+            return chosen
         inc = self.cursor_incident()
         return (inc,) if inc is not None else ()
 
