@@ -121,3 +121,19 @@ async def test_silence_made_elsewhere_shows_author(am_url: str) -> None:
         assert incident.detail and sid in incident.detail and "carol: planned work" in incident.detail
     finally:
         await provider.aclose()
+
+
+async def test_expiring_a_silence_that_is_already_gone_is_fine(am_url: str) -> None:
+    post_alerts(am_url, [{"labels": {"alertname": "Gone"}}])
+    create_silence(am_url, {"alertname": "Gone"})
+    provider = provider_for(am_url)
+    try:
+        await wait_status(provider, "Gone", IncidentStatus.ACKNOWLEDGED)
+        incident = (await provider.list_incidents())[0]
+        provider._silenced_by[incident.id] = (*provider._silenced_by[incident.id],
+                                              "00000000-0000-0000-0000-000000000000")
+        result = await provider.perform("expire_silence", [incident])
+        assert result.ok, result.message
+        await wait_status(provider, "Gone", IncidentStatus.TRIGGERED)
+    finally:
+        await provider.aclose()

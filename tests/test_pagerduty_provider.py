@@ -287,3 +287,22 @@ async def test_events_include_incidents_resolved_in_the_window() -> None:
     provider = make(handler)
     events = await provider.list_events(datetime(2026, 11, 26, tzinfo=UTC))
     assert [(e.kind, e.incident_id, e.text) for e in events] == [("resolve", "PRES", "Resolved by Tim")]
+
+
+async def test_bulk_partial_failure_reports_what_was_done() -> None:
+    fake = FakePD()
+    fake.add(260)
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                return httpx.Response(500, json={"error": {"message": "Internal Error", "code": 2001}})
+        return fake(request)
+
+    provider = make(handler)
+    incidents = await provider.list_incidents()
+    result = await provider.perform("resolve", incidents)
+    assert not result.ok and "250 of 260 done" in result.message and "HTTP 500" in result.message
+    assert len(result.updated) == 250

@@ -311,8 +311,9 @@ class AlertmanagerProvider(Provider):
         async def expire(sid: str) -> None:
             path = f"/api/v2/silence/{quote(sid, safe='')}"
             resp = await self.client.request("DELETE", path)
-            if resp.status_code == 404:
-                return  # already gone: the goal is reached
+            if resp.status_code == 404 or (resp.status_code == 500
+                                           and "not found" in error_text(resp).lower()):
+                return  # already gone (Alertmanager 0.25 answers 500 "silence not found")
             self._raise_for(resp, path)
 
         await asyncio.gather(*(expire(s) for s in ids))

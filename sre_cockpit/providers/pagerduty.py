@@ -400,8 +400,14 @@ class PagerDutyProvider(Provider):
         by_id = {i.id: i for i in incidents}
         for start in range(0, len(incidents), BULK_LIMIT):
             chunk = incidents[start:start + BULK_LIMIT]
-            answer = await self._call("PUT", "/incidents", json=self._status_body(action, chunk),
-                                      headers=self._from_headers())
+            try:
+                answer = await self._call("PUT", "/incidents", json=self._status_body(action, chunk),
+                                          headers=self._from_headers())
+            except ProviderError as exc:
+                if not updated:
+                    raise
+                return ActionResult(False, f"{exc} ({len(updated)} of {len(incidents)} done)",
+                                    tuple(updated))
             returned = {str(i.get("id")): i for i in (answer or {}).get("incidents") or []
                         if isinstance(i, dict)}
             new_status = IncidentStatus.ACKNOWLEDGED if action == "ack" else IncidentStatus.RESOLVED
