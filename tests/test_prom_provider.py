@@ -344,3 +344,28 @@ async def test_one_slow_query_does_not_fail_the_queued_ones() -> None:
                                    return_exceptions=True)
     assert isinstance(results[0], ProviderError) and "no complete answer" in str(results[0])
     assert results[1:] == [[]] * 5
+
+
+async def test_deploy_events_ignore_the_version_already_running() -> None:
+    base = 1_700_000_010  # not on a step boundary
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        params = params_of(request)
+        start, step = float(params["start"]), float(params["step"])
+        old = [[start + i * step, "1"] for i in range(0, 40)]
+        new = [[start + i * step, "1"] for i in range(40, 80)]
+        return json_response(json.dumps({"status": "success", "data": {
+            "resultType": "matrix", "result": [
+                {"metric": {"version": "v1"}, "values": old},
+                {"metric": {"version": "v2"}, "values": new}]}}).encode())
+
+    provider = make(handler)
+    since = datetime.fromtimestamp(base, UTC)
+    events = await provider.deploy_events("app_build_info{app=\"checkout\"}", "version", since,
+                                          since + timedelta(minutes=40), "checkout")
+    params = params_of(seen[0])
+    assert float(params["start"]) < base  # one step before the window
+    assert [e.text for e in events] == ["deploy checkout v2"]
+    assert events[0].at.timestamp() == float(params["start"]) + 40 * float(params["step"])

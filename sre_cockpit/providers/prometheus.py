@@ -441,10 +441,11 @@ class PrometheusProvider(Provider):
         """Deploy events from a range query of a deploy expression.
 
         Each series is one version (``version_label``); every run of non-zero samples (gaps
-        under five minutes do not split a run) starts one deploy at its first sample. This fits both forms: a marker such as
+        under five minutes do not split a run) starts one deploy at its first sample. The query
+        starts one step before ``since`` so that a series already present then (the version that
+        was running) is not taken for a deploy. This fits both forms: a marker such as
         ``changes(app_build_info[1m]) > 0`` and an info metric such as ``app_build_info`` whose
-        new version series appears at the deploy (a series already present at ``since`` yields
-        an event at ``since`` only for the marker form, i.e. when it is absent at some step).
+        new version series appears at the deploy.
 
         Args:
             query: the PromQL deploy expression.
@@ -462,25 +463,23 @@ class PrometheusProvider(Provider):
         s, e, step = align_range(start, end, step, align=self.options.step_align)
         if e < end:
             e += step  # include the last partial step so a deploy at ``until`` is seen
+        before = s - step  # the step that tells "already running" from "appeared"
         params = self._base_params(query)
-        params.update(start=_fmt_ts(s), end=_fmt_ts(e), step=_fmt_step(step))
+        params.update(start=_fmt_ts(before), end=_fmt_ts(e), step=_fmt_step(step))
         result = await self._call("/api/v1/query_range", params)
         events: list[TimelineEvent] = []
         for series in result.series:
             version = sanitize_line(series.labels.get(version_label, "")) or "unknown version"
             svc = service or (sanitize_line(series.labels[service_label])
                               if service_label and service_label in series.labels else None)
-            points = [p for p in series.points if math.isfinite(p[1]) and p[1] != 0]
-            whole_range = bool(points) and len(points) == len(series.points) and \
-                points[0][0] <= s + step / 2 and points[-1][0] >= e - step * 1.5
             previous: float | None = None
-            for ts, _value in points:
+            for ts, value in series.points:
+                if not math.isfinite(value) or value == 0:
+                    continue
                 run_start = previous is None or ts - previous > gap
                 previous = ts
-                if not run_start or ts < start - step or ts > end + step:
+                if not run_start or ts <= before + step / 2 or ts > end + step:
                     continue
-                if whole_range:
-                    continue  # present all along (info metric): no deploy inside the window
                 at = datetime.fromtimestamp(ts, UTC)
                 text = f"deploy {svc + ' ' if svc else ''}{version}"
                 events.append(TimelineEvent(
