@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
@@ -176,6 +177,8 @@ class GenericHttpProvider(Provider):
         super().__init__(name, options, env)
         self.client = client or build_client(options, provider=name)
         self.notice: str | None = None
+        self.clock: Callable[[], datetime] = utcnow
+        """"now" for items without a start time (tests freeze it)."""
         self._rate_limited = 0
 
     async def _send(self, method: str, url: str, *, params: Any = None, json: Any = None,
@@ -282,7 +285,7 @@ class GenericHttpProvider(Provider):
             status=status_of(raw_status, status_maps),
             severity=severity_of(raw_sev, sev_maps),
             service=text(f.service),
-            started_at=parse_time(json_path(item, f.started_at)) or utcnow(),
+            started_at=parse_time(json_path(item, f.started_at)) or self.clock(),
             url=text(f.url),
             assignees=assignees,
             labels=MappingProxyType(labels),
