@@ -43,9 +43,6 @@ from sre_cockpit.providers.incident_util import (
     status_of,
 )
 
-FIELD_NAMES = ("id", "title", "status", "severity", "service", "started_at", "url", "assignee",
-               "updated_at", "detail")
-
 
 class FieldMap(StrictModel):
     """Where each Incident field is inside one item (simple JSON paths)."""
