@@ -218,7 +218,10 @@ def _slo_names(doc: Any) -> list[str]:
 
 # --------------------------------------------------------------------------- cockpit screen
 def cockpit_argv(config: Path, *, low_bandwidth: bool = False) -> list[str]:
-    """The cockpit's command line, as an operator would type it.
+    """The cockpit's command line: ``sre-cockpit --config FILE`` run through ``observe.py``.
+
+    ``observe.py`` calls the same ``sre_cockpit.cli.main`` as the ``sre-cockpit`` script; it only
+    adds the read-only counters observer when ``SRE_COCKPIT_STATS_FILE`` is set.
 
     Args:
         config: Config file.
@@ -227,7 +230,8 @@ def cockpit_argv(config: Path, *, low_bandwidth: bool = False) -> list[str]:
     Returns:
         argv.
     """
-    argv = [sys.executable, "-m", "sre_cockpit", "--config", str(config)]
+    argv = [sys.executable, str(Path(__file__).resolve().parent / "observe.py"), "--config",
+            str(config)]
     if low_bandwidth:
         argv.append("--low-bandwidth")
     return argv
@@ -379,7 +383,7 @@ def newest_line_age(screen: Screen, now: float) -> float | None:
 STATUS_RX = {
     "received": re.compile(r"(?:received|recv)[ =:]*([\d,]+)", re.I),
     "buffered": re.compile(r"([\d,]+)\s*buffered|buffered[ =:]*([\d,]+)", re.I),
-    "dropped": re.compile(r"dropped[ =:]*([\d,]+)(?:\s*/\s*([\d,]+))?", re.I),
+    "dropped": re.compile(r"dropped[ =:]*([\d,]+)(?:\s*server)?(?:\s*/\s*([\d,]+))?", re.I),
 }
 
 

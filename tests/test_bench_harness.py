@@ -94,6 +94,10 @@ def test_cockpit_screen_probes_on_a_canned_screen() -> None:
     counters = ck.status_counters(with_ts)
     assert counters == {"received": 2000, "buffered": 1990, "dropped_server": 0,
                         "dropped_client": 10}
+    live = Screen(100, 2)
+    live.feed("● live  725/s  buffered 3,786  dropped 2 server / 11 client".encode())
+    assert ck.status_counters(live) == {"buffered": 3786, "dropped_server": 2,
+                                        "dropped_client": 11}
 
 
 def test_percentile_and_cpu_maths() -> None:
