@@ -24,7 +24,7 @@ from sre_cockpit import slo as maths
 from sre_cockpit.config import SloConfig
 from sre_cockpit.models import MetricSample, MetricSeries, SloState, SloStatus
 from sre_cockpit.providers.base import MetricSource, ProviderError
-from sre_cockpit.providers.prometheus import PrometheusProvider, PromQLError
+from sre_cockpit.providers.prometheus import PrometheusProvider, PromQLError, align_range
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.sloth import load_sloth_file
 
@@ -313,6 +313,11 @@ class SloEvaluator:
                 text = maths.render_query(template, spec.window)
                 queries[f"trend {side} (range)"] = text
                 trend_tasks.append(self._ask_range(batch, provider, pname, text))
+            step = max(1.0, self.trend_span_s / self.trend_points)
+            align = bool(getattr(getattr(provider, "options", None), "step_align", True))
+            start, end, step = align_range(at.timestamp() - self.trend_span_s, at.timestamp(),
+                                           step, align=align)
+            queries["trend range"] = f"start={start:.0f} end={end:.0f} step={step:.0f}"
         keys = list(tasks)
         answers = await asyncio.gather(*tasks.values(), return_exceptions=True)
         trend_answers = await asyncio.gather(*trend_tasks, return_exceptions=True)

@@ -286,8 +286,8 @@ def describe(row: SloRow, spec: SloSpec | None, now: datetime, fetched_at: datet
         for warning in s.warnings:
             text.append("  " + sanitize_line(warning) + "\n")
     if s.queries:
-        text.append(f"queries as sent (instant at time={s.evaluated_at.timestamp():.0f}; "
-                    "trend as query_range over the last day)\n", style="bold")
+        text.append(f"queries as sent (instant queries at time={s.evaluated_at.timestamp():.0f}; "
+                    "the trend by query_range)\n", style="bold")
         for key, query in s.queries.items():
             text.append(f"  {sanitize_line(key)}\n", style="dim")
             text.append("    " + sanitize(query).replace("\n", "\n    ") + "\n")
