@@ -58,11 +58,11 @@ def column_widths(width: int, id_len: int) -> dict[str, int]:
     """Column widths (each including one separator space) for a table ``width`` cells wide:
     id, severity, status and age keep their size; title gets most of the rest."""
     avail = max(40, width - 2)  # room for the vertical scrollbar
-    widths = {"id": max(8, min(20, id_len + 3)), "severity": 9, "status": 10, "age": 5}
+    widths = {"id": max(8, min(13, id_len + 3)), "severity": 9, "status": 10, "age": 5}
     flex = avail - sum(widths.values())
-    widths["service"] = max(7, min(25, int(flex * 0.16)))
-    widths["assignee"] = max(7, min(25, int(flex * 0.16)))
-    widths["source"] = max(7, min(17, int(flex * 0.12)))
+    widths["service"] = max(7, min(25, int(flex * 0.15)))
+    widths["assignee"] = max(7, min(25, int(flex * 0.15)))
+    widths["source"] = max(7, min(17, int(flex * 0.11)))
     widths["title"] = max(10, flex - widths["service"] - widths["assignee"] - widths["source"])
     return widths
 
@@ -305,7 +305,7 @@ class IncidentsPane(Pane):
     def _layout_columns(self) -> bool:
         """Fit the columns to the pane's width; True when they changed."""
         ids = [len(sanitize_line(i.id)) for i in self.incidents] or [6]
-        widths = column_widths(self.size.width - 2, max(ids))
+        widths = column_widths(self.size.width, max(ids))
         if widths == self._widths:
             return False
         self._widths = widths
