@@ -16,11 +16,10 @@ import contextlib
 import difflib
 import importlib
 import inspect
-import signal
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -32,9 +31,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from sre_cockpit.config import Config
 from sre_cockpit.models import utcnow
-from sre_cockpit.runtime import Runtime
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
 from sre_cockpit.widgets.commandline import CockpitCommands, CommandLine
@@ -43,6 +40,10 @@ from sre_cockpit.widgets.header import CockpitHeader
 from sre_cockpit.widgets.help import HelpScreen, binding_rows
 from sre_cockpit.widgets.pane import Pane
 from sre_cockpit.widgets.quit import QuitScreen
+
+if TYPE_CHECKING:  # the providers and the schema load after the first frame
+    from sre_cockpit.config import Config
+    from sre_cockpit.runtime import Runtime
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
@@ -91,6 +92,42 @@ def load_pane_class(spec: PaneSpec) -> tuple[type[Pane], str | None]:
                 self.set_unconfigured(message)
 
         return UnavailablePane, reason
+
+
+def starting_pane(spec: PaneSpec) -> type[Pane]:
+    """A placeholder shown during the first frame of a fast start (replaced ~0.2 s later)."""
+
+    class StartingPane(Pane):
+        PANE_TITLE = spec.title
+        EMPTY_MESSAGE = "starting…"
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.set_unconfigured("starting…")
+
+    return StartingPane
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """What the first frame shows, known before the providers (or even the config) are built."""
+
+    context: str
+    danger: bool
+    read_only: bool
+    providers: tuple[str, ...]
+    theme: str = DEFAULT_THEME
+    keys: Mapping[str, str] = field(default_factory=dict)
+    low_bandwidth: bool = False
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime, *, low_bandwidth: bool) -> BootInfo:
+        """Everything from a built runtime."""
+        config = runtime.config
+        return cls(context=runtime.context_name, danger=runtime.is_production,
+                   read_only=runtime.read_only, providers=tuple(runtime.context.providers),
+                   theme=config.ui.theme or DEFAULT_THEME, keys=dict(config.keys),
+                   low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
 
 
 class PaneSlot(Container):
@@ -161,14 +198,19 @@ class CockpitApp(App[int]):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="cockpit.help_quit"),
     ]
 
-    def __init__(self, config: Config, runtime: Runtime, *, read_only: bool, low_bandwidth: bool,
-                 clock: Callable[[], datetime], start_polling: bool) -> None:
+    def __init__(self, boot: BootInfo, *, config: Config | None = None,
+                 runtime: Runtime | None = None, loader: Callable[[], Config] | None = None,
+                 read_only: bool = False, clock: Callable[[], datetime] = utcnow,
+                 start_polling: bool = True) -> None:
         super().__init__()
-        self.config = config
-        self.runtime = runtime
+        self.boot = boot
+        self.config: Config | None = config
+        """The validated config (None for a moment after a fast start, see ``boot_app``)."""
+        self._runtime = runtime
+        self._loader = loader
         self.clock = clock
         self.force_read_only = read_only
-        self.low_bandwidth = low_bandwidth
+        self.low_bandwidth = boot.low_bandwidth
         self.start_polling = start_polling
         self.compact = True
         self.active_pane = PANES[0].id
@@ -176,40 +218,56 @@ class CockpitApp(App[int]):
         """Pane id → why it is unavailable or failed (tests assert this stays empty)."""
         self.warnings: list[str] = []
         """Config problems found at start (unknown binding ids, themes), also notified."""
+        self.boot_error: Exception | None = None
+        """Why a fast start had to stop (the config turned out invalid); re-raised by the CLI."""
+        self.started = asyncio.Event()
+        """Set once the runtime exists and the panes are attached."""
         self.filters: dict[str, str] = {}
         self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
+        self._uninstall_signals: Callable[[], None] | None = None
         themes, errors = load_themes()
         for loaded in themes.values():
             self.register_theme(loaded.theme)
             self._cockpit_themes.append(loaded.theme.name)
         self.warnings.extend(f"theme: {error}" for error in errors)
-        wanted = config.ui.theme or DEFAULT_THEME
+        wanted = boot.theme or DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
         else:
             self.warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
-        self.set_keymap(dict(config.keys))
-        self.header = self._make_header()
+        self.set_keymap(dict(boot.keys))
+        self.header = CockpitHeader(boot.context, danger=boot.danger, read_only=boot.read_only,
+                                    providers=boot.providers, clock=clock,
+                                    seconds=not boot.low_bandwidth, id="header")
+
+    @property
+    def runtime(self) -> Runtime:
+        """The providers of the current context (built on first use, never during the first
+        frame)."""
+        if self._runtime is None:
+            if self.config is None:
+                raise RuntimeError("the cockpit is still reading its config")
+            from sre_cockpit.runtime import Runtime
+
+            self._runtime = Runtime(self.config, self.boot.context,
+                                    read_only=self.force_read_only or None, clock=self.clock)
+        return self._runtime
 
     # ----------------------------------------------------------------------------- compose
 
-    def _make_header(self) -> CockpitHeader:
-        runtime = self.runtime
-        return CockpitHeader(runtime.context_name, danger=runtime.is_production,
-                             read_only=runtime.read_only, providers=runtime.context.providers,
-                             build_errors=runtime.build_errors, clock=self.clock,
-                             seconds=not self.low_bandwidth, id="header")
-
-    def _make_slots(self) -> list[PaneSlot]:
+    def _make_slots(self, *, placeholders: bool) -> list[PaneSlot]:
         slots: dict[str, PaneSlot] = {}
         for spec in PANES:
-            cls, error = load_pane_class(spec)
-            if error is not None:
-                self.pane_errors[spec.id] = error
+            if placeholders:
+                cls: type[Pane] = starting_pane(spec)
+            else:
+                cls, error = load_pane_class(spec)
+                if error is not None:
+                    self.pane_errors[spec.id] = error
             slots[spec.id] = PaneSlot(cls(id=spec.id), spec.id)
         return [slots[pane_id] for pane_id in GRID_ORDER]
 
@@ -220,7 +278,7 @@ class CockpitApp(App[int]):
         yield self.header
         yield Static("", id="moment-banner", markup=False)
         with Container(id="body"):
-            yield from self._make_slots()
+            yield from self._make_slots(placeholders=self.config is None)
         yield CommandLine(id="command-line", names=self._names_for)
         yield FilterPrompt(id="filter-prompt")
         yield Footer()
@@ -229,37 +287,83 @@ class CockpitApp(App[int]):
         self.set_active(self.active_pane, focus=True)
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=10)
+        if not self.is_headless:
+            from sre_cockpit.signals import install_signal_handlers
+
+            # SIGHUP (SSH dropped) / SIGTERM: flush journals and drafts, then leave cleanly.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                self._uninstall_signals = install_signal_handlers(
+                    on_exit=lambda signum: self.exit(return_code=128 + signum))
+        self.call_after_refresh(self._start)
+
+    async def _start(self) -> None:
+        """After the first frame: finish reading the config, build the providers, attach."""
+        footer = self.query_one(Footer)
+        for _ in range(30):  # let the footer show its keys before the heavy imports start
+            if footer.children:
+                break
+            await asyncio.sleep(0.01)
+        if self.config is None:
+            try:
+                loader = self._loader
+                if loader is None:
+                    raise RuntimeError("no config and no loader")
+                config = await asyncio.to_thread(loader)
+                if self.boot.context not in config.contexts:
+                    from sre_cockpit.config import resolve_context
+
+                    resolve_context(config, self.boot.context)  # raises the usual error
+                classes = await asyncio.to_thread(lambda: [load_pane_class(s) for s in PANES])
+            except Exception as exc:
+                self.boot_error = exc
+                self.exit(return_code=2)
+                return
+            self.config = config
+            if dict(config.keys) != dict(self.boot.keys):
+                self.set_keymap(dict(config.keys))
+            await self._replace_panes(dict(zip((s.id for s in PANES), classes, strict=True)))
         for pane_id, error in self.pane_errors.items():
             self.log.error(f"pane {pane_id} unavailable: {error}")
+        runtime = self.runtime
+        self.header.set_context(runtime.context_name, danger=runtime.is_production,
+                                read_only=runtime.read_only, providers=runtime.context.providers,
+                                build_errors=runtime.build_errors, clock=self.clock)
         self._check_keymap()
-        if not self.is_headless:
-            # not the main thread, or no signals on this platform: nothing to install
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
-        self.call_after_refresh(self._attach_panes)
+        self._attach_panes()
+        self.started.set()
 
-    def _hangup(self) -> None:
-        """The terminal went away (SSH dropped): leave cleanly so journals close properly."""
-        self.exit(129)
+    async def _replace_panes(self, classes: dict[str, tuple[type[Pane], str | None]]) -> None:
+        for slot in self.query(PaneSlot):
+            cls, error = classes[slot.pane_id]
+            if error is not None:
+                self.pane_errors[slot.pane_id] = error
+            await slot.remove_children()
+            slot.pane = cls(id=slot.pane_id)
+            await slot.mount(slot.pane)
+        self.set_active(self.active_pane, focus=True)
 
     async def on_unmount(self) -> None:
-        if not self.is_headless:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        if self._uninstall_signals is not None:
+            self._uninstall_signals()
+        if self._runtime is None:
+            return
         try:
-            await asyncio.wait_for(self.runtime.aclose(), timeout=2.0)
+            await asyncio.wait_for(self._runtime.aclose(), timeout=2.0)
         except (TimeoutError, Exception) as exc:  # closing must never hang or crash the exit
             self.log.warning(f"closing providers: {exc}")
 
     def _attach_panes(self) -> None:
+        runtime = self.runtime
         for pane in self.panes():
-            if pane.id in self.pane_errors and not self.start_polling:
-                continue
-            if not self.start_polling:
+            takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
+            if not self.start_polling and not takes_flag:
                 pane.set_unconfigured("polling is off")
                 continue
             try:
-                pane.attach(self.runtime)
+                if takes_flag:
+                    pane.attach(runtime, start_polling=self.start_polling)  # type: ignore[call-arg]
+                else:
+                    pane.attach(runtime)
             except Exception as exc:  # one pane failing must not take the others down
                 reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
                 self.pane_errors[str(pane.id)] = reason
@@ -363,7 +467,7 @@ class CockpitApp(App[int]):
         return binding_rows(self, scopes, self._keymap_dict(), active)
 
     def _keymap_dict(self) -> dict[str, str]:
-        return dict(self.config.keys)
+        return dict(self.config.keys if self.config is not None else self.boot.keys)
 
     def action_help(self) -> None:
         """``?``: every binding with its id and key."""
@@ -415,7 +519,7 @@ class CockpitApp(App[int]):
 
     def context_names(self) -> list[str]:
         """Contexts of the config (command palette, completion)."""
-        return list(self.config.contexts)
+        return list(self.config.contexts) if self.config is not None else [self.boot.context]
 
     def cockpit_theme_names(self) -> list[str]:
         """The cockpit's own themes (Textual's built-in ones work too)."""
@@ -472,17 +576,22 @@ class CockpitApp(App[int]):
 
     async def switch_context(self, name: str) -> str | None:
         """Rebuild the runtime for another context and restart the panes on it."""
+        if self.config is None:
+            return "still starting — try again in a moment"
         if name not in self.config.contexts:
             hint = difflib.get_close_matches(name, self.context_names(), n=1)
             did = f" — did you mean {hint[0]}?" if hint else ""
             return (f"unknown context {sanitize_line(name)!r}{did} "
                     f"(contexts: {', '.join(self.context_names())})")
+        from sre_cockpit.runtime import Runtime
+
         try:
             runtime = Runtime(self.config, name, read_only=self.force_read_only or None,
                               clock=self.clock)
         except Exception as exc:
             return sanitize_line(f"cannot open context {name}: {exc}")
-        old, self.runtime = self.runtime, runtime
+        old, self._runtime = self._runtime, runtime
+        self.boot = replace(self.boot, context=name)
         screen = self.screen_stack[0]
         if screen.maximized is not None:
             screen.minimize()
@@ -491,13 +600,14 @@ class CockpitApp(App[int]):
         self._show_moment(None, "")
         body = self.query_one("#body", Container)
         await body.remove_children()
-        await body.mount_all(self._make_slots())
+        await body.mount_all(self._make_slots(placeholders=False))
         self.header.set_context(runtime.context_name, danger=runtime.is_production,
                                 read_only=runtime.read_only, providers=runtime.context.providers,
                                 build_errors=runtime.build_errors, clock=self.clock)
         self.set_active(self.active_pane, focus=True)
         self._attach_panes()
-        self.run_worker(old.aclose(), exit_on_error=False, group="runtime-close")
+        if old is not None:
+            self.run_worker(old.aclose(), exit_on_error=False, group="runtime-close")
         self.notify(f"context {sanitize_line(name)}", timeout=3)
         return None
 
@@ -537,8 +647,9 @@ class CockpitApp(App[int]):
         incident = message.incident
         service = getattr(incident, "service", None) if incident is not None else None
         selector = None
-        if service is not None and service in self.runtime.context.services:
-            selector = self.runtime.context.services[service].logs
+        services = self.runtime.context.services
+        if service is not None and service in services:
+            selector = services[service].logs
         self._call(self.pane("logs"), "focus_service", service, selector)
         self._call(self.pane("slos"), "focus_service", service)
         self._call(self.pane("timeline"), "focus_incident", incident)
@@ -583,7 +694,7 @@ class CockpitApp(App[int]):
 
     def _check_keymap(self) -> None:
         known = {row.id for row in self.help_rows()}
-        for binding_id in self.config.keys:
+        for binding_id in self._keymap_dict():
             if binding_id not in known:
                 hint = difflib.get_close_matches(binding_id, sorted(known), n=1)
                 did = f" (did you mean {hint[0]}?)" if hint else ""
@@ -613,18 +724,32 @@ def make_app(config: Config, context: str | None = None, *, read_only: bool = Fa
         read_only: never act (``--read-only``), whatever the context says.
         low_bandwidth: repaint at most once a second (``--low-bandwidth``).
         clock: "now" for everything shown (tests freeze it).
-        start_polling: False keeps every pane idle (snapshot tests).
+        start_polling: False: panes are attached with ``start_polling=False`` and fetch nothing
+            (snapshot tests); a pane whose ``attach`` has no such flag is not attached.
 
     Returns:
-        The app, not yet running.
+        The app, not yet running. Providers are constructed here (no I/O); they fetch only
+        after the first frame, from the panes' workers.
 
     Raises:
         KeyError: ``context`` is not in the config.
     """
+    from sre_cockpit.runtime import Runtime
+
     if low_bandwidth and not config.ui.low_bandwidth:
         config = config.model_copy(update={"ui": config.ui.model_copy(
             update={"low_bandwidth": True})})
     runtime = Runtime(config, context, read_only=read_only or None, clock=clock)
-    return CockpitApp(config, runtime, read_only=read_only,
-                      low_bandwidth=low_bandwidth or config.ui.low_bandwidth, clock=clock,
+    boot = BootInfo.from_runtime(runtime, low_bandwidth=low_bandwidth)
+    return CockpitApp(boot, config=config, runtime=runtime, read_only=read_only, clock=clock,
                       start_polling=start_polling)
+
+
+def boot_app(boot: BootInfo, loader: Callable[[], Config], *, read_only: bool = False,
+             clock: Callable[[], datetime] = utcnow) -> CockpitApp:
+    """The fast start used by ``sre-cockpit``: the first frame is drawn from ``boot`` (read from
+    the raw YAML), then ``loader`` validates the config in a thread, the panes are loaded and the
+    providers built. If the config is invalid the app exits with status 2 and ``boot_error``
+    holds the ``ConfigError``.
+    """
+    return CockpitApp(boot, loader=loader, read_only=read_only, clock=clock)
