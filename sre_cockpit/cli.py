@@ -92,7 +92,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 def _first_positional(argv: Sequence[str]) -> str | None:
     """The subcommand word in ``argv`` (skipping global options and their values), if any."""
-    takes_value = {"--config", "--context"}
+    takes_value = {"--config", "--context", "--theme"}
     skip = False
     for token in argv:
         if skip:
