@@ -1,0 +1,214 @@
+"""Timeline pane: rendering, incident clock keys, kind filter, notes editor, pins, disk errors."""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from journal_helpers import T0, incident
+from timeline_helpers import NOW, TimelineHost, loaded, make_runtime
+
+from sre_cockpit import journal as journal_mod
+from sre_cockpit.models import LogLine
+from sre_cockpit.widgets.notes import NoteEditor
+from sre_cockpit.widgets.timeline import TimelinePane, pin_text
+
+
+def rows(pane: TimelinePane) -> list[tuple[str, ...]]:
+    table = pane.table
+    return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_focused_incident_events_with_relative_times(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.pause()
+        shown = rows(pane)
+        # P2's trigger and the other alert are not P1's; the deploy of its service and the
+        # context-wide SLO change are shown. Newest last.
+        assert [r[1] for r in shown] == ["T-6m", "T+0s", "T+4m", "T+12m"]
+        assert shown[0][0].strip() == "13:54:00"
+        assert shown[1][2] == "▲ trigger"
+        assert pane.table.cursor_row == 3  # the newest event
+        pane.focus_incident(None)
+        await pilot.pause()
+        assert len(rows(pane)) == 6 and {r[1] for r in rows(pane)} == {"—"}
+
+
+async def test_newest_first_order(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path, order="newest_first")
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.pause()
+        assert [r[1] for r in rows(pane)] == ["T+12m", "T+4m", "T+0s", "T-6m"]
+        assert pane.table.cursor_row == 0
+
+
+async def test_enter_and_brackets_move_the_incident_clock(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.pause()
+        pane.table.move_cursor(row=2)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.moments[-1] == (T0 + timedelta(minutes=4), "14:04 UTC (T+4m)")
+        assert rows(pane)[2][0].startswith("▶")
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.moments[-1] == (T0, "14:00 UTC (T+0s)")
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert app.moments[-1][0] == T0 - timedelta(minutes=6)  # stops at the oldest
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.moments[-1][0] == T0
+        assert pane.table.cursor_row == 1
+        pane.return_to_live()
+        await pilot.pause()
+        assert app.moments[-1] == (None, "")
+        assert not any(r[0].startswith("▶") for r in rows(pane))
+
+
+async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.press("k")
+        await pilot.pause()
+        assert [r[2] for r in rows(pane)] == ["▲ trigger", "✓ acknowledge"]
+        await pilot.press("k", "k")
+        await pilot.pause()
+        assert [r[2] for r in rows(pane)] == ["⬆ deploy"]
+        pane.apply_filter("kind: slo_state")
+        await pilot.pause()
+        assert [r[2] for r in rows(pane)] == ["◆ slo_state"]
+        pane.apply_filter("ann")  # text search on top of the kinds chosen
+        await pilot.pause()
+        assert rows(pane) == []
+        pane.apply_filter("")  # clears both
+        await pilot.pause()
+        assert len(rows(pane)) == 4
+        pane.apply_filter("ann")
+        await pilot.pause()
+        assert [r[3] for r in rows(pane)] == ["Acknowledged by Ann  [pd]"]
+
+
+async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteEditor)
+        await pilot.press(*"rolled", "enter", *"back")
+        await pilot.pause(1.1)  # the draft is on disk within a second
+        draft = journal.load_draft()
+        assert draft is not None and draft.text == "rolled\nback"
+        assert draft.incident_keys == ("pd:P1",)
+        await pilot.press("escape")  # close, keep the draft
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        editor = app.screen
+        assert isinstance(editor, NoteEditor) and editor.text == "rolled\nback"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, NoteEditor)
+        assert [r.text for r in journal.notes()] == ["rolled\nback"]
+        assert journal.load_draft() is None
+        assert pane.pending_notes() == 1
+        assert rows(pane)[-1][3].endswith("pending")
+        assert pane.outbox is not None
+        await pane.outbox.deliver_once()
+        await pilot.pause()
+        assert pane.pending_notes() == 0
+        assert rows(pane)[-1][3] == "rolled␤back  delivered"
+        fake = runtime.providers["pd"]
+        assert [c[2] for c in fake.calls] == ["rolled\nback"]  # type: ignore[attr-defined]
+
+
+async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    real_open = os.open
+
+    def full(path: object, flags: int, mode: int = 0o777) -> int:
+        if str(path).endswith("notes.jsonl"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(path, flags, mode)  # type: ignore[arg-type]
+
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        monkeypatch.setattr(journal_mod.os, "open", full)
+        assert not pane.submit_note("keep me", [incident()])
+        await pilot.pause()
+        status = str(pane.query_one(".timeline-status").render())
+        assert "disk full" in status and "press r" in status
+        assert rows(pane)[-1][3] == "keep me  not saved"
+        assert pane.pending_notes() == 1
+        await pilot.press("r")  # still full
+        await pilot.pause()
+        assert journal.unsaved and "disk full" in str(pane.query_one(".timeline-status").render())
+        monkeypatch.setattr(journal_mod.os, "open", real_open)
+        await pilot.press("r")
+        await pilot.pause()
+        assert journal.unsaved == [] and rows(pane)[-1][3] == "keep me  pending"
+
+
+async def test_pin_log_line_is_a_quoted_note_with_time_and_labels(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        ts = int((T0 + timedelta(minutes=3)).timestamp()) * 1_000_000_000 + 5
+        pane.pin_log_line(LogLine(ts, "upstream timeout\x1b[31m after 800ms",
+                                  {"app": "checkout", "pod": "c-1"}))
+        await pilot.pause()
+        (record,) = journal.notes()
+        assert record.kind == "pin" and [i.key for i in record.incidents] == ["pd:P1"]
+        assert record.text.startswith("> upstream timeout")
+        assert "\x1b" not in record.text
+        assert record.text.endswith("— log line at 2026-03-01T14:03:00.000000005Z "
+                                    "{app=checkout pod=c-1}")
+        assert rows(pane)[-1][2] == "⚲ pin"
+
+
+def test_pin_text_multiline() -> None:
+    text = pin_text(LogLine(0, "a\nb"))
+    assert text == "> a\n> b\n— log line at 1970-01-01T00:00:00.000000000Z"
+
+
+async def test_export_writes_the_draft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    monkeypatch.chdir(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        with pytest.raises(ValueError, match="choose an incident"):
+            await pane.export_postmortem()
+        loaded(pane)
+        journal.add_note("rolled back", [incident()])
+        path = await pane.export_postmortem()
+        await pilot.pause()
+        assert Path(path) == tmp_path / f"postmortem-P1-{NOW:%Y%m%d-%H%M}.md"
+        text = Path(path).read_text()
+        assert text.startswith("# Postmortem draft: P1 checkout errors")
+        assert "rolled back" in text
