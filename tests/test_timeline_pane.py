@@ -17,6 +17,10 @@ from sre_cockpit.widgets.notes import NoteEditor
 from sre_cockpit.widgets.timeline import TimelinePane, pin_text
 
 
+def read(path: Path) -> str:
+    return path.read_text()
+
+
 def rows(pane: TimelinePane) -> list[tuple[str, ...]]:
     table = pane.table
     return [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
@@ -209,6 +213,6 @@ async def test_export_writes_the_draft(tmp_path: Path, monkeypatch: pytest.Monke
         path = await pane.export_postmortem()
         await pilot.pause()
         assert Path(path) == tmp_path / f"postmortem-P1-{NOW:%Y%m%d-%H%M}.md"
-        text = Path(path).read_text()
+        text = read(Path(path))
         assert text.startswith("# Postmortem draft: P1 checkout errors")
         assert "rolled back" in text
