@@ -178,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         status = int(module.run(args))
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
+        _say(str(exc))
         status = 2
     except UsageError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        _say(f"{PROG}: {exc}")
         status = 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -196,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        print(f"{PROG}: internal error: {reason} (run with {DEBUG_ENV}=1 for a traceback)",
-              file=sys.stderr)
+        _say(f"{PROG}: internal error: {reason} (run with {DEBUG_ENV}=1 for a traceback)")
         status = 1
     _print_plugin_warnings()
     return status
@@ -207,8 +206,17 @@ def _print_plugin_warnings() -> None:
     from sre_cockpit.providers import registry
 
     for line in registry.warnings():
-        print(f"{PROG}: warning: {line}", file=sys.stderr)
+        _say(f"{PROG}: warning: {line}")
     registry.clear_warnings()
+
+
+def _say(line: str) -> None:
+    """One terminal-safe, redacted line on stderr (config text and plugin errors are untrusted)."""
+    from sre_cockpit.providers.http import redact
+    from sre_cockpit.sanitize import sanitize_line
+
+    with contextlib.suppress(OSError, ValueError):
+        print(sanitize_line(redact(line), max_bytes=None), file=sys.stderr)
 
 
 def _tolerant_streams() -> None:

@@ -339,3 +339,12 @@ def test_usage_errors_are_one_line() -> None:
         assert len(result.stderr.splitlines()) == 1, result.stderr
         assert result.stderr.startswith("sre-cockpit")
         assert "--help" in result.stderr
+
+
+def test_hostile_key_in_config_cannot_reach_the_terminal_raw(tmp_path: Path) -> None:
+    path = write(tmp_path, 'contexts:\n  q:\n    "evil\\e]52;c;aGk=\\a": 1\n')
+    result = run_cli("check", "--config", str(path))
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert result.stderr.startswith(f"{path}:3:5: contexts.q.evil")
+    assert len(result.stderr.splitlines()) == 1
