@@ -178,3 +178,24 @@ async def test_tail_sustains_5000_lines_per_second() -> None:
         assert len(messages) > 15  # batched: about ten messages a second
     finally:
         handle.stop()
+
+
+async def test_more_than_ten_tails_are_refused() -> None:
+    handle = launch_simulator(seed=5, log_rate=20)
+    try:
+        async with aiohttp.ClientSession() as session:
+            sockets = [await session.ws_connect(_tail_url(handle.url, query=ALL)) for _ in range(10)]
+            try:
+                with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                    await session.ws_connect(_tail_url(handle.url, query=ALL))
+                assert info.value.status == 400
+                status, _h, raw = http("GET", f"{handle.url}/loki/api/v1/tail?" + urllib.parse.urlencode({"query": ALL}))
+                assert status == 400 and raw.decode().startswith("max concurrent tail requests limit exceeded")
+            finally:
+                for ws in sockets:
+                    await ws.close()
+            await asyncio.sleep(0.3)
+            ws = await session.ws_connect(_tail_url(handle.url, query=ALL))  # slots are freed
+            await ws.close()
+    finally:
+        handle.stop()

@@ -233,6 +233,8 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
         reader = asyncio.create_task(_drain(ws))
         try:
             await _tail_loop(sim, ws, reader, q, start, delay, limit, categorize)
+        except ConnectionError:
+            pass  # the client went away mid-write: nothing left to tell it
         finally:
             tails.discard(token)
             sim.stats["tails_open"] = len(tails)
