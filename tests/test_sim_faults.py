@@ -77,6 +77,11 @@ def test_error_modes_use_each_backends_format(sim: SimHandle) -> None:
     set_fault(sim.url, "prometheus", "error502")
     status, headers, raw = http("GET", f"{sim.url}/api/v1/query?query=vector(1)")
     assert status == 502 and headers["content-type"].startswith("text/html")
+    set_fault(sim.url, "all", "timeout")
+    status, _h, raw = http("GET", f"{sim.url}/api/v1/query?query=vector(1)")
+    assert status == 503 and json.loads(raw)["errorType"] == "timeout"
+    status, _h, raw = http("GET", f"{sim.url}/loki/api/v1/labels")
+    assert status == 504 and raw.decode().startswith("request timed out")
     set_fault(sim.url, "prometheus", "garbage")
     status, _h, raw = http("GET", f"{sim.url}/api/v1/query?query=vector(1)")
     assert status == 200

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from sre_cockpit.simulator import promql
 from sre_cockpit.simulator.logs import Entry, LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ TAIL_INTERVAL_S = 0.1
 ERR_END_BEFORE_START = "end timestamp must not be before or equal to start time"
 ERR_INSTANT_LOG = ("log queries are not supported as an instant query type, please change your "
                    "query to a range query type")
+ERR_TIMEOUT = ("request timed out, decrease the duration of the request or add more label "
+               "matchers (prefer exact match over regex match) to reduce the amount of data processed")
 ERR_STEP = ("exceeded maximum resolution of 11,000 points per time series. Try increasing the "
             "value of the step parameter")
 
@@ -122,7 +125,13 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
             q = parse_logql(p.get("query", ""))
             now = sim.clock.now_ns()
             end = parse_loki_time(p.get("end", ""), now)
-            start = parse_loki_time(p.get("start", ""), end - 3600 * 1_000_000_000)
+            since = 3600 * 1_000_000_000
+            if p.get("since"):
+                try:
+                    since = int(promql.parse_duration_ms(p["since"]) * 1_000_000)
+                except ValueError as exc:
+                    raise LogQLError(f'invalid since: {exc}') from exc
+            start = parse_loki_time(p.get("start", ""), end - since)
         except LogQLError as exc:
             return plain(400, str(exc))
         if end <= start:

@@ -162,6 +162,8 @@ class Simulator:
             if backend == "loki":
                 return api_loki.plain(429, "too many outstanding requests")
             return web.Response(status=429, text="Too Many Requests\n", headers=headers)
+        if mode == "timeout":
+            return _timeout(backend)
         if mode == "garbage":
             return web.Response(status=200, content_type="application/json",
                                 body=b'{"status":"succ\x00\xff\xfe<html>garbage]]}')
@@ -247,6 +249,17 @@ def _error_500(backend: str) -> web.Response:
     if backend == "pagerduty":
         return api_incidents.pd_response({"error": {"message": "Internal Server Error", "code": 2000}}, 500)
     return web.Response(status=500, text=json.dumps("simulated fault: internal server error"),
+                        content_type="application/json")
+
+
+def _timeout(backend: str) -> web.Response:
+    if backend == "prometheus":
+        return api_prom.envelope_error("timeout", "query timed out in query queue")
+    if backend == "loki":
+        return api_loki.plain(504, api_loki.ERR_TIMEOUT)
+    if backend == "pagerduty":
+        return api_incidents.pd_response({"error": {"message": "Gateway Timeout", "code": 2000}}, 504)
+    return web.Response(status=504, text=json.dumps("context deadline exceeded"),
                         content_type="application/json")
 
 
