@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ from sre_cockpit.timeline import (
     md_block,
     md_escape,
     relative_label,
+    sort_key,
 )
 from sre_cockpit.timeline_feed import fetch_timeline_report
 
@@ -73,13 +74,8 @@ class SloImpact:
         return self.budget_start - self.budget_end
 
 
-async def find_incident(runtime: Runtime, wanted: str,
-                        journal: Journal | None = None) -> Incident:
-    """The incident whose ``id`` or ``key`` is ``wanted``, from the providers or the journal.
-
-    Raises:
-        UnknownIncident: nothing matches (lists the known ids).
-    """
+async def known_incidents(runtime: Runtime, journal: Journal | None = None) -> list[Incident]:
+    """Every incident the providers list now, plus those the journal's notes were written for."""
     sources = runtime.of(IncidentSource)  # type: ignore[type-abstract]
     results = await asyncio.gather(*(s.list_incidents() for s in sources.values()),
                                    return_exceptions=True)
@@ -91,6 +87,15 @@ async def find_incident(runtime: Runtime, wanted: str,
                 if incident.key not in seen:
                     candidates.append(incident)
                     seen.add(incident.key)
+    return candidates
+
+
+def pick_incident(candidates: Sequence[Incident], wanted: str) -> Incident:
+    """The incident whose ``id`` or ``key`` is ``wanted`` (exact, then case-insensitive).
+
+    Raises:
+        UnknownIncident: nothing matches (lists the known ids).
+    """
     for incident in candidates:
         if wanted in (incident.key, incident.id):
             return incident
@@ -99,6 +104,31 @@ async def find_incident(runtime: Runtime, wanted: str,
         if lowered in (incident.key.casefold(), incident.id.casefold()):
             return incident
     raise UnknownIncident(wanted, sorted({i.key for i in candidates}))
+
+
+async def find_incident(runtime: Runtime, wanted: str,
+                        journal: Journal | None = None) -> Incident:
+    """The incident whose ``id`` or ``key`` is ``wanted``, from the providers or the journal.
+
+    Raises:
+        UnknownIncident: nothing matches (lists the known ids).
+    """
+    return pick_incident(await known_incidents(runtime, journal), wanted)
+
+
+RELATED_KINDS = frozenset({"alert_start", "alert_end", "trigger", "acknowledge", "resolve"})
+"""Events of related incidents (same service, overlapping window) that the draft shows."""
+
+
+def related_incidents(incident: Incident, candidates: Sequence[Incident],
+                      until: datetime) -> list[Incident]:
+    """Other incidents of the same service that started from an hour before until ``until``."""
+    if not incident.service:
+        return []
+    start = as_utc(incident.started_at) - timedelta(hours=1)
+    return [i for i in candidates
+            if i.key != incident.key and i.service == incident.service
+            and start <= as_utc(i.started_at) <= as_utc(until)]
 
 
 def affected_slos(runtime: Runtime, incident: Incident) -> tuple[list[SloConfig], bool]:
@@ -253,8 +283,8 @@ def render_postmortem(incident: Incident, events: Sequence[TimelineEvent],
         ("Acknowledged", ack_text),
         ("Resolved", when(resolved_at, "not resolved yet")),
         ("Time to acknowledge",
-         format_duration(max(0.0, (as_utc(ack.at) - start).total_seconds())) if ack else "—"),
-        ("Duration", format_duration(max(0.0, (end - start).total_seconds()))
+         format_duration(max(0, round((as_utc(ack.at) - start).total_seconds()))) if ack else "—"),
+        ("Duration", format_duration(max(0, round((end - start).total_seconds())))
          + ("" if resolved_at else " (ongoing)")),
     ]
     if incident.assignees:
@@ -335,13 +365,22 @@ async def build_postmortem(runtime: Runtime, wanted: str, *, journal: Journal | 
     """
     if journal is None:
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
-    incident = await find_incident(runtime, wanted, journal)
+    candidates = await known_incidents(runtime, journal)
+    incident = pick_incident(candidates, wanted)
     now = runtime.clock()
     start = as_utc(incident.started_at)
-    report = await fetch_timeline_report(runtime, [incident], since=start - timedelta(hours=1),
-                                         until=now, journal=journal)
+    related = related_incidents(incident, candidates, now)
+    report = await fetch_timeline_report(runtime, [incident, *related],
+                                         since=start - timedelta(hours=1), until=now,
+                                         journal=journal)
     events = filter_events(report.events, incident_ids={incident.id},
                            service=incident.service, include_global=True)
+    related_ids = {i.id: i for i in related}
+    for event in report.events:
+        other = related_ids.get(event.incident_id or "")
+        if other is not None and event.kind in RELATED_KINDS and event.incident_id != incident.id:
+            events.append(replace(event, text=f"{other.key}: {event.text}"))
+    events.sort(key=sort_key)
     resolved = _first(events, "resolve")
     end = as_utc(resolved.at) if resolved else (
         as_utc(incident.updated_at) if incident.status is IncidentStatus.RESOLVED
