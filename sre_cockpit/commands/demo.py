@@ -1,6 +1,8 @@
 """``sre-cockpit demo``: start the incident simulator in a child process and run the cockpit on it.
 
-No config file is needed: the simulator writes a temporary one (mode 0600). The child stops
+No config file is needed: the simulator writes a temporary one (mode 0600). For a reproducible
+screen set ``SRE_COCKPIT_SIM_START=<epoch seconds>`` and ``SRE_COCKPIT_SIM_FROZEN=1`` (the child
+inherits the environment). The child stops
 when the demo exits — it is terminated explicitly, and it also exits by itself when its stdin
 (a pipe held by this process) closes, so it never outlives a killed demo.
 """

@@ -18,6 +18,7 @@ from sre_cockpit.simulator.sim_config import write_config as write_config_file
 
 HELP = "serve a simulated incident (Prometheus, Loki, Alertmanager, PagerDuty) on one port"
 START_ENV = "SRE_COCKPIT_SIM_START"
+FROZEN_ENV = "SRE_COCKPIT_SIM_FROZEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start-time", type=float, default=None, metavar="EPOCH",
                         help=f"story anchor in Unix seconds (default ${START_ENV} or now)")
     parser.add_argument("--frozen", action="store_true",
-                        help="freeze the simulator's clock at the start time")
+                        help=f"freeze the simulator's clock at the start time (or ${FROZEN_ENV}=1)")
     parser.add_argument("--history-hours", type=float, default=96.0, metavar="H",
                         help="hours of healthy history before the story (default 96)")
     parser.add_argument("--tail-max-duration", type=float, default=3600.0, metavar="S",
@@ -71,7 +72,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
     if args.tail_max_duration <= 0:
         raise ValueError("--tail-max-duration must be positive")
     return SimOptions(host=args.host, port=args.port, seed=args.seed, speed=args.speed,
-                      log_rate=args.log_rate, start_time=start, frozen=args.frozen,
+                      log_rate=args.log_rate, start_time=start,
+                      frozen=args.frozen or os.environ.get(FROZEN_ENV, "") in ("1", "true", "yes"),
                       faults=list(args.fault), pd_rate_limit=args.pd_rate_limit,
                       pd_extra_incidents=args.pd_extra_incidents,
                       pd_token=args.pd_token or DEFAULT_PD_TOKEN,
