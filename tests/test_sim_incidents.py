@@ -194,3 +194,26 @@ def test_alertmanager_preexisting_silence_and_posted_alerts(sim: SimHandle) -> N
          "endsAt": _iso(time.time() - 60), "startsAt": _iso(time.time() - 120)}])
     status, _h, raw = http("GET", f"{sim.url}/api/v2/alerts?" + _q(filter='alertname="ManualTest"'))
     assert [a["labels"]["severity"] for a in _json(raw)] == ["critical"]  # resolved is never listed
+
+
+def test_pd_since_until_and_log_entry_filters(sim: SimHandle) -> None:
+    state = _json(http("GET", f"{sim.url}/_sim/state")[2])
+    start = state["start"]
+    window = {"since": _iso(start - 3600), "until": _iso(start + 60), "limit": 100}
+    status, _h, raw = http("GET", f"{sim.pd_url}/incidents?" + _q(**window), headers=pd_headers())
+    rows = _json(raw)["incidents"]
+    assert status == 200 and rows
+    assert {i["title"].split(":")[0] for i in rows} == {"CheckoutHighErrorRate", "PaymentsLatencyHigh"}
+    status, _h, raw = http("GET", f"{sim.pd_url}/incidents?" + _q(date_range="all", limit=100, total="true"),
+                           headers=pd_headers())
+    assert _json(raw)["total"] > 130
+    status, _h, raw = http("GET", f"{sim.pd_url}/incidents?" + _q(since="yesterday"), headers=pd_headers())
+    assert status == 400 and _json(raw)["error"]["code"] == 2001
+    iid = state["pd_incident_ids"]["checkout"]
+    status, _h, raw = http("GET", f"{sim.pd_url}/incidents/{iid}/log_entries?" + _q(is_overview="true"),
+                           headers=pd_headers())
+    assert "annotate_log_entry" not in {e["type"] for e in _json(raw)["log_entries"]}
+    status, _h, raw = http("GET", f"{sim.pd_url}/incidents/{iid}/log_entries?" + _q(
+        since=_iso(state["story"]["pd_ack"] - 1)), headers=pd_headers())
+    kinds = [e["type"] for e in _json(raw)["log_entries"]]
+    assert kinds and "trigger_log_entry" not in kinds and kinds[0] == "acknowledge_log_entry"

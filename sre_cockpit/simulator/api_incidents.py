@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sre_cockpit.simulator.alertmanager import AlertmanagerError
-from sre_cockpit.simulator.pagerduty import PagerDutyError, invalid
+from sre_cockpit.simulator.pagerduty import PagerDutyError, invalid, parse_iso
 
 if TYPE_CHECKING:
     from sre_cockpit.simulator.server import Simulator
@@ -165,6 +165,18 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
     return value
 
 
+def _date_range(request: web.Request, now: float) -> tuple[float | None, float | None]:
+    """PagerDuty's since/until/date_range: default the last 30 days, ``date_range=all`` = all."""
+    if request.query.get("date_range") == "all":
+        return None, None
+    since_raw, until_raw = request.query.get("since"), request.query.get("until")
+    until = parse_iso(until_raw, "until") if until_raw else now
+    since = parse_iso(since_raw, "since") if since_raw else until - 30 * 86400
+    if since > until:
+        raise invalid("Since must be before until.")
+    return since, until
+
+
 def _list_param(request: web.Request, name: str) -> list[str]:
     return request.query.getall(f"{name}[]", []) + request.query.getall(name, [])
 
@@ -198,10 +210,12 @@ def add_pagerduty_routes(app: web.Application, sim: Simulator) -> None:
         if offset + limit > 10_000:
             raise invalid("Offset+limit must be less than or equal to 10000.")
         total = request.query.get("total", "false").lower() == "true"
+        since, until = _date_range(request, sim.clock.now())
         return pd_response(pd.list_incidents(statuses=_list_param(request, "statuses"),
-                                   urgencies=_list_param(request, "urgencies"),
-                                   service_ids=_list_param(request, "service_ids"),
-                                   offset=offset, limit=limit, total=total))
+                                             urgencies=_list_param(request, "urgencies"),
+                                             service_ids=_list_param(request, "service_ids"),
+                                             offset=offset, limit=limit, total=total,
+                                             since=since, until=until))
 
     async def get_incident(request: web.Request) -> web.StreamResponse:
         inc = pd.get(request.match_info["id"])
@@ -227,10 +241,19 @@ def add_pagerduty_routes(app: web.Application, sim: Simulator) -> None:
         inc = pd.get(request.match_info["id"])
         offset = _int_param(request, "offset", 0)
         limit = min(_int_param(request, "limit", 25), 100) or 25
-        rows = inc.log[offset:offset + limit]
+        entries = list(inc.log)
+        if request.query.get("since"):
+            since = parse_iso(request.query["since"], "since")
+            entries = [e for e in entries if e.at >= since]
+        if request.query.get("until"):
+            until = parse_iso(request.query["until"], "until")
+            entries = [e for e in entries if e.at < until]
+        if request.query.get("is_overview", "false").lower() == "true":
+            entries = [e for e in entries if e.type != "annotate_log_entry"]
+        rows = entries[offset:offset + limit]
         return pd_response({"log_entries": [pd.log_entry_json(inc, e) for e in rows],
-                            "limit": limit, "offset": offset, "more": offset + limit < len(inc.log),
-                            "total": None})
+                            "limit": limit, "offset": offset, "more": offset + limit < len(entries),
+                            "total": len(entries) if request.query.get("total") == "true" else None})
 
     async def list_notes(request: web.Request) -> web.StreamResponse:
         inc = pd.get(request.match_info["id"])

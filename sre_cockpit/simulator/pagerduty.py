@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sre_cockpit.simulator.clock import SimClock
@@ -50,6 +51,19 @@ def pd_id(seed: int, *keys: int) -> str:
         out += _ALPHABET[h % len(_ALPHABET)]
         h //= len(_ALPHABET)
     return out
+
+
+def parse_iso(value: str, name: str) -> float:
+    """A PagerDuty date parameter (ISO 8601); 400 like PagerDuty when it is not one."""
+    from datetime import datetime
+
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise invalid(f"{name.capitalize()} is not a valid date.") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
 
 
 def iso(t: float) -> str:
@@ -334,7 +348,9 @@ class PagerDutyState:
         return inc
 
     def list_incidents(self, *, statuses: list[str], urgencies: list[str], service_ids: list[str],
-             offset: int, limit: int, total: bool) -> dict[str, Any]:
+                       offset: int, limit: int, total: bool, since: float | None = None,
+                       until: float | None = None) -> dict[str, Any]:
+        """One page of incidents; ``since``/``until`` bound ``created_at`` (None = unbounded)."""
         self.sync()
         for s in statuses:
             if s not in STATUSES:
@@ -350,6 +366,10 @@ class PagerDutyState:
             rows = [i for i in rows if i.urgency in urgencies]
         if service_ids:
             rows = [i for i in rows if i.service.id in service_ids]
+        if since is not None:
+            rows = [i for i in rows if i.created_at >= since]
+        if until is not None:
+            rows = [i for i in rows if i.created_at < until]
         page = rows[offset:offset + limit]
         return {"incidents": [self.incident_json(i) for i in page], "limit": limit,
                 "offset": offset, "more": offset + limit < len(rows),
