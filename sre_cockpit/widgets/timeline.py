@@ -97,6 +97,7 @@ class TimelinePane(Pane):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left_square_bracket", "step(-1)", "earlier event", id="timeline.previous"),
         Binding("right_square_bracket", "step(1)", "later event", id="timeline.next"),
+        Binding("full_stop", "live", "back to live", id="timeline.live"),
         Binding("k", "cycle_kinds", "kinds", id="timeline.kinds"),
         Binding("n", "note", "note", id="timeline.note"),
         Binding("r", "retry", "retry note", id="timeline.retry"),
@@ -324,6 +325,7 @@ class TimelinePane(Pane):
             return
         self.moment = None
         self.render_events()
+        self.refresh_bindings()
         self.post_message(self.MomentSelected(None, ""))
 
     async def export_postmortem(self, *args: str) -> str:
@@ -477,6 +479,7 @@ class TimelinePane(Pane):
         self.moment = event.at
         self.post_message(self.MomentSelected(event.at, self.label_for(event.at)))
         self.render_events()
+        self.refresh_bindings()
 
     def action_step(self, step: int) -> None:
         """``[`` / ``]``: the previous / next event becomes the moment."""
@@ -496,6 +499,16 @@ class TimelinePane(Pane):
         self.select_moment(event)
         row = (len(self.shown_events) - 1 - index) if self.newest_first else index
         self.table.move_cursor(row=row, animate=False, scroll=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``.`` is only offered while a moment is shown."""
+        if action == "live":
+            return self.moment is not None
+        return True
+
+    def action_live(self) -> None:
+        """``.``: back to live data everywhere."""
+        self.return_to_live()
 
     def action_cycle_kinds(self) -> None:
         """``k``: all kinds → incident lifecycle → alerts → deploys → SLOs → notes → all."""
