@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import base64
 import bisect
+import itertools
 import os
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +54,10 @@ if TYPE_CHECKING:
     from sre_cockpit.runtime import Runtime
 
 ERROR, WARN, INFO, DEBUG, NONE = 0, 1, 2, 3, 4
+_MARK_STYLE = Style(dim=True, italic=True)
+_MATCH_STYLE = Style(reverse=True, bold=True)
+_SELECTED_STYLE = Style(bgcolor="grey23", bold=True)
+_TS_STYLE = Style(dim=True)
 LEVEL_NAMES = {ERROR: "error", WARN: "warn", INFO: "info", DEBUG: "debug"}
 _LEVEL_WORDS = {
     "fatal": ERROR, "panic": ERROR, "crit": ERROR, "critical": ERROR, "emerg": ERROR,
@@ -191,7 +197,9 @@ class LogView(ScrollView, can_focus=True):
     """Line-API view over a bounded ring buffer of :class:`Row`."""
 
     DEFAULT_CSS = """
-    LogView { height: 1fr; width: 1fr; background: $surface; overflow-x: auto; overflow-y: scroll; }
+    LogView { height: 1fr; width: 1fr; background: $surface; overflow-x: hidden;
+              overflow-y: hidden; scrollbar-size-vertical: 1; }
+    LogView.-paused { overflow-y: scroll; }
     LogView:focus { background-tint: $foreground 4%; }
     """
 
@@ -211,6 +219,8 @@ class LogView(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "page up", show=False, id="logs.page_up"),
         Binding("pagedown", "page(1)", "page down", show=False, id="logs.page_down"),
         Binding("home", "home", "oldest", show=False, id="logs.home"),
+        Binding("left", "sideways(-8)", "left", show=False, id="logs.left"),
+        Binding("right", "sideways(8)", "right", show=False, id="logs.right"),
         Binding("end", "end", "newest", show=False, id="logs.end"),
     ]
 
@@ -237,8 +247,10 @@ class LogView(ScrollView, can_focus=True):
         self._cum: list[int] = []  # wrap mode: cumulative rows through view[i] (absolute)
         self._cum_base = 0
         self._programmatic = 0
+        self._synced_at = 0.0
         self._styles: dict[str, Style] = {}
         self._styles_theme: str | None = None
+        self._combo_cache: dict[tuple[Style, int, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------------- data
@@ -338,7 +350,7 @@ class LogView(ScrollView, can_focus=True):
             ids = [r.id for r in self.view]
             pos = bisect.bisect_left(ids, anchor)
             self.cursor = min(pos, len(self.view) - 1) if self.view else None
-        self._update_virtual_size()
+        self._update_virtual_size(force=True)
         if self.cursor is not None:
             self._scroll_to_entry(self.cursor)
         self.refresh()
@@ -358,18 +370,47 @@ class LogView(ScrollView, can_focus=True):
             return (self._cum[-1] - self._cum_base) if self._cum else 0
         return len(self.view)
 
-    def _update_virtual_size(self, keep_anchor_rows: int = 0) -> None:
-        width = self._wrap_width() if self.wrap else self._max_cells
+    def _update_virtual_size(self, keep_anchor_rows: int = 0, *, force: bool = False) -> None:
+        """Keep the scroll geometry in step with the rows.
+
+        ``virtual_size`` is a layout reactive in Textual: every change re-lays out the screen
+        and repaints far more than this widget. While following, rows are drawn from the end
+        and the scrollbar is hidden, so the geometry is only touched when the width grows past
+        a 256-column step. While paused, it is synced at most once a second (and on pause).
+        """
+        rows = self._total_rows()
+        height = self.scrollable_content_region.height
+        width = self._wrap_width() if self.wrap else -(-max(1, self._max_cells) // 256) * 256
         self._programmatic += 1
         try:
-            self.virtual_size = Size(width, self._total_rows())
             if self.follow:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
-            elif keep_anchor_rows:
+                if force or width != self.virtual_size.width:
+                    self.virtual_size = Size(width, max(rows, height))
+                return
+            now = time.monotonic()
+            if force or now - self._synced_at >= 1.0:
+                self._synced_at = now
+                if self.virtual_size != Size(width, rows):
+                    self.virtual_size = Size(width, rows)
+            if keep_anchor_rows:
                 self.scroll_to(y=max(0, self.scroll_y - keep_anchor_rows), animate=False,
-                               immediate=True)
+                               immediate=True, force=True)
         finally:
             self._programmatic -= 1
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """Scrolling stays possible while the scrollbar is hidden (follow mode)."""
+        return not self._check_disabled()
+
+    @property
+    def allow_horizontal_scroll(self) -> bool:
+        """Long lines scroll sideways with ←/→ even though no scrollbar is drawn."""
+        return not self._check_disabled() and not self.wrap
+
+    def _follow_top(self) -> int:
+        """First row drawn while following: the newest rows fill the view."""
+        return max(0, self._total_rows() - self.scrollable_content_region.height)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
@@ -388,18 +429,30 @@ class LogView(ScrollView, can_focus=True):
         """Follow the newest line, or pause (the view stays where it is)."""
         if follow == self.follow:
             return
+        top = self._follow_top() if self.follow else int(self.scroll_y)
         self.follow = follow
+        self.set_class(not follow, "-paused")
+        self.new_while_paused = 0
         if follow:
             self.cursor = None
-            self.new_while_paused = 0
-            self._update_virtual_size()
+            self._update_virtual_size(force=True)
         else:
-            self.new_while_paused = 0
+            self._update_virtual_size(force=True)
+            self._programmatic += 1
+            try:
+                self.scroll_to(y=top, animate=False, immediate=True, force=True)
+            finally:
+                self._programmatic -= 1
             if self.cursor is None and self.view:
-                self.cursor = self._entry_at_row(int(self.scroll_y) + self.scrollable_content_region.height - 1)
+                height = self.scrollable_content_region.height
+                self.cursor = self._entry_at_row(top + max(0, height - 1))
         self.refresh()
         if self.on_state_change is not None:
             self.on_state_change()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.follow:
+            self.set_follow(False)
 
     # ------------------------------------------------------------------------ render
 
@@ -407,6 +460,7 @@ class LogView(ScrollView, can_focus=True):
         theme = getattr(self.app, "theme", None)
         if theme != self._styles_theme:
             self._styles = {}
+            self._combo_cache = {}
             self._styles_theme = theme
         style = self._styles.get(name)
         if style is None:
@@ -438,30 +492,62 @@ class LogView(ScrollView, can_focus=True):
             return index
         return (self._cum[index - 1] if index > 0 else self._cum_base) - self._cum_base
 
+    def _combined(self, base: Style, level: int, mark: bool, match: bool,
+                  selected: bool) -> Style:
+        """Base + level colour + marker/match/selection emphasis (cached per theme)."""
+        key = (base, level, mark, match, selected)
+        style = self._combo_cache.get(key)
+        if style is None:
+            level_name = LEVEL_NAMES.get(level)
+            style = base + (self._style(f"log-{level_name}") if level_name else Style())
+            if mark:
+                style += _MARK_STYLE
+            if match:
+                style += _MATCH_STYLE
+            if selected:
+                style += _SELECTED_STYLE
+            if len(self._combo_cache) > 256:
+                self._combo_cache.clear()
+            self._combo_cache[key] = style
+        return style
+
     def _row_strip(self, row: Row, selected: bool) -> Strip:
+        """Segments built directly (no Rich Text layout): one per style run."""
         base = self.rich_style
-        text = Text(no_wrap=True, end="")
+        segments: list[Segment] = []
+        cells = 0
         if self.show_ts:
-            text.append(format_ts(row.line.ts_ns, utc=self.utc) + " ", style=Style(dim=True))
+            stamp = format_ts(row.line.ts_ns, utc=self.utc) + " "
+            segments.append(Segment(stamp, base + _TS_STYLE))
+            cells += len(stamp)
         if self.show_labels and row.line.labels:
-            text.append(format_labels(row.line.labels) + " ", style=self._style("accent"))
-        offset = len(text)
-        level_name = LEVEL_NAMES.get(row.level)
-        text.append(row.text, style=self._style(f"log-{level_name}") if level_name else None)
-        for start, end in row.marks:
-            text.stylize(Style(dim=True, italic=True), offset + start, offset + end)
-        if self.line_filter is not None:
-            for start, end in self.line_filter.spans(row.text):
-                text.stylize(Style(reverse=True, bold=True), offset + start, offset + end)
-        if selected:
-            text.stylize(Style(bgcolor="grey23", bold=True))
-        segments = list(text.render(self.app.console))
-        return Strip(Segment.apply_style(segments, base), cell_len(text.plain))
+            labels = format_labels(row.line.labels) + " "
+            segments.append(Segment(labels, base + self._style("accent")))
+            cells += cell_len(labels)
+        text = row.text
+        matches = self.line_filter.spans(text) if self.line_filter is not None else []
+        if not row.marks and not matches:
+            segments.append(Segment(text, self._combined(base, row.level, False, False,
+                                                         selected)))
+        else:
+            cuts = {0, len(text)}
+            for start, end in (*row.marks, *matches):
+                cuts.add(start)
+                cuts.add(end)
+            points = sorted(c for c in cuts if 0 <= c <= len(text))
+            for start, end in itertools.pairwise(points):
+                if end <= start:
+                    continue
+                in_mark = any(a <= start < b for a, b in row.marks)
+                in_match = any(a <= start < b for a, b in matches)
+                segments.append(Segment(text[start:end], self._combined(
+                    base, row.level, in_mark, in_match, selected)))
+        return Strip(segments, cells + row.cells)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        absolute = scroll_y + y
+        absolute = (self._follow_top() if self.follow else scroll_y) + y
         base = self.rich_style
         if absolute >= self._total_rows() or not self.view:
             return Strip.blank(width, base)
@@ -490,12 +576,14 @@ class LogView(ScrollView, can_focus=True):
     def _scroll_to_entry(self, index: int) -> None:
         first = self._first_row_of(index)
         height = self.scrollable_content_region.height or 1
+        if not self.follow:
+            self._update_virtual_size(force=True)
         self._programmatic += 1
         try:
             if first < self.scroll_y:
-                self.scroll_to(y=first, animate=False, immediate=True)
+                self.scroll_to(y=first, animate=False, immediate=True, force=True)
             elif first >= self.scroll_y + height:
-                self.scroll_to(y=first - height + 1, animate=False, immediate=True)
+                self.scroll_to(y=first - height + 1, animate=False, immediate=True, force=True)
         finally:
             self._programmatic -= 1
 
@@ -525,6 +613,9 @@ class LogView(ScrollView, can_focus=True):
     def action_page(self, step: int) -> None:
         height = max(1, self.scrollable_content_region.height - 1)
         self.action_cursor(step * height)
+
+    def action_sideways(self, step: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_x + step), animate=False, force=True)
 
     def action_home(self) -> None:
         self._move_cursor(0)
