@@ -111,10 +111,12 @@ class ProviderBadges(_Part):
         self.healths: dict[tuple[str, str], ProviderHealth] = {}
         self.build_errors: dict[str, str] = {}
 
-    def reset(self, providers: Iterable[str], build_errors: dict[str, str]) -> None:
-        """Start over for another context."""
-        self.order = list(providers)
-        self.healths.clear()
+    def reset(self, providers: Iterable[str], build_errors: dict[str, str], *,
+              keep: bool = False) -> None:
+        """Start over for another context (``keep``: same context, keep what was reported)."""
+        self.order = list(dict.fromkeys([*providers, *(self.order if keep else [])]))
+        if not keep:
+            self.healths.clear()
         self.build_errors = dict(build_errors)
         self.tick()
 
@@ -220,12 +222,13 @@ class CockpitHeader(Horizontal):
     def set_context(self, context: str, *, danger: bool, read_only: bool,
                     providers: Iterable[str], build_errors: dict[str, str],
                     clock: Callable[[], datetime]) -> None:
-        """Switch to another context (``:ctx``)."""
+        """Switch to another context (``:ctx``), or complete the first frame's guess."""
+        same = context == self._ctx_badge.context
         self._ctx_badge.set_context(context, danger=danger)
         self._ro_badge.display = read_only
         self._badge_part.clock = clock
         self._clock_part.clock = clock
-        self._badge_part.reset(providers, build_errors)
+        self._badge_part.reset(providers, build_errors, keep=same)
         self._clock_part.tick()
 
     @property

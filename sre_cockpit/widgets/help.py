@@ -45,7 +45,7 @@ def declared_bindings(node: DOMNode | type[DOMNode]) -> list[Binding]:
     return found
 
 
-def _display(app: App[Any], binding: Binding, keymap: Mapping[str, str]) -> str:
+def _display(app: App[Any], binding: Binding, keymap: Mapping[str, str]) -> list[str]:
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
     shown: list[str] = []
     for key in keys.split(","):
@@ -56,7 +56,7 @@ def _display(app: App[Any], binding: Binding, keymap: Mapping[str, str]) -> str:
             shown.append(binding.key_display)
         else:
             shown.append(app.get_key_display(binding.with_key(key)))
-    return " ".join(shown)
+    return shown
 
 
 def binding_rows(app: App[Any], scopes: Iterable[tuple[str, Iterable[DOMNode | type[DOMNode]]]],
@@ -70,23 +70,27 @@ def binding_rows(app: App[Any], scopes: Iterable[tuple[str, Iterable[DOMNode | t
         active: ids (or actions, for bindings without id) active with the current focus.
 
     Returns:
-        One row per distinct binding, in declaration order within each scope.
+        One row per binding id (or action) and scope, all its keys together, in declaration
+        order.
     """
     active_set = set(active)
     rows: list[BindingRow] = []
     for scope, nodes in scopes:
-        seen: set[tuple[str, str]] = set()
+        merged: dict[str, tuple[Binding, list[str]]] = {}
         for node in nodes:
             for binding in declared_bindings(node):
-                ident = binding.id or ""
-                marker = (ident or binding.action, binding.key)
-                if marker in seen:
-                    continue
-                seen.add(marker)
-                rows.append(BindingRow(
-                    scope=scope, keys=_display(app, binding, keymap), id=ident or "—",
-                    description=binding.description or binding.action,
-                    active=(ident or binding.action) in active_set))
+                ident = binding.id or binding.action
+                keys = _display(app, binding, keymap)
+                if ident in merged:
+                    known = merged[ident][1]
+                    known.extend(k for k in keys if k not in known)
+                else:
+                    merged[ident] = (binding, keys)
+        for ident, (binding, keys) in merged.items():
+            rows.append(BindingRow(
+                scope=scope, keys=" ".join(keys), id=binding.id or "—",
+                description=binding.description or binding.action,
+                active=ident in active_set))
     return rows
 
 

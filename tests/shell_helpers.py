@@ -1,0 +1,113 @@
+"""Helpers for the cockpit-shell tests (app, header, prompts, themes, first frame)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sre_cockpit.app import CockpitApp, make_app
+from sre_cockpit.config import Config
+
+FIXED = datetime(2026, 11, 26, 14, 3, 7, tzinfo=UTC)
+"""The frozen "now" of every shell test."""
+
+
+def frozen() -> datetime:
+    """A clock that never moves (deterministic header and pane ages)."""
+    return FIXED
+
+
+def make_config(contexts: dict[str, Any] | None = None, **top: Any) -> Config:
+    """A validated config; by default one production context and one read-only staging."""
+    data: dict[str, Any] = {
+        "default_context": "prod",
+        "contexts": contexts if contexts is not None else {
+            "prod": {},
+            "staging": {"read_only": True},
+        },
+    }
+    data.update(top)
+    return Config.model_validate(data)
+
+
+def shell_app(config: Config | None = None, *, start_polling: bool = False,
+              **kwargs: Any) -> CockpitApp:
+    """The real cockpit with a frozen clock (polling off unless asked)."""
+    return make_app(config or make_config(), clock=frozen, start_polling=start_polling, **kwargs)
+
+
+def visible(widget: Any) -> bool:
+    """Whether a widget currently takes screen space."""
+    return bool(widget.display) and widget.region.width > 0 and widget.region.height > 0
+
+
+def first_frame_seconds(argv: list[str], *, cols: int = 160, rows: int = 48,
+                        timeout: float = 20.0, env: dict[str, str] | None = None,
+                        ) -> tuple[float | None, list[str]]:
+    """Spawn ``argv`` in a pty and time exec → first complete frame.
+
+    Complete = the header line shows the context, the first pane border is drawn and the footer
+    line has its keys. Returns (seconds or None on timeout, the screen lines).
+    """
+    import fcntl
+    import termios
+
+    import pyte
+
+    child_env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows),
+                     **(env or {}))
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        try:
+            os.execvpe(argv[0], argv, child_env)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    screen = pyte.Screen(cols, rows)
+    stream = pyte.ByteStream(screen)
+    found: float | None = None
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.02)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            stream.feed(data)
+            lines = screen.display
+            if ("PRODUCTION" in lines[0] or "ctx " in lines[0]) and "Incidents" in lines[1] \
+                    and "help" in lines[-1]:
+                found = time.perf_counter() - start
+                break
+    finally:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                done, _status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                time.sleep(0.02)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(fd)
+    return found, list(screen.display)
+
+
+PYTHON = sys.executable
+REPO = Path(__file__).resolve().parents[1]
