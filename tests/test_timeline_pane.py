@@ -136,12 +136,12 @@ async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path:
         assert [r.text for r in journal.notes()] == ["rolled\nback"]
         assert journal.load_draft() is None
         assert pane.pending_notes() == 1
-        assert rows(pane)[-1][3].endswith("pending")
+        assert rows(pane)[-1][3] == "[pending] rolled␤back"
         assert pane.outbox is not None
         await pane.outbox.deliver_once()
         await pilot.pause()
         assert pane.pending_notes() == 0
-        assert rows(pane)[-1][3] == "rolled␤back  delivered"
+        assert rows(pane)[-1][3] == "[delivered] rolled␤back"
         fake = runtime.providers["pd"]
         assert [c[2] for c in fake.calls] == ["rolled\nback"]  # type: ignore[attr-defined]
 
@@ -165,7 +165,7 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
         await pilot.pause()
         status = str(pane.query_one(".timeline-status").render())
         assert "disk full" in status and "press r" in status
-        assert rows(pane)[-1][3] == "keep me  not saved"
+        assert rows(pane)[-1][3] == "[not saved] keep me"
         assert pane.pending_notes() == 1
         await pilot.press("r")  # still full
         await pilot.pause()
@@ -173,7 +173,7 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
         monkeypatch.setattr(journal_mod.os, "open", real_open)
         await pilot.press("r")
         await pilot.pause()
-        assert journal.unsaved == [] and rows(pane)[-1][3] == "keep me  pending"
+        assert journal.unsaved == [] and rows(pane)[-1][3] == "[pending] keep me"
 
 
 async def test_pin_log_line_is_a_quoted_note_with_time_and_labels(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from sre_cockpit.journal import Journal, JournalError, Outbox
 from sre_cockpit.models import (
@@ -139,7 +140,7 @@ class TimelinePane(Pane):
     def compose_body(self) -> Iterable[Widget]:
         table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False,
                                            id="timeline-table")
-        table.add_column(Text("time"), key="time")
+        table.add_column(Text("time"), key="time")  # relabelled with the zone in attach
         table.add_column(Text("T±"), key="rel")
         table.add_column(Text("kind"), key="kind")
         table.add_column(Text("event"), key="event")
@@ -165,6 +166,9 @@ class TimelinePane(Pane):
         super().attach(runtime)
         self.timezone = runtime.config.ui.timezone
         self.newest_first = runtime.config.ui.timeline_order == "newest_first"
+        zone = format_time(runtime.clock(), self.timezone).rsplit(" ", 1)[-1]
+        with contextlib.suppress(Exception):
+            self.table.columns[ColumnKey("time")].label = Text(f" time {zone}")
         self.journal = journal or Journal.for_config(runtime.config.journal_dir,
                                                      clock=runtime.clock)
         self.journal.subscribe(self._journal_changed)
@@ -438,16 +442,16 @@ class TimelinePane(Pane):
         kind = Text(f"{KIND_SYMBOLS.get(event.kind, '•')} {sanitize_line(event.kind)}",
                     style=colour)
         body = Text(no_wrap=True, overflow="ellipsis")
+        if event.state:  # first, so a narrow pane still shows whether the note got through
+            state = sanitize_line(event.state)
+            head = next((k for k in STATE_COLOURS if state.startswith(k)), "pending")
+            body.append(f"[{state}] ", style=f"bold {self._colour(STATE_COLOURS[head])}")
         text = sanitize_line(event.text)
         if len(text) > TEXT_WIDTH:
             text = text[:TEXT_WIDTH - 1] + "…"
         body.append(text)
         if event.source and event.source not in ("operator",):
             body.append(f"  [{sanitize_line(event.source)}]", style="dim")
-        if event.state:
-            state = sanitize_line(event.state)
-            head = next((k for k in STATE_COLOURS if state.startswith(k)), "pending")
-            body.append(f"  {state}", style=f"bold {self._colour(STATE_COLOURS[head])}")
         return (time_text, rel, kind, body)
 
     # ----------------------------------------------------------------------------- actions
