@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from journal_helpers import incident
-from sre_cockpit.widgets.timeline import TimelinePane
 from timeline_helpers import TimelineHost, loaded, make_runtime
+
+from sre_cockpit.widgets.timeline import TimelinePane
 
 
 def host(tmp_path: Path) -> TimelineHost:
