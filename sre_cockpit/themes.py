@@ -48,6 +48,9 @@ VARIABLE_DEFAULTS: dict[str, str] = {
 }
 """Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own)."""
 
+ANSI_THEME_VARIABLES: tuple[str, ...] = ("ansi-background", "ansi-foreground")
+"""Textual's own CSS uses these under ANSI themes (its non-ANSI themes derive them)."""
+
 BASE_COLORS: tuple[str, ...] = ("primary", "secondary", "warning", "error", "success", "accent",
                                 "foreground", "background", "surface", "panel", "boost")
 REQUIRED_COLORS: tuple[str, ...] = ("primary", "secondary", "warning", "error", "success",
@@ -173,7 +176,8 @@ def parse_theme(data: Any, *, source: str, expected_name: str | None = None) -> 
             variables[str(key)] = _check_style(value, where)
         else:
             variables[str(key)] = _check_color(value, where, ansi_only=ansi)
-    missing = [key for key in REQUIRED_VARIABLES if key not in variables]
+    required = REQUIRED_VARIABLES + (ANSI_THEME_VARIABLES if ansi else ())
+    missing = [key for key in required if key not in variables]
     if missing:
         raise ThemeError(f"{source}: variables: missing {', '.join(missing)}")
     description = data.get("description", "")
