@@ -134,6 +134,7 @@ class NoteRecord:
     context: str = ""
     targets: dict[str, TargetState] = field(default_factory=dict)
     saved: bool = True  # False: kept in memory only because the journal could not be written
+    seq: int = 0  # creation order (ties at equal timestamps keep the order they were typed in)
 
     @property
     def state(self) -> str:
@@ -192,6 +193,7 @@ class Journal:
         self.last_error: str | None = None
         self.skipped_lines = 0
         self._listeners: list[Callable[[], None]] = []
+        self._seq = 0
 
     @classmethod
     def for_config(cls, journal_dir: str | None = None, *,
@@ -277,6 +279,7 @@ class Journal:
                 id=str(data["id"]), at=_parse_time(str(data["at"])), text=str(data["text"]),
                 incidents=incidents, kind=str(data.get("kind", "note")),
                 author=str(data.get("author", "")), context=str(data.get("context", "")),
+                seq=self._next_seq(),
             )
             for provider, key in dict(data.get("keys", {})).items():
                 record.targets[str(provider)] = TargetState(str(provider), str(key))
@@ -293,9 +296,13 @@ class Journal:
 
     # -- notes -------------------------------------------------------------------------------
 
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
     def notes(self) -> list[NoteRecord]:
         """Every note (saved and unsaved), oldest first."""
-        return sorted([*self.records.values(), *self.unsaved], key=lambda r: (r.at, r.id))
+        return sorted([*self.records.values(), *self.unsaved], key=lambda r: (r.at, r.seq))
 
     def add_note(self, text: str, incidents: Sequence[Incident], *, kind: str = "note",
                  author: str = "", context: str = "") -> NoteRecord:
@@ -308,7 +315,7 @@ class Journal:
         clean = sanitize(text, max_bytes=MAX_NOTE_BYTES).strip("\n")
         record = NoteRecord(
             id=str(uuid.uuid4()), at=self.clock(), text=clean, incidents=tuple(incidents),
-            kind=kind, author=author, context=context,
+            kind=kind, author=author, context=context, seq=self._next_seq(),
         )
         for provider in dict.fromkeys(i.provider for i in incidents):
             record.targets[provider] = TargetState(provider, str(uuid.uuid4()))
@@ -401,7 +408,7 @@ class Journal:
     def pending(self, context: str | None = None) -> list[tuple[NoteRecord, TargetState]]:
         """Deliveries still to do (optionally only the notes of one context), oldest first."""
         out: list[tuple[NoteRecord, TargetState]] = []
-        for record in sorted(self.records.values(), key=lambda r: (r.at, r.id)):
+        for record in sorted(self.records.values(), key=lambda r: (r.at, r.seq)):
             if context is not None and record.context and record.context != context:
                 continue
             out.extend((record, t) for t in record.targets.values() if t.state == "pending")

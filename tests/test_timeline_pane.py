@@ -174,6 +174,13 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
         await pilot.press("r")
         await pilot.pause()
         assert journal.unsaved == [] and rows(pane)[-1][3] == "[pending] keep me"
+        # The next submit also offers refused notes again.
+        monkeypatch.setattr(journal_mod.os, "open", full)
+        assert not pane.submit_note("second", [incident()])
+        monkeypatch.setattr(journal_mod.os, "open", real_open)
+        assert pane.submit_note("third", [incident()])
+        assert journal.unsaved == []
+        assert [r.text for r in journal.notes()] == ["keep me", "second", "third"]
 
 
 async def test_pin_log_line_is_a_quoted_note_with_time_and_labels(tmp_path: Path) -> None:

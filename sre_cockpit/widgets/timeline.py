@@ -311,6 +311,9 @@ class TimelinePane(Pane):
             return False
         if kind == "note":
             self.journal.clear_draft()
+        if self.journal.unsaved:  # the disk takes notes again: save the ones it refused
+            with contextlib.suppress(JournalError):
+                self.journal.retry_unsaved()
         self.show_status("")
         if self.outbox is not None:
             self.outbox.wake()
