@@ -83,6 +83,7 @@ class NoteEditor(ModalScreen[str | None]):
             else:
                 self.restored = f"restored the unsent draft from {when}"
         self.initial_text = text
+        self._latest = text
         self.initial_error = error
         self._saved_text = text if draft is not None and text == draft.text else None
         self._unregister: Callable[[], None] | None = None
@@ -114,14 +115,18 @@ class NoteEditor(ModalScreen[str | None]):
         self.set_interval(AUTOSAVE_INTERVAL_S, self.flush_draft)
 
     def on_unmount(self) -> None:
+        self.flush_draft()  # the app is exiting (SIGHUP, :q!) with the editor open
         if self._unregister is not None:
             self._unregister()
             self._unregister = None
 
     @property
     def text(self) -> str:
-        """What is typed now."""
-        return self.query_one(TextArea).text
+        """What is typed now (kept in step with the editor, so it survives the unmount)."""
+        return self._latest
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._latest = event.text_area.text
 
     def show_status(self, message: str, *, error: bool = False) -> None:
         """One line under the editor (errors in bold)."""
@@ -133,10 +138,7 @@ class NoteEditor(ModalScreen[str | None]):
         """Save the draft if it changed (timer, signal handler, close). Never raises."""
         if self._finished:
             return
-        try:
-            text = self.text
-        except Exception:  # not composed / already torn down
-            return
+        text = self._latest
         if text == self._saved_text:
             return
         try:
