@@ -327,9 +327,7 @@ class PagerDutyState:
             "self": f"{API}/log_entries/{e.id}?incident_id={inc.id}",
             "html_url": f"{WEB}/incidents/{inc.id}/log_entries/{e.id}",
             "created_at": iso(e.at), "agent": e.agent,
-            "channel": ({"type": "note", "summary": e.description}
-                        if e.type == "annotate_log_entry" else
-                        {"type": "api" if e.type == "trigger_log_entry" else "web_ui"}),
+            "channel": {"type": "api" if e.type == "trigger_log_entry" else "web_ui"},
             "incident": {"id": inc.id, "type": "incident_reference",
                          "summary": f"[#{inc.number}] {inc.title}",
                          "self": f"{API}/incidents/{inc.id}", "html_url": f"{WEB}/incidents/{inc.id}"},
