@@ -53,6 +53,7 @@ def install_signal_handlers(journal: Journal | None = None, *,
                             on_exit: Callable[[int], Any] | None = None,
                             loop: asyncio.AbstractEventLoop | None = None,
                             signals: Iterable[signal.Signals] = HANDLED_SIGNALS,
+                            exit_deadline: float | None = EXIT_DEADLINE_S,
                             ) -> Callable[[], None]:
     """Install the flushing handlers for SIGHUP and SIGTERM.
 
@@ -66,6 +67,8 @@ def install_signal_handlers(journal: Journal | None = None, *,
         loop: install through ``loop.add_signal_handler`` (default: the running loop, if any,
             else ``signal.signal``).
         signals: which signals.
+        exit_deadline: seconds after ``on_exit`` before the process is ended anyway (None:
+            never; tests).
 
     Returns:
         A function restoring the previous handlers and unregistering the journal flusher.
@@ -82,9 +85,10 @@ def install_signal_handlers(journal: Journal | None = None, *,
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        timer = threading.Timer(EXIT_DEADLINE_S, os._exit, args=(128 + signum,))
-        timer.daemon = True
-        timer.start()
+        if exit_deadline is not None:
+            timer = threading.Timer(exit_deadline, os._exit, args=(128 + signum,))
+            timer.daemon = True
+            timer.start()
         try:
             on_exit(signum)
         except Exception:
