@@ -47,10 +47,14 @@ MAX_RANGE_POINTS = 300
 class UnknownIncident(LookupError):
     """The id matches no incident; ``known`` lists the ids that do exist."""
 
-    def __init__(self, wanted: str, known: Sequence[str]) -> None:
+    def __init__(self, wanted: str, known: Sequence[str],
+                 errors: Sequence[str] = ()) -> None:
         shown = ", ".join(known[:30]) + (" …" if len(known) > 30 else "")
-        super().__init__(f"unknown incident {sanitize_line(wanted)!r}; known: "
-                         f"{sanitize_line(shown) if known else 'none (no incident provider answered)'}")
+        message = (f"unknown incident {sanitize_line(wanted)!r}; known: "
+                   f"{sanitize_line(shown) if known else 'none'}")
+        if errors:
+            message += f" (could not list: {sanitize_line('; '.join(errors))})"
+        super().__init__(message)
         self.known = list(known)
 
 
@@ -74,12 +78,27 @@ class SloImpact:
         return self.budget_start - self.budget_end
 
 
-async def known_incidents(runtime: Runtime, journal: Journal | None = None) -> list[Incident]:
+@dataclass
+class Candidates:
+    """Incidents known to the providers and the journal, and why a provider could not list."""
+
+    incidents: list[Incident]
+    errors: list[str]
+
+
+async def known_incidents(runtime: Runtime, journal: Journal | None = None) -> Candidates:
     """Every incident the providers list now, plus those the journal's notes were written for."""
     sources = runtime.of(IncidentSource)  # type: ignore[type-abstract]
     results = await asyncio.gather(*(s.list_incidents() for s in sources.values()),
                                    return_exceptions=True)
-    candidates: list[Incident] = [i for r in results if isinstance(r, list) for i in r]
+    candidates: list[Incident] = []
+    errors: list[str] = []
+    for name, result in zip(sources, results, strict=True):
+        if isinstance(result, BaseException):
+            errors.append(sanitize_line(redact(str(result)) or f"{name}: {type(result).__name__}"))
+        else:
+            candidates.extend(result)
+    errors.extend(sanitize_line(f"{n}: {e}") for n, e in runtime.build_errors.items())
     if journal is not None:
         seen = {i.key for i in candidates}
         for record in journal.notes():
@@ -87,10 +106,11 @@ async def known_incidents(runtime: Runtime, journal: Journal | None = None) -> l
                 if incident.key not in seen:
                     candidates.append(incident)
                     seen.add(incident.key)
-    return candidates
+    return Candidates(candidates, errors)
 
 
-def pick_incident(candidates: Sequence[Incident], wanted: str) -> Incident:
+def pick_incident(candidates: Sequence[Incident], wanted: str,
+                  errors: Sequence[str] = ()) -> Incident:
     """The incident whose ``id`` or ``key`` is ``wanted`` (exact, then case-insensitive).
 
     Raises:
@@ -103,7 +123,24 @@ def pick_incident(candidates: Sequence[Incident], wanted: str) -> Incident:
     for incident in candidates:
         if lowered in (incident.key.casefold(), incident.id.casefold()):
             return incident
-    raise UnknownIncident(wanted, sorted({i.key for i in candidates}))
+    raise UnknownIncident(wanted, sorted({i.key for i in candidates}), errors)
+
+
+async def _fetch_by_id(runtime: Runtime, wanted: str) -> Incident | None:
+    """A resolved incident the listings no longer show: ask providers that can fetch one by id
+    (an optional ``get_incident(id)`` method; ``provider:id`` picks the provider)."""
+    provider_name, _, ident = wanted.partition(":") if ":" in wanted else ("", "", wanted)
+    for name, source in runtime.of(IncidentSource).items():  # type: ignore[type-abstract]
+        getter = getattr(source, "get_incident", None)
+        if not callable(getter) or (provider_name and name != provider_name):
+            continue
+        try:
+            found = await getter(ident)
+        except Exception:  # not found there, or unreachable: try the next provider
+            continue
+        if isinstance(found, Incident):
+            return found
+    return None
 
 
 async def find_incident(runtime: Runtime, wanted: str,
@@ -113,7 +150,14 @@ async def find_incident(runtime: Runtime, wanted: str,
     Raises:
         UnknownIncident: nothing matches (lists the known ids).
     """
-    return pick_incident(await known_incidents(runtime, journal), wanted)
+    known = await known_incidents(runtime, journal)
+    try:
+        return pick_incident(known.incidents, wanted, known.errors)
+    except UnknownIncident:
+        found = await _fetch_by_id(runtime, wanted)
+        if found is None:
+            raise
+        return found
 
 
 RELATED_KINDS = frozenset({"alert_start", "alert_end", "trigger", "acknowledge", "resolve"})
@@ -365,11 +409,17 @@ async def build_postmortem(runtime: Runtime, wanted: str, *, journal: Journal | 
     """
     if journal is None:
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
-    candidates = await known_incidents(runtime, journal)
-    incident = pick_incident(candidates, wanted)
+    known = await known_incidents(runtime, journal)
+    try:
+        incident = pick_incident(known.incidents, wanted, known.errors)
+    except UnknownIncident:
+        fetched = await _fetch_by_id(runtime, wanted)
+        if fetched is None:
+            raise
+        incident = fetched
     now = runtime.clock()
     start = as_utc(incident.started_at)
-    related = related_incidents(incident, candidates, now)
+    related = related_incidents(incident, known.incidents, now)
     report = await fetch_timeline_report(runtime, [incident, *related],
                                          since=start - timedelta(hours=1), until=now,
                                          journal=journal)

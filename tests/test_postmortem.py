@@ -157,3 +157,43 @@ def test_unmapped_service_uses_every_slo_and_ongoing_incident() -> None:
     assert "| Resolved | not resolved yet |" in text
     assert "| Duration | 2h (ongoing) |" in text
     assert "No events were found" in text
+
+
+class Lister:
+    name = "pd"
+
+    async def list_incidents(self) -> list[Incident]:
+        return [incident("P1")]
+
+    async def get_incident(self, ident: str) -> Incident:
+        if ident != "OLD":
+            raise LookupError(ident)
+        return Incident(id="OLD", provider="pd", title="old outage",
+                        status=IncidentStatus.RESOLVED, severity=Severity.HIGH, service=None,
+                        started_at=T0, updated_at=T0 + timedelta(minutes=90))
+
+
+class Broken:
+    name = "am"
+
+    async def list_incidents(self) -> list[Incident]:
+        from sre_cockpit.providers.base import ProviderError
+
+        raise ProviderError("am: connection refused")
+
+
+async def test_resolved_incident_is_fetched_by_id_and_failures_are_named(tmp_path: Path) -> None:
+    from sre_cockpit.config import Config, ContextConfig
+    from sre_cockpit.postmortem import UnknownIncident, find_incident
+
+    runtime = Runtime(Config(contexts={"t": ContextConfig()}), "t",
+                      clock=lambda: T0 + timedelta(hours=3))
+    runtime.providers.update({"pd": Lister(), "am": Broken()})  # type: ignore[dict-item]
+    assert (await find_incident(runtime, "pd:OLD")).title == "old outage"
+    with pytest.raises(UnknownIncident) as info:
+        await find_incident(runtime, "NOPE")
+    assert str(info.value) == ("unknown incident 'NOPE'; known: pd:P1 "
+                               "(could not list: am: connection refused)")
+    text = await build_postmortem(runtime, "OLD", journal=Journal(tmp_path))
+    assert "| Resolved | 2026-03-01 15:30:00 UTC (T+1h30m) |" in text
+    assert "| Duration | 1h30m |" in text
