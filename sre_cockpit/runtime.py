@@ -52,7 +52,7 @@ class Runtime:
 
     def of(self, capability: type[T]) -> dict[str, T]:
         """Providers implementing a capability Protocol, e.g. ``runtime.of(IncidentSource)``."""
-        return {n: p for n, p in self.providers.items() if isinstance(p, capability)}  # type: ignore[misc]
+        return {n: p for n, p in self.providers.items() if isinstance(p, capability)}
 
     def get(self, name: str) -> Provider | None:
         """One provider by its config name."""
