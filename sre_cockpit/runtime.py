@@ -47,6 +47,8 @@ class Runtime:
                 cls = registry.load_provider_class(type_name)
                 options = cls.Options.model_validate(raw)
                 self.providers[pname] = cls(pname, options, self.env)
+            except (registry.UnknownProviderType, registry.BrokenProvider) as exc:
+                self.build_errors[pname] = redact(str(exc).splitlines()[0])
             except Exception as exc:  # a broken plugin must not take the cockpit down
                 self.build_errors[pname] = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
 
