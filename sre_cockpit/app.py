@@ -189,13 +189,14 @@ class CockpitApp(App[int]):
         Binding("slash", "filter", "filter", id="cockpit.filter"),
         Binding("colon", "command_line", "command", id="cockpit.command"),
         Binding("question_mark", "help", "help", id="cockpit.help"),
-        Binding("period", "live", "back to live", id="cockpit.live"),
+        Binding("period", "live", "back to live", id="cockpit.live", key_display="."),
         Binding("q", "request_quit", "quit", id="cockpit.quit"),
         Binding("ctrl+q", "request_quit", "quit", show=False, priority=True,
                 id="cockpit.quit_anywhere"),
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
                 id="cockpit.palette"),
-        Binding("ctrl+c", "help_quit", show=False, system=True, id="cockpit.help_quit"),
+        Binding("ctrl+c", "help_quit", "how to quit", show=False, system=True,
+                id="cockpit.help_quit"),
     ]
 
     def __init__(self, boot: BootInfo, *, config: Config | None = None,
@@ -242,7 +243,12 @@ class CockpitApp(App[int]):
         self.set_keymap(dict(boot.keys))
         self.header = CockpitHeader(boot.context, danger=boot.danger, read_only=boot.read_only,
                                     providers=boot.providers, clock=clock,
-                                    seconds=not boot.low_bandwidth, id="header")
+                                    seconds=not boot.low_bandwidth, hint=self._help_hint(),
+                                    id="header")
+
+    def _help_hint(self) -> str:
+        keys = self.boot.keys.get("cockpit.help", "question_mark").split(",")[0].strip()
+        return f"{self.get_key_display(Binding(keys, 'help'))} help"
 
     @property
     def runtime(self) -> Runtime:

@@ -33,7 +33,7 @@ REQUIRED_VARIABLES: tuple[str, ...] = (
     "slo-ok", "slo-warning", "slo-critical", "slo-nodata", "slo-burning",
     "log-error", "log-warn", "log-info", "log-debug",
     "stale",
-    "context-danger", "context-normal", "read-only",
+    "context-danger", "context-danger-text", "context-normal", "read-only", "read-only-text",
 )
 """Variables every cockpit theme must define (panes rely on them in CSS and Rich spans)."""
 
@@ -44,7 +44,8 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     "slo-nodata": "#8a93a3", "slo-burning": "#ff8c1a",
     "log-error": "#ff6b6b", "log-warn": "#ffd23f", "log-info": "#d8dee9", "log-debug": "#7a8494",
     "stale": "#c9a227",
-    "context-danger": "#c40000", "context-normal": "#2b5f8f", "read-only": "#b36b00",
+    "context-danger": "#c40000", "context-danger-text": "#ffffff", "context-normal": "#2b5f8f",
+    "read-only": "#b36b00", "read-only-text": "#000000",
 }
 """Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own)."""
 

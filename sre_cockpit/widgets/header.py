@@ -61,7 +61,9 @@ class ContextBadge(_Part):
     DEFAULT_CSS = """
     ContextBadge { width: auto; height: 1; padding: 0 1; background: $context-normal;
                    color: $text; text-style: bold; }
-    ContextBadge.-danger { background: $context-danger; color: #ffffff; text-style: bold reverse; }
+    ContextBadge.-danger { background: $context-danger; color: $context-danger-text;
+                           text-style: bold; }
+    App:nocolor ContextBadge.-danger { text-style: bold reverse; }
     """
 
     def __init__(self, context: str, *, danger: bool, id: str | None = None) -> None:
@@ -90,7 +92,7 @@ class ReadOnlyBadge(_Part):
 
     DEFAULT_CSS = """
     ReadOnlyBadge { width: auto; height: 1; padding: 0 1; background: $read-only;
-                    color: #000000; text-style: bold; }
+                    color: $read-only-text; text-style: bold; }
     """
 
     def make_text(self) -> Text:
@@ -161,6 +163,21 @@ class ProviderBadges(_Part):
         return text
 
 
+class KeyHint(_Part):
+    """Where the keys are explained (``? help``), always on screen whatever the footer shows."""
+
+    DEFAULT_CSS = """
+    KeyHint { width: auto; height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, hint: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.hint = hint
+
+    def make_text(self) -> Text:
+        return Text(self.hint, no_wrap=True)
+
+
 class Clock(_Part):
     """UTC wall clock (``HH:MM:SS UTC``; ``HH:MM UTC`` in low-bandwidth mode)."""
 
@@ -189,8 +206,9 @@ class CockpitHeader(Horizontal):
     def __init__(self, context: str, *, danger: bool, read_only: bool,
                  providers: Iterable[str] = (), build_errors: dict[str, str] | None = None,
                  clock: Callable[[], datetime] = utcnow, seconds: bool = True,
-                 id: str | None = None) -> None:
+                 hint: str = "? help", id: str | None = None) -> None:
         super().__init__(id=id)
+        self._hint_part = KeyHint(hint, id="header-hint")
         self._ctx_badge = ContextBadge(context, danger=danger, id="header-context")
         self._ro_badge = ReadOnlyBadge(id="header-read-only")
         self._ro_badge.display = read_only
@@ -205,6 +223,7 @@ class CockpitHeader(Horizontal):
         yield self._ctx_badge
         yield self._ro_badge
         yield self._badge_part
+        yield self._hint_part
         yield self._clock_part
 
     def on_mount(self) -> None:
@@ -238,5 +257,6 @@ class CockpitHeader(Horizontal):
         if self._ro_badge.display:
             parts.append("READ-ONLY")
         parts.append(self._badge_part.make_text().plain)
+        parts.append(self._hint_part.make_text().plain)
         parts.append(self._clock_part.make_text().plain)
         return "  ".join(parts)
