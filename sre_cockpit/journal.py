@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import random
@@ -423,7 +424,16 @@ class Journal:
         """The notes as timeline events (one per target incident)."""
         return [event for record in self.notes() for event in record.to_event()]
 
-    # -- draft -------------------------------------------------------------------------------
+    # -- drafts ------------------------------------------------------------------------------
+
+    def draft_path_for(self, incident_keys: Iterable[str] = ()) -> Path:
+        """One draft file per set of target incidents (``draft.json`` for none), so a draft for
+        one incident never overwrites another's."""
+        keys = sorted(set(incident_keys))
+        if not keys:
+            return self.draft_path
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+        return self.directory / f"draft-{digest}.json"
 
     def save_draft(self, text: str, incident_keys: Iterable[str] = ()) -> None:
         """Atomically save the note being typed (tmp file, fsync, rename, fsync the directory).
@@ -431,9 +441,11 @@ class Journal:
         Raises:
             JournalError: the draft could not be written.
         """
-        payload = json.dumps({"text": text, "incidents": list(incident_keys),
+        keys = list(incident_keys)
+        target = self.draft_path_for(keys)
+        payload = json.dumps({"text": text, "incidents": keys,
                               "saved_at": self.clock().isoformat()}, ensure_ascii=False)
-        tmp = self.draft_path.with_name(f".{DRAFT_FILE}.{os.getpid()}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             self._ensure_dir()
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -442,7 +454,7 @@ class Journal:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, self.draft_path)
+            os.replace(tmp, target)
             _fsync_dir(self.directory)
         except OSError as exc:
             with contextlib.suppress(OSError):
@@ -451,19 +463,24 @@ class Journal:
             self.last_error = message
             raise JournalError(message, errno_=exc.errno) from exc
 
-    def load_draft(self) -> Draft | None:
-        """The saved draft, or None."""
-        try:
-            data = json.loads(self.draft_path.read_text(encoding="utf-8"))
-            return Draft(text=str(data["text"]), incident_keys=tuple(data.get("incidents", ())),
-                         saved_at=_parse_time(str(data["saved_at"])))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+    def load_draft(self, incident_keys: Iterable[str] | None = None) -> Draft | None:
+        """The saved draft for these incidents (None: the most recent draft of any), or None."""
+        if incident_keys is not None:
+            return _read_draft(self.draft_path_for(incident_keys))
+        drafts = [d for d in (_read_draft(p) for p in self.directory.glob("draft*.json"))
+                  if d is not None]
+        return max(drafts, key=lambda d: d.saved_at) if drafts else None
 
-    def clear_draft(self) -> None:
-        """Forget the draft (after the note was journalled or the operator discarded it)."""
+    def drafts(self) -> list[Draft]:
+        """Every unsent draft, oldest first."""
+        found = [d for d in (_read_draft(p) for p in self.directory.glob("draft*.json"))
+                 if d is not None]
+        return sorted(found, key=lambda d: d.saved_at)
+
+    def clear_draft(self, incident_keys: Iterable[str] = ()) -> None:
+        """Forget a draft (after the note was journalled or the operator discarded it)."""
         with contextlib.suppress(OSError):
-            self.draft_path.unlink()
+            self.draft_path_for(incident_keys).unlink()
 
     def flush(self) -> None:
         """Make sure everything written is on disk (every append is already fsynced; this also
@@ -476,6 +493,15 @@ class Journal:
                 finally:
                     os.close(fd)
             _fsync_dir(self.directory)
+
+
+def _read_draft(path: Path) -> Draft | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Draft(text=str(data["text"]), incident_keys=tuple(data.get("incidents", ())),
+                     saved_at=_parse_time(str(data["saved_at"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _fsync_dir(directory: Path) -> None:

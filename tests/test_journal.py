@@ -178,15 +178,20 @@ def test_torn_last_line_is_skipped_on_replay(tmp_path: Path) -> None:
     assert [r.text for r in again.notes()] == ["kept"] and again.skipped_lines == 1
 
 
-def test_draft_round_trip_and_clear(tmp_path: Path) -> None:
+def test_drafts_per_incident_round_trip_and_clear(tmp_path: Path) -> None:
     journal = make(tmp_path)
     assert journal.load_draft() is None
     journal.save_draft("half a th", ["pd:P1"])
-    draft = journal.load_draft()
+    journal.save_draft("other", ["pd:P2", "am:x"])
+    draft = journal.load_draft(["pd:P1"])
     assert draft is not None and draft.text == "half a th" and draft.incident_keys == ("pd:P1",)
+    other = journal.load_draft(["am:x", "pd:P2"])  # order does not matter
+    assert other is not None and other.text == "other"
+    assert sorted(d.text for d in journal.drafts()) == ["half a th", "other"]
     assert not list(journal.directory.glob(".*.tmp"))
-    journal.clear_draft()
-    assert journal.load_draft() is None
+    journal.clear_draft(["pd:P1"])
+    assert journal.load_draft(["pd:P1"]) is None
+    assert journal.load_draft(["pd:P2", "am:x"]) is not None
 
 
 def test_notes_are_sanitised(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from sre_cockpit.journal import Journal
+
 SCRIPT = Path(__file__).with_name("journal_note_script.py")
 
 
@@ -178,8 +180,8 @@ def test_sighup_flushes_draft_and_the_note_is_delivered_once(setup: tuple[Path, 
     config, data, port = setup
     code = submit_and_signal(config, "ssh dropped", signal.SIGHUP, settle=0.8)
     assert code == -signal.SIGHUP  # died of the signal after flushing
-    draft = json.loads((data / "draft.json").read_text())
-    assert draft["text"] == "draft after: ssh dropped" and draft["incidents"] == ["pd:P1"]
+    draft = Journal(data).load_draft(["pd:P1"])
+    assert draft is not None and draft.text == "draft after: ssh dropped"
     server = NotesServer(port).start()
     try:
         assert deliver(config) == ["ssh dropped\tdelivered"]

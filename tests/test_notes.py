@@ -55,15 +55,15 @@ async def test_signal_flush_saves_the_draft_immediately(tmp_path: Path) -> None:
 
 async def test_discard_and_empty_submit(tmp_path: Path) -> None:
     journal = Journal(tmp_path)
-    journal.save_draft("old", ["pd:P2"])
+    journal.save_draft("for another incident", ["pd:P2"])
+    journal.save_draft("mine", ["pd:P1"])
     app = Host()
     async with app.run_test() as pilot:
         editor = NoteEditor(journal, [incident()])
         results: list[str | None] = []
         app.push_screen(editor, results.append)
         await pilot.pause()
-        status = str(editor.query_one("#note-status").render())
-        assert "(it was for pd:P2)" in status
+        assert editor.text == "mine"  # P2's draft is not offered for P1
         editor.query_one("#note-text").clear()  # type: ignore[attr-defined]
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -72,7 +72,9 @@ async def test_discard_and_empty_submit(tmp_path: Path) -> None:
         await pilot.click("#note-discard")
         await pilot.pause()
         assert results == [None]
-    assert journal.load_draft() is None
+    assert journal.load_draft(["pd:P1"]) is None
+    kept = journal.load_draft(["pd:P2"])
+    assert kept is not None and kept.text == "for another incident"
 
 
 def test_describe_targets() -> None:

@@ -72,16 +72,11 @@ class NoteEditor(ModalScreen[str | None]):
         self.clock = clock
         self.keys = tuple(i.key for i in self.incidents)
         self.restored: str | None = None
-        draft = journal.load_draft()
+        draft = journal.load_draft(self.keys)
         text = initial or ""
         if not text and draft is not None and draft.text.strip():
             text = draft.text
-            when = draft.saved_at.strftime("%H:%M:%S")
-            if draft.incident_keys and set(draft.incident_keys) != set(self.keys):
-                self.restored = (f"restored the unsent draft from {when} "
-                                 f"(it was for {', '.join(draft.incident_keys)})")
-            else:
-                self.restored = f"restored the unsent draft from {when}"
+            self.restored = f"restored the unsent draft from {draft.saved_at:%H:%M:%S}"
         self.initial_text = text
         self._latest = text
         self.initial_error = error
@@ -145,7 +140,7 @@ class NoteEditor(ModalScreen[str | None]):
             if text.strip():
                 self.journal.save_draft(text, self.keys)
             else:
-                self.journal.clear_draft()
+                self.journal.clear_draft(self.keys)
         except JournalError as exc:
             with contextlib.suppress(Exception):
                 self.show_status(f"{exc} — the text stays here", error=True)
@@ -176,7 +171,7 @@ class NoteEditor(ModalScreen[str | None]):
             self.action_submit()
         elif event.button.id == "note-discard":
             self._finished = True
-            self.journal.clear_draft()
+            self.journal.clear_draft(self.keys)
             self.dismiss(None)
         else:
             self.action_keep_draft()

@@ -310,7 +310,7 @@ class TimelinePane(Pane):
             self.app.notify(message, severity="error", timeout=15)
             return False
         if kind == "note":
-            self.journal.clear_draft()
+            self.journal.clear_draft(i.key for i in incidents)
         if self.journal.unsaved:  # the disk takes notes again: save the ones it refused
             with contextlib.suppress(JournalError):
                 self.journal.retry_unsaved()
