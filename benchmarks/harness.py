@@ -212,14 +212,58 @@ class ByteMeter:
 
 
 # --------------------------------------------------------------------------- screen
-class Screen:
-    """A pyte screen fed with raw terminal bytes."""
+class _TallyScreen(pyte.Screen):  # type: ignore[misc]
+    """pyte screen that counts how many characters are drawn into every cell."""
 
-    def __init__(self, cols: int, rows: int) -> None:
+    def __init__(self, columns: int, lines: int) -> None:
+        super().__init__(columns, lines)
+        self.tally = [[0] * columns for _ in range(lines)]
+
+    def draw(self, data: str) -> None:
+        y, x = self.cursor.y, self.cursor.x
+        row = self.tally[y] if 0 <= y < len(self.tally) else None
+        if row is not None:
+            for i in range(min(len(data), len(row) - x)):
+                row[x + i] += 1
+        super().draw(data)
+
+
+class Screen:
+    """A pyte screen fed with raw terminal bytes.
+
+    With ``tally=True`` it also counts the characters drawn into every cell, so a benchmark can
+    tell which part of the screen is being repainted (``drawn_in``).
+    """
+
+    def __init__(self, cols: int, rows: int, *, tally: bool = False) -> None:
         self.cols = cols
         self.rows = rows
-        self._screen = pyte.Screen(cols, rows)
+        self._screen = _TallyScreen(cols, rows) if tally else pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self._screen)
+
+    def drawn_in(self, top: int, left: int, bottom: int, right: int) -> int:
+        """Characters drawn so far into a rectangle (0 without ``tally``).
+
+        Args:
+            top: First row.
+            left: First column.
+            bottom: Row after the last.
+            right: Column after the last.
+
+        Returns:
+            The count.
+        """
+        tally = getattr(self._screen, "tally", None)
+        if tally is None:
+            return 0
+        return sum(sum(row[left:right]) for row in tally[top:bottom])
+
+    def reset_tally(self) -> None:
+        """Start counting drawn characters from zero."""
+        tally = getattr(self._screen, "tally", None)
+        if tally is not None:
+            for row in tally:
+                row[:] = [0] * len(row)
 
     def feed(self, data: bytes) -> None:
         """Decode more output.
@@ -406,14 +450,15 @@ class PtySession:
     """A command running on a pty whose output is metered and decoded."""
 
     def __init__(self, argv: Sequence[str], *, cols: int, rows: int,
-                 env: Mapping[str, str] | None = None, cwd: str | None = None) -> None:
+                 env: Mapping[str, str] | None = None, cwd: str | None = None,
+                 tally: bool = False) -> None:
         self.argv = list(argv)
         self.cols = cols
         self.rows = rows
         self.env = terminal_env() if env is None else dict(env)
         self.cwd = cwd
         self.meter = ByteMeter()
-        self.screen = Screen(cols, rows)
+        self.screen = Screen(cols, rows, tally=tally)
         self.started_at = 0.0
         self.first_output_at: float | None = None
         self.proc: subprocess.Popen[bytes] | None = None

@@ -122,6 +122,7 @@ class Phase:
     rss_mb_at_100k: float | None = None
     lines_at_rss: int | None = None
     lines_source: str = ""
+    loadavg: list[float] = field(default_factory=list)
     sim_sent: int | None = None
     counters: dict[str, Any] = field(default_factory=dict)
     counters_source: str = ""
@@ -129,6 +130,7 @@ class Phase:
     queue_bound: int | None = None
     lag_s: list[float] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
+    repaint: dict[str, float] = field(default_factory=dict)
     note: str = ""
     error: str = ""
     screen_tail: list[str] = field(default_factory=list)
@@ -199,6 +201,31 @@ def measure_keys(session: PtySession, toggle: ck.Toggle, presses: int, rng: rand
             tick()
 
 
+def drawn_per_region(screen: ck.Screen, seconds: float) -> dict[str, float]:
+    """Characters drawn per second into each pane, the header row and the rest (--profile).
+
+    Args:
+        screen: A tallying screen.
+        seconds: Length of the counted window.
+
+    Returns:
+        region → characters/s.
+    """
+    boxes = ck.pane_boxes(screen)
+    out: dict[str, float] = {}
+    total = screen.drawn_in(0, 0, screen.rows, screen.cols)
+    covered = 0
+    for name, (top, left, bottom, right) in boxes.items():
+        # include the border rows/columns, where the health and status lines live
+        n = screen.drawn_in(top - 1, left - 1, bottom + 1, right + 1)
+        out[name] = n
+        covered += n
+    out["header (row 0)"] = screen.drawn_in(0, 0, 1, screen.cols)
+    covered += out["header (row 0)"]
+    out["other (footer, overlaps)"] = total - covered
+    return {k: round(v / seconds, 1) if seconds > 0 else 0.0 for k, v in out.items()}
+
+
 def rss_mb(sample: TreeSample | None) -> float | None:
     """RSS of a tree sample in MB."""
     return None if sample is None else sample.rss_bytes / MB
@@ -217,10 +244,11 @@ class Plan:
     lines_for_rss: int = 100_000
     rss_budget: float = 45.0
     others_keys: float = 90.0
+    others_presses: int = 200
 
 
-QUICK = Plan(warmup=3.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=10.0,
-             rss_budget=0.0, others_keys=25.0)
+QUICK = Plan(warmup=5.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=10.0,
+             rss_budget=0.0, others_keys=12.0, others_presses=100)
 FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
 
 
@@ -244,7 +272,8 @@ class Cockpit:
                                   "SRE_COCKPIT_DATA_DIR": str(self.workdir / "data"),
                                   "XDG_STATE_HOME": str(self.workdir / "state")})
         session = PtySession(ck.cockpit_argv(sim.config, low_bandwidth=low_bandwidth),
-                             cols=self.cols, rows=self.rows, env=env, cwd=str(REPO))
+                             cols=self.cols, rows=self.rows, env=env, cwd=str(REPO),
+                             tally=self.profile)
         session.start()
         hit = session.wait_for(ck.header_visible, 15.0)
         phase.first_frame_s = None if hit is None else hit - session.started_at
@@ -275,6 +304,7 @@ class Cockpit:
             The raw figures.
         """
         phase = Phase("sre-cockpit", self.size, rate, low_bandwidth)
+        phase.loadavg = [round(x, 2) for x in os.getloadavg()]
         stats_file = self.workdir / f"stats-{self.size}-{rate}-{int(low_bandwidth)}.json"
         try:
             sim = ck.start_simulator(self.workdir, rate)
@@ -322,7 +352,11 @@ class Cockpit:
                 spy = prof.start(session.proc.pid, window, raw)
                 if spy is None:
                     phase.profile = {"error": "py-spy not installed (pip install py-spy)"}
+            session.check(lambda s: s.reset_tally())
             phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, window, tick)
+            if self.profile:
+                phase.repaint = session.check(lambda s: drawn_per_region(s, phase.window_s))
+                self.log(f"  characters drawn per second by screen region: {phase.repaint}")
             if spy is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     spy.wait(15)
@@ -429,6 +463,7 @@ def run_other(name: str, argv: list[str], toggle: ck.Toggle, quit_keys: bytes, w
               log: Callable[[str], None]) -> Phase:
     """Tail the simulator's stream, written to a file at the same rate, with another program."""
     phase = Phase(name, f"{cols}x{rows}", rate)
+    phase.loadavg = [round(x, 2) for x in os.getloadavg()]
     logfile = workdir / f"{name}-{rate}.log"
     logfile.write_text("")
     sim = None
@@ -455,7 +490,7 @@ def run_other(name: str, argv: list[str], toggle: ck.Toggle, quit_keys: bytes, w
         phase.first_frame_s = None if hit is None else hit - session.started_at
         time.sleep(plan.warmup)
         phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, plan.others)
-        measure_keys(session, toggle, plan.presses, rng, phase, budget_s=plan.others_keys)
+        measure_keys(session, toggle, plan.others_presses, rng, phase, budget_s=plan.others_keys)
         phase.rss_mb_end = rss_mb(session.sample())
         phase.screen_tail = session.snapshot()
     except Exception as exc:
@@ -815,8 +850,12 @@ def latest_markdown(results: dict[str, Any], rows: list[Row], other_names: list[
         "chunk that paints its effect (pyte-decoded). lnav and toolong tail the same stream "
         "written to a file at the same rate; `×N` is the cockpit's figure divided by theirs.\n\n"
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, Textual {m['textual']}, "
-        f"{m['os']}; lnav: {m['lnav']}; toolong: {m['toolong']}.\n\n"
-        + table(rows, other_names) + "\n"
+        f"{m['os']}; lnav: {m['lnav']}; toolong: {m['toolong']}. 1-minute load average when each "
+        f"run started (other work on the machine competes for its {m['nproc']} CPUs): "
+        + ", ".join(f"{p['program']} {p['size']} {p['rate']}/s"
+                    f"{' low-bw' if p['low_bandwidth'] else ''}: {p['loadavg'][0]:.1f}"
+                    for p in results["phases"] if p.get("loadavg"))
+        + ".\n\n" + table(rows, other_names) + "\n"
     )
 
 
