@@ -112,7 +112,7 @@ class LogStream:
                  max_tail_duration: float = 55 * 60.0, poll_interval: float = 2.0,
                  resume_overlap: float = 1.0, websocket_retry: float = 300.0,
                  page_limit: int = 1000, max_pending: int = 100_000,
-                 dedupe_window: int = 50_000, backoff_base: float = 0.5,
+                 dedupe_window: int = 20_000, backoff_base: float = 0.5,
                  backoff_cap: float = 30.0, start_ns: int | None = None,
                  now_ns: Callable[[], int] = time.time_ns,
                  wall: Callable[[], datetime] = utcnow,

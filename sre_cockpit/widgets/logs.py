@@ -24,7 +24,7 @@ import os
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -154,26 +154,44 @@ class LineFilter:
 
 @dataclass(slots=True)
 class Row:
-    """One buffered entry, sanitised once."""
+    """One buffered entry, sanitised once (no LogLine kept: 100k rows must stay small)."""
 
     id: int
-    line: LogLine
+    ts_ns: int
+    raw: str
+    """The line as received, capped at the pane's max line bytes (a 1 MiB line is not kept)."""
+    labels: Mapping[str, str]
+    metadata: Mapping[str, str]
     text: str
     marks: tuple[tuple[int, int], ...]
     level: int
     cells: int
 
+    @property
+    def line(self) -> LogLine:
+        """The entry as a :class:`LogLine` (for pins)."""
+        return LogLine(self.ts_ns, self.raw, self.labels, self.metadata)
+
 
 def make_row(row_id: int, line: LogLine, max_bytes: int) -> Row:
     """Sanitise and classify one line (tabs expanded so cells line up)."""
     raw = line.line
-    if "\t" in raw:
-        raw = raw.expandtabs(TAB_SIZE)
-    result = scan(raw, max_bytes=max_bytes)
+    if len(raw) * 4 > max_bytes:
+        data = raw.encode("utf-8", "surrogatepass")
+        if len(data) > max_bytes:
+            raw = data[:max_bytes].decode("utf-8", "ignore")
+    shown = raw.expandtabs(TAB_SIZE) if "\t" in raw else raw
+    result = scan(shown, max_bytes=None)
     text = result.text
-    return Row(row_id, line, text, result.marks, detect_level(line.line, line.labels,
-                                                              line.metadata),
-               cell_len(text))
+    marks = result.marks
+    cut = len(line.line.encode("utf-8", "surrogatepass")) - len(raw.encode("utf-8", "surrogatepass")) \
+        if raw is not line.line else 0
+    if cut:
+        suffix = f"…+{cut} bytes"
+        marks = (*marks, (len(text), len(text) + len(suffix)))
+        text += suffix
+    return Row(row_id, line.ts_ns, raw, line.labels, line.metadata, text, marks,
+               detect_level(raw, line.labels, line.metadata), cell_len(text))
 
 
 def format_ts(ts_ns: int, *, utc: bool) -> str:
@@ -475,8 +493,8 @@ class LogView(ScrollView, can_focus=True):
 
     def _prefix_cells(self, row: Row) -> int:
         cells = 13 if self.show_ts else 0
-        if self.show_labels and row.line.labels:
-            cells += cell_len(format_labels(row.line.labels)) + 1
+        if self.show_labels and row.labels:
+            cells += cell_len(format_labels(row.labels)) + 1
         return cells
 
     def _entry_at_row(self, y: int) -> int | None:
@@ -517,11 +535,11 @@ class LogView(ScrollView, can_focus=True):
         segments: list[Segment] = []
         cells = 0
         if self.show_ts:
-            stamp = format_ts(row.line.ts_ns, utc=self.utc) + " "
+            stamp = format_ts(row.ts_ns, utc=self.utc) + " "
             segments.append(Segment(stamp, base + _TS_STYLE))
             cells += len(stamp)
-        if self.show_labels and row.line.labels:
-            labels = format_labels(row.line.labels) + " "
+        if self.show_labels and row.labels:
+            labels = format_labels(row.labels) + " "
             segments.append(Segment(labels, base + self._style("accent")))
             cells += cell_len(labels)
         text = row.text
