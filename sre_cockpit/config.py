@@ -12,6 +12,8 @@ Textual.
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,9 +142,17 @@ class ContextConfig(StrictModel):
     danger: bool = False
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)  # validated per type
     slos: list[SloConfig] = Field(default_factory=list)
-    slos_from: str | None = None  # path to a Sloth spec (prometheus/v1)
+    slos_from: str | None = None  # path to a Sloth spec (prometheus/v1), relative to the file
+    slos_from_provider: str | None = None  # metrics provider of the imported SLOs
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     deploys: list[DeployConfig] = Field(default_factory=list)
+    _slos_imported: bool = PrivateAttr(default=False)
+
+    @property
+    def slos_imported(self) -> bool:
+        """True when the loader has already merged the SLOs of ``slos_from`` into ``slos``
+        (so nothing needs to read the Sloth file again)."""
+        return self._slos_imported
 
 
 class RefreshConfig(StrictModel):
@@ -270,24 +280,35 @@ def _validate(doc: Doc, file: str) -> Config:
         problems.extend(errors_from_pydantic(exc, doc, (), Config))
         raise_first(problems, file, doc.secrets)
         raise AssertionError("unreachable") from None
-    problems.extend(_check_semantics(config, doc))
+    semantic, imported = _check_semantics(config, doc, file)
+    problems.extend(semantic)
     raise_first(problems, file, doc.secrets)
-    loaded = config.model_copy(update={"source": file})
+    contexts = dict(config.contexts)
+    for cname, slos in imported.items():
+        merged = contexts[cname].model_copy(update={"slos": [*contexts[cname].slos, *slos]})
+        merged._slos_imported = True
+        contexts[cname] = merged
+    loaded = config.model_copy(update={"source": file, "contexts": contexts})
     loaded._secrets = sorted({s for s in doc.secrets if s}, key=len, reverse=True)
     return loaded
 
 
-def _check_semantics(config: Config, doc: Doc) -> list[Problem]:
+def _check_semantics(config: Config, doc: Doc,
+                     file: str) -> tuple[list[Problem], dict[str, list[SloConfig]]]:
+    """Cross-field checks; also imports every context's ``slos_from:`` (returned per context,
+    not yet merged into ``slos``)."""
     from sre_cockpit.providers import registry
+    from sre_cockpit.providers.base import Capability
 
     problems: list[Problem] = []
+    imported: dict[str, list[SloConfig]] = {}
 
     def at(loc: Loc, message: str, *, key: bool = False) -> None:
         problems.append(Problem(*position_of(doc, loc, key=key), loc, message))
 
     if not config.contexts:
         at(("contexts",), "at least one context is required")
-        return problems
+        return problems, imported
     known = list(config.contexts)
     if config.default_context is not None and config.default_context not in config.contexts:
         at(("default_context",), f"unknown context {config.default_context!r}"
@@ -295,6 +316,7 @@ def _check_semantics(config: Config, doc: Doc) -> list[Problem]:
                                  f"{', '.join(known)}")
     for cname, ctx in config.contexts.items():
         base: Loc = ("contexts", cname)
+        answers_promql: dict[str, bool] = {}  # provider -> its plugin declares METRICS
         for pname, raw in ctx.providers.items():
             ploc = (*base, "providers", pname)
             if not pname.strip():
@@ -314,6 +336,7 @@ def _check_semantics(config: Config, doc: Doc) -> list[Problem]:
             except registry.BrokenProvider:
                 # not the config's fault: the runtime reports the plugin as failed
                 continue
+            answers_promql[pname] = Capability.METRICS in cls.CAPABILITIES
             try:
                 cls.Options.model_validate(raw)
             except ValidationError as exc:
@@ -331,17 +354,103 @@ def _check_semantics(config: Config, doc: Doc) -> list[Problem]:
                 at((*base, "slos", i, "name"), f"duplicate SLO name {slo.name!r} (also slos"
                                                f"[{seen[slo.name]}])")
             seen.setdefault(slo.name, i)
+        from_sloth = _import_sloth(ctx, cname, answers_promql, file, at)
+        if from_sloth is not None:
+            clashes = [s.name for s in from_sloth if s.name in seen]
+            if clashes:
+                name = clashes[0]
+                at((*base, "slos_from"), f"duplicate SLO name {name!r}: the Sloth spec defines "
+                                         f"it and so does slos[{seen[name]}]")
+            else:
+                imported[cname] = from_sloth
+            for slo in from_sloth:
+                seen.setdefault(slo.name, len(seen))
         for i, deploy in enumerate(ctx.deploys):
             if deploy.provider not in ctx.providers:
                 at((*base, "deploys", i, "provider"),
                    _unknown_provider(deploy.provider, pnames, cname))
-        slo_names = [s.name for s in ctx.slos]
+        slo_names = list(seen)
         for sname, service in ctx.services.items():
             for j, ref in enumerate(service.slos):
-                if ref not in seen:
+                if ref not in seen and not (from_sloth is None and ctx.slos_from):
                     at((*base, "services", sname, "slos", j),
                        f"unknown SLO {ref!r}{did_you_mean(ref, slo_names)}")
-    return problems
+    return problems, imported
+
+
+MAX_SLOTH_BYTES = 4 * 1024 * 1024
+
+
+def _import_sloth(ctx: ContextConfig, cname: str, answers_promql: dict[str, bool], file: str,
+                  at: Callable[..., None]) -> list[SloConfig] | None:
+    """The SLOs of ``ctx.slos_from`` with their provider set, or None (nothing to import, or a
+    problem was reported through ``at``).
+
+    The provider is ``slos_from_provider`` when given, else the context's only metrics
+    (prometheus-type) provider. The path is relative to the config file, ``~`` expanded.
+    """
+    from sre_cockpit.sloth import load_sloth_file
+
+    base: Loc = ("contexts", cname)
+    source = ctx.slos_from
+    chosen = ctx.slos_from_provider
+    if source is None:
+        if chosen is not None:
+            at((*base, "slos_from_provider"), "slos_from_provider is only used with slos_from "
+                                              "(the Sloth spec whose SLOs it queries)")
+        return None
+    where = (*base, "slos_from")
+    if not source.strip():
+        at(where, "a path to a Sloth spec is required, e.g. slos/checkout.sloth.yaml")
+        return None
+    metrics = [name for name, ok in answers_promql.items() if ok]
+    provider_problem: tuple[Loc, str] | None = None
+    if chosen is not None:
+        if chosen not in ctx.providers:
+            provider_problem = ((*base, "slos_from_provider"),
+                                _unknown_provider(chosen, list(ctx.providers), cname))
+        elif not answers_promql.get(chosen, True):  # a broken plugin gets the benefit of doubt
+            kind = ctx.providers[chosen].get("type")
+            provider_problem = ((*base, "slos_from_provider"),
+                                f"provider {chosen!r} (type {kind}) cannot run PromQL queries; "
+                                "name a prometheus provider"
+                                + (f" ({', '.join(metrics)})" if metrics else ""))
+    elif len(metrics) == 1:
+        chosen = metrics[0]
+    elif not metrics:
+        provider_problem = (where, f"the imported SLOs need a prometheus provider and context "
+                                   f"{cname!r} has none; add one under contexts.{cname}.providers")
+    else:
+        provider_problem = (where, f"the imported SLOs need a provider and context {cname!r} has "
+                                   f"{len(metrics)} prometheus providers ({', '.join(metrics)}); "
+                                   "set slos_from_provider: to one of them")
+    path = Path(os.path.expanduser(source))
+    if not path.is_absolute():
+        path = Path(file).parent / path
+    try:
+        st = path.stat()
+    except OSError:
+        st = None  # load_sloth_file says why, in its own words
+    slos: list[SloConfig] | None = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        at(where, f"{path}: not a regular file")
+    elif st is not None and st.st_size > MAX_SLOTH_BYTES:
+        at(where, f"{path}: larger than {MAX_SLOTH_BYTES // (1024 * 1024)} MiB")
+    else:
+        try:
+            slos = load_sloth_file(path, provider=chosen or "")
+        except UnicodeDecodeError:
+            at(where, f"{path}: not UTF-8 text")
+        except ValueError as exc:
+            at(where, str(exc))
+        except RecursionError:
+            at(where, f"{path}: nested too deeply")
+        except Exception as exc:  # a hostile file must read as a config error, not a crash
+            at(where, f"{path}: cannot import the Sloth spec: {type(exc).__name__}: {exc}")
+    if provider_problem is not None:
+        at(*provider_problem)
+        return None
+    return slos
 
 
 def _unknown_provider(name: str, known: list[str], context: str) -> str:

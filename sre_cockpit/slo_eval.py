@@ -168,20 +168,23 @@ def _error_line(exc: BaseException) -> str:
 
 def resolve_slos(runtime: Runtime) -> list[SloConfig]:
     """The context's SLOs: inline ``slos:`` then those of ``slos_from:`` (a Sloth spec, path
-    relative to the config file). An imported SLO whose name is already present is skipped (the
-    config loader may have merged the file already).
+    relative to the config file). ``load_config`` has already merged the spec into ``slos``
+    (``context.slos_imported``): then it is not read again. Otherwise (a config built in code) it
+    is read here, with ``slos_from_provider`` as the provider; an imported SLO whose name is
+    already present is skipped.
 
     Raises:
         ValueError: when the Sloth file cannot be read or is invalid.
     """
     slos = list(runtime.context.slos)
     source = runtime.context.slos_from
-    if source:
+    if source and not runtime.context.slos_imported:
         path = Path(source).expanduser()
         if not path.is_absolute() and runtime.config.source:
-            path = Path(runtime.config.source).expanduser().resolve().parent / path
+            path = Path(runtime.config.source).expanduser().parent / path
         names = {s.name for s in slos}
-        slos += [s for s in load_sloth_file(path) if s.name not in names]
+        provider = runtime.context.slos_from_provider or ""
+        slos += [s for s in load_sloth_file(path, provider=provider) if s.name not in names]
     return slos
 
 

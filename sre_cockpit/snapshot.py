@@ -145,7 +145,7 @@ async def collect_snapshot(runtime: Runtime, *, at: datetime | None = None) -> S
     async def get_slos() -> None:
         if evaluate is not None:
             try:
-                slos.extend(await evaluate(runtime, at=None))
+                slos.extend(await evaluate(runtime, at=at))
             except ProviderError as exc:
                 problems.append(f"SLOs: {clean_error(None, str(exc))}")
 
