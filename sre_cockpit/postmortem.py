@@ -25,6 +25,7 @@ from sre_cockpit.providers.http import redact
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.slo import objective_fraction, render_query, window_ratio
 from sre_cockpit.timeline import (
+    RELATED_KINDS,
     as_utc,
     filter_events,
     format_time,
@@ -158,10 +159,6 @@ async def find_incident(runtime: Runtime, wanted: str,
         if found is None:
             raise
         return found
-
-
-RELATED_KINDS = frozenset({"alert_start", "alert_end", "trigger", "acknowledge", "resolve"})
-"""Events of related incidents (same service, overlapping window) that the draft shows."""
 
 
 def related_incidents(incident: Incident, candidates: Sequence[Incident],

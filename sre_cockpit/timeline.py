@@ -41,6 +41,10 @@ FILTER_KINDS: tuple[str | None, ...] = (
 )
 """What ``k`` cycles through in the pane: all, incident lifecycle, alerts, deploys, SLOs, notes."""
 
+RELATED_KINDS: frozenset[str] = frozenset({"alert_start", "alert_end", "trigger", "acknowledge",
+                                          "resolve"})
+"""Events of related incidents (same service) shown with the focused incident's."""
+
 NOTE_DEDUPE_WINDOW = timedelta(minutes=10)
 """A provider's copy of an operator note within this time of the journal's copy is the same note."""
 

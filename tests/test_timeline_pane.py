@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from journal_helpers import T0, incident
-from timeline_helpers import NOW, TimelineHost, loaded, make_runtime
+from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit import journal as journal_mod
 from sre_cockpit.models import LogLine
@@ -223,3 +223,20 @@ async def test_export_writes_the_draft(tmp_path: Path, monkeypatch: pytest.Monke
         text = read(Path(path))
         assert text.startswith("# Postmortem draft: P1 checkout errors")
         assert "rolled back" in text
+
+
+async def test_related_incidents_of_the_service_show_their_lifecycle_only(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        alert = incident("a1", provider="am")  # same service (checkout) as P1
+        pane.set_incidents([incident("P1"), alert])
+        pane.set_events(story_events())
+        journal.add_note("about the alert only", [alert])
+        pane.focus_incident(incident("P1"))
+        await pilot.pause()
+        kinds = [(r[2], r[3]) for r in rows(pane)]
+        assert ("△ alert_start", "CheckoutHighErrorRate started  [am]") in kinds
+        assert not any("about the alert only" in text for _k, text in kinds)
+        assert str(pane.query_one(".timeline-status").render()).endswith("·  6 events")

@@ -77,6 +77,6 @@ class TimelineHost(App[None]):
 
 def loaded(pane: TimelinePane) -> None:
     """Feed the story: incidents, events, focus P1."""
-    pane.set_incidents([incident("P1"), incident("P2")])
+    pane.set_incidents([incident("P1"), incident("P2", service="payments")])
     pane.set_events(story_events())
     pane.focus_incident(incident("P1"))

@@ -45,6 +45,7 @@ from sre_cockpit.timeline import (
     FILTER_KINDS,
     KIND_COLOURS,
     KIND_SYMBOLS,
+    RELATED_KINDS,
     filter_events,
     format_time,
     merge_events,
@@ -391,7 +392,8 @@ class TimelinePane(Pane):
                     parts.append(f"filter: {self.text_filter}")
                 if self.journal is not None and self.journal.unsaved:
                     parts.append(f"{len(self.journal.unsaved)} note(s) NOT SAVED — r retries")
-                parts.append(f"{len(self.shown_events)} events")
+                count = len(self.shown_events)
+                parts.append(f"{count} event{'' if count == 1 else 's'}")
             status.update(Text(sanitize_line("  ·  ".join(parts))))
             status.set_class(bool(self.status_error), "-error")
 
@@ -401,10 +403,18 @@ class TimelinePane(Pane):
         now = self.runtime.clock() if self.runtime is not None else None
         merged = merge_events(self.fetched, self.tracker.events(), notes, now=now)
         focused = self.focused
+        related: set[str] = set()
+        focused_id = focused.id if focused is not None else None
+        if focused is not None and focused.service:
+            related = {i.id for i in self.incidents
+                       if i.service == focused.service and i.key != focused.key}
         events = filter_events(
             merged, kinds=self.kinds, text=self.text_filter,
-            incident_ids={focused.id} if focused is not None else None,
+            incident_ids={focused.id, *related} if focused is not None else None,
             service=focused.service if focused is not None else None)
+        if related:  # other incidents of the service: their lifecycle only, not their notes
+            events = [e for e in events if e.incident_id not in related or
+                      (e.kind in RELATED_KINDS and e.incident_id != focused_id)]
         return events[-MAX_ROWS:]
 
     def render_events(self) -> None:
