@@ -273,7 +273,7 @@ class Cockpit:
                                   "XDG_STATE_HOME": str(self.workdir / "state")})
         session = PtySession(ck.cockpit_argv(sim.config, low_bandwidth=low_bandwidth),
                              cols=self.cols, rows=self.rows, env=env, cwd=str(REPO),
-                             tally=self.profile)
+                             tally=True)
         session.start()
         hit = session.wait_for(ck.header_visible, 15.0)
         phase.first_frame_s = None if hit is None else hit - session.started_at
@@ -354,9 +354,8 @@ class Cockpit:
                     phase.profile = {"error": "py-spy not installed (pip install py-spy)"}
             session.check(lambda s: s.reset_tally())
             phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, window, tick)
-            if self.profile:
-                phase.repaint = session.check(lambda s: drawn_per_region(s, phase.window_s))
-                self.log(f"  characters drawn per second by screen region: {phase.repaint}")
+            phase.repaint = session.check(lambda s: drawn_per_region(s, phase.window_s))
+            self.log(f"  characters drawn per second by screen region: {phase.repaint}")
             if spy is not None:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     spy.wait(15)
@@ -576,8 +575,8 @@ def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: s
     if idle is not None and not err(idle, "idle run"):
         rows.append(Row(size, "idle: bytes to terminal", idle.bytes_per_s, "B/s", "≤ 500 B/s",
                         verdict(idle.bytes_per_s, 500),
-                        note=f"over {idle.window_s:.0f} s" + (f"; {idle.note}" if idle.note
-                                                               else "")))
+                        note=f"over {idle.window_s:.0f} s; {repaint_note(idle)}"
+                             + (f"; {idle.note}" if idle.note else "")))
         rows.append(Row(size, "idle: CPU", idle.cpu_pct, "%", "≤ 2 %", verdict(idle.cpu_pct, 2)))
     for key, label, limits in (("1k", "1,000 lines/s", (40 * 1024, 10.0, 50.0)),
                                ("5k", "5,000 lines/s", (None, None, None)),
@@ -591,7 +590,7 @@ def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: s
                         f"≤ {bw / 1024:.0f} KB/s" if bw else "(info)",
                         verdict(phase.bytes_per_s, bw) if bw else "info",
                         {n: theirs(n, "bytes_per_s") for n in others} if with_ratio else {},
-                        note=f"over {phase.window_s:.0f} s"))
+                        note=f"over {phase.window_s:.0f} s; {repaint_note(phase)}"))
         rows.append(Row(size, f"{label}: CPU", phase.cpu_pct, "%",
                         f"≤ {cpu:g} %" if cpu else "(info)",
                         verdict(phase.cpu_pct, cpu) if cpu else "info",
@@ -629,6 +628,15 @@ def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: s
         rows.append(Row(size, f"{label}: RSS at end", phase.rss_mb_end, "MB", "(info)", "info",
                         {n: theirs(n, "rss_mb_end") for n in others} if with_ratio else {}))
     return rows
+
+
+def repaint_note(phase: Phase) -> str:
+    """Characters drawn per second by region, largest first (where the bytes come from)."""
+    if not phase.repaint:
+        return "no repaint tally"
+    parts = sorted(phase.repaint.items(), key=lambda kv: -kv[1])
+    return "chars drawn/s: " + ", ".join(f"{name} {value:,.0f}" for name, value in parts
+                                          if value > 0)
 
 
 def _queue_bounded(phase: Phase) -> tuple[str, str]:
