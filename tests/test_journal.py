@@ -206,3 +206,20 @@ def test_default_dir_lookup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     monkeypatch.delenv("SRE_COCKPIT_DATA_DIR")
     assert default_journal_dir(str(tmp_path / "cfg")) == tmp_path / "cfg"
     assert default_journal_dir(None).name == "sre-cockpit"
+
+
+async def test_a_second_cockpit_on_the_same_journal_does_not_deliver_twice(tmp_path: Path) -> None:
+    import fcntl
+
+    journal = make(tmp_path)
+    journal.add_note("once", [incident()])
+    pd = FakeActions()
+    holder = os.open(journal.directory / "outbox.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the other cockpit is delivering
+        assert await Outbox(journal, {"pd": pd}).deliver_once() == 1
+        assert pd.calls == []
+    finally:
+        os.close(holder)
+    assert await Outbox(journal, {"pd": pd}).deliver_once() == 0
+    assert len(pd.calls) == 1
