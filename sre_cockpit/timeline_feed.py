@@ -9,6 +9,7 @@ cockpit observed, and the operator's notes from the journal. Nothing here import
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -239,8 +240,20 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
     notes = [e for e in journal.events()
              if not e.incident_id or any(e.incident_id == i.id for i in incidents)
              or not incidents]
-    events = merge_events(*fetched, tracker.events(), notes, now=now)
+    offsets = _clock_offsets(runtime)
+    events = merge_events(*fetched, tracker.events(), notes, offsets=offsets, now=now)
     return TimelineFetch(events=events, errors=errors, sources=tuple(names))
+
+
+def _clock_offsets(runtime: Runtime) -> dict[str, float]:
+    """Seconds each provider's clock runs ahead of ours, for providers that measure it (an
+    optional ``clock_offset`` attribute, e.g. from the ``Date`` header and the round trip)."""
+    offsets: dict[str, float] = {}
+    for name, provider in runtime.providers.items():
+        value = getattr(provider, "clock_offset", None)
+        if isinstance(value, int | float) and math.isfinite(value) and abs(value) < 86400:
+            offsets[name] = float(value)
+    return offsets
 
 
 async def _fail(exc: BaseException) -> list[TimelineEvent]:

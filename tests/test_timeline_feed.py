@@ -127,3 +127,16 @@ def test_tracker_observes_starts_ends_and_slo_changes() -> None:
     fresh = TimelineTracker()
     assert [e.text for e in fresh.observe_slos([slo(SloState.WARNING, 1)])] == [
         "SLO availability is warning (burn 5m ×14.4)"]
+
+
+async def test_provider_clock_offset_is_corrected(tmp_path: Path) -> None:
+    rt = runtime([])
+    ahead = FakeEvents("pd", [TimelineEvent(at=T0 + timedelta(minutes=3), kind="acknowledge",
+                                            source="pd", text="ack", incident_id="P1", id="L")])
+    ahead.clock_offset = 120.0  # type: ignore[attr-defined]
+    rt.providers["pd"] = ahead  # type: ignore[assignment]
+    journal = Journal(tmp_path, clock=lambda: T0 + timedelta(minutes=2))
+    journal.add_note("looking", [incident()])
+    events = await fetch_timeline(rt, [incident()], journal=journal)
+    assert [(e.kind, e.at) for e in events] == [("acknowledge", T0 + timedelta(minutes=1)),
+                                                ("note", T0 + timedelta(minutes=2))]
