@@ -231,7 +231,10 @@ class TimelinePane(Pane):
 
     def set_incidents(self, incidents: Sequence[Incident]) -> None:
         """The incident list changed (feeds the tracker: alert starts and observed ends)."""
+        changed = {i.key for i in incidents} != {i.key for i in self.incidents}
         self.incidents = tuple(incidents)
+        if changed and self.poller is not None:
+            self.poller.trigger()  # a new page: fetch its log entries now, not in 30 s
         now = self.runtime.clock() if self.runtime is not None else None
         new = self.tracker.observe_incidents(self.incidents, now)
         if self.focused is not None:
