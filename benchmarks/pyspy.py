@@ -1,7 +1,8 @@
 """Sample the running cockpit with py-spy and summarise where its CPU goes.
 
 py-spy is a benchmark-only tool (``pip install py-spy``); when it is missing, profiling is skipped
-and the results say so. Sampling is ``--nonblocking`` so the cockpit is never paused.
+and the results say so. Sampling is ``--nonblocking`` so the cockpit is never paused, and
+``--gil`` so only threads doing Python work are counted (sleeping threads are not CPU).
 
     python benchmarks/pyspy.py RAW_FILE [--top 25]     # summarise an existing raw profile
 """
@@ -38,7 +39,7 @@ def start(pid: int, seconds: float, out: Path, *, rate: int = 100) -> subprocess
         return None
     return start_background([exe, "record", "--pid", str(pid), "--duration",
                              str(max(1, int(seconds))), "--rate", str(rate), "--nonblocking",
-                             "--subprocesses", "--format", "raw", "-o", str(out)],
+                             "--gil", "--subprocesses", "--format", "raw", "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
