@@ -762,6 +762,7 @@ class LogPane(Pane):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.view = LogView(id="log-view")
+        self.view.on_state_change = self._render_status
         self.status_line = LogStatus(id="log-status")
         self.source: LogSource | None = None
         self.source_name = ""
@@ -794,7 +795,6 @@ class LogPane(Pane):
         self.view.max_line_bytes = ui.log_max_line_bytes
         self.view.utc = ui.timezone == "utc"
         self.view.show_labels = ui.show_labels
-        self.view.on_state_change = self._render_status
         low = bool(getattr(self.app, "low_bandwidth", False)) or ui.low_bandwidth
         self.repaint_hz = min(ui.log_repaint_hz, 1.0 if low else 4.0)
         sources = runtime.of(LogSource)  # type: ignore[type-abstract]
@@ -856,32 +856,38 @@ class LogPane(Pane):
         view = self.view
         status: StreamStatus | None = stream.status if stream is not None else None
         text = Text(no_wrap=True, overflow="ellipsis")
-        if self._moment is not None:
-            text.append(f"◆ moment {self._moment:%H:%M:%S} UTC", style="bold")
-        elif status is None:
-            text.append("○ idle")
-        elif self._query_error:
+        if self._query_error:
             text.append("✖ error ", style=self._colour("log-error"))
             text.append(sanitize_line(self._query_error))
             self.status_line.set_text(text)
+            if status is not None:
+                self._report_health(status)
             return
+        if self._moment is not None:
+            text.append(f"◆ moment {self._moment:%H:%M:%S} UTC", style="bold")
         elif not view.follow:
             text.append("‖ paused", style=self._colour("log-warn"))
             if view.new_while_paused:
                 text.append(f" — {view.new_while_paused:,} new lines ↓ (space)")
+        elif status is None:
+            text.append("○ idle")
         else:
             mode = status.mode
             style = {StreamMode.LIVE: "green", StreamMode.POLLING: "yellow",
                      StreamMode.RECONNECTING: "yellow", StreamMode.ERROR: "red"}.get(mode, "")
             text.append(f"● {mode.value}", style=style)
+            if mode is StreamMode.POLLING and status.detail:
+                text.append(f" ({sanitize_line(status.detail)})")
         if status is not None:
             text.append(f"  {status.lines_per_s:,.0f}/s  buffered {len(view.ring):,}")
             text.append(f"  dropped {status.dropped_server:,} server / "
                         f"{status.dropped_client:,} client")
             if status.last_reconnect is not None:
                 text.append(f"  reconnected {status.last_reconnect:%H:%M:%S}")
-            if view.line_filter is not None:
-                text.append(f"  filter {sanitize_line(view.line_filter.text)}")
+        else:
+            text.append(f"  buffered {len(view.ring):,}")
+        if view.line_filter is not None:
+            text.append(f"  filter {sanitize_line(view.line_filter.text)}")
         self.status_line.set_text(text)
         if status is not None:
             self._report_health(status)

@@ -1,0 +1,73 @@
+"""Snapshot baselines of the log pane (fixed lines, UTC timestamps, no live stream)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+
+from sre_cockpit.models import LogLine
+from sre_cockpit.widgets.logs import LogPane, LogView
+
+T0 = 1_767_322_800_000_000_000  # 2026-01-02T03:00:00Z
+LABELS = MappingProxyType({"app": "checkout", "pod": "checkout-7d9"})
+LINES = [
+    "ts=2026-01-02T03:00:00Z level=info msg=\"request served\" path=/api/cart status=200",
+    '{"level":"warn","msg":"slow upstream","upstream":"payments","latency_ms":912}',
+    "ts=2026-01-02T03:00:02Z level=error msg=\"payment declined\" code=502 retry=3",
+    "DEBUG cache miss key=user:42",
+    "evil \x1b]52;c;cHduZWQ=\x07 title \x1b]0;pwned\x07 clear \x1b[2J c1 \x9b6n",
+    "bidi \u202egnirts desrever\u202c zero\u200bwidth nul\x00",
+    "[@click=app.quit]not a link[/] [b]not bold[/b] [link=http://x]no[/link]",
+    "ts=2026-01-02T03:00:07Z level=error msg=\"db timeout\" after=2.3s",
+    "plain line without a level " + "x" * 120,
+]
+
+
+class SnapApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogPane(id="logs")
+
+    def on_mount(self) -> None:
+        pane = self.query_one(LogPane)
+        view = pane.query_one(LogView)
+        lines = [LogLine(T0 + i * 1_000_000_000 + i * 1_000_000, text, LABELS)
+                 for i, text in enumerate(LINES)]
+        view.append(lines)
+        view.focus()
+        pane._render_status()
+
+
+async def timestamps_and_labels(pilot: Pilot[Any]) -> None:
+    await pilot.press("t")
+    await pilot.press("L")
+    await pilot.pause()
+
+
+async def filtered_and_paused(pilot: Pilot[Any]) -> None:
+    pane = pilot.app.query_one(LogPane)
+    pane.apply_filter("error")
+    await pilot.press("E")
+    await pilot.pause()
+
+
+def test_log_pane_80x24(snap_compare: Any) -> None:
+    assert snap_compare(SnapApp(), terminal_size=(80, 24))
+
+
+def test_log_pane_120x40_timestamps_labels(snap_compare: Any) -> None:
+    assert snap_compare(SnapApp(), terminal_size=(120, 40), run_before=timestamps_and_labels)
+
+
+def test_log_pane_filter_and_paused(snap_compare: Any) -> None:
+    assert snap_compare(SnapApp(), terminal_size=(100, 20), run_before=filtered_and_paused)
+
+
+def test_log_pane_wrapped(snap_compare: Any) -> None:
+    async def wrap(pilot: Pilot[Any]) -> None:
+        await pilot.press("w")
+        await pilot.pause()
+
+    assert snap_compare(SnapApp(), terminal_size=(60, 24), run_before=wrap)
