@@ -300,15 +300,13 @@ class CockpitApp(App[int]):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 self._uninstall_signals = install_signal_handlers(
                     on_exit=lambda signum: self.exit(return_code=128 + signum))
-        self.call_after_refresh(self._start)
+        # a worker, not the after-refresh callback itself: that would hold the screen's queue
+        self.call_after_refresh(lambda: self.run_worker(self._start(), name="start",
+                                                        group="cockpit-start"))
 
     async def _start(self) -> None:
         """After the first frame: finish reading the config, build the providers, attach."""
-        footer = self.query_one(Footer)
-        for _ in range(30):  # let the footer show its keys before the heavy imports start
-            if footer.children:
-                break
-            await asyncio.sleep(0.01)
+        await self._first_frame_painted()
         if self.config is None:
             try:
                 loader = self._loader
@@ -338,6 +336,22 @@ class CockpitApp(App[int]):
         self._attach_panes()
         self.started.set()
 
+    async def _first_frame_painted(self) -> None:
+        """Wait (at most ~0.5 s) until the footer shows its keys and that frame is painted, so
+        the heavy imports that follow never hold back the first complete frame."""
+        footer = self.query_one(Footer)
+        for _ in range(50):
+            if footer.children:
+                break
+            await asyncio.sleep(0.01)
+        await self._after_refresh()
+
+    async def _after_refresh(self) -> None:
+        """Wait (at most 0.5 s) until pending mounts and repaints have been processed."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await self.screen_stack[0].wait_for_refresh()
+
     async def _replace_panes(self, classes: dict[str, tuple[type[Pane], str | None]]) -> None:
         for slot in self.query(PaneSlot):
             cls, error = classes[slot.pane_id]
@@ -346,6 +360,7 @@ class CockpitApp(App[int]):
             await slot.remove_children()
             slot.pane = cls(id=slot.pane_id)
             await slot.mount(slot.pane)
+        await self._after_refresh()  # the new panes have composed their children
         self.set_active(self.active_pane, focus=True)
 
     async def on_unmount(self) -> None:
@@ -361,6 +376,8 @@ class CockpitApp(App[int]):
     def _attach_panes(self) -> None:
         runtime = self.runtime
         for pane in self.panes():
+            if pane.id in self.pane_errors:  # a stand-in already saying why it is missing
+                continue
             takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
             if not self.start_polling and not takes_flag:
                 pane.set_unconfigured("polling is off")
@@ -374,8 +391,9 @@ class CockpitApp(App[int]):
                 reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
                 self.pane_errors[str(pane.id)] = reason
                 self.log.error(f"pane {pane.id} failed to attach: {reason}")
-                pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
-                                      f"{reason}")
+                with contextlib.suppress(Exception):  # the pane may be half-built
+                    pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
+                                          f"{reason}")
 
     # ----------------------------------------------------------------------------- panes
 

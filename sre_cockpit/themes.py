@@ -70,6 +70,9 @@ _STYLE_WORDS = frozenset({"bold", "dim", "italic", "underline", "reverse", "stri
                           "none", "not", "b", "i", "u", "s"})
 _TOP_KEYS = frozenset({"name", "dark", "ansi", "colors", "variables", "description",
                        "luminosity_spread", "text_alpha"})
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, ThemeFile], list[str]]] = {}
+"""Theme files read once per process (``--theme`` check and app start share them)."""
 _ALPHA = re.compile(r"^(?P<color>.+?)\s+(?P<alpha>\d{1,3})%$")
 
 
@@ -199,7 +202,7 @@ def load_theme_file(path: Path) -> ThemeFile:
         ThemeError: unreadable, not YAML, or invalid.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise ThemeError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
@@ -218,9 +221,26 @@ def load_themes(directory: Path | None = None) -> tuple[dict[str, ThemeFile], li
         Themes by name, and one error line per invalid file (a bad file never stops the UI).
     """
     folder = directory or themes_dir()
+    paths = sorted(folder.glob("*.yaml"))
+    key = (str(folder), tuple((p.name, _mtime(p)) for p in paths))
+    cached = _CACHE.get(key)
+    if cached is None:
+        cached = _CACHE[key] = _load_all(paths)
+    themes, errors = cached
+    return dict(themes), list(errors)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _load_all(paths: list[Path]) -> tuple[dict[str, ThemeFile], list[str]]:
     themes: dict[str, ThemeFile] = {}
     errors: list[str] = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in paths:
         try:
             loaded = load_theme_file(path)
         except ThemeError as exc:
