@@ -551,3 +551,43 @@ async def test_prompt_inputs_take_printable_keys_not_bindings() -> None:
         assert app.query_one(CommandLine).input.value == "zq1"
         assert app.screen.maximized is None and app.is_running
         assert isinstance(app.focused, Input)
+
+
+async def test_colon_q_quits_and_palette_offers_cockpit_commands() -> None:
+    from textual.command import CommandPalette
+
+    app = shell_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await _type(pilot, "Context staging")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.runtime.context_name == "staging"
+        app.pane("timeline").pending_notes = lambda: 0  # type: ignore[union-attr]
+        await pilot.press("colon")
+        await _type(pilot, "q")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_low_bandwidth_clock_shows_minutes_and_idle_header_does_not_repaint() -> None:
+    app = shell_app(low_bandwidth=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert app.header.text.endswith("14:03 UTC")
+        assert app.query_one("#header-clock").tick() is False  # same minute: no repaint
+        assert app.query_one("#header-badges").tick() is False
+
+
+async def test_no_color_production_badge_is_reversed(monkeypatch: Any) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = shell_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        badge = app.query_one(ContextBadge)
+        assert badge.styles.text_style.reverse and badge.styles.text_style.bold

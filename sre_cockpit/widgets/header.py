@@ -63,7 +63,6 @@ class ContextBadge(_Part):
                    color: $text; text-style: bold; }
     ContextBadge.-danger { background: $context-danger; color: $context-danger-text;
                            text-style: bold; }
-    App:nocolor ContextBadge.-danger { text-style: bold reverse; }
     """
 
     def __init__(self, context: str, *, danger: bool, id: str | None = None) -> None:
