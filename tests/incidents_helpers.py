@@ -17,6 +17,8 @@ from sre_cockpit.providers.base import (
     Capability,
     Provider,
     ProviderEnv,
+    ProviderError,
+    RateLimitedError,
     SilenceRequest,
     StrictModel,
 )
@@ -46,11 +48,13 @@ class MemoryIncidents(Provider):
         self.performed: list[tuple[str, tuple[str, ...]]] = []
         self.lists = 0
         self.fail: str | None = None
+        self.fail_retry_after: float | None = None
 
     async def list_incidents(self) -> list[Incident]:
         self.lists += 1
+        if self.fail and self.fail_retry_after is not None:
+            raise RateLimitedError(self.fail, status=429, retry_after=self.fail_retry_after)
         if self.fail:
-            from sre_cockpit.providers.base import ProviderError
             raise ProviderError(self.fail)
         return [i for i in self.state.values() if i.status is not IncidentStatus.RESOLVED]
 

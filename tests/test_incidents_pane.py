@@ -252,3 +252,17 @@ async def test_stale_provider_rows_stay_and_are_marked() -> None:
         await pane.poll_now()
         await pilot.pause()
         assert str(app.query_one(DataTable).get_cell("mem:INC001", "source")) == "mem"
+
+
+async def test_rate_limited_provider_says_until_when() -> None:
+    mem = MemoryIncidents("pd", [incident(1)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        mem.fail, mem.fail_retry_after = "pd: rate limited by PagerDuty (429)", 20.0
+        await pane.poll_now()
+        await pilot.pause()
+        line = str(pane.query_one(".pane-health").render())
+        assert "rate limited until 14:03:20" in line  # frozen clock 14:03:00 + 20 s
+        assert table_keys(app) == ["pd:INC001"]
