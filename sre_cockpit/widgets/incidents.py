@@ -5,6 +5,14 @@ only), so the cursor and scroll position survive every poll. Order: triggered fi
 acknowledged, then resolved; within a status by severity (critical first); within a severity the
 newest incident first (a fresh page is what the operator is looking for), then by key.
 
+Keys (pane-local, remappable by id ``incidents.<name>``): ``a`` ack, ``r`` resolve, ``n`` note
+(posts :class:`IncidentsPane.NoteRequested`), ``s`` silence, ``S``/``X`` expire silence, ``o`` copy
+the URL (OSC 52, plus tmux's passthrough form inside tmux) and show it as a link, ``x``/space
+select rows for a bulk action, ``enter`` focus the incident (:class:`IncidentsPane.IncidentFocused`),
+``esc`` clear the selection, else unfocus. An action the target's provider lacks is greyed out
+(``check_action`` → None) and pressing its key says why. ``IncidentsUpdated`` is posted whenever
+the merged list changes.
+
 One :class:`~sre_cockpit.polling.Poller` per provider, so a dead backend never blocks another.
 Actions go through a confirm dialog that shows provider, endpoint and payload; the row changes
 optimistically and the next poll (triggered right after the action) reconciles it.
