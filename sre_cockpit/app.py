@@ -37,7 +37,6 @@ from sre_cockpit.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, ri
 from sre_cockpit.widgets.commandline import CockpitCommands, CommandLine
 from sre_cockpit.widgets.filterprompt import FilterPrompt
 from sre_cockpit.widgets.header import CockpitHeader
-from sre_cockpit.widgets.help import HelpScreen, binding_rows
 from sre_cockpit.widgets.pane import Pane
 from sre_cockpit.widgets.quit import QuitScreen
 
@@ -152,6 +151,7 @@ class MainScreen(Screen[None]):
     """The cockpit screen; reacts to resizes (breakpoint) and focus moves (active pane)."""
 
     ALLOW_IN_MAXIMIZED_VIEW = "CockpitHeader, #moment-banner, CommandLine, FilterPrompt, Footer"
+    AUTO_FOCUS = ""  # the app focuses the active pane (auto-focus could pick a hidden prompt)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.cycle_pane(1)", "next pane", show=False, id="cockpit.next_pane"),
         Binding("shift+tab", "app.cycle_pane(-1)", "previous pane", show=False,
@@ -293,13 +293,6 @@ class CockpitApp(App[int]):
         self.set_active(self.active_pane, focus=True)
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=10)
-        if not self.is_headless:
-            from sre_cockpit.signals import install_signal_handlers
-
-            # SIGHUP (SSH dropped) / SIGTERM: flush journals and drafts, then leave cleanly.
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                self._uninstall_signals = install_signal_handlers(
-                    on_exit=lambda signum: self.exit(return_code=128 + signum))
         # a worker, not the after-refresh callback itself: that would hold the screen's queue
         self.call_after_refresh(lambda: self.run_worker(self._start(), name="start",
                                                         group="cockpit-start"))
@@ -307,6 +300,13 @@ class CockpitApp(App[int]):
     async def _start(self) -> None:
         """After the first frame: finish reading the config, build the providers, attach."""
         await self._first_frame_painted()
+        if not self.is_headless:
+            from sre_cockpit.signals import install_signal_handlers
+
+            # SIGHUP (SSH dropped) / SIGTERM: flush journals and drafts, then leave cleanly.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                self._uninstall_signals = install_signal_handlers(
+                    on_exit=lambda signum: self.exit(return_code=128 + signum))
         if self.config is None:
             try:
                 loader = self._loader
@@ -437,7 +437,8 @@ class CockpitApp(App[int]):
             if widget.focusable:
                 widget.focus()
                 return
-        screen.set_focus(None)
+        if focused is not None:
+            screen.set_focus(None)
 
     def action_show_pane(self, pane_id: str) -> None:
         """``1``-``4``: show and focus a pane."""
@@ -479,6 +480,8 @@ class CockpitApp(App[int]):
 
     def help_rows(self) -> list[Any]:
         """Every binding with its id and current key, grouped by scope."""
+        from sre_cockpit.widgets.help import HelpScreen, binding_rows  # DataTable: not at start
+
         main = self.screen_stack[0]
         scopes: list[tuple[str, Iterable[DOMNode | type[DOMNode]]]] = [("global", [self, main])]
         for pane in self.panes():
@@ -495,6 +498,8 @@ class CockpitApp(App[int]):
 
     def action_help(self) -> None:
         """``?``: every binding with its id and key."""
+        from sre_cockpit.widgets.help import HelpScreen
+
         self.push_screen(HelpScreen(self.help_rows()))
 
     def action_command_line(self) -> None:

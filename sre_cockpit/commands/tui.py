@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sre_cockpit.commands import UsageError
-from sre_cockpit.config import load_config, resolve_context
 
 if TYPE_CHECKING:
     from sre_cockpit.app import BootInfo
@@ -61,12 +60,14 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
         ConfigError: invalid config or unknown context (the CLI prints one line, exit 2).
         UsageError: unknown theme or no terminal (one line, exit 2).
     """
-    from sre_cockpit.config import resolve_config_path
+    from sre_cockpit.configfile import resolve_config_path  # the schema loads after the frame
 
     path = resolve_config_path(config_path)
     boot = peek(path, context=context, read_only=read_only, low_bandwidth=low_bandwidth,
                 theme=theme)
     if boot is None:  # the quick read failed: report the real error before the UI starts
+        from sre_cockpit.config import load_config, resolve_context
+
         config = load_config(config_path)
         name = resolve_context(config, context)
         if theme is not None:
@@ -82,6 +83,8 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
         app = make_app(config, name, read_only=read_only, low_bandwidth=low_bandwidth)
     else:
         def load() -> Config:
+            from sre_cockpit.config import load_config
+
             loaded = load_config(config_path)
             if theme is not None:
                 loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
