@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (never raises, never prints a traceback unless
     ``SRE_COCKPIT_DEBUG=1``)."""
     from sre_cockpit.commands import UsageError
-    from sre_cockpit.config import ConfigError
+    from sre_cockpit.configfile import ConfigError  # not config: its models load after the UI
 
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:

@@ -19,18 +19,20 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from sre_cockpit.configfile import (
+from sre_cockpit.configfile import (  # path lookup lives there: the TUI needs it before the models
     ENV_VAR,
     ConfigError,
     Doc,
     Loc,
     Problem,
+    default_config_path,
     did_you_mean,
     errors_from_pydantic,
     parse_document,
     position_of,
     raise_first,
     read_config_text,
+    resolve_config_path,
 )
 from sre_cockpit.durations import Duration, parse_duration
 from sre_cockpit.providers.base import StrictModel
@@ -200,26 +202,6 @@ class Config(StrictModel):
 # =============================================================================================
 # Loader
 # =============================================================================================
-
-APP_NAME = "sre-cockpit"
-
-
-def default_config_path() -> Path:
-    """``config.yaml`` in the platform's user config dir (e.g. ``~/.config/sre-cockpit``)."""
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
-
-
-def resolve_config_path(cli_value: str | os.PathLike[str] | None) -> Path:
-    """Where the config lives: ``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir."""
-    if cli_value is not None and str(cli_value) != "":
-        return Path(os.path.expanduser(str(cli_value)))
-    env = os.environ.get(ENV_VAR, "")
-    if env:
-        return Path(os.path.expanduser(env))
-    return default_config_path()
-
 
 def load_config(path: str | os.PathLike[str] | None) -> Config:
     """Read, expand and validate a config file.

@@ -31,6 +31,24 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Loc = tuple[str | int, ...]
+APP_NAME = "sre-cockpit"
+
+
+def default_config_path() -> Path:
+    """``config.yaml`` in the platform's user config dir (e.g. ``~/.config/sre-cockpit``)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.yaml"
+
+
+def resolve_config_path(cli_value: str | os.PathLike[str] | None) -> Path:
+    """Where the config lives: ``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir."""
+    if cli_value is not None and str(cli_value) != "":
+        return Path(os.path.expanduser(str(cli_value)))
+    env = os.environ.get(ENV_VAR, "")
+    if env:
+        return Path(os.path.expanduser(env))
+    return default_config_path()
 
 
 class ConfigError(Exception):
