@@ -36,6 +36,7 @@ from typing import Any
 
 from sre_cockpit.models import Incident, IncidentStatus, Severity, TimelineEvent, utcnow
 from sre_cockpit.providers.base import EventSource, IncidentActions, ProviderError
+from sre_cockpit.providers.incident_util import note_ref
 from sre_cockpit.sanitize import sanitize, sanitize_line
 
 JOURNAL_FILE = "notes.jsonl"
@@ -139,19 +140,14 @@ class NoteRecord:
 
     @property
     def state(self) -> str:
-        """Overall state for the timeline: ``pending``, ``delivered``, ``failed: reason``,
-        ``local only`` or ``not saved: reason``."""
-        states = list(self.targets.values())
-        failed = [t for t in states if t.state == "failed"]
-        if failed:
-            return f"failed: {failed[0].reason or 'unknown error'}"
-        pending = [t for t in states if t.state == "pending"]
-        if pending:
-            reason = next((t.reason for t in pending if t.reason), None)
-            return f"pending ({reason})" if reason else "pending"
-        if any(t.state == "delivered" for t in states):
-            return "delivered"
-        return "local only"
+        """Overall state for the timeline: ``pending``, ``pending: reason`` (retrying),
+        ``delivered``, ``failed: reason`` or ``local only``."""
+        return _overall_state(list(self.targets.values()))
+
+    def state_for(self, provider: str) -> str:
+        """The state of the delivery to one provider (the overall state when it has none)."""
+        target = self.targets.get(provider)
+        return _overall_state([target]) if target is not None else self.state
 
     @property
     def undelivered(self) -> bool:
@@ -159,16 +155,37 @@ class NoteRecord:
         return any(t.state == "pending" for t in self.targets.values())
 
     def to_event(self) -> list[TimelineEvent]:
-        """One timeline event per incident the note is for."""
-        state = self.state if self.saved else "not saved"
+        """One timeline event per incident the note is for, with the state of the delivery to
+        that incident's provider and the marker digest (``note_ref``) the provider's copy of
+        the note will carry, so the timeline shows the note once."""
         text = self.text
         incidents = self.incidents or ()
         if not incidents:
             return [TimelineEvent(at=self.at, kind=self.kind, source="operator", text=text,
-                                  id=self.id, state=state)]
-        return [TimelineEvent(at=self.at, kind=self.kind, source="operator", text=text,
-                              incident_id=inc.id, id=f"{self.id}:{inc.key}", state=state,
-                              service=inc.service) for inc in incidents]
+                                  id=self.id, state=self.state if self.saved else "not saved")]
+        events: list[TimelineEvent] = []
+        for inc in incidents:
+            target = self.targets.get(inc.provider)
+            events.append(TimelineEvent(
+                at=self.at, kind=self.kind, source="operator", text=text, incident_id=inc.id,
+                id=f"{self.id}:{inc.key}",
+                state=self.state_for(inc.provider) if self.saved else "not saved",
+                service=inc.service,
+                note_ref=note_ref(target.idempotency_key, inc.id) if target else None))
+        return events
+
+
+def _overall_state(states: Sequence[TargetState]) -> str:
+    failed = [t for t in states if t.state == "failed"]
+    if failed:
+        return f"failed: {failed[0].reason or 'unknown error'}"
+    pending = [t for t in states if t.state == "pending"]
+    if pending:
+        reason = next((t.reason for t in pending if t.reason), None)
+        return f"pending: {reason}" if reason else "pending"
+    if any(t.state == "delivered" for t in states):
+        return "delivered"
+    return "local only"
 
 
 @dataclass
@@ -520,6 +537,14 @@ def _fsync_dir(directory: Path) -> None:
 class Outbox:
     """Delivers journalled notes to the incident providers, with backoff, exactly once.
 
+    A provider's ``perform("note", ...)`` tells temporary from permanent failures: a retryable
+    :class:`ProviderError` (network error, deadline, 5xx, 429 as ``RateLimitedError``), a
+    timeout or an unexpected exception keeps the note ``pending: <reason>`` and retries it with
+    capped, jittered exponential backoff (``base_delay`` doubling up to ``max_delay``, at least
+    the server's ``retry_after``) for as long as it takes; a non-retryable ``ProviderError`` or
+    a not-ok result (400 invalid input, 401, 403, 404) marks it ``failed: <reason>`` at once,
+    and the operator re-queues it (``r`` in the timeline, :meth:`Journal.requeue`).
+
     Exactly once rests on three things: the idempotency key stored with the note (sent with every
     attempt), an ``attempt`` line written before each request, and, when a previous process died
     with a request in flight, a look at the provider's own notes (``EventSource``) before sending
@@ -530,7 +555,7 @@ class Outbox:
                  context: str | None = None, configured: Collection[str] | None = None,
                  events: Mapping[str, EventSource] | None = None,
                  clock: Callable[[], datetime] = utcnow, base_delay: float = 2.0,
-                 max_delay: float = 120.0, timeout: float = 30.0, max_attempts: int = 10,
+                 max_delay: float = 120.0, timeout: float = 30.0,
                  read_only: bool = False) -> None:
         self.journal = journal
         self.actions = actions
@@ -541,7 +566,6 @@ class Outbox:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.timeout = timeout
-        self.max_attempts = max_attempts
         self.read_only = read_only
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -623,10 +647,8 @@ class Outbox:
             return
         if result.ok:
             self._mark(record, name, "delivered")
-        elif target.attempts >= self.max_attempts:
-            self._mark(record, name, "failed", result.message)
-        else:  # providers fold network errors into a not-ok result: retry a few times
-            self._retry_later(record, target, result.message)
+        else:  # a refusal: temporary failures are raised as retryable ProviderError
+            self._mark(record, name, "failed", result.message or f"{name} refused the note")
 
     def _mark(self, record: NoteRecord, provider: str, state: str,
               reason: str | None = None) -> None:
@@ -641,7 +663,7 @@ class Outbox:
         if retry_after:
             delay = max(delay, min(retry_after, self.max_delay))
         target.next_try = self.clock() + timedelta(seconds=delay)
-        self.journal.mark(record.id, target.provider, "pending", f"retrying: {reason}")
+        self.journal.mark(record.id, target.provider, "pending", reason)
 
     async def _already_there(self, record: NoteRecord, provider: str) -> bool:
         source = self.events.get(provider)
@@ -653,9 +675,20 @@ class Outbox:
         except Exception:  # cannot check: send again, the idempotency key protects us
             return False
         ids = {i.id for i in record.incidents if i.provider == provider}
+        key = record.targets[provider].idempotency_key
+        refs = {note_ref(key, i): i for i in ids}
         wanted = " ".join(record.text.split()).casefold()
-        return any(e.kind == "note" and (e.incident_id in ids or e.incident_id is None)
-                   and " ".join(e.text.split()).casefold().endswith(wanted) for e in seen)
+        found: set[str] = set()
+        for event in seen:
+            if event.kind != "note" or (event.incident_id is not None
+                                        and event.incident_id not in ids):
+                continue
+            if event.note_ref is not None:  # a note sent by a cockpit: its marker decides
+                if event.note_ref in refs:
+                    found.add(refs[event.note_ref])
+            elif " ".join(event.text.split()).casefold().endswith(wanted):
+                found.update([event.incident_id] if event.incident_id else ids)
+        return bool(ids) and found >= ids  # every incident has it, else send (the key dedupes)
 
     def next_due(self) -> float:
         """Seconds until the next pending delivery is due (``max_delay`` when none)."""

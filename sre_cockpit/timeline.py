@@ -123,9 +123,12 @@ def merge_events(*sources: Iterable[TimelineEvent],
 
     - The same event seen twice (two polls; same ``source`` + ``id``, or identical values) is
       kept once; the copy seen last wins (a note's delivery state moves on).
-    - An operator note and the provider's own log entry for it (same incident and text, within
-      ``NOTE_DEDUPE_WINDOW`` whatever the clocks say) are one event: the operator's copy, which
-      carries the delivery state, is kept.
+    - An operator note and the provider's own log entry for it are one event: the operator's
+      copy is kept, and since the provider shows the note, its state reads ``delivered``. The
+      provider's copy is recognised by the idempotency marker the cockpit embedded in it
+      (``note_ref`` equal on both, whatever the time); a provider note without a marker matches
+      by text instead (same incident, same text, within ``NOTE_DEDUPE_WINDOW`` whatever the
+      clocks say), and then only turns a ``pending`` state into ``delivered``.
     - Clock skew is corrected with ``offsets``/``now`` (see :func:`correct_skew`), then events are
       ordered by :func:`sort_key`, so equal timestamps follow causal kind order deterministically.
 
@@ -140,18 +143,36 @@ def merge_events(*sources: Iterable[TimelineEvent],
     operator_notes = [e for e in events if e.kind in ("note", "pin") and e.source == "operator"]
     if operator_notes:
         kept: list[TimelineEvent] = []
+        delivered: set[tuple[str, ...]] = set()
         for event in events:
-            if event.kind == "note" and event.source != "operator" and any(
-                    _same_note(event, mine) for mine in operator_notes):
-                continue
+            if event.kind == "note" and event.source != "operator":
+                mine = _operator_copy(event, operator_notes)
+                if mine is not None:
+                    if event.note_ref or (mine.state or "").startswith("pending"):
+                        delivered.add(_identity(mine))
+                    continue
             kept.append(event)
-        events = kept
+        events = [replace(e, state="delivered") if delivered and _identity(e) in delivered
+                  and e.state is not None else e for e in kept]
     events.sort(key=sort_key)
     return events
 
 
+def _operator_copy(theirs: TimelineEvent,
+                   operator_notes: Sequence[TimelineEvent]) -> TimelineEvent | None:
+    """The operator note a provider's note event is a copy of, if any."""
+    if theirs.note_ref:
+        return next((mine for mine in operator_notes if mine.note_ref == theirs.note_ref
+                     and _same_incident(theirs, mine)), None)
+    return next((mine for mine in operator_notes if _same_note(theirs, mine)), None)
+
+
+def _same_incident(theirs: TimelineEvent, mine: TimelineEvent) -> bool:
+    return not (theirs.incident_id and mine.incident_id and theirs.incident_id != mine.incident_id)
+
+
 def _same_note(theirs: TimelineEvent, mine: TimelineEvent) -> bool:
-    if theirs.incident_id and mine.incident_id and theirs.incident_id != mine.incident_id:
+    if not _same_incident(theirs, mine):
         return False
     if abs(as_utc(theirs.at) - as_utc(mine.at)) > NOTE_DEDUPE_WINDOW:
         return False

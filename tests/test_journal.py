@@ -14,7 +14,7 @@ from journal_helpers import T0, FakeActions, FakeEvents, incident
 from sre_cockpit import journal as journal_mod
 from sre_cockpit.journal import Journal, JournalError, Outbox, default_journal_dir
 from sre_cockpit.models import TimelineEvent
-from sre_cockpit.providers.base import ProviderError
+from sre_cockpit.providers.base import ProviderError, RateLimitedError
 
 
 def make(tmp_path: Path) -> Journal:
@@ -59,13 +59,40 @@ async def test_retryable_errors_back_off_and_keep_the_key(tmp_path: Path) -> Non
     pd = FakeActions(failures=[ProviderError("pd: connection refused")])
     outbox = Outbox(journal, {"pd": pd}, clock=lambda: now[0], base_delay=1, max_delay=10)
     assert await outbox.deliver_once() == 1
-    assert record.state.startswith("pending (retrying: pd: connection refused")
+    assert record.state == "pending: pd: connection refused"
     assert await outbox.deliver_once() == 1 and pd.calls == []  # not due yet
     assert 0 < outbox.next_due() <= 10
     now[0] = T0 + timedelta(seconds=11)
     assert await outbox.deliver_once() == 0
     assert record.state == "delivered"
     assert pd.calls[0][3] == record.targets["pd"].idempotency_key
+
+
+async def test_temporary_failures_are_retried_forever_with_capped_backoff(tmp_path: Path) -> None:
+    now = [T0]
+    journal = make(tmp_path)
+    record = journal.add_note("still trying", [incident()])
+    failures: list[ProviderError] = [ProviderError(f"pd: HTTP 503 #{n}", status=503)
+                                     for n in range(25)]
+    failures.insert(12, RateLimitedError("pd: rate limited by PagerDuty (429) until 14:05:00 UTC",
+                                         status=429, retry_after=300))
+    pd = FakeActions(failures=failures)
+    outbox = Outbox(journal, {"pd": pd}, clock=lambda: now[0], base_delay=2, max_delay=60)
+    delays: list[float] = []
+    while pd.failures:
+        before = len(pd.failures)
+        assert await outbox.deliver_once() == 1
+        assert len(pd.failures) == before - 1
+        assert record.state.startswith("pending: pd: ")  # visible, never given up
+        delays.append(outbox.next_due())
+        now[0] += timedelta(seconds=delays[-1] + 0.001)
+    assert await outbox.deliver_once() == 0 and record.state == "delivered"
+    assert len(delays) == 26 and all(0 < d <= 60 for d in delays)
+    assert delays[12] == 60  # retry_after asked for more: the cap still wins
+    assert max(delays[8:]) > 30  # grew towards the cap
+    assert [c[3] for c in pd.calls] == [record.targets["pd"].idempotency_key]
+    states = [json.loads(line).get("state") for line in journal.path.read_text().splitlines()]
+    assert "failed" not in states
 
 
 async def test_permanent_failures_and_local_only(tmp_path: Path) -> None:
@@ -78,15 +105,14 @@ async def test_permanent_failures_and_local_only(tmp_path: Path) -> None:
     assert failing.state == "failed: pd: 400 invalid"
     assert local.state == "local only"
     assert am.calls == []
-    # A not-ok result is a failure too.
+    # A not-ok result is a permanent refusal: failed at once, not retried.
     rejected = journal.add_note("z", [incident()])
     refusing = FakeActions(ok=False)
-    outbox = Outbox(journal, {"pd": refusing}, max_attempts=2, base_delay=0)
-    await outbox.deliver_once()
-    assert rejected.state == "pending (retrying: rejected: note too long)"
+    outbox = Outbox(journal, {"pd": refusing}, base_delay=0)
     await outbox.deliver_once()
     assert rejected.state == "failed: rejected: note too long"
-    assert len(refusing.calls) == 2
+    await outbox.deliver_once()
+    assert len(refusing.calls) == 1
     events = {e.text: e.state for e in journal.events()}
     assert events == {"x": "failed: pd: 400 invalid", "y": "local only",
                       "z": "failed: rejected: note too long"}
@@ -122,7 +148,7 @@ async def test_other_contexts_and_unconfigured_providers(tmp_path: Path) -> None
     gone = journal.add_note("for prod", [incident(provider="old")], context="prod")
     outbox = Outbox(journal, {}, context="prod", configured=set())
     assert await outbox.deliver_once() == 1
-    assert gone.state.startswith("pending (retrying: provider old is not configured")
+    assert gone.state.startswith("pending: provider old is not configured")
 
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES])

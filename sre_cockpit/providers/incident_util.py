@@ -190,6 +190,39 @@ def idempotency_marker(key: str) -> str:
     return _MARK_START + "".join(reversed(chars))
 
 
+def marker_id(key: str) -> str:
+    """The 48-bit digest :func:`idempotency_marker` encodes for ``key``, as 12 hex digits.
+
+    The journal gives its copy of a note this id, so the timeline can recognise the provider's
+    copy of the same note by its marker (see :func:`find_marker`).
+    """
+    return hashlib.sha256(key.encode()).digest()[:6].hex()
+
+
+def note_marker_key(idempotency_key: str, incident_id: str) -> str:
+    """The marker key of one note delivery: the note's idempotency key for one incident (a note
+    sent to several incidents gets one marker per incident)."""
+    return f"{idempotency_key}:{incident_id}"
+
+
+def note_ref(idempotency_key: str, incident_id: str) -> str:
+    """The marker digest a provider's copy of this note delivery carries (see
+    :func:`find_marker`); the journal stamps it on its own copy of the note."""
+    return marker_id(note_marker_key(idempotency_key, incident_id))
+
+
+def find_marker(text: str) -> str | None:
+    """The digest (12 hex digits, as :func:`marker_id`) of the last idempotency marker in
+    ``text``, or None when the text carries none."""
+    found = _MARK_RE.findall(text)
+    if not found:
+        return None
+    value = 0
+    for char in found[-1][len(_MARK_START):]:
+        value = value * 4 + _DIGITS.index(char)
+    return f"{value:012x}"
+
+
 def strip_marker(text: str) -> str:
     """``text`` without any idempotency marker (for display)."""
     return _MARK_RE.sub("", text)

@@ -48,14 +48,17 @@ from sre_cockpit.providers.base import (
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
+    find_marker,
     format_time,
     has_marker,
     idempotency_marker,
+    note_marker_key,
     parse_time,
     rate_limit_wait,
     severity_of,
     strip_marker,
 )
+from sre_cockpit.sanitize import sanitize, sanitize_line
 
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000
@@ -160,7 +163,7 @@ class PagerDutyProvider(Provider):
         elif status == 400 and method != "GET" and "from" in message.lower():
             hint = " (set from_email to a PagerDuty user's email)"
         raise ProviderError(f"{self.name}: HTTP {status} for {method} {path}: {message}{hint}",
-                            status=status, retryable=status >= 500)
+                            status=status, retryable=status >= 500 or status == 408)
 
     def _from_headers(self) -> dict[str, str]:
         return {"From": self.options.from_email or "", "Content-Type": "application/json"}
@@ -259,6 +262,29 @@ class PagerDutyProvider(Provider):
             updated_at=parse_time(item.get("updated_at") or item.get("last_status_change_at")),
         )
 
+    async def get_incident(self, incident_id: str) -> Incident | None:
+        """One incident by id, whatever its status (``GET /incidents/{id}``); None when
+        PagerDuty does not know it (404) or the id is blank.
+
+        Raises:
+            ProviderError: any other failure (network, 401, 5xx, 429 as RateLimitedError).
+        """
+        ident = incident_id.strip()
+        if not ident:
+            return None
+        path = f"/incidents/{quote(ident, safe='')}"
+        try:
+            answer = await self._call("GET", path)
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        item = answer.get("incident") if isinstance(answer, dict) else None
+        if not isinstance(item, dict) or not item.get("id"):
+            raise ProviderError(sanitize_line(f"{self.name}: {self.client.endpoint(path)} "
+                                              "answered without an incident"), retryable=False)
+        return self.to_incident(item)
+
     # -- on-call and timeline ---------------------------------------------------------------
 
     async def oncall(self) -> list[str]:
@@ -320,7 +346,12 @@ class PagerDutyProvider(Provider):
         return events
 
     def log_entry_to_event(self, entry: Mapping[str, Any], incident: Incident | None = None) -> TimelineEvent | None:
-        """Map one log entry to a TimelineEvent (None when it has no time)."""
+        """Map one log entry to a TimelineEvent (None when it has no time).
+
+        An ``annotate_log_entry`` carries the note's text in ``channel.summary``: the event reads
+        ``note by <agent>: <text>`` (sanitised, the cockpit's idempotency marker stripped and
+        kept in ``note_ref`` so the timeline shows a note sent from the cockpit once).
+        """
         at = parse_time(entry.get("created_at"))
         if at is None:
             return None
@@ -328,17 +359,22 @@ class PagerDutyProvider(Provider):
         kind = LOG_KINDS.get(etype, etype.removesuffix("_log_entry") or "event")
         ref = entry.get("incident") if isinstance(entry.get("incident"), dict) else {}
         incident_id = str((ref or {}).get("id") or (incident.id if incident else "")) or None
-        agent = (entry.get("agent") or {}).get("summary") if isinstance(entry.get("agent"), dict) else None
-        text = str(entry.get("summary") or kind)
+        agent_ref = entry.get("agent")
+        agent = agent_ref.get("summary") if isinstance(agent_ref, dict) else None
+        text = sanitize_line(strip_marker(str(entry.get("summary") or kind))) or kind
+        note_ref = None
         if kind == "note":
             channel = entry.get("channel") if isinstance(entry.get("channel"), dict) else {}
-            content = (channel or {}).get("summary") or (channel or {}).get("content")
-            if content:
-                text = f"note by {agent or 'someone'}: {content}"
-        text = strip_marker(text)
+            raw = (channel or {}).get("summary") or (channel or {}).get("content")
+            if isinstance(raw, str) and raw.strip():
+                note_ref = find_marker(raw)
+                content = sanitize(strip_marker(raw)).strip()
+                if content:
+                    who = sanitize_line(str(agent)) if agent else "someone"
+                    text = f"note by {who}: {content}"
         return TimelineEvent(at=at, kind=kind, source=self.name, text=text,
                              incident_id=incident_id, id=str(entry.get("id") or "") or None,
-                             service=incident.service if incident else None)
+                             service=incident.service if incident else None, note_ref=note_ref)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -378,7 +414,19 @@ class PagerDutyProvider(Provider):
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
                       idempotency_key: str | None = None) -> ActionResult:
-        """Acknowledge/resolve in bulk or add a note (exactly once per ``idempotency_key``)."""
+        """Acknowledge/resolve in bulk or add a note (exactly once per ``idempotency_key``).
+
+        Ack and resolve are interactive: every failure comes back as a not-ok result (with how
+        many incidents were done) for the pane's toast. Notes are delivered by the outbox, which
+        must tell a temporary failure from a permanent one:
+
+        Raises:
+            RateLimitedError: a note hit PagerDuty's rate limit (429); ``retry_after`` says when.
+            ProviderError: a note could not be delivered for a temporary reason (network error,
+                deadline, HTTP 408 or 5xx), always ``retryable=True``; delivering again with the
+                same ``idempotency_key`` never posts a note twice. Permanent refusals (400
+                invalid input, 401, 403, 404) return a not-ok result instead.
+        """
         reason = self.supported_actions().get(action, f"unknown action {action!r}")
         if reason is not None:
             return ActionResult(False, f"{self.name}: {reason}")
@@ -386,14 +434,14 @@ class PagerDutyProvider(Provider):
             return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
         if not incidents:
             return ActionResult(False, f"{self.name}: no incident selected")
-        try:
-            if action in ("ack", "resolve"):
+        if action in ("ack", "resolve"):
+            try:
                 return await self._set_status(action, incidents)
-            if not (text or "").strip():
-                return ActionResult(False, f"{self.name}: a note needs some text")
-            return await self._notes(incidents, text or "", idempotency_key)
-        except ProviderError as exc:
-            return ActionResult(False, str(exc))
+            except ProviderError as exc:
+                return ActionResult(False, str(exc))
+        if not (text or "").strip():
+            return ActionResult(False, f"{self.name}: a note needs some text")
+        return await self._notes(incidents, text or "", idempotency_key)
 
     async def _set_status(self, action: str, incidents: Sequence[Incident]) -> ActionResult:
         updated: list[Incident] = []
@@ -424,19 +472,25 @@ class PagerDutyProvider(Provider):
     async def _notes(self, incidents: Sequence[Incident], text: str,
                      key: str | None) -> ActionResult:
         posted = skipped = 0
-        for inc in incidents:
+        for done, inc in enumerate(incidents):
             path = f"/incidents/{quote(inc.id, safe='')}/notes"
             content = text
-            if key:
-                marker_key = f"{key}:{inc.id}"
-                existing = await self._call("GET", path)
-                if any(has_marker(str(n.get("content") or ""), text, marker_key)
-                       for n in (existing or {}).get("notes") or [] if isinstance(n, dict)):
-                    skipped += 1
-                    continue
-                content = text + idempotency_marker(marker_key)
-            await self._call("POST", path, json={"note": {"content": content}},
-                             headers=self._from_headers())
+            try:
+                if key:
+                    marker_key = note_marker_key(key, inc.id)
+                    existing = await self._call("GET", path)
+                    if any(has_marker(str(n.get("content") or ""), text, marker_key)
+                           for n in (existing or {}).get("notes") or [] if isinstance(n, dict)):
+                        skipped += 1
+                        continue
+                    content = text + idempotency_marker(marker_key)
+                await self._call("POST", path, json={"note": {"content": content}},
+                                 headers=self._from_headers())
+            except ProviderError as exc:
+                if exc.retryable:
+                    raise
+                progress = f" ({done} of {len(incidents)} done)" if len(incidents) > 1 else ""
+                return ActionResult(False, f"{exc}{progress}")
             posted += 1
         message = f"note added to {posted} incident{'s' if posted != 1 else ''} on {self.name}"
         if skipped:

@@ -322,17 +322,24 @@ class PagerDutyState:
         return out
 
     def log_entry_json(self, inc: Incident, e: LogEntry) -> dict[str, Any]:
+        """One log entry in the fixture's structure; an ``annotate_log_entry`` carries the
+        note's content in ``channel.summary`` (channel type ``note``) like PagerDuty's."""
+        if e.type == "annotate_log_entry":
+            channel = {"type": "note", "summary": e.description}
+        else:
+            channel = {"type": "api" if e.type == "trigger_log_entry" else "web_ui"}
         return {
             "id": e.id, "type": e.type, "summary": e.summary,
             "self": f"{API}/log_entries/{e.id}?incident_id={inc.id}",
             "html_url": f"{WEB}/incidents/{inc.id}/log_entries/{e.id}",
             "created_at": iso(e.at), "agent": e.agent,
-            "channel": {"type": "api" if e.type == "trigger_log_entry" else "web_ui"},
+            "channel": channel,
             "incident": {"id": inc.id, "type": "incident_reference",
                          "summary": f"[#{inc.number}] {inc.title}",
                          "self": f"{API}/incidents/{inc.id}", "html_url": f"{WEB}/incidents/{inc.id}"},
             "teams": [self.team.ref()], "contexts": [],
-            "event_details": {"description": e.description or e.summary}}
+            "event_details": {"description": (e.summary if e.type == "annotate_log_entry"
+                                              else e.description or e.summary)}}
 
     def note_json(self, n: Note) -> dict[str, Any]:
         return {"id": n.id, "user": n.user.ref(),
