@@ -168,6 +168,7 @@ class TimelineEvent:
     id: str | None = None  # stable id for de-duplication when the source has one
     state: str | None = None  # for operator notes: pending | delivered | failed: reason
     service: str | None = None
+    note_ref: str | None = None  # a note sent by the cockpit: its idempotency marker digest
 
 
 @dataclass(frozen=True, slots=True)
