@@ -129,6 +129,18 @@ class BootInfo:
                    low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
 
 
+def _cockpit_dialogs() -> list[type[Screen[Any]]]:
+    """Every cockpit screen class loaded so far (the panes' dialogs: confirm, silence, note…)."""
+    found: dict[str, type[Screen[Any]]] = {}
+    pending: list[type[Any]] = list(Screen.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("sre_cockpit.") and cls is not MainScreen:
+            found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return [found[name] for name in sorted(found)]
+
+
 class PaneSlot(Container):
     """Grid cell holding one pane; attributes the pane's health reports to it."""
 
@@ -489,7 +501,7 @@ class CockpitApp(App[int]):
             scopes.append((title, [pane, *pane.walk_children()]))
         prompt = self.query_one(CommandLine)
         scopes.append(("prompts", [prompt, *prompt.walk_children()]))
-        scopes.append(("dialogs", [HelpScreen, QuitScreen]))
+        scopes.append(("dialogs", [HelpScreen, QuitScreen, *_cockpit_dialogs()]))
         active = [b.binding.id or b.binding.action for b in main.active_bindings.values()]
         return binding_rows(self, scopes, self._keymap_dict(), active)
 

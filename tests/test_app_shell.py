@@ -591,3 +591,19 @@ async def test_no_color_production_badge_is_reversed(monkeypatch: Any) -> None:
         await pilot.pause()
         badge = app.query_one(ContextBadge)
         assert badge.styles.text_style.reverse and badge.styles.text_style.bold
+
+
+async def test_dialog_bindings_of_the_panes_are_listed_and_remappable() -> None:
+    from sre_cockpit.app import _cockpit_dialogs
+    from sre_cockpit.widgets.help import declared_bindings
+
+    dialog_ids = {b.id for cls in _cockpit_dialogs() for b in declared_bindings(cls) if b.id}
+    assert "quit.confirm" in dialog_ids
+    remap = sorted(dialog_ids)[0]
+    app = shell_app(make_config(keys={remap: "f5"}))
+    async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()
+        await pilot.pause()
+        assert not any(remap in w for w in app.warnings)  # a dialog's id is a known id
+        rows = {(r.scope, r.id): r for r in app.help_rows()}
+        assert rows[("dialogs", remap)].keys == "f5"

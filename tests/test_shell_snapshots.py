@@ -47,11 +47,6 @@ def test_help_80x24(snap_compare: Any) -> None:
                         run_before=_settle(("question_mark",)))
 
 
-def test_help_160x48(snap_compare: Any) -> None:
-    assert snap_compare(shell_app(), terminal_size=(160, 48),
-                        run_before=_settle(("question_mark",)))
-
-
 def test_command_line_error_80x24(snap_compare: Any) -> None:
     keys = ("colon", "c", "t", "x", "space", "p", "r", "d", "o", "enter")
     assert snap_compare(shell_app(), terminal_size=(80, 24), run_before=_settle(keys))
