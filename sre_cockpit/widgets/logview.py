@@ -104,6 +104,7 @@ class LogView(ScrollView, can_focus=True):
         self._synced_at = 0.0
         self._styles: dict[str, Style] = {}
         self._styles_theme: str | None = None
+        self._logview_base_style: Style | None = None
         self._combo_cache: dict[tuple[Style, int, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
 
@@ -346,6 +347,17 @@ class LogView(ScrollView, can_focus=True):
             return index
         return (self._cum[index - 1] if index > 0 else self._cum_base) - self._cum_base
 
+    def _base_style(self) -> Style:
+        """``rich_style`` walks the DOM on every call (~0.3 ms): cache it until styles change."""
+        style = self._logview_base_style
+        if style is None:
+            style = self._logview_base_style = self.rich_style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._logview_base_style = None
+
     def _combined(self, base: Style, level: int, mark: bool, match: bool,
                   selected: bool) -> Style:
         """Base + level colour + marker/match/selection emphasis (cached per theme)."""
@@ -367,7 +379,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _row_strip(self, row: Row, selected: bool) -> Strip:
         """Segments built directly (no Rich Text layout): one per style run."""
-        base = self.rich_style
+        base = self._base_style()
         segments: list[Segment] = []
         cells = 0
         if self.show_ts:
@@ -402,7 +414,7 @@ class LogView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         absolute = (self._follow_top() if self.follow else scroll_y) + y
-        base = self.rich_style
+        base = self._base_style()
         if absolute >= self._total_rows() or not self.view:
             return Strip.blank(width, base)
         index = self._entry_at_row(absolute)
