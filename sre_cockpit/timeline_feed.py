@@ -201,8 +201,8 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
             result: list[TimelineEvent] = await coro
             return result
 
-    for name, source in event_sources.items():
-        jobs[name] = guarded(source.list_events(since, end))
+    for name, source in event_sources.items():  # live (no until): each source reads up to its
+        jobs[name] = guarded(source.list_events(since, until))  # own now; skew is corrected below
     for index, deploy in enumerate(runtime.context.deploys):
         label = f"deploys[{index}] ({deploy.provider})"
         provider = runtime.get(deploy.provider)

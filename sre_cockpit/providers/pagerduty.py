@@ -63,6 +63,9 @@ from sre_cockpit.sanitize import sanitize, sanitize_line
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000
 BULK_LIMIT = 250
+LIVE_SLACK = timedelta(minutes=5)
+"""A live timeline (``until`` None) asks for entries up to this far past our clock, so an entry
+PagerDuty stamped with a clock running ahead of ours (a note just posted) is not left out."""
 ACCEPT = "application/vnd.pagerduty+json;version=2"
 
 DEFAULT_SEVERITY_MAP: Mapping[str, Severity] = {
@@ -312,8 +315,9 @@ class PagerDutyProvider(Provider):
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
         """Log entries between ``since`` and ``until`` of the open incidents and of those created
         in that window (resolved ones too, for postmortems), at most ``event_incident_limit``
-        incidents, as timeline events sorted by time."""
-        end = until or self.clock()
+        incidents, as timeline events sorted by time. ``until`` None means up to now (with
+        ``LIVE_SLACK`` for PagerDuty's clock)."""
+        end = until if until is not None else self.clock() + LIVE_SLACK
         if not self._known:
             await self.list_incidents()
         candidates = dict(self._known)
