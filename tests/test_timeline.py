@@ -160,3 +160,67 @@ def test_markdown_is_escaped_and_sanitised() -> None:
     assert "\x1b" not in table and "\x07" not in table and "\n" not in row
     assert "| T+2m |" in row and row.endswith("\\[pending\\] |")
     assert md_escape("<script>") == "\\<script\\>"
+
+
+def test_provider_copy_with_the_journal_marker_is_the_journal_note_delivered() -> None:
+    from journal_helpers import incident
+
+    from sre_cockpit.journal import Journal, NoteRecord, TargetState
+    from sre_cockpit.providers.incident_util import idempotency_marker, note_marker_key, note_ref
+    from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider
+
+    pending = ev(5, "note", source="operator", text="db failover", id="n1:pd:P1",
+                 state="pending: pd: HTTP 503", note_ref=note_ref("key-1", "P1"))
+    # PagerDuty's copy: stamped 40 minutes later by a clock far off, formatted differently.
+    entry = {"id": "LE1", "type": "annotate_log_entry", "created_at": "2026-03-01T14:45:00Z",
+             "summary": "Note added by Dana", "agent": {"summary": "Dana"},
+             "channel": {"type": "note",
+                         "summary": "db failover" + idempotency_marker(note_marker_key("key-1",
+                                                                                       "P1"))},
+             "incident": {"id": "P1"}}
+    pd = PagerDutyProvider("pd", PagerDutyOptions.model_validate({"token": "t"}))
+    theirs = pd.log_entry_to_event(entry)
+    assert theirs is not None and theirs.note_ref == pending.note_ref
+    merged = merge_events([theirs], [pending])
+    assert [(e.source, e.text, e.state) for e in merged] == [("operator", "db failover",
+                                                               "delivered")]
+    # A failed delivery the provider does show is delivered after all (the marker proves it).
+    failed = ev(5, "note", source="operator", text="db failover", id="n1:pd:P1",
+                state="failed: pd: HTTP 400", note_ref=pending.note_ref)
+    assert [e.state for e in merge_events([theirs], [failed])] == ["delivered"]
+    # The same text with another cockpit's marker is another note: both are shown, and an
+    # identical text sent twice from here (two keys) stays two notes on each side.
+    other = TimelineEvent(at=pending.at, kind="note", source="pd", text="note by Ann: db failover",
+                          incident_id="P1", id="LE2", note_ref=note_ref("key-9", "P1"))
+    merged = merge_events([other], [pending])
+    assert [(e.source, e.state) for e in merged] == [("operator", "pending: pd: HTTP 503"),
+                                                    ("pd", None)]
+    again = ev(6, "note", source="operator", text="db failover", id="n2:pd:P1",
+               state="pending", note_ref=note_ref("key-2", "P1"))
+    assert len(merge_events([theirs], [pending, again])) == 2
+    # Same marker on another incident's entry: not this note.
+    elsewhere = TimelineEvent(at=theirs.at, kind="note", source="pd", text=theirs.text,
+                              incident_id="P2", id="LE3", note_ref=pending.note_ref)
+    assert len(merge_events([elsewhere], [pending])) == 2
+    # The journal stamps the same digest on its copy of a note.
+    journal = Journal("/nonexistent-sre-cockpit-test", clock=lambda: T0)
+    record = NoteRecord(id="n1", at=T0, text="db failover", incidents=(incident("P1"),),
+                        targets={"pd": TargetState("pd", "key-1")})
+    journal.records[record.id] = record
+    (event,) = journal.events()
+    assert event.note_ref == pending.note_ref and event.state == "pending"
+    assert [e.state for e in merge_events([theirs], [event])] == ["delivered"]
+
+
+def test_provider_copy_without_marker_matches_by_text_within_the_window() -> None:
+    pending = ev(5, "note", source="operator", text="Rolled back  v2", id="n1", state="pending",
+                 note_ref="0123456789ab")
+    typed = ev(7, "note", source="pd", text="note by Dana: rolled back v2", id="LE1")
+    merged = merge_events([typed], [pending])
+    assert [(e.source, e.state) for e in merged] == [("operator", "delivered")]
+    failed = ev(5, "note", source="operator", text="rolled back v2", id="n1",
+                state="failed: pd: HTTP 403")
+    assert [(e.source, e.state) for e in merge_events([typed], [failed])] == [
+        ("operator", "failed: pd: HTTP 403")]  # text alone does not prove this delivery
+    late = ev(30, "note", source="pd", text="note by Dana: rolled back v2", id="LE2")
+    assert len(merge_events([late], [pending])) == 2
