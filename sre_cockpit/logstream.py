@@ -432,8 +432,7 @@ class LogStream:
                         limit=self.backfill_limit, direction="backward"))
                 self.ingest(lines)
             return
-        if self._cursor is None:
-            return
+        # nothing delivered yet still means "everything since the stream began"
         await self._fill_range(self._resume_from(), start_ns)
 
     def _resume_from(self) -> int:
@@ -498,8 +497,6 @@ class LogStream:
             try:
                 if not self._started:
                     await self._fill_before(end)
-                elif self._cursor is None:
-                    self._cursor = end
                 else:
                     await self._fill_range(self._resume_from(), end)
                 failures = 0

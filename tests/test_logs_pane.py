@@ -279,3 +279,14 @@ async def test_copy_inside_tmux_writes_passthrough(monkeypatch: pytest.MonkeyPat
     assert app.clip == "line"
     assert written == [clipboard_sequence("line", tmux=False), clipboard_sequence("line", tmux=True)]
     await asyncio.sleep(0)
+
+
+async def test_polling_mode_is_shown_when_websocket_is_refused() -> None:
+    with loki_stub(refuse_upgrade=403) as stub:
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(120, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: "polling" in pane.status_line.content.plain)
+            assert "HTTP 403" in pane.status_line.content.plain
+            stub.push("seq=1 level=info via polling")
+            await wait_for(pilot, lambda: "via polling" in screen_text(app), within=10)

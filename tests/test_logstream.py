@@ -267,3 +267,34 @@ def test_tail_closed_carries_code() -> None:
 
 def test_unused_stub_class_importable() -> None:
     assert LokiStub().url.startswith("http://127.0.0.1:")
+
+
+async def test_gap_filled_when_disconnected_before_any_line() -> None:
+    """No line delivered yet still means "everything since the stream began" on resume."""
+    with loki_stub() as stub:
+        loki = provider(stub.url)
+        stream = LogStream.for_provider(loki, '{app="stub"}', tail_mode="websocket",
+                                        backoff_base=0.2)
+        task = asyncio.create_task(stream.run())
+        try:
+            async with asyncio.timeout(10):
+                while stream.mode is not StreamMode.LIVE:
+                    await asyncio.sleep(0.02)
+                stub.refuse_upgrade = 503
+                stub.abort_every = 0.0
+                while stream.reconnects < 1:
+                    await asyncio.sleep(0.01)
+                for i in range(10):
+                    stub.push(f"seq={i}")
+                attempts = len(stub.tail_params)
+                while len(stub.tail_params) < attempts + 2:
+                    await asyncio.sleep(0.02)
+                stub.abort_every = None
+                stub.refuse_upgrade = None
+                while stream.received < 10:
+                    await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await loki.aclose()
+        assert [ln.line for ln in stream.drain()] == [f"seq={i}" for i in range(10)]
