@@ -621,7 +621,10 @@ class Outbox:
             self._mark(record, name, "local", support)
             return
         incidents = [i for i in record.incidents if i.provider == name]
-        if target.attempted and await self._already_there(record, name):
+        # A request a previous process left in flight may have arrived: look before resending.
+        # (Retries within this process rely on the idempotency key, sparing a rate-limited
+        # provider a full event listing per retry.)
+        if target.attempted and target.attempts == 0 and await self._already_there(record, name):
             self._mark(record, name, "delivered")
             return
         try:

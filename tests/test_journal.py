@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -249,3 +249,29 @@ async def test_a_second_cockpit_on_the_same_journal_does_not_deliver_twice(tmp_p
         os.close(holder)
     assert await Outbox(journal, {"pd": pd}).deliver_once() == 0
     assert len(pd.calls) == 1
+
+
+async def test_only_a_previous_process_in_flight_attempt_is_looked_up(tmp_path: Path) -> None:
+    class Counting(FakeEvents):
+        calls = 0
+
+        async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
+            Counting.calls += 1
+            return await super().list_events(since, until)
+
+    now = [T0]
+    journal = make(tmp_path)
+    record = journal.add_note("x", [incident()])
+    pd = FakeActions(failures=[ProviderError("pd: HTTP 503", status=503)] * 3)
+    outbox = Outbox(journal, {"pd": pd}, events={"pd": Counting("pd", [])},
+                    clock=lambda: now[0], base_delay=1, max_delay=2)
+    for _ in range(4):
+        await outbox.deliver_once()
+        now[0] += timedelta(seconds=3)
+    assert record.state == "delivered" and Counting.calls == 0  # the key guards in-process retries
+    crashed = journal.add_note("y", [incident()])
+    journal.mark_attempt(crashed.id, "pd")  # died with this request in flight
+    restarted = Journal(journal.directory)
+    restarted.replay()
+    await Outbox(restarted, {"pd": FakeActions()}, events={"pd": Counting("pd", [])}).deliver_once()
+    assert Counting.calls == 1 and restarted.records[crashed.id].state == "delivered"
