@@ -14,21 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import importlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from sre_cockpit.models import utcnow
@@ -39,72 +36,27 @@ from sre_cockpit.widgets.filterprompt import FilterPrompt
 from sre_cockpit.widgets.header import CockpitHeader
 from sre_cockpit.widgets.pane import Pane
 from sre_cockpit.widgets.quit import QuitScreen
+from sre_cockpit.widgets.shellcommands import ShellCommands
+from sre_cockpit.widgets.slots import (
+    GRID_ORDER,
+    PANES,
+    PANES_GROUP,
+    PaneSlot,
+    PaneSpec,
+    cockpit_dialogs,
+    load_pane_class,
+    starting_pane,
+)
 
 if TYPE_CHECKING:  # the providers and the schema load after the first frame
-    from sre_cockpit.config import Config
+    from sre_cockpit.config import Config, ServiceConfig
     from sre_cockpit.runtime import Runtime
+
+__all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app",
+           "load_pane_class", "make_app"]
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class PaneSpec:
-    """Where a pane class lives (fixed names from the TUI contract)."""
-
-    id: str
-    module: str
-    cls: str
-    title: str
-    kind: str
-
-
-PANES: tuple[PaneSpec, ...] = (
-    PaneSpec("incidents", "sre_cockpit.widgets.incidents", "IncidentsPane", "Incidents", "incident"),
-    PaneSpec("logs", "sre_cockpit.widgets.logs", "LogPane", "Logs", "log"),
-    PaneSpec("slos", "sre_cockpit.widgets.slo", "SloPane", "SLOs", "SLO"),
-    PaneSpec("timeline", "sre_cockpit.widgets.timeline", "TimelinePane", "Timeline", "timeline"),
-)
-"""Key order: ``1``-``4`` and ``tab`` follow this order."""
-_PANES_GROUP = Binding.Group("panes", compact=True)
-GRID_ORDER = ("incidents", "slos", "logs", "timeline")
-"""Placement in the 2x2 grid: Incidents top-left, SLOs top-right, Logs and Timeline below."""
-
-
-def load_pane_class(spec: PaneSpec) -> tuple[type[Pane], str | None]:
-    """The real pane class, or a stand-in that explains why it could not be loaded."""
-    try:
-        cls = getattr(importlib.import_module(spec.module), spec.cls)
-        if not (isinstance(cls, type) and issubclass(cls, Pane)):
-            raise TypeError(f"{spec.cls} is not a Pane")
-        return cls, None
-    except Exception as exc:  # a broken pane module must not take the cockpit down
-        reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        message = f"{spec.kind} pane unavailable: {reason}"
-
-        class UnavailablePane(Pane):
-            PANE_TITLE = spec.title
-            EMPTY_MESSAGE = message
-
-            def on_mount(self) -> None:
-                super().on_mount()
-                self.set_unconfigured(message)
-
-        return UnavailablePane, reason
-
-
-def starting_pane(spec: PaneSpec) -> type[Pane]:
-    """A placeholder shown during the first frame of a fast start (replaced ~0.2 s later)."""
-
-    class StartingPane(Pane):
-        PANE_TITLE = spec.title
-        EMPTY_MESSAGE = "starting…"
-
-        def on_mount(self) -> None:
-            super().on_mount()
-            self.set_unconfigured("starting…")
-
-    return StartingPane
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,36 +79,6 @@ class BootInfo:
                    read_only=runtime.read_only, providers=tuple(runtime.context.providers),
                    theme=config.ui.theme or DEFAULT_THEME, keys=dict(config.keys),
                    low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
-
-
-def _cockpit_dialogs() -> list[type[Screen[Any]]]:
-    """Every cockpit screen class loaded so far (the panes' dialogs: confirm, silence, note…)."""
-    found: dict[str, type[Screen[Any]]] = {}
-    pending: list[type[Any]] = list(Screen.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        if cls.__module__.startswith("sre_cockpit.") and cls is not MainScreen:
-            found[f"{cls.__module__}.{cls.__qualname__}"] = cls
-    return [found[name] for name in sorted(found)]
-
-
-class PaneSlot(Container):
-    """Grid cell holding one pane; attributes the pane's health reports to it."""
-
-    def __init__(self, pane: Pane, pane_id: str) -> None:
-        super().__init__(id=f"slot-{pane_id}", classes="pane-slot")
-        self.pane_id = pane_id
-        self.pane = pane
-
-    def compose(self) -> ComposeResult:
-        yield self.pane
-
-    def on_pane_health_changed(self, message: Pane.HealthChanged) -> None:
-        message.stop()
-        app = self.app
-        if isinstance(app, CockpitApp):
-            app.header.update_health(message.health, source=self.pane_id)
 
 
 class MainScreen(Screen[None]):
@@ -183,7 +105,7 @@ class MainScreen(Screen[None]):
                 return
 
 
-class CockpitApp(App[int]):
+class CockpitApp(ShellCommands):
     """The cockpit. Build it with ``make_app``."""
 
     CSS_PATH = "cockpit.tcss"
@@ -192,11 +114,11 @@ class CockpitApp(App[int]):
     PANE_TITLES: ClassVar[dict[str, str]] = {spec.id: spec.title for spec in PANES}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_pane('incidents')", "incidents", id="cockpit.pane_incidents",
-                group=_PANES_GROUP),
-        Binding("2", "show_pane('logs')", "logs", id="cockpit.pane_logs", group=_PANES_GROUP),
-        Binding("3", "show_pane('slos')", "SLOs", id="cockpit.pane_slos", group=_PANES_GROUP),
+                group=PANES_GROUP),
+        Binding("2", "show_pane('logs')", "logs", id="cockpit.pane_logs", group=PANES_GROUP),
+        Binding("3", "show_pane('slos')", "SLOs", id="cockpit.pane_slos", group=PANES_GROUP),
         Binding("4", "show_pane('timeline')", "timeline", id="cockpit.pane_timeline",
-                group=_PANES_GROUP),
+                group=PANES_GROUP),
         Binding("z", "zoom", "zoom", id="cockpit.zoom"),
         Binding("slash", "filter", "filter", id="cockpit.filter"),
         Binding("colon", "command_line", "command", id="cockpit.command"),
@@ -261,6 +183,12 @@ class CockpitApp(App[int]):
     def _help_hint(self) -> str:
         keys = self.boot.keys.get("cockpit.help", "question_mark").split(",")[0].strip()
         return f"{self.get_key_display(Binding(keys, 'help'))} help"
+
+    def services(self) -> Mapping[str, ServiceConfig]:
+        return self.runtime.context.services
+
+    def default_context(self) -> str:
+        return self.boot.context
 
     @property
     def runtime(self) -> Runtime:
@@ -409,18 +337,6 @@ class CockpitApp(App[int]):
 
     # ----------------------------------------------------------------------------- panes
 
-    def panes(self) -> list[Pane]:
-        """The four panes in key order (1-4)."""
-        found = {slot.pane_id: slot.pane for slot in self.query(PaneSlot)}
-        return [found[spec.id] for spec in PANES if spec.id in found]
-
-    def pane(self, pane_id: str) -> Pane | None:
-        """One pane by id (``incidents``, ``logs``, ``slos``, ``timeline``)."""
-        for slot in self.query(PaneSlot):
-            if slot.pane_id == pane_id:
-                return slot.pane
-        return None
-
     def set_compact(self, compact: bool) -> None:
         """Switch between the 2x2 layout and the one-pane layout (terminal resized)."""
         self.compact = compact
@@ -501,7 +417,8 @@ class CockpitApp(App[int]):
             scopes.append((title, [pane, *pane.walk_children()]))
         prompt = self.query_one(CommandLine)
         scopes.append(("prompts", [prompt, *prompt.walk_children()]))
-        scopes.append(("dialogs", [HelpScreen, QuitScreen, *_cockpit_dialogs()]))
+        scopes.append(("dialogs", [HelpScreen, QuitScreen,
+                                   *cockpit_dialogs(exclude=(HelpScreen, QuitScreen))]))
         active = [b.binding.id or b.binding.action for b in main.active_bindings.values()]
         return binding_rows(self, scopes, self._keymap_dict(), active)
 
@@ -517,103 +434,6 @@ class CockpitApp(App[int]):
     def action_command_line(self) -> None:
         """``:``: open the command line."""
         self.query_one(CommandLine).open()
-
-    def action_request_quit(self) -> None:
-        """``q``: quit, asking first while notes are still waiting to be delivered."""
-        timeline = self.pane("timeline")
-        pending = 0
-        check = getattr(timeline, "pending_notes", None)
-        if callable(check):
-            try:
-                pending = int(check())
-            except Exception as exc:
-                self.log.error(f"pending_notes failed: {exc}")
-                pending = -1
-        if pending == 0:
-            self.exit(0)
-            return
-        if pending < 0:
-            text = "Could not check for undelivered notes. Quit anyway?"
-        else:
-            noun = "note is" if pending == 1 else "notes are"
-            text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
-                    f"local journal and are retried the next time the cockpit runs. Quit anyway?")
-        self.push_screen(QuitScreen(text), self._quit_answer)
-
-    def _quit_answer(self, answer: bool | None) -> None:
-        if answer:
-            self.exit(0)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "live":
-            return self._moment is not None
-        return True
-
-    def action_live(self) -> None:
-        """``.``: leave the moment chosen on the timeline and return to live data."""
-        self._show_moment(None, "")
-        timeline = self.pane("timeline")
-        if timeline is not None and callable(getattr(timeline, "return_to_live", None)):
-            self._call(timeline, "return_to_live")
-
-    # ----------------------------------------------------------------------------- commands
-
-    def context_names(self) -> list[str]:
-        """Contexts of the config (command palette, completion)."""
-        return list(self.config.contexts) if self.config is not None else [self.boot.context]
-
-    def cockpit_theme_names(self) -> list[str]:
-        """The cockpit's own themes (Textual's built-in ones work too)."""
-        return list(self._cockpit_themes)
-
-    def _names_for(self, verb: str) -> list[str]:
-        if verb == "ctx":
-            return self.context_names()
-        if verb == "theme":
-            return self.cockpit_theme_names()
-        return []
-
-    @on(CommandLine.Command)
-    async def _command(self, message: CommandLine.Command) -> None:
-        line = self.query_one(CommandLine)
-        error = await self.run_command(message.name, message.args)
-        if error:
-            line.show_error(error)
-        else:
-            line.close()
-
-    async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
-        """Run a ``:`` command. Returns an error line, or None when it worked."""
-        if name == "ctx":
-            if len(args) != 1:
-                return f"usage: :ctx NAME (contexts: {', '.join(self.context_names())})"
-            return await self.switch_context(args[0])
-        if name == "theme":
-            if len(args) != 1:
-                return f"usage: :theme NAME (themes: {', '.join(self._cockpit_themes)})"
-            return self.set_theme(args[0])
-        if name == "export":
-            return await self._export(args)
-        if name == "help":
-            self.action_help()
-            return None
-        if name == "q!":
-            self.exit(0)
-            return None
-        if name == "q":
-            self.action_request_quit()
-            return None
-        return f"unknown command :{name}"
-
-    def set_theme(self, name: str) -> str | None:
-        """Switch theme; returns an error line for an unknown name."""
-        if name not in self.available_themes:
-            hint = difflib.get_close_matches(name, self._cockpit_themes, n=1)
-            did = f" — did you mean {hint[0]}?" if hint else ""
-            return (f"unknown theme {sanitize_line(name)!r}{did} "
-                    f"(themes: {', '.join(self._cockpit_themes)})")
-        self.theme = name
-        return None
 
     async def switch_context(self, name: str) -> str | None:
         """Rebuild the runtime for another context and restart the panes on it."""
@@ -651,76 +471,6 @@ class CockpitApp(App[int]):
             self.run_worker(old.aclose(), exit_on_error=False, group="runtime-close")
         self.notify(f"context {sanitize_line(name)}", timeout=3)
         return None
-
-    async def _export(self, args: tuple[str, ...]) -> str | None:
-        timeline = self.pane("timeline")
-        export = getattr(timeline, "export_postmortem", None)
-        if not callable(export):
-            return "export is not available: the timeline pane has no post-mortem export"
-        try:
-            result = export(*args)
-            if inspect.isawaitable(result):
-                result = await result
-        except Exception as exc:
-            return sanitize_line(f"export failed: {exc}")
-        if result:
-            self.notify(sanitize_line(f"exported: {result}"), timeout=6)
-        return None
-
-    # ----------------------------------------------------------------------------- routing
-
-    def _call(self, pane: Widget | None, method: str, *args: Any) -> None:
-        """Call a pane's public method if it has it; a failure is logged, never fatal."""
-        target = getattr(pane, method, None)
-        if pane is None or not callable(target):
-            return
-        try:
-            target(*args)
-        except Exception as exc:
-            reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
-            self.pane_errors[f"{pane.id}.{method}"] = reason
-            self.log.error(f"{pane.id}.{method} failed: {reason}")
-
-    def on_incidents_pane_incidents_updated(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "set_incidents", message.incidents)
-
-    def on_incidents_pane_incident_focused(self, message: Any) -> None:
-        incident = message.incident
-        service = getattr(incident, "service", None) if incident is not None else None
-        selector = None
-        services = self.runtime.context.services
-        if service is not None and service in services:
-            selector = services[service].logs
-        self._call(self.pane("logs"), "focus_service", service, selector)
-        self._call(self.pane("slos"), "focus_service", service)
-        self._call(self.pane("timeline"), "focus_incident", incident)
-
-    def on_incidents_pane_note_requested(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "open_note_editor", message.incidents)
-
-    def on_log_pane_pin_requested(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "pin_log_line", message.line)
-
-    def on_slo_pane_slo_statuses_updated(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "observe_slos", message.statuses)
-
-    def on_timeline_pane_moment_selected(self, message: Any) -> None:
-        self._show_moment(message.at, str(message.label or ""))
-
-    def _show_moment(self, at: datetime | None, label: str) -> None:
-        changed = at != self._moment
-        self._moment = at
-        banner = self.query_one("#moment-banner", Static)
-        if at is None:
-            banner.display = False
-        else:
-            shown = sanitize_line(label) if label else f"{at:%H:%M} UTC"
-            banner.update(Text(f"viewing {shown} — . returns to live"))
-            banner.display = True
-        if changed:
-            self._call(self.pane("logs"), "show_moment", at)
-            self._call(self.pane("slos"), "show_moment", at)
-            self.refresh_bindings()
 
     # ----------------------------------------------------------------------------- themes, keys
 

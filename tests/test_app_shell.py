@@ -78,12 +78,16 @@ async def test_every_pane_explains_itself_when_nothing_is_configured() -> None:
 
 
 async def test_a_broken_pane_module_gets_a_stand_in_that_says_why(monkeypatch: Any) -> None:
-    from sre_cockpit import app as app_module
+    from sre_cockpit.widgets import routing, slots
 
-    broken = app_module.PaneSpec("logs", "sre_cockpit.widgets.no_such_logs", "LogPane", "Logs", "log")
+    broken = slots.PaneSpec("logs", "sre_cockpit.widgets.no_such_logs", "LogPane", "Logs", "log")
     _cls, error = load_pane_class(broken)
     assert error is not None and "ModuleNotFoundError" in error
-    monkeypatch.setattr(app_module, "PANES", tuple(broken if s.id == "logs" else s for s in PANES))
+    patched = tuple(broken if s.id == "logs" else s for s in PANES)
+    from sre_cockpit import app as app_module
+
+    for module in (app_module, routing, slots):
+        monkeypatch.setattr(module, "PANES", patched)
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
@@ -594,10 +598,10 @@ async def test_no_color_production_badge_is_reversed(monkeypatch: Any) -> None:
 
 
 async def test_dialog_bindings_of_the_panes_are_listed_and_remappable() -> None:
-    from sre_cockpit.app import _cockpit_dialogs
     from sre_cockpit.widgets.help import declared_bindings
+    from sre_cockpit.widgets.slots import cockpit_dialogs
 
-    dialog_ids = {b.id for cls in _cockpit_dialogs() for b in declared_bindings(cls) if b.id}
+    dialog_ids = {b.id for cls in cockpit_dialogs() for b in declared_bindings(cls) if b.id}
     assert "quit.confirm" in dialog_ids
     remap = sorted(dialog_ids)[0]
     app = shell_app(make_config(keys={remap: "f5"}))
