@@ -111,3 +111,43 @@ def first_frame_seconds(argv: list[str], *, cols: int = 160, rows: int = 48,
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parents[1]
+
+
+def idle_bytes_per_second(argv: list[str], *, settle: float = 3.0, window: float = 3.0,
+                          cols: int = 160, rows: int = 48) -> tuple[float, int]:
+    """Bytes per second the app writes while nothing happens (after ``settle`` seconds).
+
+    Returns:
+        (bytes per second during the window, bytes written while settling).
+    """
+    import fcntl
+    import termios
+
+    child_env = dict(os.environ, TERM="xterm-256color")
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        try:
+            os.execvpe(argv[0], argv, child_env)
+        finally:
+            os._exit(127)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    start = time.perf_counter()
+    settled = measured = 0
+    try:
+        while time.perf_counter() - start < settle + window:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if time.perf_counter() - start < settle:
+                settled += len(data)
+            else:
+                measured += len(data)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return measured / window, settled

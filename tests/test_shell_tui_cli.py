@@ -144,3 +144,13 @@ def test_a_config_error_found_after_the_first_frame_exits_2_with_the_line(tmp_pa
     assert status == 2, text[-500:]
     tail = text.rsplit("\x1b[?1049l", 1)[-1]  # what was printed after the UI closed
     assert f"{path}:" in tail and "objective" in tail and "Traceback" not in tail
+
+
+@pytest.mark.slow
+def test_an_idle_cockpit_only_repaints_its_clock(tmp_path: Path) -> None:
+    from shell_helpers import idle_bytes_per_second
+
+    path = _write(tmp_path, "contexts:\n  staging: {}\n")
+    rate, settled = idle_bytes_per_second([PYTHON, "-m", "sre_cockpit", "--config", str(path)])
+    assert settled > 10_000  # it did draw
+    assert rate < 400, f"{rate:.0f} B/s while idle"  # the 1 Hz clock is ~80 B/s
