@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -174,3 +175,25 @@ def test_options_validation() -> None:
     with pytest.raises(ValueError, match="token_param"):
         GenericHttpOptions.model_validate({"type": "http", "url": "http://x", "list_url": "/",
                                            "pagination": {"next_token": "next"}})
+
+
+async def test_note_temporary_failure_raises_for_the_outbox_but_refusal_does_not(
+        api: tuple[str, Api]) -> None:
+    url, _ = api
+    provider = make(url)
+    try:
+        incidents = await provider.list_incidents()
+    finally:
+        await provider.aclose()
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = make(dead, timeout="2s")
+    try:
+        with pytest.raises(ProviderError) as err:
+            await down.perform("note", incidents[:1], text="still there?", idempotency_key="k1")
+        assert err.value.retryable
+        refused = await down.perform("ack", incidents[:1])  # actions other than notes: a toast
+        assert not refused.ok and "0 of 1 done" in refused.message
+    finally:
+        await down.aclose()

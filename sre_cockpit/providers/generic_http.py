@@ -343,6 +343,10 @@ class GenericHttpProvider(Provider):
                                  headers={"Idempotency-Key": f"{idempotency_key}:{inc.id}"}
                                  if idempotency_key else None)
             except ProviderError as exc:
+                if action == "note" and exc.retryable:
+                    # The notes outbox retries temporary failures; the Idempotency-Key header
+                    # lets the team's API ignore the copies already delivered.
+                    raise
                 return ActionResult(False, f"{exc} ({len(done)} of {len(incidents)} done)",
                                     tuple(done))
             done.append(replace(inc, status=new_status) if new_status else inc)
