@@ -81,3 +81,8 @@ def test_header_badges_read_only_context_160x48(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_shell_ansi_16_theme_80x24(snap_compare: Any) -> None:
+    app = shell_app(make_config({"prod": {}}, ui={"theme": "ansi-16"}))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settle())

@@ -134,3 +134,14 @@ async def test_every_theme_applies_in_the_app_and_variables_work_in_rich_spans()
             for key in REQUIRED_VARIABLES:
                 Style.parse(app.theme_variables[key])
         assert sorted(app.cockpit_theme_names()) == sorted(p.stem for p in _files())
+
+
+async def test_ansi_16_hands_colours_to_the_terminal_palette() -> None:
+    app = shell_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert not app.native_ansi_color  # truecolour themes are converted, as usual
+        app.theme = "ansi-16"
+        await pilot.pause()
+        assert app.native_ansi_color  # ANSI colours reach the terminal as ANSI, not RGB
+        assert app.theme_variables["sev-critical"] == "bright_red"  # Rich-safe name for spans
