@@ -674,7 +674,7 @@ def table(rows: list[Row], other_names: list[str]) -> str:
     for row in rows:
         cells = [row.size, row.measure, row.shown(), row.target, row.verdict.upper()
                  if row.verdict in ("pass", "fail") else row.verdict,
-                 *[row.ratios.get(n, "") for n in other_names], row.note.replace("|", "/")]
+                 *[row.ratios.get(n, "") for n in other_names], row.note.replace("|", "\\|")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
