@@ -151,3 +151,25 @@ def idle_bytes_per_second(argv: list[str], *, settle: float = 3.0, window: float
         os.waitpid(pid, 0)
         os.close(fd)
     return measured / window, settled
+
+
+if __name__ == "__main__":  # python tests/shell_helpers.py [-n 5] sre-cockpit --config FILE
+    import shutil
+    import statistics
+
+    args = sys.argv[1:]
+    runs = 5
+    if len(args) > 1 and args[0] == "-n":
+        runs, args = int(args[1]), args[2:]
+    if not args:
+        raise SystemExit("usage: shell_helpers.py [-n RUNS] COMMAND ARGS…")
+    args[0] = shutil.which(args[0]) or args[0]
+    times = []
+    for _ in range(runs):
+        seconds, lines = first_frame_seconds(args)
+        if seconds is None:
+            raise SystemExit("no complete frame:\n" + "\n".join(lines))
+        times.append(seconds)
+    print(f"first complete frame (160x48): min {min(times):.3f}s median "
+          f"{statistics.median(times):.3f}s max {max(times):.3f}s over {runs} runs; "
+          f"load average {os.getloadavg()[0]:.2f}")
