@@ -437,9 +437,17 @@ def _starts_with_year(screen: Screen, skip: int) -> bool | None:
     return hits * 2 > len(rows)
 
 
-LNAV_TOGGLE = Toggle(key=b"\x1bOC", back_key=b"\x1bOD",
-                     state=lambda s: _starts_with_year(s, 1),
-                     description="right/left arrow (application cursor keys) scroll lnav")
+def _lnav_histogram(screen: Screen) -> bool | None:
+    top = screen.lines()[:3]
+    if any("HIST" in row for row in top):
+        return True
+    if any("LOG" in row for row in top):
+        return False
+    return None
+
+
+LNAV_TOGGLE = Toggle(key=b"i", back_key=b"i", state=_lnav_histogram,
+                     description="`i` switches lnav between the log and histogram views")
 TOOLONG_TOGGLE = Toggle(key=b"\x0c", back_key=b"\x0c",
                         state=lambda s: _starts_with_year(s, 1),
                         description="ctrl+l toggles toolong's line numbers")
