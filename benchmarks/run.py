@@ -528,7 +528,8 @@ def counters_row(size: str, label: str, phase: Phase) -> Row:
         note = (f"sent {phase.sim_sent if phase.sim_sent is not None else '? (no /_sim/stats)'}"
                 f", received {received:,}, shown {shown:,}, dropped client {dropped:,}, still "
                 f"queued {pending:,}; server dropped_entries {c.get('dropped_server', '?')} "
-                f"({phase.counters_source})")
+                f"({phase.counters_source}; received also counts the start-up backfill from "
+                "query_range, sent is the tail only)")
         return Row(size, f"{label}: received = shown + dropped", float(received), "lines",
                    "exact", "pass" if ok else "fail", note=note)
     note = "the cockpit exposes no received/shown/dropped counters " \
