@@ -339,7 +339,7 @@ class LogStream:
             except ProviderError as exc:
                 self._last_error = str(exc)
                 self._record_reconnect(str(exc))
-                await self._backoff(str(exc))
+                await self._backoff(str(exc), retry_after=exc.retry_after)
 
     async def _check_query(self) -> None:
         """Raise the query's own error (Loki's message) if the query is invalid."""
@@ -365,10 +365,13 @@ class LogStream:
         self._set_mode(StreamMode.RECONNECTING, reason)
         self._emit(f"log stream: reconnecting ({reason})")
 
-    async def _backoff(self, reason: str) -> None:
+    async def _backoff(self, reason: str, *, retry_after: float | None = None) -> None:
+        """Capped exponential backoff with jitter; a server's Retry-After wins (capped)."""
         self._failures += 1
         upper = min(self.backoff_cap, self.backoff_base * 2 ** (self._failures - 1))
         delay = self.rng.uniform(upper / 2, upper)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, 300.0))
         await asyncio.sleep(delay)
 
     async def _one_connection(self) -> None:
