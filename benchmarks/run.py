@@ -247,8 +247,8 @@ class Plan:
     others_presses: int = 200
 
 
-QUICK = Plan(warmup=5.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=10.0,
-             rss_budget=0.0, others_keys=12.0, others_presses=100)
+QUICK = Plan(warmup=4.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=6.0,
+             rss_budget=0.0, others_keys=8.0, others_presses=100)
 FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
 
 
