@@ -154,3 +154,53 @@ def test_parse_sizes_rejects_bad_input() -> None:
     assert run.parse_sizes("120x40,200x50") == [(120, 40), (200, 50)]
     with pytest.raises(Exception, match="bad size"):
         run.parse_sizes("120by40")
+
+
+def test_tally_screen_counts_repaints_per_region() -> None:
+    screen = Screen(20, 4, tally=True)
+    screen.feed(b"\x1b[1;1Hheader\x1b[3;5Habc\x1b[3;5Habc")
+    assert screen.drawn_in(0, 0, 1, 20) == 6
+    assert screen.drawn_in(2, 4, 3, 7) == 6  # the same three cells drawn twice
+    assert screen.drawn_in(0, 0, 4, 20) == 12
+    screen.reset_tally()
+    assert screen.drawn_in(0, 0, 4, 20) == 0
+    assert Screen(5, 2).drawn_in(0, 0, 2, 5) == 0  # no tally: nothing counted
+
+
+def test_pyspy_summary_of_collapsed_stacks() -> None:
+    import pyspy
+
+    raw = [
+        "main (app.py:1);loop (textual/app.py:10);render (sre_cockpit/widgets/logs.py:5) 30\n",
+        "main (app.py:1);loop (textual/app.py:10);apply (textual/css/stylesheet.py:7) 10\n",
+        "garbage line\n",
+    ]
+    summary = pyspy.summarise(raw, top=5)
+    assert summary["samples"] == [("total", 40.0)]
+    assert summary["self"][0] == ("render (sre_cockpit/widgets/logs.py)", 75.0)
+    assert ("loop (textual/app.py)", 100.0) in summary["inclusive"]
+    assert "75.0%" in pyspy.render(summary)
+    assert pyspy.summarise([])["self"] == []
+
+
+def test_observer_snapshot_reads_the_log_pane_counters(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    import observe
+
+    status = SimpleNamespace(received=10, dropped_client=2, dropped_server=1, pending=3,
+                             duplicates=0, reconnects=1, mode=SimpleNamespace(value="live"))
+    pane = SimpleNamespace(stream=SimpleNamespace(status=status, max_pending=100),
+                           view=SimpleNamespace(total_appended=5, ring=[1, 2, 3, 4, 5]))
+    observe._panes[:] = [pane]
+    try:
+        data = observe.snapshot()
+    finally:
+        observe._panes.clear()
+    assert data is not None
+    assert data["received"] == data["shown"] + data["dropped_client"] + data["queue_len"]
+    assert data["queue_bound"] == 100 and data["mode"] == "live"
+    target = tmp_path / "stats.json"
+    observe.write(target, data)
+    assert ck.read_stats_file(target) == data
+    assert observe.snapshot() is None
