@@ -540,7 +540,10 @@ async def test_fast_start_with_an_invalid_config_exits_2_with_the_error() -> Non
 
     app = boot_app(boot, bad, clock=frozen)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause(0.3)
+        for _ in range(100):  # the loader runs in a thread after the first frame
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.05)
     assert app.return_code == 2
     assert str(app.boot_error) == "c.yaml:3:5: providers.prom.url: field required"
 

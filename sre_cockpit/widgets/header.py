@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -24,6 +25,8 @@ _STATE_RANK = {HealthState.ERROR: 0, HealthState.STALE: 1, HealthState.PENDING: 
                HealthState.OK: 3}
 _STATE_SYMBOL = {HealthState.OK: "●", HealthState.STALE: "▲", HealthState.ERROR: "✖",
                  HealthState.PENDING: "○"}
+_BADGE_EXTRA = 8
+"""Symbol, spaces and the longest suffix ("error", "59m") around a provider's name."""
 _STATE_COLOR = {HealthState.OK: ("success", "green"), HealthState.STALE: ("warning", "yellow"),
                 HealthState.ERROR: ("error", "red"), HealthState.PENDING: ("text-muted", "")}
 
@@ -98,27 +101,58 @@ class ReadOnlyBadge(_Part):
         return Text("READ-ONLY")
 
 
-class ProviderBadges(_Part):
-    """One badge per provider: state symbol, name and age of its last good data."""
+class ProviderBadge(_Part):
+    """One provider: state symbol, name and the age of its last good data (fixed width)."""
 
     DEFAULT_CSS = """
-    ProviderBadges { width: 1fr; height: 1; padding: 0 1; }
+    ProviderBadge { height: 1; margin-right: 2; }
+    """
+
+    def __init__(self, owner: ProviderBadges, provider: str) -> None:
+        super().__init__(classes="provider-badge")
+        self.owner = owner
+        self.provider = provider
+        self.styles.width = cell_len(sanitize_line(provider)) + _BADGE_EXTRA
+
+    def make_text(self) -> Text:
+        return self.owner.badge_text(self.provider)
+
+
+class ProviderBadges(Horizontal):
+    """The badges, one fixed-size widget each: a tick repaints only badges whose text changed."""
+
+    DEFAULT_CSS = """
+    ProviderBadges { width: 1fr; height: 1; padding: 0 1; overflow: hidden hidden; }
     """
 
     def __init__(self, providers: Iterable[str] = (), *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock: Callable[[], datetime] = utcnow
-        self.order: list[str] = list(providers)
+        self.order: list[str] = list(dict.fromkeys(providers))
         self.healths: dict[tuple[str, str], ProviderHealth] = {}
         self.build_errors: dict[str, str] = {}
+        self._badges: dict[str, ProviderBadge] = {}
+
+    def compose(self) -> ComposeResult:
+        for name in self.order:
+            yield self._badge(name)
+
+    def _badge(self, name: str) -> ProviderBadge:
+        badge = self._badges[name] = ProviderBadge(self, name)
+        return badge
 
     def reset(self, providers: Iterable[str], build_errors: dict[str, str], *,
               keep: bool = False) -> None:
         """Start over for another context (``keep``: same context, keep what was reported)."""
-        self.order = list(dict.fromkeys([*providers, *(self.order if keep else [])]))
+        order = list(dict.fromkeys([*providers, *(self.order if keep else [])]))
         if not keep:
             self.healths.clear()
         self.build_errors = dict(build_errors)
+        if order != self.order:
+            self.order = order
+            self._badges.clear()
+            self.remove_children()
+            self.mount_all([self._badge(name) for name in order])
         self.tick()
 
     def update_health(self, health: ProviderHealth, source: str = "") -> None:
@@ -126,7 +160,16 @@ class ProviderBadges(_Part):
         self.healths[(source, health.provider)] = health
         if health.provider not in self.order:
             self.order.append(health.provider)
-        self.tick()
+            if self.is_attached:
+                self.mount(self._badge(health.provider))
+        badge = self._badges.get(health.provider)
+        if badge is not None and badge.is_attached:
+            badge.tick()
+
+    def tick(self) -> bool:
+        """Re-render every badge; True if any repainted."""
+        changed = [badge.tick() for badge in self._badges.values() if badge.is_attached]
+        return any(changed)
 
     def combined(self, provider: str) -> tuple[HealthState, float | None]:
         """Worst state over every pane using ``provider`` and the age of its oldest data."""
@@ -140,26 +183,28 @@ class ProviderBadges(_Part):
         ages = [age for h in found if (age := h.age_seconds(now)) is not None]
         return state, (max(ages) if ages else None)
 
-    def make_text(self) -> Text:
+    def badge_text(self, name: str) -> Text:
+        """``● prom 12s`` for one provider, coloured by its state."""
         text = Text(no_wrap=True, overflow="ellipsis")
         variables = self.app.theme_variables if self.is_attached else {}
-        for name in self.order:
-            state, age = self.combined(name)
-            var, fallback = _STATE_COLOR.get(state, ("", ""))
-            style = rich_color(variables.get(var, fallback)) if var else ""
-            if var == "text-muted":
-                style = "dim"
-            if text:
-                text.append("  ")
-            text.append(_STATE_SYMBOL.get(state, "?") + " ", style=style)
-            text.append(sanitize_line(name))
-            if state is HealthState.PENDING:
-                text.append(" …", style="dim")
-            elif age is not None:
-                text.append(f" {humanize_age(age)}", style=style)
-            else:
-                text.append(f" {state.value}", style=style)
+        state, age = self.combined(name)
+        var, fallback = _STATE_COLOR.get(state, ("", ""))
+        style = rich_color(variables.get(var, fallback)) if var else ""
+        if var == "text-muted":
+            style = "dim"
+        text.append(_STATE_SYMBOL.get(state, "?") + " ", style=style)
+        text.append(sanitize_line(name))
+        if state is HealthState.PENDING:
+            text.append(" …", style="dim")
+        elif age is not None:
+            text.append(f" {humanize_age(age)}", style=style)
+        else:
+            text.append(f" {state.value}", style=style)
         return text
+
+    def make_text(self) -> Text:
+        """All badges as one line (the header's plain text)."""
+        return Text("  ").join(self.badge_text(name) for name in self.order)
 
 
 class KeyHint(_Part):
