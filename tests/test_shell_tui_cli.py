@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import pty
 import select
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +22,9 @@ default_context: prod-eu
 contexts:
   prod-eu:
     providers:
-      prom:   {type: prometheus, url: "http://10.255.255.1:9090", timeout: 5s}
-      loki:   {type: loki, url: "http://127.0.0.1:1", query: '{service="checkout"}'}
-      alerts: {type: alertmanager, url: "http://192.0.2.1:9093"}
+      prom:   {type: prometheus, url: "http://127.0.0.1:HANG", timeout: 5s}
+      loki:   {type: loki, url: "http://127.0.0.1:REFUSED", query: '{service="checkout"}'}
+      alerts: {type: alertmanager, url: "http://127.0.0.1:HANG"}
     slos:
       - name: checkout-availability
         provider: prom
@@ -38,9 +40,25 @@ ui: {theme: daylight}
 """
 
 
-def _write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
+@pytest.fixture()
+def dead_ports() -> Iterator[tuple[int, int]]:
+    """(port that accepts connections but never answers, port that refuses), on loopback."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)  # never accept(): requests hang until the client's deadline
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused
+    try:
+        yield hang.getsockname()[1], closed.getsockname()[1]
+    finally:
+        hang.close()
+        closed.close()
+
+
+def _write(tmp_path: Path, text: str, name: str = "config.yaml",
+           ports: tuple[int, int] = (9, 9)) -> Path:
     path = tmp_path / name
-    path.write_text(text)
+    path.write_text(text.replace("HANG", str(ports[0])).replace("REFUSED", str(ports[1])))
     path.chmod(0o600)
     return path
 
@@ -98,8 +116,9 @@ def test_no_terminal_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 @pytest.mark.slow
-def test_first_frame_with_every_backend_unreachable(tmp_path: Path) -> None:
-    path = _write(tmp_path, UNREACHABLE)
+def test_first_frame_with_every_backend_unreachable(tmp_path: Path,
+                                                    dead_ports: tuple[int, int]) -> None:
+    path = _write(tmp_path, UNREACHABLE, ports=dead_ports)
     seconds, lines = first_frame_seconds([PYTHON, "-m", "sre_cockpit", "--config", str(path)])
     assert seconds is not None, "\n".join(lines)
     print(f"first frame after {seconds:.3f}s")
