@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import IO, TypeVar
 
 import psutil
 import pyte
@@ -128,8 +129,8 @@ def install_signal_cleanup() -> None:
 
 
 def start_background(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                     cwd: str | None = None, stdout: int | None = subprocess.PIPE,
-                     stderr: int | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
+                     cwd: str | None = None, stdout: int | IO[bytes] | None = subprocess.PIPE,
+                     stderr: int | IO[bytes] | None = subprocess.PIPE) -> subprocess.Popen[bytes]:
     """Start a helper process (simulator, writer) in its own session, registered for cleanup.
 
     Args:
@@ -212,7 +213,10 @@ class ByteMeter:
 
 
 # --------------------------------------------------------------------------- screen
-class _TallyScreen(pyte.Screen):  # type: ignore[misc]
+T = TypeVar("T")
+
+
+class _TallyScreen(pyte.Screen):
     """pyte screen that counts how many characters are drawn into every cell."""
 
     def __init__(self, columns: int, lines: int) -> None:
@@ -441,7 +445,7 @@ def _make_controlling_tty() -> None:  # runs in the child after setsid()
 class Probe:
     """A predicate evaluated by the reader thread after every chunk."""
 
-    predicate: Callable[[Screen], bool]
+    predicate: Callable[[Screen], bool | None]
     hit_at: float | None = None
     event: threading.Event = field(default_factory=threading.Event)
 
@@ -581,8 +585,8 @@ class PtySession:
         with self._lock:
             return self.screen.lines()
 
-    def check(self, predicate: Callable[[Screen], bool]) -> bool:
-        """Evaluate a predicate on the current screen under the reader's lock.
+    def check(self, predicate: Callable[[Screen], T]) -> T:
+        """Evaluate a function of the current screen under the reader's lock.
 
         Args:
             predicate: Function of the screen.
@@ -593,7 +597,8 @@ class PtySession:
         with self._lock:
             return predicate(self.screen)
 
-    def wait_for(self, predicate: Callable[[Screen], bool], timeout: float) -> float | None:
+    def wait_for(self, predicate: Callable[[Screen], bool | None],
+                 timeout: float) -> float | None:
         """Wait until the screen satisfies a predicate.
 
         Args:
@@ -615,7 +620,7 @@ class PtySession:
                 self._probes.remove(probe)
         return probe.hit_at
 
-    def press(self, key: bytes, changed: Callable[[Screen], bool],
+    def press(self, key: bytes, changed: Callable[[Screen], bool | None],
               timeout: float = 2.0) -> float | None:
         """Type a key and time it to the first output chunk after which ``changed`` holds.
 

@@ -79,7 +79,7 @@ def install(path: Path) -> bool:
         _panes.append(self)
         original(self, runtime)
 
-    logs.LogPane.attach = attach  # type: ignore[method-assign]
+    logs.LogPane.attach = attach  # type: ignore[method-assign,unused-ignore]
     high_water = {"queue_max": 0}
 
     def loop() -> None:

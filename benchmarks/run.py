@@ -44,6 +44,7 @@ import pyspy as prof  # noqa: E402
 from harness import (  # noqa: E402
     REAPER,
     PtySession,
+    Screen,
     TreeSample,
     cpu_percent,
     install_signal_cleanup,
@@ -190,7 +191,12 @@ def measure_keys(session: PtySession, toggle: ck.Toggle, presses: int, rng: rand
             time.sleep(0.2)
             continue
         key = toggle.key if before else toggle.back_key
-        latency = session.press(key, lambda s, b=before: toggle.state(s) is (not b), timeout=2.0)
+        wanted = not before
+
+        def flipped(screen: Screen, wanted: bool = wanted) -> bool:
+            return toggle.state(screen) is wanted
+
+        latency = session.press(key, flipped, timeout=2.0)
         if latency is None:
             phase.key_misses += 1
         else:
@@ -201,7 +207,7 @@ def measure_keys(session: PtySession, toggle: ck.Toggle, presses: int, rng: rand
             tick()
 
 
-def drawn_per_region(screen: ck.Screen, seconds: float) -> dict[str, float]:
+def drawn_per_region(screen: Screen, seconds: float) -> dict[str, float]:
     """Characters drawn per second into each pane, the header row and the rest (--profile).
 
     Args:
@@ -212,7 +218,7 @@ def drawn_per_region(screen: ck.Screen, seconds: float) -> dict[str, float]:
         region → characters/s.
     """
     boxes = ck.pane_boxes(screen)
-    out: dict[str, float] = {}
+    out: dict[str, int] = {}
     total = screen.drawn_in(0, 0, screen.rows, screen.cols)
     covered = 0
     for name, (top, left, bottom, right) in boxes.items():
@@ -279,7 +285,7 @@ class Cockpit:
         phase.first_frame_s = None if hit is None else hit - session.started_at
         names = sim.slo_names
 
-        def ready(screen: ck.Screen) -> bool:
+        def ready(screen: Screen) -> bool:
             check = ck.panes_with_data(screen, names)
             return check.all() if expect_logs else (check.incidents and check.slos
                                                     and check.timeline)
@@ -327,22 +333,23 @@ class Cockpit:
             time.sleep(self.plan.warmup)
 
             launched = session.started_at
+            live: PtySession = session
 
             def lines_so_far() -> tuple[int, str]:
                 sent = sim.lines_sent()
                 if sent is not None:
                     return sent, "simulator /_sim/stats"
-                received = self._received(stats_file, session)
+                received = self._received(stats_file, live)
                 if received is not None:
                     return received, "cockpit counters"
                 return int((time.monotonic() - launched) * rate), "rate × elapsed (no counter)"
 
             def tick() -> None:
-                self._observe(session, sim, stats_file, phase)
+                self._observe(live, sim, stats_file, phase)
                 if rss_lines and phase.rss_mb_at_100k is None:
                     lines, source = lines_so_far()
                     if lines >= rss_lines:
-                        phase.rss_mb_at_100k = rss_mb(session.sample())
+                        phase.rss_mb_at_100k = rss_mb(live.sample())
                         phase.lines_at_rss, phase.lines_source = lines, source
 
             window = self.plan.idle if rate == 0 else self.plan.window
