@@ -66,9 +66,12 @@ def set_winsize(fd: int, rows: int, cols: int) -> None:
 
 def run_in_pty(argv: list[str], seconds: float, *, cols: int = 120, rows: int = 40,
                emulate: pyte.Screen | None = None, stop_when: str | None = None,
-               keys: list[tuple[float, bytes]] | None = None) -> tuple[bytes, int | None]:
+               keys: list[tuple[float, bytes]] | None = None,
+               keys_after: bytes | None = None,
+               stop_after_keys: bool = False) -> tuple[bytes, int | None]:
     """Run ``argv`` with a pty as its terminal; return (all bytes written, exit status or
-    None if it was still running and had to be stopped)."""
+    None if it was still running and had to be stopped). ``keys`` are (seconds, bytes) typed
+    after the start, or after ``keys_after`` first appears in the output."""
     master, slave = os.openpty()
     set_winsize(slave, rows, cols)
     env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor", COLUMNS=str(cols),
@@ -85,6 +88,7 @@ def run_in_pty(argv: list[str], seconds: float, *, cols: int = 120, rows: int = 
     out = bytearray()
     pending_keys = list(keys or [])
     start = time.monotonic()
+    keys_start: float | None = None if keys_after is not None else start
     status: int | None = None
     try:
         while time.monotonic() - start < seconds:
@@ -103,8 +107,15 @@ def run_in_pty(argv: list[str], seconds: float, *, cols: int = 120, rows: int = 
                     os.write(master, replies.pop(0))
                 if stop_when is not None and stop_when.encode() in out:
                     break
-            while pending_keys and time.monotonic() - start >= pending_keys[0][0]:
+            if keys_start is None and keys_after is not None and keys_after in out:
+                keys_start = time.monotonic()
+            while (pending_keys and keys_start is not None
+                   and time.monotonic() - keys_start >= pending_keys[0][0]):
                 os.write(master, pending_keys.pop(0)[1])
+                if stop_after_keys and not pending_keys:
+                    break
+            if stop_after_keys and keys_start is not None and not pending_keys:
+                break
             if proc.poll() is not None:
                 # drain what is left
                 while select.select([master], [], [], 0.1)[0]:
@@ -117,7 +128,8 @@ def run_in_pty(argv: list[str], seconds: float, *, cols: int = 120, rows: int = 
                     out += chunk
                 break
         try:
-            status = proc.wait(3)  # EOF on the pty: the child is exiting
+            # stopped on purpose: still running is the expected state; else EOF means exiting
+            status = proc.poll() if stop_after_keys else proc.wait(3)
         except subprocess.TimeoutExpired:
             status = None
     finally:
@@ -176,9 +188,11 @@ def test_tui_in_a_pty_shows_hostile_lines_neutralised(tmp_path: Path) -> None:
         config = write_config(tmp_path / "c.yaml", stub.url)
         screen = pyte.Screen(120, 40)
         out, status = run_in_pty(
-            [sys.executable, "-c", APP_SCRIPT, str(config)], 14, emulate=screen,
-            # focus the log pane and maximise it so whole lines are on screen
-            keys=[(4.0, b"2"), (4.5, b"z"), (5.0, b"w"), (5.5, b"w")])
+            [sys.executable, "-c", APP_SCRIPT, str(config)], 30, emulate=screen,
+            # once the log pane shows data: focus it and maximise it so whole lines are on
+            # screen, and toggle wrap on and off (the 1 MiB line wraps over the view)
+            keys=[(1.0, b"2"), (1.5, b"z"), (2.0, b"w"), (2.5, b"w"), (5.0, b"")],
+            keys_after=b"B9 [link=", stop_after_keys=True)
     assert status is None, f"the app exited (status {status}): {out[-3000:]!r}"
     text = out.decode("utf-8", "surrogateescape")
     check_no_leak(text)
