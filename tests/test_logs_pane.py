@@ -290,3 +290,40 @@ async def test_polling_mode_is_shown_when_websocket_is_refused() -> None:
             assert "HTTP 403" in pane.status_line.content.plain
             stub.push("seq=1 level=info via polling")
             await wait_for(pilot, lambda: "via polling" in screen_text(app), within=10)
+
+
+class ViewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield LogView(max_lines=30, id="v")
+
+
+async def test_eviction_with_filter_and_pause_keeps_the_view_anchored() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(LogView)
+        view.append([LogLine(i, f"{'ERR' if i % 3 == 0 else 'ok'} n={i}") for i in range(30)])
+        view.line_filter = LineFilter.parse("ERR")
+        view.rebuild()
+        assert [r.text for r in view.view] == [f"ERR n={i}" for i in range(0, 30, 3)]
+        view.focus()
+        await pilot.press("up", "up")  # pause and move the cursor
+        assert not view.follow
+        selected = view.current_row()
+        assert selected is not None
+        before = screen_text_of(view)
+        view.append([LogLine(100 + i, f"{'ERR' if i % 3 == 0 else 'ok'} m={i}") for i in range(9)])
+        await pilot.pause()
+        first_kept = view.ring[0]
+        assert len(view.ring) == 30 and first_kept.ts_ns == 9
+        assert all(r.ts_ns >= 9 for r in view.view)  # evicted rows left the filtered view
+        assert view.current_row() is selected  # the cursor stays on the same line
+        assert view.new_while_paused == 3
+        after = screen_text_of(view)
+        assert [ln for ln in after.splitlines() if "n=" in ln][-1] in before
+        await pilot.press("space")
+        await pilot.pause()
+        assert "ERR m=6" in screen_text_of(view)
+
+
+def screen_text_of(view: LogView) -> str:
+    return "\n".join(view.render_line(y).text for y in range(view.size.height))
