@@ -31,7 +31,7 @@ from textual.widgets import Footer, Static
 from sre_cockpit.models import utcnow
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
-from sre_cockpit.widgets.commandline import CockpitCommands, CommandLine
+from sre_cockpit.widgets.commandline import BottomPrompt, CockpitCommands, CommandLine
 from sre_cockpit.widgets.filterprompt import FilterPrompt
 from sre_cockpit.widgets.header import CockpitHeader
 from sre_cockpit.widgets.pane import Pane
@@ -359,8 +359,9 @@ class CockpitApp(ShellCommands):
     def _focus_pane(self, pane: Pane) -> None:
         screen = self.screen_stack[0]
         focused = screen.focused
-        if focused is not None and pane in focused.ancestors_with_self:
-            return
+        if focused is not None and any(node is pane or isinstance(node, BottomPrompt)
+                                       for node in focused.ancestors_with_self):
+            return  # already there, or the operator is typing in a prompt
         for widget in pane.query("*"):
             if widget.focusable:
                 widget.focus()
