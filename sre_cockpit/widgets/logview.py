@@ -12,7 +12,7 @@ import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -97,7 +97,9 @@ class LogView(ScrollView, can_focus=True):
         self.new_while_paused = 0
         self.total_appended = 0
         self._next_id = 0
-        self._max_cells = 0
+        self._max_text = 0
+        self._max_label = 0
+        self._label_widths: dict[int, tuple[Mapping[str, str], int]] = {}
         self._cum: list[int] = []  # wrap mode: cumulative rows through view[i] (absolute)
         self._cum_base = 0
         self._programmatic = 0
@@ -170,6 +172,23 @@ class LogView(ScrollView, can_focus=True):
     def _row_width(self, row: Row) -> int:
         return self._prefix_cells(row) + row.cells
 
+    def _label_cells(self, labels: Mapping[str, str]) -> int:
+        """Width of a label set's ``{…} `` prefix (label sets are shared objects: cached)."""
+        key = id(labels)
+        found = self._label_widths.get(key)
+        if found is None or found[0] is not labels:
+            if len(self._label_widths) > 4096:
+                self._label_widths.clear()
+            found = (labels, cell_len(format_labels(labels)) + 1)
+            self._label_widths[key] = found
+        return found[1]
+
+    @property
+    def _max_cells(self) -> int:
+        """Widest row: an upper bound from the widest text and the widest prefix seen."""
+        prefix = (13 if self.show_ts else 0) + (self._max_label if self.show_labels else 0)
+        return prefix + self._max_text
+
     def _rows_for(self, row: Row, width: int) -> int:
         return max(1, -(-self._row_width(row) // max(1, width)))
 
@@ -177,8 +196,10 @@ class LogView(ScrollView, can_focus=True):
         if not rows:
             return
         self.view.extend(rows)
-        for row in rows:
-            self._max_cells = max(self._max_cells, self._row_width(row))
+        self._max_text = max(self._max_text, max(row.cells for row in rows))
+        if self.show_labels:
+            self._max_label = max(self._max_label,
+                                  max(self._label_cells(r.labels) if r.labels else 0 for r in rows))
         if self.wrap:
             width = self._wrap_width()
             total = self._cum[-1] if self._cum else self._cum_base
@@ -190,8 +211,17 @@ class LogView(ScrollView, can_focus=True):
         """Recompute the view (filter, wrap, prefixes changed)."""
         source: Iterable[Row] = self.moment_rows if self.moment_rows is not None else self.ring
         anchor = self._anchor_id()
-        self.view = [r for r in source if self._visible(r)]
-        self._max_cells = max((self._row_width(r) for r in self.view), default=0)
+        line_filter = self.line_filter
+        self.view = list(source) if line_filter is None else \
+            [r for r in source if line_filter.matches(r.text)]
+        self._max_text = max((r.cells for r in self.view), default=0)
+        self._max_label = 0
+        if self.show_labels:
+            seen: dict[int, Mapping[str, str]] = {}
+            for row in self.view:
+                if row.labels:
+                    seen.setdefault(id(row.labels), row.labels)
+            self._max_label = max((self._label_cells(lb) for lb in seen.values()), default=0)
         self._cum = []
         self._cum_base = 0
         if self.wrap:
@@ -331,7 +361,7 @@ class LogView(ScrollView, can_focus=True):
     def _prefix_cells(self, row: Row) -> int:
         cells = 13 if self.show_ts else 0
         if self.show_labels and row.labels:
-            cells += cell_len(format_labels(row.labels)) + 1
+            cells += self._label_cells(row.labels)
         return cells
 
     def _entry_at_row(self, y: int) -> int | None:
@@ -509,7 +539,16 @@ class LogView(ScrollView, can_focus=True):
 
     def _toggle(self, attr: str) -> None:
         setattr(self, attr, not getattr(self, attr))
-        self.rebuild()
+        if self.wrap or attr == "wrap":
+            self.rebuild()  # row heights change: O(buffer), only with wrap
+        else:
+            # same rows, different prefix: no O(buffer) rebuild on a key press
+            if attr == "show_labels" and self.show_labels:
+                seen = {id(r.labels): r.labels for r in self.view[-2000:] if r.labels}
+                self._max_label = max((self._label_cells(lb) for lb in seen.values()),
+                                      default=self._max_label)
+            self._update_virtual_size(force=True)
+            self.refresh()
         if self.on_state_change is not None:
             self.on_state_change()
 
