@@ -23,6 +23,7 @@ from sre_cockpit.sanitize import sanitize_line, scan
 NS = 1_000_000_000
 
 ERROR, WARN, INFO, DEBUG, NONE = 0, 1, 2, 3, 4
+UNKNOWN = -1  # not detected yet (see row_level)
 LEVEL_NAMES = {ERROR: "error", WARN: "warn", INFO: "info", DEBUG: "debug"}
 _LEVEL_WORDS = {
     "fatal": ERROR, "panic": ERROR, "crit": ERROR, "critical": ERROR, "emerg": ERROR,
@@ -155,8 +156,16 @@ def make_row(row_id: int, line: LogLine, max_bytes: int) -> Row:
         suffix = f"…+{cut} bytes"
         marks = (*marks, (len(text), len(text) + len(suffix)))
         text += suffix
-    return Row(row_id, line.ts_ns, raw, line.labels, line.metadata, text, marks,
-               detect_level(raw, line.labels, line.metadata), cell_len(text))
+    return Row(row_id, line.ts_ns, raw, line.labels, line.metadata, text, marks, UNKNOWN,
+               cell_len(text))
+
+
+def row_level(row: Row) -> int:
+    """The row's level, detected on first use (only rows drawn or searched pay for it)."""
+    level = row.level
+    if level == UNKNOWN:
+        level = row.level = detect_level(row.raw, row.labels, row.metadata)
+    return level
 
 
 def format_ts(ts_ns: int, *, utc: bool) -> str:

@@ -26,6 +26,7 @@ from sre_cockpit.widgets.logs import (
     clipboard_sequence,
     detect_level,
     format_ts,
+    row_level,
 )
 
 
@@ -133,7 +134,7 @@ async def test_filter_levels_copy_pin_and_errors() -> None:
             assert len(pane.view.view) == 36
             await pilot.press("E")  # previous error from the end
             row = pane.view.current_row()
-            assert row is not None and row.level == ERROR and "db down" in row.text
+            assert row is not None and row_level(row) == ERROR and "db down" in row.text
             await pilot.press("c")
             assert app.clipboard == row.text
             await pilot.press("p")

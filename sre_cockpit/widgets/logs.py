@@ -42,6 +42,7 @@ from sre_cockpit.loglines import (
     format_labels,
     format_ts,
     make_row,
+    row_level,
 )
 from sre_cockpit.logstream import NS, LogStream, StreamMode, StreamStatus
 from sre_cockpit.models import HealthState, LogLine, ProviderHealth
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEBUG", "ERROR", "INFO", "NONE", "WARN", "LineFilter", "LogPane", "LogStatus",
            "LogView", "Row", "clipboard_sequence", "copy_text", "detect_level", "format_labels",
-           "format_ts", "make_row"]
+           "format_ts", "make_row", "row_level"]
 
 
 class LogStatus(Widget):
@@ -164,6 +165,7 @@ class LogPane(Pane):
             backfill_limit=min(1000, self.view.max_lines) if backfill else 0,
             wall=self.runtime.clock if self.runtime is not None else _utcnow)
         self.view.ring.clear()
+        self.view.total_appended = 0
         self.view.rebuild()
         stream, generation = self.stream, self._generation
 

@@ -35,6 +35,7 @@ from sre_cockpit.loglines import (
     format_labels,
     format_ts,
     make_row,
+    row_level,
 )
 from sre_cockpit.models import LogLine
 
@@ -423,7 +424,7 @@ class LogView(ScrollView, can_focus=True):
         text = row.text
         matches = self.line_filter.spans(text) if self.line_filter is not None else []
         if not row.marks and not matches:
-            segments.append(Segment(text, self._combined(base, row.level, False, False,
+            segments.append(Segment(text, self._combined(base, row_level(row), False, False,
                                                          selected)))
         else:
             cuts = {0, len(text)}
@@ -431,13 +432,14 @@ class LogView(ScrollView, can_focus=True):
                 cuts.add(start)
                 cuts.add(end)
             points = sorted(c for c in cuts if 0 <= c <= len(text))
+            level = row_level(row)
             for start, end in itertools.pairwise(points):
                 if end <= start:
                     continue
                 in_mark = any(a <= start < b for a, b in row.marks)
                 in_match = any(a <= start < b for a, b in matches)
                 segments.append(Segment(text[start:end], self._combined(
-                    base, row.level, in_mark, in_match, selected)))
+                    base, level, in_mark, in_match, selected)))
         return Strip(segments, cells + row.cells)
 
     def render_line(self, y: int) -> Strip:
@@ -525,7 +527,7 @@ class LogView(ScrollView, can_focus=True):
         start = self.cursor if self.cursor is not None else len(self.view)
         index = start + step
         while 0 <= index < len(self.view):
-            if self.view[index].level == ERROR:
+            if row_level(self.view[index]) == ERROR:
                 self._move_cursor(index)
                 return
             index += step
