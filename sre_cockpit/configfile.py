@@ -14,10 +14,12 @@ import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:  # pydantic takes ~0.1 s to import: not before the TUI's first frame
+    from pydantic import BaseModel, ValidationError
 
 ENV_VAR = "SRE_COCKPIT_CONFIG"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -427,6 +429,8 @@ def position_of(doc: Doc, loc: Loc, *, key: bool = False) -> tuple[int | None, i
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The keys the model at ``loc`` accepts (for "did you mean")."""
+    from pydantic import BaseModel
+
     current: Any = model
     for part in loc:
         current = _unwrap(current)
@@ -451,6 +455,8 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def _unwrap(tp: Any) -> Any:
+    from pydantic import BaseModel
+
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BeforeValidator
+if TYPE_CHECKING:
+    from pydantic import BeforeValidator
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
@@ -80,5 +81,18 @@ def humanize_age(seconds: float | None) -> str:
     return f"{int(seconds // 86400)}d"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-"""A pydantic field type: accepts "15s"/"5m"/numbers, stores seconds as float."""
+if TYPE_CHECKING:
+    Duration = Annotated[float, BeforeValidator(parse_duration)]
+    """A pydantic field type: accepts "15s"/"5m"/numbers, stores seconds as float."""
+else:
+
+    def __getattr__(name: str) -> Any:
+        """``Duration`` is built on first use: pydantic takes ~0.1 s to import, and widgets that
+        only need ``humanize_age`` (the TUI's first frame) should not wait for it."""
+        if name == "Duration":
+            from pydantic import BeforeValidator
+
+            value = Annotated[float, BeforeValidator(parse_duration)]
+            globals()["Duration"] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
