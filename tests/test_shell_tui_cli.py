@@ -3,6 +3,7 @@ the first frame with every backend unreachable, timed in a real pty."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
@@ -108,9 +109,11 @@ def test_missing_config_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Captur
     assert len(err.splitlines()) == 1 and "nope.yaml" in err and "Traceback" not in err
 
 
-def test_no_terminal_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_terminal_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, UNREACHABLE)
-    assert main(["--config", str(path)]) == 2  # pytest's captured stdout is not a tty
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # not a terminal, even under pytest -s
+    assert main(["--config", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "sre-cockpit: the cockpit needs a terminal; for scripts use 'sre-cockpit snapshot'"
 
