@@ -123,7 +123,7 @@ class CockpitApp(ShellCommands):
         Binding("slash", "filter", "filter", id="cockpit.filter"),
         Binding("colon", "command_line", "command", id="cockpit.command"),
         Binding("question_mark", "help", "help", id="cockpit.help"),
-        Binding("period", "live", "back to live", id="cockpit.live", key_display="."),
+        Binding("full_stop", "live", "back to live", id="cockpit.live", key_display="."),
         Binding("q", "request_quit", "quit", id="cockpit.quit"),
         Binding("ctrl+q", "request_quit", "quit", show=False, priority=True,
                 id="cockpit.quit_anywhere"),

@@ -480,7 +480,7 @@ async def test_moment_banner_and_period_returns_to_live() -> None:
         assert str(banner.render()) == "viewing 13:33 UTC (T+12m) — . returns to live"
         assert logs.calls == [(at,)] and slos.calls == [(at,)]
         await pilot.press("1")
-        await pilot.press("period")
+        await pilot.press(".")  # a real terminal sends "." as key full_stop
         await pilot.pause()
         assert not banner.display
         assert logs.calls[-1] == (None,) and slos.calls[-1] == (None,)
