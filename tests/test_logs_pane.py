@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from loki_helpers import LokiStub, loki_stub, make_runtime
+from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -105,9 +106,11 @@ async def test_follow_pause_new_lines_and_scroll_up_pauses() -> None:
             await pilot.press("end")
             assert pane.view.follow
             view = app.query_one(LogView)
-            view.scroll_to(y=0, animate=False, immediate=True)  # scrolling up pauses
-            await pilot.pause()
+            view.post_message(events.MouseScrollUp(view, 1, 1, 0, -1, 0, False, False, False))
+            await pilot.pause()  # the mouse wheel up pauses and moves the view up
             assert not pane.view.follow
+            assert "seq=84 " not in screen_text(app)
+            assert "row " in pane.status_line.content.plain
 
 
 async def test_filter_levels_copy_pin_and_errors() -> None:

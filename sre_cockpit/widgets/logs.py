@@ -212,6 +212,8 @@ class LogPane(Pane):
             text.append("‖ paused", style=self._colour("log-warn"))
             if view.new_while_paused:
                 text.append(f" — {view.new_while_paused:,} new lines ↓ (space)")
+            shown, total = view.position()
+            text.append(f"  row {shown:,}/{total:,}")
         elif status is None:
             text.append("○ idle")
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -53,8 +52,7 @@ class LogView(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     LogView { height: 1fr; width: 1fr; background: $surface; overflow-x: hidden;
-              overflow-y: hidden; scrollbar-size-vertical: 1; }
-    LogView.-paused { overflow-y: scroll; }
+              overflow-y: hidden; }
     LogView:focus { background-tint: $foreground 4%; }
     """
 
@@ -103,8 +101,7 @@ class LogView(ScrollView, can_focus=True):
         self._label_widths: dict[int, tuple[Mapping[str, str], int]] = {}
         self._cum: list[int] = []  # wrap mode: cumulative rows through view[i] (absolute)
         self._cum_base = 0
-        self._programmatic = 0
-        self._synced_at = 0.0
+        self._top = 0  # first row drawn while paused (own offset: no layout passes)
         self._styles: dict[str, Style] = {}
         self._styles_theme: str | None = None
         self._logview_base_style: Style | None = None
@@ -237,6 +234,7 @@ class LogView(ScrollView, can_focus=True):
             pos = bisect.bisect_left(ids, anchor)
             self.cursor = min(pos, len(self.view) - 1) if self.view else None
         self._update_virtual_size(force=True)
+        self._top = min(self._top, self._follow_top())
         if self.cursor is not None:
             self._scroll_to_entry(self.cursor)
         self.refresh()
@@ -257,46 +255,36 @@ class LogView(ScrollView, can_focus=True):
         return len(self.view)
 
     def _update_virtual_size(self, keep_anchor_rows: int = 0, *, force: bool = False) -> None:
-        """Keep the scroll geometry in step with the rows.
+        """Keep the geometry in step with the rows without layout passes.
 
-        ``virtual_size`` is a layout reactive in Textual: every change re-lays out the screen
-        and repaints far more than this widget. While following, rows are drawn from the end
-        and the scrollbar is hidden, so the geometry is only touched when the width grows past
-        a 256-column step. While paused, it is synced at most once a second (and on pause).
+        ``virtual_size`` is a layout reactive in Textual: every change re-lays out the whole
+        screen. The vertical position is therefore this widget's own (``_top``, rows drawn from
+        the end while following) and only the width is published, in 256-column steps, for
+        sideways scrolling of long lines.
         """
-        rows = self._total_rows()
-        height = self.scrollable_content_region.height
         width = self._wrap_width() if self.wrap else -(-max(1, self._max_cells) // 256) * 256
-        self._programmatic += 1
-        try:
-            if self.follow:
-                if force or width != self.virtual_size.width:
-                    self.virtual_size = Size(width, max(rows, height))
-                return
-            now = time.monotonic()
-            if force or now - self._synced_at >= 1.0:
-                self._synced_at = now
-                if self.virtual_size != Size(width, rows):
-                    self.virtual_size = Size(width, rows)
-            if keep_anchor_rows:
-                self.scroll_to(y=max(0, self.scroll_y - keep_anchor_rows), animate=False,
-                               immediate=True, force=True)
-        finally:
-            self._programmatic -= 1
-
-    @property
-    def allow_vertical_scroll(self) -> bool:
-        """Scrolling stays possible while the scrollbar is hidden (follow mode)."""
-        return not self._check_disabled()
+        if force or width != self.virtual_size.width:
+            self.virtual_size = Size(width, 0)
+        if keep_anchor_rows and not self.follow:
+            self._top = max(0, self._top - keep_anchor_rows)
 
     @property
     def allow_horizontal_scroll(self) -> bool:
         """Long lines scroll sideways with ←/→ even though no scrollbar is drawn."""
         return not self._check_disabled() and not self.wrap
 
+    def _view_height(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
     def _follow_top(self) -> int:
         """First row drawn while following: the newest rows fill the view."""
-        return max(0, self._total_rows() - self.scrollable_content_region.height)
+        return max(0, self._total_rows() - self._view_height())
+
+    def _set_top(self, top: int) -> None:
+        top = max(0, min(top, self._follow_top()))
+        if top != self._top:
+            self._top = top
+            self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
@@ -304,41 +292,45 @@ class LogView(ScrollView, can_focus=True):
         else:
             self._update_virtual_size()
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        # the user scrolled up (a resize clamping the offset to the new bottom is not that)
-        if (not self._programmatic and self.follow and new_value < old_value - 0.5
-                and new_value < self.max_scroll_y - 0.5):
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        """The wheel scrolls this view's own offset; scrolling up pauses."""
+        event.stop()
+        if self.follow:
             self.set_follow(False)
+        self._set_top(self._top - 3)
+        self._notify()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        if not self.follow:
+            self._set_top(self._top + 3)
+            self._notify()
+
+    def _notify(self) -> None:
+        if self.on_state_change is not None:
+            self.on_state_change()
+
+    def position(self) -> tuple[int, int]:
+        """(last visible row, total rows) for the status line while paused."""
+        top = self._follow_top() if self.follow else self._top
+        total = self._total_rows()
+        return min(total, top + self._view_height()), total
 
     def set_follow(self, follow: bool) -> None:
         """Follow the newest line, or pause (the view stays where it is)."""
         if follow == self.follow:
             return
-        top = self._follow_top() if self.follow else int(self.scroll_y)
+        top = self._follow_top()
         self.follow = follow
-        self.set_class(not follow, "-paused")
         self.new_while_paused = 0
         if follow:
             self.cursor = None
-            self._update_virtual_size(force=True)
         else:
-            self._update_virtual_size(force=True)
-            self._programmatic += 1
-            try:
-                self.scroll_to(y=top, animate=False, immediate=True, force=True)
-            finally:
-                self._programmatic -= 1
+            self._top = top
             if self.cursor is None and self.view:
-                height = self.scrollable_content_region.height
-                self.cursor = self._entry_at_row(top + max(0, height - 1))
+                self.cursor = self._entry_at_row(top + self._view_height() - 1)
         self.refresh()
-        if self.on_state_change is not None:
-            self.on_state_change()
-
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        if self.follow:
-            self.set_follow(False)
+        self._notify()
 
     # ------------------------------------------------------------------------ render
 
@@ -443,9 +435,9 @@ class LogView(ScrollView, can_focus=True):
         return Strip(segments, cells + row.cells)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_x = self.scroll_offset.x
         width = self.scrollable_content_region.width
-        absolute = (self._follow_top() if self.follow else scroll_y) + y
+        absolute = (self._follow_top() if self.follow else self._top) + y
         base = self._base_style()
         if absolute >= self._total_rows() or not self.view:
             return Strip.blank(width, base)
@@ -473,17 +465,11 @@ class LogView(ScrollView, can_focus=True):
 
     def _scroll_to_entry(self, index: int) -> None:
         first = self._first_row_of(index)
-        height = self.scrollable_content_region.height or 1
-        if not self.follow:
-            self._update_virtual_size(force=True)
-        self._programmatic += 1
-        try:
-            if first < self.scroll_y:
-                self.scroll_to(y=first, animate=False, immediate=True, force=True)
-            elif first >= self.scroll_y + height:
-                self.scroll_to(y=first - height + 1, animate=False, immediate=True, force=True)
-        finally:
-            self._programmatic -= 1
+        height = self._view_height()
+        if first < self._top:
+            self._set_top(first)
+        elif first >= self._top + height:
+            self._set_top(first - height + 1)
 
     def _move_cursor(self, index: int) -> None:
         if not self.view:
