@@ -177,6 +177,7 @@ class IncidentsPane(Pane):
         self._healths: dict[str, ProviderHealth] = {}
         self._overrides: dict[str, tuple[float, Incident]] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
+        self._bindings_state: tuple[bool | None, ...] | None = None
         self._filter = ""
         self._by_key: dict[str, Incident] = {}
         self._widths = column_widths(80, 6)
@@ -396,7 +397,7 @@ class IncidentsPane(Pane):
         if self._pending_update:
             self._pending_update = False
             self.post_message(self.IncidentsUpdated(merged))
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     def _render_empty(self, visible: list[Incident]) -> None:
         empty = self.query_one(".incidents-empty", Static)
@@ -473,7 +474,7 @@ class IncidentsPane(Pane):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._render_detail()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -503,6 +504,14 @@ class IncidentsPane(Pane):
                 return None
             reasons.append(reason)
         return "; ".join(reasons) or None
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """Rebuild the footer only when an action became (un)available: a footer rebuild costs
+        ~30 ms, too much for every poll and every cursor move."""
+        state = tuple(self.check_action(name, ()) for name in sorted(ACTION_NAMES))
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out (None) actions the current target's provider cannot do."""
