@@ -201,15 +201,6 @@ def test_demo_child_stops_with_its_parent(tmp_path: Path) -> None:
         child.stop()
 
 
-def test_demo_without_tui_is_a_clear_exit_2(monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setitem(sys.modules, "sre_cockpit.commands.tui", None)
-    args = argparse.Namespace(seed=1, speed=1.0, log_rate=20, low_bandwidth=False)
-    assert demo.run(args) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "not available" in err
-
-
 def test_demo_runs_the_tui_on_the_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, dict[str, object]]] = []
 
