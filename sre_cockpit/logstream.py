@@ -257,8 +257,12 @@ class LogStream:
         if changed and mode in (StreamMode.POLLING, StreamMode.ERROR):
             self._emit(f"log stream: {mode.value}{': ' + detail if detail else ''}")
 
-    def ingest(self, lines: tuple[LogLine, ...] | list[LogLine], *, filled: bool = False) -> int:
-        """De-duplicate and queue lines for the consumer; returns how many were new."""
+    def ingest(self, lines: tuple[LogLine, ...] | list[LogLine], *, filled: bool = False,
+               backfill: bool = False) -> int:
+        """De-duplicate and queue lines for the consumer; returns how many were new.
+
+        Backfill (history fetched at start) is not counted in lines/s: the rate says how fast the
+        live stream flows, and a burst of history would overstate it for five seconds."""
         seen = self._seen
         order = self._seen_order
         new: list[LogLine] = []
@@ -289,11 +293,12 @@ class LogStream:
             for _ in range(overflow):
                 pending.popleft()
             self.dropped_client += overflow
-        second = int(time.monotonic())
-        if self._rate and self._rate[-1][0] == second:
-            self._rate[-1] = (second, self._rate[-1][1] + len(new))
-        else:
-            self._rate.append((second, len(new)))
+        if not backfill:
+            second = int(time.monotonic())
+            if self._rate and self._rate[-1][0] == second:
+                self._rate[-1] = (second, self._rate[-1][1] + len(new))
+            else:
+                self._rate.append((second, len(new)))
         self._arrived.set()
         return len(new)
 
@@ -433,7 +438,7 @@ class LogStream:
                     lambda: self.source.query_range(
                         self.query, start_ns - int(self.since_s * NS), start_ns,
                         limit=self.backfill_limit, direction="backward"))
-                self.ingest(lines)
+                self.ingest(lines, backfill=True)
             return
         # nothing delivered yet still means "everything since the stream began"
         await self._fill_range(self._resume_from(), start_ns)

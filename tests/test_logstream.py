@@ -298,3 +298,16 @@ async def test_gap_filled_when_disconnected_before_any_line() -> None:
             await asyncio.gather(task, return_exceptions=True)
             await loki.aclose()
         assert [ln.line for ln in stream.drain()] == [f"seq={i}" for i in range(10)]
+
+
+def test_backfill_is_not_counted_as_live_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    stream = LogStream(ScriptedSource([]), "{a=\"b\"}")
+    history = [LogLine(ts_ns=i, line=f"old {i}", labels={"a": "b"}) for i in range(500)]
+    assert stream.ingest(history, backfill=True) == 500
+    live = [LogLine(ts_ns=10_000 + i, line=f"new {i}", labels={"a": "b"}) for i in range(20)]
+    assert stream.ingest(live) == 20
+    clock[0] += 1.0
+    assert stream.received == 520  # counted as received, exactly
+    assert stream.lines_per_s() == 20 / 5.0  # but only live lines make the rate
