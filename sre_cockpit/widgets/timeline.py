@@ -91,7 +91,7 @@ class TimelinePane(Pane):
     EMPTY_MESSAGE = "no timeline source configured"
 
     DEFAULT_CSS = """
-    TimelinePane > DataTable { height: 1fr; }
+    TimelinePane > DataTable { height: 1fr; scrollbar-size-horizontal: 0; }
     TimelinePane > .timeline-status { height: 1; color: $text-muted; }
     TimelinePane > .timeline-status.-error { color: $error; text-style: bold; }
     """
