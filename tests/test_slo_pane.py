@@ -318,3 +318,24 @@ def test_small_formatters() -> None:
     assert exhaustion_text(s[0], FROZEN) == "in 4h37m"
     assert exhaustion_text(s[5], FROZEN) == "exhausted"
     assert exhaustion_text(s[3], FROZEN) == "—"
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_overspent_budget_figure_is_never_cut(size: tuple[int, int]) -> None:
+    # a 99.99 % SLO that burnt 3× its budget shows "-200.0%", not "-200.…" (7 cells did not fit
+    # the 6 reserved for the figure); a budget overspent a thousandfold drops the decimal
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        pane = app.query_one(SloPane)
+        pane.show_statuses([
+            status("checkout-availability", SloState.WARNING, budget=-2.0, sli=0.9997,
+                   objective=0.9999, burns=[0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 3.0]),
+            status("payments-availability", SloState.CRITICAL, budget=-998.99, sli=0.0,
+                   burns=[1000.0] * 7)], provider="prom", fetched_at=FROZEN)
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        cells = [c.plain for c in table.get_row("checkout-availability")]
+        assert any(c.strip().endswith("-200.0%") for c in cells), cells
+        cells = [c.plain for c in table.get_row("payments-availability")]
+        assert any(c.strip().endswith("-99899%") for c in cells), cells
+        assert not any("…" in c for c in cells if "%" in c), cells

@@ -684,7 +684,10 @@ class SloPane(Pane):
         return cells
 
     def _budget_cell(self, budget: float | None, width: int, dim: str) -> Text:
-        pct = fmt_percent(budget, 1)
+        # an overspent budget reads "-200.0%" (7 cells) or more: the gauge gives way to the
+        # figure, which is never cut (it is the number the operator acts on)
+        pct = fmt_percent(budget, 1 if budget is None or math.isnan(budget) or abs(budget) < 10
+                          else 0)
         if budget is None or math.isnan(budget):
             colour = self.colour("slo-nodata")
         elif budget <= 0:
@@ -693,12 +696,13 @@ class SloPane(Pane):
             colour = self.colour("slo-warning")
         else:
             colour = self.colour("slo-ok")
-        bar_width = max(0, width - 1 - 7)
+        figure = max(6, len(pct))
+        bar_width = max(0, width - 2 - figure)
         text = Text(no_wrap=True)
         if bar_width >= 3:
             text.append(gauge(budget, bar_width), style=f"{colour} {dim}".strip())
             text.append(" ")
-        text.append(pct.rjust(6), style=f"{colour} {dim}".strip() if budget is not None and budget <= 0 else dim)
+        text.append(pct.rjust(figure), style=f"{colour} {dim}".strip() if budget is not None and budget <= 0 else dim)
         return _fit_text(text, width)
 
     # ------------------------------------------------------------------ detail
