@@ -416,7 +416,11 @@ async def build_postmortem(runtime: Runtime, wanted: str, *, journal: Journal | 
         incident = fetched
     now = runtime.clock()
     start = as_utc(incident.started_at)
-    related = related_incidents(incident, known.incidents, now)
+    # a resolved incident's neighbours are those that started before it ended, not since
+    # (an alert a day later on the same service is another incident)
+    related_until = (as_utc(incident.updated_at) if incident.status is IncidentStatus.RESOLVED
+                     and incident.updated_at else now)
+    related = related_incidents(incident, known.incidents, related_until)
     report = await fetch_timeline_report(runtime, [incident, *related],
                                          since=start - timedelta(hours=1), until=now,
                                          journal=journal)
@@ -425,7 +429,9 @@ async def build_postmortem(runtime: Runtime, wanted: str, *, journal: Journal | 
     related_ids = {i.id: i for i in related}
     for event in report.events:
         other = related_ids.get(event.incident_id or "")
-        if other is not None and event.kind in RELATED_KINDS and event.incident_id != incident.id:
+        # notes too: an alert's postmortem needs what responders wrote on its page
+        if other is not None and event.kind in RELATED_KINDS | {"note"} \
+                and event.incident_id != incident.id:
             events.append(replace(event, text=f"{other.key}: {event.text}"))
     events.sort(key=sort_key)
     resolved = _first(events, "resolve")
