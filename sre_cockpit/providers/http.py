@@ -77,6 +77,23 @@ class HttpOptions(StrictModel):
                              "under auth: or headers:)")
         return value
 
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: str | None) -> str | None:
+        # Checked here, not when the client is built: a missing or broken CA bundle is a config
+        # error (FILE:LINE:COL, exit 2), not a provider failure with a raw FileNotFoundError.
+        if value is None:
+            return None
+        path = os.path.expanduser(value)
+        if not os.path.isfile(path):
+            raise ValueError(f"no such file: {value} (or not a regular file)")
+        try:
+            ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or "unreadable"
+            raise ValueError(f"not a readable PEM CA bundle: {value} ({reason})") from None
+        return value
+
 
 # ---------------------------------------------------------------------------------------------
 # Redaction
