@@ -5,7 +5,7 @@ Counters are the exact integral of piecewise-constant rates (one rate per 60 s s
 from the story at the segment start), sampled on a 15 s grid aligned to the Unix epoch, so a
 real Prometheus fed the exported samples computes exactly what :mod:`.promql` computes.
 
-Story (offsets relative to ``start``; the incident part is divided by ``speed``):
+Story (offsets relative to ``start``; the part after ``start`` is divided by ``speed``):
 
 * -2d: checkout 2.3.0 deployed; -26h: payments 1.8.4 deployed (healthy history).
 * -30m: checkout 2.3.1 deployed (deploy marker ``changes(app_build_info[1m]) > 0``); the new
@@ -104,7 +104,11 @@ class Story:
         jitter = unit(seed, 1) * 40.0 - 20.0  # shift the incident a little per seed
 
         def at(minutes: float) -> float:
-            return start + (minutes * 60.0 + jitter) / speed
+            # Only what happens after start is compressed: the past is history the cockpit
+            # reads at launch, and compressing it cut the burn short (at --speed 10 the
+            # checkout SLO never left "ok", so the demo story lost its critical SLO).
+            offset = minutes * 60.0 + jitter
+            return start + (offset / speed if offset > 0 else offset)
 
         self.t_deploy_bad = at(-30)
         self.t_err_start = at(-29)
