@@ -213,6 +213,24 @@ async def test_show_moment_and_back_to_live() -> None:
             assert pane.view.follow
 
 
+async def test_moment_shows_lines_before_and_after_it_on_screen() -> None:
+    with loki_stub() as stub:
+        at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        centre = int(at.timestamp()) * 10**9
+        for i in range(-300, 301):
+            stub.push(f"busy {i:+04d}", ts=centre + i * 10**8)
+        app = PaneApp(make_runtime(stub.url))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            pane.show_moment(at)
+            await wait_for(pilot, lambda: pane.view.moment_rows is not None)
+            await pilot.pause(0.3)
+            text = screen_text(app)
+            assert "busy +000" in text
+            assert "busy -003" in text and "busy +003" in text, text
+
+
 async def test_unconfigured_pane_explains() -> None:
     app = PaneApp(make_runtime(None))
     async with app.run_test(size=(80, 24)) as pilot:

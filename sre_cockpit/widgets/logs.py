@@ -311,7 +311,11 @@ class LogPane(Pane):
         self.view.rebuild()
         self.view.cursor = max(0, min(len(before) - 1, len(rows) - 1)) if rows else None
         if self.view.cursor is not None:
-            self.view._scroll_to_entry(self.view.cursor)
+            # the moment's line mid-view: lines before it above, lines after it below (scrolling
+            # it into view put it on the top row, every earlier line off screen)
+            first = self.view._first_row_of(self.view.cursor)
+            self.view._set_top(first - self.view._view_height() // 2)
+            self.view.refresh()
         self._render_status()
 
     # ----------------------------------------------------------------------- query
