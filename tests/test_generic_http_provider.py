@@ -168,6 +168,31 @@ def test_json_path_and_templates() -> None:
     assert json.dumps(body)  # still valid JSON whatever the text
 
 
+def test_json_path_projects_a_key_over_a_list() -> None:
+    # the README's `assignee: owner.name` against an API whose owner is a list of people gave
+    # no assignee at all: a key applied to a list is now taken from each of its objects
+    doc = {"owner": [{"name": "ann"}, {"id": 7}, {"name": "bob"}], "tags": ["x"]}
+    assert json_path(doc, "owner.name") == ["ann", "bob"]
+    assert json_path(doc, "$.owner[*].name") == ["ann", "bob"]
+    assert json_path(doc, "tags.name") is None
+    assert json_path({"owner": {"name": "cy"}}, "owner.name") == "cy"
+
+
+async def test_assignees_from_a_list_of_owner_objects(api: tuple[str, Api]) -> None:
+    url, _ = api
+    provider = make(url, fields={"id": "key", "title": "summary", "status": "state",
+                                 "assignee": "owners.name"})
+    saved = [dict(item) for item in ITEMS]
+    try:
+        for item in ITEMS:
+            item["owners"] = [{"name": "ann"}, {"name": "bob"}]
+        incidents = await provider.list_incidents()
+        assert incidents and all(i.assignees == ("ann", "bob") for i in incidents)
+    finally:
+        ITEMS[:] = saved
+        await provider.aclose()
+
+
 def test_options_validation() -> None:
     with pytest.raises(ValueError, match="not one of"):
         GenericHttpOptions.model_validate({"type": "http", "url": "http://x", "list_url": "/",

@@ -118,7 +118,9 @@ _SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
 
 def json_path(data: Any, path: str | None) -> Any:
     """Follow a simple path: ``a.b.c``, ``$.a.b[*]``, ``a[0].b``, ``$`` (the whole document).
-    ``[*]`` is a no-op marker for "the list here". Missing keys give None."""
+    ``[*]`` is a no-op marker for "the list here". A key applied to a list is taken from each
+    of its objects (``owners.name`` or ``owners[*].name`` on ``[{"name": "ann"}, …]`` gives
+    ``["ann", …]``). Missing keys give None."""
     if path is None:
         return None
     text = path.strip()
@@ -131,7 +133,11 @@ def json_path(data: Any, path: str | None) -> Any:
         if current is None:
             return None
         if key is not None:
-            current = current.get(key) if isinstance(current, dict) else None
+            if isinstance(current, list):  # project the key over a list of objects
+                picked = [x.get(key) for x in current if isinstance(x, dict)]
+                current = [x for x in picked if x is not None] or None
+            else:
+                current = current.get(key) if isinstance(current, dict) else None
         elif index == "*":
             continue
         else:
