@@ -420,7 +420,17 @@ class IncidentsPane(Pane):
                              if age is not None else f"{sanitize_line(pname)} {health.state.value}")
             message.append(" — " + " · ".join(parts), style="")
         elif self.sources:
-            message = Text("waiting for " + ", ".join(sanitize_line(n) for n in self.sources) + "…")
+            # A source that answered with an error is not "waiting": say which failed and why
+            # (with every source failing the pane used to read "waiting for alerts, pd…").
+            failed = {n: h for n, h in self._healths.items() if h.state is HealthState.ERROR}
+            waiting = [n for n in self.sources if n not in failed]
+            lines = [f"{sanitize_line(n)} failed: {sanitize_line(h.error or 'error')}"
+                     for n, h in failed.items()]
+            if waiting:
+                lines.append("waiting for " + ", ".join(sanitize_line(n) for n in waiting) + "…")
+            else:
+                lines.insert(0, "no incidents to show: every incident provider is failing")
+            message = Text("\n".join(lines))
         else:
             message = Text("every incident provider failed to start: see the health line")
         empty.update(message)
