@@ -103,7 +103,7 @@ class WindowRatio:
     """The error ratio of one window, with why it may be missing."""
 
     ratio: float | None
-    reason: str | None = None  # "no data" | "no traffic" | None
+    reason: str | None = None  # "no data" | "no traffic" | "query failed" | None
 
     @property
     def no_traffic(self) -> bool:
@@ -113,6 +113,7 @@ class WindowRatio:
 
 NO_DATA = WindowRatio(None, "no data")
 NO_TRAFFIC = WindowRatio(None, "no traffic")
+QUERY_FAILED = WindowRatio(None, "query failed")
 
 
 def render_query(template: str, window: str) -> str:
@@ -332,6 +333,8 @@ def evaluate(objective: float, slo_window_s: float, window_ratio_: WindowRatio,
     if window_ratio_.ratio is None:
         if window_ratio_.no_traffic:
             notes.insert(0, f"no traffic in the {label} window: SLI undefined, no budget burnt")
+        elif window_ratio_.reason == QUERY_FAILED.reason:
+            notes.insert(0, f"no figure for the {label} window: its query failed (see the error)")
         else:
             notes.insert(0, f"no data for the {label} window (the total query returned nothing)")
         # a firing rule is never hidden (the window query is the most expensive one and the

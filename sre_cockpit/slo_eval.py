@@ -342,7 +342,7 @@ class SloEvaluator:
         def ratio(w: str) -> maths.WindowRatio:
             num, total = got.get((w, spec.numerator_label)), got.get((w, "total"))
             if num is None or total is None:  # failed query
-                return maths.NO_DATA
+                return maths.QUERY_FAILED
             if spec.good_based:
                 return maths.window_ratio(None, total.value, good=num.value, good_based=True)
             return maths.window_ratio(num.value, total.value)

@@ -154,6 +154,9 @@ def test_bad_promql_is_shown_verbatim(statuses: dict[str, SloStatus]) -> None:
     assert "parse error" in broken.error
     assert broken.state is SloState.NO_DATA
     assert broken.queries["error [5m]"].endswith("[5m])")  # the exact query as sent
+    # the note must not claim the query "returned nothing": it failed
+    assert not any("returned nothing" in w for w in broken.warnings), broken.warnings
+    assert any("query failed" in w for w in broken.warnings), broken.warnings
 
 
 def test_worst_first_order(statuses: dict[str, SloStatus], prom: PrometheusServer) -> None:

@@ -196,3 +196,12 @@ def test_a_firing_rule_is_not_hidden_by_a_missing_window() -> None:
     quiet = {"1h": slo.WindowRatio(0.0), "5m": slo.WindowRatio(0.0)}
     assert slo.evaluate(0.999, 30 * DAY, slo.NO_DATA, quiet, slo.default_rules(30 * DAY),
                         AT).state is SloState.NO_DATA
+
+
+def test_a_failed_query_is_not_reported_as_an_empty_answer() -> None:
+    figures = slo.evaluate(0.999, 30 * DAY, slo.QUERY_FAILED, {"1h": slo.QUERY_FAILED},
+                           slo.default_rules(30 * DAY), AT)
+    assert figures.state is SloState.NO_DATA and figures.burn_rates["1h"] is None
+    assert figures.notes[0] == "no figure for the 30d window: its query failed (see the error)"
+    empty = slo.evaluate(0.999, 30 * DAY, slo.NO_DATA, {}, slo.default_rules(30 * DAY), AT)
+    assert "returned nothing" in empty.notes[0]
