@@ -205,7 +205,8 @@ class LogStream:
     def lines_per_s(self) -> float:
         """Delivered lines per second over the last five seconds."""
         now = int(time.monotonic())
-        while self._rate and self._rate[0][0] <= now - 5:
+        # the five complete seconds before this one (keeping only four made 50/s read 40/s)
+        while self._rate and self._rate[0][0] < now - 5:
             self._rate.popleft()
         total = sum(count for second, count in self._rate if second < now)
         return total / 5.0 if total else 0.0

@@ -311,3 +311,16 @@ def test_backfill_is_not_counted_as_live_rate(monkeypatch: pytest.MonkeyPatch) -
     clock[0] += 1.0
     assert stream.received == 520  # counted as received, exactly
     assert stream.lines_per_s() == 20 / 5.0  # but only live lines make the rate
+
+
+def test_steady_rate_reads_as_its_own_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """50 lines every second read as 50/s (the average covered four seconds but divided by 5)."""
+    clock = [2000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    stream = LogStream(ScriptedSource([]), "{a=\"b\"}")
+    for second in range(10):
+        stream.ingest([LogLine(ts_ns=second * 10**9 + i, line=f"l {i}", labels={"a": "b"})
+                       for i in range(50)])
+        clock[0] += 1.0
+        if second >= 5:
+            assert stream.lines_per_s() == 50.0
