@@ -26,7 +26,7 @@ async def test_every_source_failing_is_explained_not_waiting() -> None:
                 break
         assert "every incident provider is failing" in text
         assert "Internal Server Error" in text and "did not answer JSON" in text
-        assert "waiting for" not in text
+        assert "waiting for" not in text and "pd failed: HTTP 500" in text
         assert set(pane.healths) == {"alerts", "pd"}
 
 

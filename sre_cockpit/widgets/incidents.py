@@ -424,7 +424,8 @@ class IncidentsPane(Pane):
             # (with every source failing the pane used to read "waiting for alerts, pd…").
             failed = {n: h for n, h in self._healths.items() if h.state is HealthState.ERROR}
             waiting = [n for n in self.sources if n not in failed]
-            lines = [f"{sanitize_line(n)} failed: {sanitize_line(h.error or 'error')}"
+            lines = [f"{sanitize_line(n)} failed: "
+                     f"{sanitize_line((h.error or 'error').removeprefix(f'{n}: '))}"
                      for n, h in failed.items()]
             if waiting:
                 lines.append("waiting for " + ", ".join(sanitize_line(n) for n in waiting) + "…")
