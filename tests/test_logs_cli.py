@@ -99,3 +99,32 @@ def test_broken_pipe_is_handled(tmp_path: Path) -> None:
         assert first.startswith(b"seq=")
         assert b"Traceback" not in err and b"BrokenPipe" not in err
         assert proc.returncode == 0
+
+
+def test_follow_reports_server_dropped_entries_exactly(tmp_path: Path) -> None:
+    """A follow has no status line: entries Loki says it dropped are reported on stderr."""
+    with loki_stub() as stub:
+        seed(stub, 2)
+        config = write_config(tmp_path / "c.yaml", stub.url)
+        proc = subprocess.Popen([sys.executable, "-m", "sre_cockpit", "--config", str(config),
+                                 "logs", "-f", "--since", "1m"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(2.5)
+            stub.dropped_per_message = 2
+            for i in range(3):  # one tail message each, each reporting 2 dropped entries
+                stub.push(f"seq=live {i}")
+                time.sleep(0.4)
+            time.sleep(0.6)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, err
+    assert "seq=live 2" in out.decode()
+    reports = [ln for ln in err.decode().splitlines() if "dropped" in ln]
+    assert reports, err
+    assert reports[-1] == ("sre-cockpit: log stream: dropped 6 entries reported by the server, "
+                           "0 by the client (total so far)")

@@ -145,6 +145,7 @@ async def _main(runtime: Any, source: LogSource, query: str, since: float, limit
                                         on_event=_err)
         runner = asyncio.ensure_future(stream.run())
         waiter = asyncio.ensure_future(stop.wait())
+        drops = _DropReport(stream)
         try:
             while not stop.is_set():
                 if runner.done():
@@ -153,11 +154,13 @@ async def _main(runtime: Any, source: LogSource, query: str, since: float, limit
                 await asyncio.wait({got, waiter, runner}, return_when=asyncio.FIRST_COMPLETED)
                 got.cancel()
                 printer.write(stream.drain())
+                drops.report(loop.time())
         finally:
             waiter.cancel()
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await runner
+            drops.report(None)
         if runner.done() and not runner.cancelled() and runner.exception() is not None:
             failure = runner.exception()
             _err(str(failure))
@@ -169,6 +172,30 @@ async def _main(runtime: Any, source: LogSource, query: str, since: float, limit
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
         await runtime.aclose()
+
+
+class _DropReport:
+    """Say on stderr how many entries were lost (a follow has no status line): Loki's
+    ``dropped_entries`` and the client's overflow, counted separately, at most every 5 s while
+    they grow and once more at the end."""
+
+    INTERVAL = 5.0
+
+    def __init__(self, stream: LogStream) -> None:
+        self.stream = stream
+        self.shown = (0, 0)
+        self.last = -self.INTERVAL
+
+    def report(self, now: float | None) -> None:
+        """Print the totals if they changed (``now=None``: final, not throttled)."""
+        counts = (self.stream.dropped_server, self.stream.dropped_client)
+        if counts == self.shown or (now is not None and now - self.last < self.INTERVAL):
+            return
+        self.shown = counts
+        if now is not None:
+            self.last = now
+        _err(f"log stream: dropped {counts[0]} entries reported by the server, "
+             f"{counts[1]} by the client (total so far)")
 
 
 def loop_now_ns() -> int:
