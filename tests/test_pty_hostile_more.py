@@ -105,7 +105,7 @@ def test_tui_more_hostile_lines(tmp_path: Path) -> None:
         screen = pyte.Screen(160, 50)
         out, status = run_in_pty(
             [sys.executable, "-c", APP_SCRIPT, str(config)], 30, cols=160, rows=50,
-            emulate=screen, keys=[(1.0, b"2"), (1.5, b"z"), (4.0, b"")],
+            emulate=screen, keys=[(1.0, b"2"), (1.5, b"z"), (2.0, b"L"), (4.0, b"")],
             keys_after=b"F2 z", stop_after_keys=True)
     assert status is None, f"the app exited (status {status}): {out[-3000:]!r}"
     text = out.decode("utf-8", "surrogateescape")
@@ -119,3 +119,4 @@ def test_tui_more_hostile_lines(tmp_path: Path) -> None:
         assert f"{tag} {shown}" in display or shown in display.replace("\n", ""), \
             f"{tag} not shown neutralised; screen:\n{display}"
     assert "F1 col1" in display and "col3" in display
+    assert "x␀y" in display and "n␀k" in display  # labels shown (L), NUL visible
