@@ -145,7 +145,10 @@ async def collect_snapshot(runtime: Runtime, *, at: datetime | None = None) -> S
     async def get_slos() -> None:
         if evaluate is not None:
             try:
-                slos.extend(await evaluate(runtime, at=at))
+                # the SLOs are figures *at generated_at*: the incident fetches above can take
+                # seconds (a hanging provider up to its deadline), and a burn window read later
+                # no longer matches Prometheus' answer at the snapshot's own timestamp
+                slos.extend(await evaluate(runtime, at=generated_at))
             except ProviderError as exc:
                 problems.append(f"SLOs: {clean_error(None, str(exc))}")
 

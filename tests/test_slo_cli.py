@@ -98,3 +98,67 @@ def test_snapshot_json_matches_prometheus(tmp_path: Path) -> None:
         assert snap["slos"][0]["name"] == "checkout-availability"  # worst first
     finally:
         server.stop()
+
+
+async def test_snapshot_evaluates_slos_at_its_own_timestamp() -> None:
+    # the SLOs were evaluated at a second reading of the clock, after every incident provider
+    # had answered (20 s later behind a hanging Alertmanager): burn windows then differ from
+    # Prometheus' figures at the snapshot's generated_at
+    from datetime import UTC, timedelta
+
+    from aiohttp import web
+
+    from sre_cockpit.config import Config
+    from sre_cockpit.runtime import Runtime
+    from sre_cockpit.snapshot import collect_snapshot
+
+    asked: list[float] = []
+
+    async def query(request: web.Request) -> web.Response:
+        form = dict(request.query)
+        if request.method == "POST":
+            form.update(await request.post())  # type: ignore[arg-type]
+        asked.append(float(form["time"]))
+        return web.json_response({"status": "success", "data": {
+            "resultType": "vector", "result": [{"metric": {}, "value": [0, "1"]}]}})
+
+    async def query_range(request: web.Request) -> web.Response:
+        return web.json_response({"status": "success",
+                                  "data": {"resultType": "matrix", "result": []}})
+
+    async def buildinfo(request: web.Request) -> web.Response:
+        return web.json_response({"status": "success", "data": {"version": "2.53.0"}})
+
+    app = web.Application()
+    app.router.add_route("*", "/api/v1/query", query)
+    app.router.add_route("*", "/api/v1/query_range", query_range)
+    app.router.add_get("/api/v1/status/buildinfo", buildinfo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    base = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    ticks = iter(range(1000))
+
+    def clock() -> datetime:  # every reading is 20 s after the previous one
+        return base + timedelta(seconds=20 * next(ticks))
+
+    try:
+        cfg = Config.model_validate({"contexts": {"prod": {
+            "providers": {"prom": {"type": "prometheus", "url": f"http://127.0.0.1:{port}"}},
+            "slos": [{"name": "a", "provider": "prom", "objective": 99.9, "window": "30d",
+                      "error_query": query_text(True), "total_query": query_text(False)}]}}})
+        runtime = Runtime(cfg, clock=clock)
+        try:
+            snap = await collect_snapshot(runtime)
+        finally:
+            await runtime.aclose()
+    finally:
+        await runner.cleanup()
+    assert [s.evaluated_at for s in snap.slos] == [snap.generated_at]
+    assert asked and set(asked) == {snap.generated_at.timestamp()}
+
+
+def query_text(errors: bool) -> str:
+    return query("checkout", errors)
