@@ -10,13 +10,14 @@ more than ``max_in_flight`` requests open against the backend. Nothing here impo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import html
 import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -299,6 +300,28 @@ class PrometheusProvider(Provider):
             self._sem_loop = loop
         return self._sem
 
+    @contextlib.asynccontextmanager
+    async def _slot(self, path: str, budget: float) -> AsyncIterator[None]:
+        """Hold one of the ``max_in_flight`` slots, waiting at most two call deadlines for it
+        (so one heavy query overrunning its deadline still lets the queued ones through).
+        Without a bound, against a backend that accepts but never answers, queued queries
+        each waited their turn and then a full deadline of their own: one snapshot of four SLOs
+        took ~110 s, and it grew with the number of SLOs."""
+        sem = self._semaphore()
+        try:
+            async with asyncio.timeout(2 * budget):
+                await sem.acquire()
+        except TimeoutError:
+            raise ProviderError(self.client.redact(
+                f"{self.name}: no complete answer from {self.client.endpoint(path)} within "
+                f"{budget:g}s (waited {2 * budget:g}s for one of {self.options.max_in_flight} "
+                "busy connections)"),
+                retryable=True) from None
+        try:
+            yield
+        finally:
+            sem.release()
+
     async def _call(self, path: str, params: dict[str, str]) -> PromResult:
         """One API call under the in-flight bound: GET, or POST form for a long query.
 
@@ -309,7 +332,8 @@ class PrometheusProvider(Provider):
         use_post = len(params.get("query", "")) > self.options.post_over
         loop = asyncio.get_running_loop()
         queued_at = loop.time()
-        async with self._semaphore():
+        budget = float(self.options.timeout)
+        async with self._slot(path, budget):
             down = self._down
             if down is not None and down[0] >= queued_at:
                 raise ProviderError(down[1], retryable=True, status=down[2])
