@@ -231,6 +231,28 @@ async def test_moment_shows_lines_before_and_after_it_on_screen() -> None:
             assert "busy -003" in text and "busy +003" in text, text
 
 
+async def test_live_stream_renews_its_data_age() -> None:
+    """Health was reported only on mode changes: a live tail's badge aged without bound."""
+    from datetime import timedelta
+
+    from sre_cockpit.widgets.pane import HealthLine
+
+    now = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)]
+    with loki_stub() as stub:
+        app = PaneApp(make_runtime(stub.url, clock=lambda: now[0]))
+        async with app.run_test(size=(80, 24)) as pilot:
+            pane = app.query_one(LogPane)
+            await wait_for(pilot, lambda: pane.stream is not None and pane.stream.mode.value == "live")
+            healths = pane.query_one(HealthLine).healths
+            await wait_for(pilot, lambda: "loki" in healths and healths["loki"].last_ok_at is not None)
+            first = healths["loki"].last_ok_at
+            now[0] += timedelta(minutes=10)
+            stub.push("fresh line")
+            await wait_for(pilot, lambda: healths["loki"].last_ok_at != first)
+            assert healths["loki"].last_ok_at == now[0]
+            assert healths["loki"].age_seconds(now[0]) == 0.0
+
+
 async def test_unconfigured_pane_explains() -> None:
     app = PaneApp(make_runtime(None))
     async with app.run_test(size=(80, 24)) as pilot:

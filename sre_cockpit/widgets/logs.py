@@ -54,6 +54,9 @@ from sre_cockpit.widgets.pane import Pane
 if TYPE_CHECKING:
     from sre_cockpit.runtime import Runtime
 
+HEALTH_REFRESH_S = 5.0
+"""While lines flow, the data age in the health line and header is renewed this often."""
+
 __all__ = ["DEBUG", "ERROR", "INFO", "NONE", "WARN", "LineFilter", "LogPane", "LogStatus",
            "LogView", "Row", "clipboard_sequence", "copy_text", "detect_level", "format_labels",
            "format_ts", "make_row", "row_level"]
@@ -116,6 +119,8 @@ class LogPane(Pane):
         self._moment: datetime | None = None
         self._query_error: str | None = None
         self._last_health: tuple[Any, ...] | None = None
+        self._health_at: datetime | None = None
+        self._health_received = 0
         self._generation = 0
 
     def compose_body(self) -> Iterable[Widget]:
@@ -239,17 +244,26 @@ class LogPane(Pane):
 
     def _report_health(self, status: StreamStatus) -> None:
         key = (status.mode, status.last_error, self._query_error)
-        if key == self._last_health:
-            return
-        self._last_health = key
         state = {StreamMode.LIVE: HealthState.OK, StreamMode.POLLING: HealthState.OK,
                  StreamMode.CONNECTING: HealthState.PENDING,
                  StreamMode.RECONNECTING: HealthState.STALE}.get(status.mode, HealthState.ERROR)
         clock = self.runtime.clock if self.runtime is not None else _utcnow
+        now = clock()
+        # While lines keep arriving the data age is renewed (every few seconds, not per tick):
+        # reported only on mode changes, a live stream's header badge aged without bound
+        # ("loki 10m" on a tail delivering 50 lines/s).
+        fresh = (state is HealthState.OK and self._health_at is not None
+                 and status.received != self._health_received
+                 and (now - self._health_at).total_seconds() >= HEALTH_REFRESH_S)
+        if key == self._last_health and not fresh:
+            return
+        self._last_health = key
+        self._health_at = now
+        self._health_received = status.received
         self.set_health(ProviderHealth(
             provider=self.source_name or "logs", state=state,
-            last_ok_at=clock() if state is HealthState.OK else None,
-            checked_at=clock(), error=self._query_error or status.last_error,
+            last_ok_at=now if state is HealthState.OK else None,
+            checked_at=now, error=self._query_error or status.last_error,
             mode=status.mode.value))
 
     def _colour(self, name: str) -> Style:
