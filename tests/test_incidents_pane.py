@@ -187,6 +187,23 @@ async def test_focus_unfocus_note_and_filter() -> None:
         pane.apply_filter("")
         await pilot.pause()
         assert len(table_keys(app)) == 2
+        # the README's "/" key: /regex/ and a leading ! that inverts (both were taken as words
+        # that matched nothing)
+        pane.apply_filter("/INC00[2-9]/")
+        await pilot.pause()
+        assert table_keys(app) == ["mem:INC002"]
+        pane.apply_filter("!checkout")
+        await pilot.pause()
+        assert table_keys(app) == ["mem:INC002"]
+        pane.apply_filter("!/search|checkout/")
+        await pilot.pause()
+        assert table_keys(app) == []
+        pane.apply_filter("/[unclosed/")  # an invalid regex keeps the previous filter
+        await pilot.pause()
+        assert table_keys(app) == []
+        pane.apply_filter("")
+        await pilot.pause()
+        assert len(table_keys(app)) == 2
 
 
 async def test_no_open_incidents_names_sources() -> None:

@@ -36,6 +36,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from sre_cockpit.durations import humanize_age
+from sre_cockpit.loglines import LineFilter
 from sre_cockpit.models import HealthState, Incident, IncidentStatus, ProviderHealth, Severity
 from sre_cockpit.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import (
@@ -179,6 +180,7 @@ class IncidentsPane(Pane):
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._bindings_state: tuple[bool | None, ...] | None = None
         self._filter = ""
+        self._line_filter: LineFilter | None = None
         self._by_key: dict[str, Incident] = {}
         self._widths = column_widths(80, 6)
         self._pending_update = False
@@ -336,7 +338,10 @@ class IncidentsPane(Pane):
         if not self._filter:
             return True
         hay = " ".join([inc.id, inc.title, inc.service or "", inc.provider, inc.status.value,
-                        inc.severity.value, *inc.assignees, *inc.labels.values()]).lower()
+                        inc.severity.value, *inc.assignees, *inc.labels.values()])
+        if self._line_filter is not None:
+            return self._line_filter.matches(hay)
+        hay = hay.lower()
         return all(word in hay for word in self._filter.split())
 
     def merged(self) -> tuple[Incident, ...]:
@@ -475,13 +480,23 @@ class IncidentsPane(Pane):
 
     def apply_filter(self, text: str) -> None:
         """Show only incidents whose id, title, service, source, status, severity, assignee or
-        labels contain every word of ``text`` (case-insensitive)."""
-        self._filter = text.strip().lower()
+        labels contain every word of ``text`` (case-insensitive); ``/regex/`` matches a regular
+        expression and a leading ``!`` inverts (the README's ``/`` key)."""
+        raw = text.strip()
+        line_filter = None
+        if raw.startswith("!") or (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")):
+            try:
+                line_filter = LineFilter.parse(raw)
+            except ValueError as exc:
+                self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+                return
+        self._line_filter = line_filter
+        self._filter = raw.lower() if line_filter is not None or not raw.startswith("!") else ""
         self._render_rows()
 
     @property
     def filter_hint(self) -> str:
-        return "words in id, title, service, assignee, labels"
+        return "words in id, title, service, assignee, labels; /regex/; ! inverts"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._render_detail()
