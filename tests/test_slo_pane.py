@@ -224,6 +224,15 @@ async def test_filter() -> None:
         pane.apply_filter("nothing-matches")
         await pilot.pause()
         assert not app.query_one(DataTable).display
+        # /regex/ and a leading ! (the README's "/" key) were taken as literal words
+        pane.apply_filter("/^(search|auth)-/")
+        await pilot.pause()
+        assert sorted(str(r.key.value) for r in app.query_one(DataTable).ordered_rows) == [
+            "auth-latency", "search-availability"]
+        pane.apply_filter("!availability")
+        await pilot.pause()
+        assert sorted(str(r.key.value) for r in app.query_one(DataTable).ordered_rows) == [
+            "auth-latency", "broken-query"]
 
 
 async def test_detail_view_shows_queries_error_and_rules() -> None:

@@ -31,6 +31,7 @@ from textual.widgets import DataTable, Static
 
 from sre_cockpit import slo as maths
 from sre_cockpit.durations import humanize_age, parse_duration
+from sre_cockpit.loglines import LineFilter
 from sre_cockpit.models import HealthState, ProviderHealth, SloState, SloStatus
 from sre_cockpit.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import MetricSource
@@ -354,6 +355,7 @@ class SloPane(Pane):
         self._columns: list[Column] = []
         self._order: list[str] = []
         self._filter = ""
+        self._line_filter: LineFilter | None = None
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # ------------------------------------------------------------------ composition
@@ -513,13 +515,24 @@ class SloPane(Pane):
         self._refresh_rows()
 
     def apply_filter(self, text: str) -> None:
-        """Show only SLOs whose name, service or state contains every word of ``text``."""
-        self._filter = text.strip().lower()
+        """Show only SLOs whose name, service or state contains every word of ``text``;
+        ``/regex/`` matches a regular expression and a leading ``!`` inverts (the README's
+        ``/`` key)."""
+        raw = text.strip()
+        line_filter = None
+        if raw.startswith("!") or (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")):
+            try:
+                line_filter = LineFilter.parse(raw)
+            except ValueError as exc:
+                self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+                return
+        self._line_filter = line_filter
+        self._filter = raw.lower() if line_filter is not None or not raw.startswith("!") else ""
         self._refresh_rows()
 
     @property
     def filter_hint(self) -> str:
-        return "words in SLO name, service, state"
+        return "words in SLO name, service, state; /regex/; ! inverts"
 
     # ------------------------------------------------------------------ rendering
 
@@ -565,7 +578,10 @@ class SloPane(Pane):
     def _matches(self, status: SloStatus) -> bool:
         if not self._filter:
             return True
-        hay = f"{status.name} {status.service or ''} {status.state.value}".lower()
+        hay = f"{status.name} {status.service or ''} {status.state.value}"
+        if self._line_filter is not None:
+            return self._line_filter.matches(hay)
+        hay = hay.lower()
         return all(word in hay for word in self._filter.split())
 
     def _windows(self) -> list[str]:
