@@ -139,6 +139,8 @@ def build_parser(argv: Sequence[str] | None = None) -> tuple[argparse.ArgumentPa
             with contextlib.suppress(argparse.ArgumentError):  # an option we already provide
                 ui.add_arguments(parser)
         modules[UI_COMMAND] = ui
+    else:  # known here too, or "--theme X check" reads as the unknown command "X"
+        parser.add_argument("--theme", metavar="NAME", default=None, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in wanted:
         module = _import_command(name)
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         name = args.command or UI_COMMAND
         module = modules.get(name)
+        if name != UI_COMMAND and getattr(args, "theme", None) is not None:
+            raise UsageError(f"--theme applies to the cockpit UI only, not to '{name}'")
         if name != UI_COMMAND:
             logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s")
             from sre_cockpit.providers.http import install_log_redaction
