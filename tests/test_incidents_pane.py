@@ -283,3 +283,24 @@ async def test_rate_limited_provider_says_until_when() -> None:
         line = str(pane.query_one(".pane-health").render())
         assert "rate limited until 14:03:20" in line  # frozen clock 14:03:00 + 20 s
         assert table_keys(app) == ["pd:INC001"]
+
+
+async def test_note_is_offered_where_the_provider_cannot_take_notes() -> None:
+    """Issue 7: "a provider that cannot take notes keeps them local" — `n` on an Alertmanager
+    alert or in a read-only context opens the durable note editor (the journal marks the note
+    "local only"); it used to be refused with the provider's reason."""
+    cannot = MemoryIncidents("mem", [incident(1)],
+                             unsupported={"note": "mem alerts cannot carry notes"})
+    for runtime in (runtime_with([cannot]), runtime_with([MemoryIncidents("mem", [incident(1)])],
+                                                         read_only=True)):
+        app = PaneApp(runtime, start_polling=False)
+        async with app.run_test(size=(160, 40)) as pilot:
+            pane = app.query_one(IncidentsPane)
+            await pane.poll_now()
+            await pilot.pause()
+            assert pane.check_action("note", ()) is True
+            await pilot.press("n")
+            await pilot.pause()
+            notes = [m for m in app.messages if isinstance(m, IncidentsPane.NoteRequested)]
+            assert notes and [i.id for i in notes[-1].incidents] == ["INC001"]
+            assert not any("cannot carry notes" in n.message for n in app._notifications)

@@ -517,6 +517,8 @@ class IncidentsPane(Pane):
         targets = self.target_incidents()
         if not targets:
             return "no incident under the cursor"
+        if action == "note":
+            return None  # the journal keeps what a provider (or a read-only context) cannot take
         if self.runtime is not None and self.runtime.read_only:
             return f"context {self.runtime.context_name} is read-only: actions are disabled"
         reasons = []
@@ -586,10 +588,9 @@ class IncidentsPane(Pane):
         if reason:
             self.notify(sanitize_line(reason), title="Add note", severity="warning", markup=False)
             return
-        targets = tuple(i for i in self.target_incidents()
-                        if (a := self._actions_of(i.provider)) is not None
-                        and a.supported_actions().get("note") is None)
-        self.post_message(self.NoteRequested(targets))
+        # every target: a provider that cannot take notes (Alertmanager) or a read-only context
+        # keeps the note in the local journal ("local only" in the timeline), never refused
+        self.post_message(self.NoteRequested(tuple(self.target_incidents())))
 
     def _start_action(self, action: str) -> None:
         reason = self.disabled_reason(action)
