@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from sre_cockpit.config import Config
 from sre_cockpit.models import SloState, SloStatus
@@ -348,3 +348,21 @@ async def test_overspent_budget_figure_is_never_cut(size: tuple[int, int]) -> No
         cells = [c.plain for c in table.get_row("payments-availability")]
         assert any(c.strip().endswith("-99899%") for c in cells), cells
         assert not any("…" in c for c in cells if "%" in c), cells
+
+
+async def test_the_highlighted_slo_error_is_shown_verbatim_in_the_pane() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await feed(pilot)
+        pane = app.query_one(SloPane)
+        line = pane.query_one(".slo-cursor-error", Static)
+        assert not line.display  # checkout-availability is healthy
+        table = app.query_one(DataTable)
+        table.move_cursor(row=[str(r.key.value) for r in table.ordered_rows].index("broken-query"))
+        await pilot.pause()
+        assert line.display
+        assert str(line.render()) == ('PromQL error: invalid parameter "query": 1:17: parse error: '
+                                      "unclosed left parenthesis")
+        table.move_cursor(row=0)
+        await pilot.pause()
+        assert not line.display

@@ -321,6 +321,7 @@ class SloPane(Pane):
     DEFAULT_CSS = """
     SloPane > DataTable { height: 1fr; }
     SloPane > .slo-waiting { color: $text-muted; padding: 1 2; height: auto; }
+    SloPane > .slo-cursor-error { height: 1; }
     SloPane.-moment { border: round $slo-warning; }
     SloPane .slo-stale { color: $stale; }
     """
@@ -365,10 +366,30 @@ class SloPane(Pane):
                                            zebra_stripes=False, cell_padding=0)
         yield table
         yield Static("", classes="slo-waiting", markup=False)
+        yield Static("", classes="slo-cursor-error", markup=False)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one(".slo-waiting", Static).display = False
+        self.query_one(".slo-cursor-error", Static).display = False
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._render_cursor_error()
+
+    def _render_cursor_error(self) -> None:
+        """The highlighted SLO's error ("PromQL error: …", verbatim) on one line under the
+        table, so it is read without opening the detail view; hidden for a healthy SLO."""
+        line = self.query_one(".slo-cursor-error", Static)
+        name = self._cursor_name()
+        entry = self.entries.get(name) if name else None
+        table = self.query_one(DataTable)
+        error = None
+        if entry is not None and table.display:
+            error = entry.row.stale_error or entry.row.status.error
+        if error:
+            line.update(Text(sanitize_line(error), style=self.colour("slo-critical"),
+                             no_wrap=True, overflow="ellipsis"))
+        line.display = bool(error)
 
     def on_resize(self, event: events.Resize) -> None:
         self._refresh_rows()
@@ -636,6 +657,7 @@ class SloPane(Pane):
                 waiting.update(message)
             waiting.display = True
             table.display = False
+        self._render_cursor_error()
 
     def _cells(self, entry: _Entry, now: datetime, focused: bool) -> list[Text]:
         row = entry.row
