@@ -330,6 +330,12 @@ def _check_semantics(config: Config, doc: Doc,
         for i, slo in enumerate(ctx.slos):
             if slo.provider not in ctx.providers:
                 at((*base, "slos", i, "provider"), _unknown_provider(slo.provider, pnames, cname))
+            elif not answers_promql.get(slo.provider, True):  # e.g. a loki provider
+                metrics = [n for n, ok in answers_promql.items() if ok]
+                at((*base, "slos", i, "provider"),
+                   f"provider {slo.provider!r} (type {ctx.providers[slo.provider].get('type')}) "
+                   "cannot run PromQL queries; name a prometheus provider"
+                   + (f" ({', '.join(metrics)})" if metrics else ""))
         seen: dict[str, int] = {}
         for i, slo in enumerate(ctx.slos):
             if slo.name in seen:

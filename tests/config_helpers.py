@@ -45,7 +45,7 @@ class FakeProvider(Provider):
 
     TYPE: ClassVar[str] = "fake"
     Options: ClassVar[type[FakeOptions]] = FakeOptions
-    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.INCIDENTS})
+    CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({Capability.INCIDENTS, Capability.METRICS})
     incidents: ClassVar[list[Incident]] = []
 
     def _error(self) -> ProviderError:

@@ -35,3 +35,21 @@ def test_ca_file_that_is_not_pem_is_a_config_error(tmp_path: Path) -> None:
 def test_ca_file_of_a_directory_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, _prom(tmp_path))
     assert "ca_file: no such file" in error_of(path)
+
+
+def test_slo_on_a_provider_that_cannot_run_promql_is_refused(tmp_path: Path) -> None:
+    # A loki provider behind an SLO loaded fine; every snapshot then showed the SLO as no_data
+    # with "cannot run PromQL queries" (the slos_from: path already refused it at load).
+    path = write(tmp_path, """
+    contexts:
+      prod:
+        providers:
+          logs: {type: loki, url: "http://127.0.0.1:9"}
+          prom: {type: prometheus, url: "http://127.0.0.1:9"}
+        slos:
+          - {name: a, provider: logs, objective: 99.9, window: 30d,
+             error_query: "vector(0)", total_query: "vector(1)"}
+    """)
+    assert error_of(path) == (f"{path}:7:29: contexts.prod.slos[0].provider: provider 'logs' "
+                              "(type loki) cannot run PromQL queries; name a prometheus provider "
+                              "(prom)")
