@@ -9,6 +9,7 @@ from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
 from textual.widgets import DataTable, Static
 
 from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.providers.base import ProviderError
 from sre_cockpit.widgets.dialogs import ConfirmActionDialog
 from sre_cockpit.widgets.incidents import IncidentsPane, markup_safe_url, osc52
 
@@ -304,3 +305,38 @@ async def test_note_is_offered_where_the_provider_cannot_take_notes() -> None:
             notes = [m for m in app.messages if isinstance(m, IncidentsPane.NoteRequested)]
             assert notes and [i.id for i in notes[-1].incidents] == ["INC001"]
             assert not any("cannot carry notes" in n.message for n in app._notifications)
+
+
+class OnCallIncidents(MemoryIncidents):
+    """A PagerDuty-like source that also says who is on call."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.oncall_calls = 0
+        self.oncall_fail = False
+
+    async def oncall(self) -> list[str]:
+        self.oncall_calls += 1
+        if self.oncall_fail:
+            raise ProviderError("pd: rate limited by PagerDuty (429)")
+        return ["Dana Whitfield (L1 Checkout)", "[b]Ravi[/b]\x1b]52;c;aGk=\x07 (L2 Checkout)",
+                "Tim (L3 Checkout)"]
+
+
+async def test_who_is_on_call_is_shown_and_asked_sparingly() -> None:
+    # PagerDuty's on-call ("who is on call, for the header") was fetched by nothing
+    pd = OnCallIncidents("pd", [incident(1)])
+    app = PaneApp(runtime_with([pd]), start_polling=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await pane.poll_now()
+        await pilot.pause()
+        line = str(pane.query_one(".pane-health").render())
+        assert "on call (pd): Dana Whitfield (L1 Checkout), [b]Ravi[/b]␛]52;c;aGk=␇ (L2 Checkout) +1" \
+            in line
+        assert "\x1b" not in line
+        pd.oncall_fail = True
+        await pane.poll_now()  # within ONCALL_EVERY_S: not asked again, answer kept
+        await pilot.pause()
+        assert pd.oncall_calls == 1
+        assert "on call (pd): Dana Whitfield" in str(pane.query_one(".pane-health").render())

@@ -107,6 +107,10 @@ def osc52(text: str, *, tmux: bool) -> str:
     return seq
 
 
+ONCALL_EVERY_S = 300.0
+"""How often the pane asks a provider (PagerDuty) who is on call."""
+
+
 class KeyCell(Text):
     """The id cell; carries the row key so the table can be re-ordered by key."""
 
@@ -176,6 +180,7 @@ class IncidentsPane(Pane):
         self.focused_key: str | None = None
         self._lists: dict[str, list[Incident]] = {}
         self._healths: dict[str, ProviderHealth] = {}
+        self._oncall: dict[str, tuple[float, list[str]]] = {}  # provider -> (fetched, names)
         self._overrides: dict[str, tuple[float, Incident]] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._bindings_state: tuple[bool | None, ...] | None = None
@@ -233,12 +238,42 @@ class IncidentsPane(Pane):
                                 name=f"incidents:{pname}")
         self._render_rows()
 
-    @staticmethod
-    def _fetcher(source: IncidentSource) -> Any:
+    def _fetcher(self, source: IncidentSource) -> Any:
         async def fetch() -> tuple[float, list[Incident]]:
             started = time.monotonic()
-            return started, await source.list_incidents()
+            incidents = await source.list_incidents()
+            await self._refresh_oncall(source)
+            return started, incidents
         return fetch
+
+    async def _refresh_oncall(self, source: IncidentSource) -> None:
+        """Who is on call (PagerDuty), asked at most every :data:`ONCALL_EVERY_S` seconds
+        with the incident poll; a failure keeps the previous answer and never fails the poll."""
+        oncall = getattr(source, "oncall", None)
+        if not callable(oncall):
+            return
+        pname = str(getattr(source, "name", ""))
+        last = self._oncall.get(pname)
+        if last is not None and time.monotonic() - last[0] < ONCALL_EVERY_S:
+            return
+        try:
+            names = list(await oncall())
+        except (ProviderError, TimeoutError):
+            return
+        self._oncall[pname] = (time.monotonic(), [sanitize_line(str(n)) for n in names])
+
+    def _health_extra(self) -> str:
+        """Provider notices and who is on call, for the pane's health line."""
+        parts = []
+        for pname, source in self.sources.items():
+            notice = getattr(source, "notice", None)
+            if notice:
+                parts.append(sanitize_line(str(notice)))
+            names = self._oncall.get(pname, (0.0, []))[1]
+            if names:
+                more = f" +{len(names) - 2}" if len(names) > 2 else ""
+                parts.append(f"on call ({sanitize_line(pname)}): {', '.join(names[:2])}{more}")
+        return "  ".join(parts)
 
     async def poll_now(self) -> None:
         """Poll every provider once, concurrently (used after actions in tests and by ``:r``)."""
@@ -259,8 +294,7 @@ class IncidentsPane(Pane):
                 if inc.provider == pname and at <= started:
                     del self._overrides[key]
         self._healths[pname] = update.health
-        notice = getattr(self.sources.get(pname), "notice", None)
-        self.set_health(update.health, extra=sanitize_line(notice) if notice else "")
+        self.set_health(update.health, extra=self._health_extra())
         self._render_rows()
 
     def show_incidents(self, pname: str, incidents: Sequence[Incident],
