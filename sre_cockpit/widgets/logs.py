@@ -247,6 +247,8 @@ class LogPane(Pane):
         state = {StreamMode.LIVE: HealthState.OK, StreamMode.POLLING: HealthState.OK,
                  StreamMode.CONNECTING: HealthState.PENDING,
                  StreamMode.RECONNECTING: HealthState.STALE}.get(status.mode, HealthState.ERROR)
+        if state is HealthState.STALE and status.received == 0 and status.last_error:
+            state = HealthState.ERROR  # nothing shown yet: no data to be stale (was "loki stale")
         clock = self.runtime.clock if self.runtime is not None else _utcnow
         now = clock()
         # While lines keep arriving the data age is renewed (every few seconds, not per tick):
