@@ -432,14 +432,18 @@ class LogStream:
     async def _fill_before(self, start_ns: int) -> None:
         """Backfill on the first connection, gap fill on every later one."""
         if not self._started:
-            self._started = True
-            self._floor_ns = start_ns - int(self.since_s * NS) if self.backfill_limit else start_ns
+            floor = start_ns - int(self.since_s * NS) if self.backfill_limit else start_ns
             if self.since_s > 0 and self.backfill_limit > 0:
                 lines = await self._with_retries(
                     lambda: self.source.query_range(
                         self.query, start_ns - int(self.since_s * NS), start_ns,
                         limit=self.backfill_limit, direction="backward"))
                 self.ingest(lines, backfill=True)
+            # started only once the backfill succeeded: marked before it, a failed backfill
+            # left a floor ``since`` back and no cursor, so the next gap fill poured the whole
+            # window out (72,000 lines for `logs -f` with --limit 100 after one bad answer)
+            self._floor_ns = floor
+            self._started = True
             return
         # nothing delivered yet still means "everything since the stream began"
         await self._fill_range(self._resume_from(), start_ns)

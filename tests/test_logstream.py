@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from loki_helpers import LokiStub, loki_stub
 
-from sre_cockpit.logstream import LogStream, StreamMode
+from sre_cockpit.logstream import NS, LogStream, StreamMode
 from sre_cockpit.models import LogLine
-from sre_cockpit.providers.base import TailMessage
+from sre_cockpit.providers.base import ProviderError, TailMessage
 from sre_cockpit.providers.loki import LogQLError, LokiOptions, LokiProvider, TailClosed
 
 SEQ = re.compile(r"seq=(\d+)")
@@ -324,3 +324,47 @@ def test_steady_rate_reads_as_its_own_value(monkeypatch: pytest.MonkeyPatch) -> 
         clock[0] += 1.0
         if second >= 5:
             assert stream.lines_per_s() == 50.0
+
+
+class FlakyHistorySource(ScriptedSource):
+    """Its first range queries fail (a garbage answer), then it holds an hour of lines; the
+    tail upgrade is refused (polling)."""
+
+    def __init__(self, now_ns: int, failures: int) -> None:
+        super().__init__([])
+        self.failures = failures
+        self.lines = [LogLine(now_ns - 3600 * NS + i * 10**9, f"seq={i}") for i in range(3600)]
+
+    async def query_range(self, query: str, start_ns: int, end_ns: int, *, limit: int = 1000,
+                          direction: str = "backward") -> list[LogLine]:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ProviderError("loki: query_range: not JSON")
+        found = [ln for ln in self.lines if start_ns <= ln.ts_ns < end_ns]
+        return found[-limit:] if direction == "backward" else found[:limit]
+
+    async def tail(self, query: str, *, start_ns: int | None = None) -> AsyncIterator[TailMessage]:
+        from sre_cockpit.providers.loki import TailRefused
+
+        raise TailRefused("loki: WebSocket upgrade refused: HTTP 200")
+        yield TailMessage(lines=())  # pragma: no cover
+
+
+async def test_failed_backfill_is_retried_not_replaced_by_the_whole_window() -> None:
+    """--limit 100 --since 1h: after a failed backfill the stream fetched the whole hour."""
+    now = 10_000 * NS
+    source = FlakyHistorySource(now, failures=5)  # the query check and the backfill's four tries
+    stream = LogStream(source, "{a=\"b\"}", since_s=3600, backfill_limit=100, tail_mode="auto",
+                       poll_interval=0.01, backoff_base=0.001, backoff_cap=0.01,
+                       now_ns=lambda: now)
+    task = asyncio.create_task(stream.run())
+    try:
+        async with asyncio.timeout(5):
+            while stream.received < 100:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert stream.received == 100
+    assert [ln.line for ln in stream.drain()] == [f"seq={i}" for i in range(3500, 3600)]
