@@ -44,8 +44,16 @@ def default_config_path() -> Path:
 
 
 def resolve_config_path(cli_value: str | os.PathLike[str] | None) -> Path:
-    """Where the config lives: ``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir."""
-    if cli_value is not None and str(cli_value) != "":
+    """Where the config lives: ``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir.
+
+    Raises:
+        ConfigError: ``--config`` was given an empty value (a usage error, not "no --config").
+    """
+    if cli_value is not None:
+        if not str(cli_value).strip():
+            raise ConfigError(f"sre-cockpit: --config: an empty value names no file; give a path, "
+                              f"or leave --config out to use ${ENV_VAR} or the default "
+                              f"{default_config_path()}")
         return Path(os.path.expanduser(str(cli_value)))
     env = os.environ.get(ENV_VAR, "")
     if env:
