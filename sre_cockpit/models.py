@@ -183,12 +183,21 @@ class ProviderHealth:
     latency_ms: float | None = None
     rate_limited_until: datetime | None = None
     mode: str | None = None  # free-form, e.g. "live" / "polling" for a log tail
+    fresh_for: float | None = None
+    """Seconds an OK answer counts as fresh (the pane sets ~2x its refresh interval; None: the
+    display's default). Older OK data is shown as stale with a coarse age."""
 
     def age_seconds(self, now: datetime) -> float | None:
         """Seconds since the last good answer, or None if never."""
         if self.last_ok_at is None:
             return None
         return max(0.0, (now - self.last_ok_at).total_seconds())
+
+    def is_aged(self, now: datetime, default_fresh: float = 30.0) -> bool:
+        """True when the last good answer is older than ``fresh_for`` (or ``default_fresh``)."""
+        age = self.age_seconds(now)
+        limit = self.fresh_for if self.fresh_for is not None else default_fresh
+        return age is not None and age > limit
 
 
 @dataclass(frozen=True, slots=True)

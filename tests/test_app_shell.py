@@ -496,7 +496,12 @@ async def test_health_reports_become_header_badges_with_age() -> None:
         ok = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=12))
         app.pane("slos").post_message(Pane.HealthChanged(ok))  # type: ignore[union-attr]
         await pilot.pause()
-        assert "● prom 12s" in app.header.text
+        assert "● prom ok" in app.header.text  # fresh data: no ticking seconds count
+        aged = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=47),
+                              fresh_for=10.0)
+        app.pane("slos").post_message(Pane.HealthChanged(aged))  # type: ignore[union-attr]
+        await pilot.pause()
+        assert "▲ prom 40s" in app.header.text  # older than 2x its interval: stale, 10 s steps
         stale = ProviderHealth("prom", HealthState.STALE, last_ok_at=FIXED - timedelta(minutes=3),
                                error="timeout")
         app.pane("timeline").post_message(Pane.HealthChanged(stale))  # type: ignore[union-attr]

@@ -1,7 +1,8 @@
 """The cockpit header: context (loud in production), read-only marker, provider badges, UTC clock.
 
 One line, built from fixed-size parts. A single 1 Hz timer re-renders the clock and the badges
-and repaints a part only when its text changed, without a layout pass: an idle cockpit sends a
+(a badge shows an age only once its data is no longer fresh, in coarse steps) and repaints a
+part only when its text changed, without a layout pass: an idle cockpit sends a
 few bytes a second, nothing more.
 """
 
@@ -16,10 +17,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
 
-from sre_cockpit.durations import humanize_age
 from sre_cockpit.models import HealthState, ProviderHealth, utcnow
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.themes import rich_color
+from sre_cockpit.widgets.pane import DEFAULT_FRESH_S, coarse_age
 
 _STATE_RANK = {HealthState.ERROR: 0, HealthState.STALE: 1, HealthState.PENDING: 2,
                HealthState.OK: 3}
@@ -172,19 +173,24 @@ class ProviderBadges(Horizontal):
         return any(changed)
 
     def combined(self, provider: str) -> tuple[HealthState, float | None]:
-        """Worst state over every pane using ``provider`` and the age of its oldest data."""
+        """Worst state over every pane using ``provider`` and the age of its oldest data when
+        that data is no longer fresh (None while every pane's data is fresh: no age shown).
+        OK data older than its ``fresh_for`` counts as STALE."""
         if provider in self.build_errors:
             return HealthState.ERROR, None
         now = self.clock()
         found = [h for (_, name), h in self.healths.items() if name == provider]
         if not found:
             return HealthState.PENDING, None
-        state = min((h.state for h in found), key=lambda s: _STATE_RANK.get(s, 9))
-        ages = [age for h in found if (age := h.age_seconds(now)) is not None]
+        states = [HealthState.STALE if h.state is HealthState.OK and h.is_aged(now, DEFAULT_FRESH_S)
+                  else h.state for h in found]
+        state = min(states, key=lambda s: _STATE_RANK.get(s, 9))
+        ages = [age for h in found if (age := h.age_seconds(now)) is not None
+                and h.is_aged(now, DEFAULT_FRESH_S)]
         return state, (max(ages) if ages else None)
 
     def badge_text(self, name: str) -> Text:
-        """``● prom 12s`` for one provider, coloured by its state."""
+        """``● prom ok`` while fresh; ``▲ prom 1m`` (coarse age, stale colour) once older."""
         text = Text(no_wrap=True, overflow="ellipsis")
         variables = self.app.theme_variables if self.is_attached else {}
         state, age = self.combined(name)
@@ -197,7 +203,7 @@ class ProviderBadges(Horizontal):
         if state is HealthState.PENDING:
             text.append(" …", style="dim")
         elif age is not None:
-            text.append(f" {humanize_age(age)}", style=style)
+            text.append(f" {coarse_age(age)}", style=style)
         else:
             text.append(f" {state.value}", style=style)
         return text

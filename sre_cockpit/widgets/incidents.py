@@ -224,6 +224,7 @@ class IncidentsPane(Pane):
                 ".providers (type: alertmanager, pagerduty or http)")
             return
         interval = float(runtime.config.refresh.incidents)
+        self.health_fresh_s = 2 * interval  # older data reads "stale 1m" (pane.HealthLine)
         for pname, source in self.sources.items():
             timeout = float(getattr(getattr(source, "options", None), "timeout", 10.0) or 10.0)
             poller: Poller[tuple[float, list[Incident]]] = Poller(

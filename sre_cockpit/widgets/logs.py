@@ -17,6 +17,7 @@ drive the operator's terminal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -266,7 +267,10 @@ class LogPane(Pane):
             provider=self.source_name or "logs", state=state,
             last_ok_at=now if state is HealthState.OK else None,
             checked_at=now, error=self._query_error or status.last_error,
-            mode=status.mode.value))
+            mode=status.mode.value,
+            # a quiet tail is not stale data: the stream's own mode (live / polling /
+            # reconnecting / error) says whether lines would reach us, so no age is shown
+            fresh_for=math.inf))
 
     def _colour(self, name: str) -> Style:
         return self.view._style(name)

@@ -8,6 +8,7 @@ poller reports. The health line is a fixed-height widget re-rendered without a l
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -26,8 +27,28 @@ if TYPE_CHECKING:
     from sre_cockpit.runtime import Runtime
 
 
+DEFAULT_FRESH_S = 30.0
+"""How long an OK answer counts as fresh when the source did not say (streams)."""
+
+
+def coarse_age(seconds: float) -> str:
+    """An age that changes rarely: ``<10s``, ``10s`` … ``50s`` (10-second steps), then
+    ``1m`` … ``59m``, ``1h``, ``1d`` (:func:`humanize_age` above a minute)."""
+    if seconds < 10:
+        return "<10s"
+    if seconds < 60:
+        return f"{int(seconds // 10) * 10}s"
+    return humanize_age(seconds)
+
+
 class HealthLine(Widget):
-    """One line: per-source state, data age and the reason of the last error."""
+    """One line: per-source state, data age when it matters and the reason of the last error.
+
+    While a source's data is fresh (see :attr:`ProviderHealth.fresh_for`) only its state is
+    shown (``● alerts ok``): a seconds count would repaint the line every second for nothing.
+    Older data reads ``▲ alerts stale 1m`` in the stale colour, in steps that change at most
+    every 10 seconds. A 1 Hz check repaints the line only when its text actually changed.
+    """
 
     DEFAULT_CSS = """
     HealthLine { height: 1; width: 1fr; color: $text-muted; }
@@ -39,24 +60,33 @@ class HealthLine(Widget):
         self.healths: dict[str, ProviderHealth] = {}
         self.extra: str = ""
         self.clock = utcnow
+        self._shown: Text | None = None
 
-    def render(self) -> Text:
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.tick, name="health-line-tick")
+
+    def make_text(self) -> Text:
+        """The line as it should read now."""
         now: datetime = self.clock()
         text = Text(no_wrap=True, overflow="ellipsis")
         for health in self.healths.values():
             if text:
                 text.append("  ")
+            state = health.state
+            aged = health.is_aged(now, DEFAULT_FRESH_S)
+            if state is HealthState.OK and aged:
+                state = HealthState.STALE
             style = {HealthState.OK: "green", HealthState.STALE: "yellow",
-                     HealthState.ERROR: "red bold"}.get(health.state, "dim")
-            text.append("● ", style=style)
+                     HealthState.ERROR: "red bold"}.get(state, "dim")
+            text.append("● " if state is not HealthState.STALE else "▲ ", style=style)
             text.append(sanitize_line(health.provider))
-            label = health.state.value
-            if health.mode:
+            label = state.value
+            if health.mode and not (aged and health.state is HealthState.OK):
                 label = sanitize_line(health.mode)
             text.append(f" {label}", style=style)
             age = health.age_seconds(now)
-            if age is not None:
-                text.append(f" {humanize_age(age)} ago")
+            if age is not None and aged:
+                text.append(f" {coarse_age(age)}", style=style)
             if health.rate_limited_until is not None and health.rate_limited_until > now:
                 text.append(f" rate limited until {health.rate_limited_until:%H:%M:%S}", style="yellow")
             if health.error and health.state is not HealthState.OK:
@@ -64,6 +94,21 @@ class HealthLine(Widget):
         if self.extra:
             text.append(("  " if text else "") + sanitize_line(self.extra))
         return text
+
+    def tick(self) -> bool:
+        """Re-render; repaint (no layout) only if the text changed. True if it did."""
+        text = self.make_text()
+        shown = self._shown
+        if shown is not None and text.plain == shown.plain and text.spans == shown.spans:
+            return False
+        self._shown = text
+        self.refresh()
+        return True
+
+    def render(self) -> Text:
+        if self._shown is None:
+            self._shown = self.make_text()
+        return self._shown
 
 
 class Pane(Vertical):
@@ -73,6 +118,9 @@ class Pane(Vertical):
     """Border title (fixed text, never provider data)."""
     EMPTY_MESSAGE: ClassVar[str] = "no provider configured"
     """Shown instead of the body when no provider feeds this pane."""
+    health_fresh_s: float = DEFAULT_FRESH_S
+    """Seconds an OK answer stays fresh (panes set ~2x their refresh interval in ``attach``);
+    stamped on every health this pane reports that did not set its own ``fresh_for``."""
 
     DEFAULT_CSS = """
     Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
@@ -125,12 +173,14 @@ class Pane(Vertical):
         line = self.query_one(HealthLine)
         items = [healths] if isinstance(healths, ProviderHealth) else list(healths)
         for health in items:
+            if health.fresh_for is None:
+                health = replace(health, fresh_for=self.health_fresh_s)
             if line.healths.get(health.provider) != health:
                 line.healths[health.provider] = health
                 self.post_message(self.HealthChanged(health))
         if extra is not None:
             line.extra = extra
-        line.refresh()
+        line.tick()
 
     def apply_filter(self, text: str) -> None:
         """Filter the body (``/`` in the focused pane). Override."""

@@ -427,6 +427,7 @@ class SloPane(Pane):
             groups.setdefault(group, []).append(spec.name)
         self._groups = groups
         interval = float(runtime.config.refresh.slos)
+        self.health_fresh_s = 2 * interval  # older data reads "stale 1m" (pane.HealthLine)
         for pname, names in groups.items():
             if not pname:
                 continue

@@ -84,6 +84,11 @@ def _export_paths(args: Sequence[str], name: str, journal_dir: str | None) -> li
     return [Path.cwd() / name, default_journal_dir(journal_dir) / name]
 
 
+def _cell_signature(cell: Text) -> tuple[object, ...]:
+    """What a table cell looks like: its text, base style and spans (Text == ignores style)."""
+    return (cell.plain, str(cell.style), tuple(cell.spans))
+
+
 class TimelinePane(Pane):
     """Incident timeline, incident clock and durable notes."""
 
@@ -135,6 +140,8 @@ class TimelinePane(Pane):
         self.status_error: str | None = None
         self._unregister_flush: list[object] = []
         self._row_events: dict[str, TimelineEvent] = {}
+        self._shown_signature: tuple[object, ...] | None = None
+        self._shown_status: str | None = None
 
     # ----------------------------------------------------------------------------- compose
 
@@ -195,6 +202,7 @@ class TimelinePane(Pane):
             return
         self.run_worker(self.outbox.run(), exit_on_error=False, group="timeline-outbox")
         interval = runtime.config.refresh.timeline
+        self.health_fresh_s = 2 * float(interval)  # older data reads "stale 1m" (HealthLine)
         self.poller = Poller("timeline", self._fetch, interval=interval,
                              deadline=max(interval, 30.0), on_update=self._on_poll,
                              wall=runtime.clock)
@@ -397,7 +405,10 @@ class TimelinePane(Pane):
                     parts.append(f"{len(self.journal.unsaved)} note(s) NOT SAVED — r retries")
                 count = len(self.shown_events)
                 parts.append(f"{count} event{'' if count == 1 else 's'}")
-            status.update(Text(sanitize_line("  ·  ".join(parts))))
+            line = sanitize_line("  ·  ".join(parts))
+            if line != self._shown_status:  # Static.update lays out again: only on change
+                self._shown_status = line
+                status.update(Text(line))
             status.set_class(bool(self.status_error), "-error")
 
     def current_events(self) -> list[TimelineEvent]:
@@ -432,15 +443,25 @@ class TimelinePane(Pane):
         if table.row_count and table.cursor_row >= 0:
             with contextlib.suppress(Exception):
                 keep = str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
-        table.clear()
-        self._row_events.clear()
         rows = list(enumerate(self.shown_events))
         if self.newest_first:
             rows.reverse()
-        for index, event in rows:
-            key = f"{index}:{event.id or ''}:{event.kind}:{event.at.isoformat()}"
+        built = [(f"{index}:{event.id or ''}:{event.kind}:{event.at.isoformat()}", event,
+                  self._cells(event, start)) for index, event in rows]
+        signature = tuple((key, tuple(_cell_signature(cell) for cell in cells))
+                          for key, _, cells in built)
+        if signature == self._shown_signature and table.row_count == len(built):
+            # Nothing visible changed (an incidents/timeline/SLO update with the same events):
+            # a rebuild would repaint the whole table (~1 KB on the wire) for nothing.
+            self._row_events = {key: event for key, event, _ in built}
+            self._render_status()
+            return
+        self._shown_signature = signature
+        table.clear()
+        self._row_events.clear()
+        for key, event, cells in built:
             self._row_events[key] = event
-            table.add_row(*self._cells(event, start), key=key)
+            table.add_row(*cells, key=key)
         target = None
         if keep is not None and keep in self._row_events:
             target = list(self._row_events).index(keep)
