@@ -21,17 +21,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
+from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sre_cockpit.models import utcnow
 from sre_cockpit.sanitize import sanitize_line
 from sre_cockpit.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
-from sre_cockpit.widgets.commandline import BottomPrompt, CockpitCommands, CommandLine
+from sre_cockpit.widgets.commandline import (
+    BottomPrompt,
+    CockpitCommands,
+    CommandLine,
+    PromptInput,
+)
 from sre_cockpit.widgets.filterprompt import FilterPrompt
 from sre_cockpit.widgets.header import CockpitHeader
 from sre_cockpit.widgets.pane import Pane
@@ -54,6 +61,16 @@ if TYPE_CHECKING:  # the providers and the schema load after the first frame
 
 __all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app",
            "load_pane_class", "make_app"]
+
+FOCUS_ACTIONS = frozenset({"show_pane", "cycle_pane", "zoom", "filter", "command_line", "help"})
+"""Global actions that move the focus (or open a prompt): run as soon as their key is read."""
+
+
+def _takes_text(widget: DOMNode | None) -> bool:
+    """Whether keys are text for this widget (an input or editor: ``2`` is a character)."""
+    return widget is not None and any(cls.__name__ in ("Input", "TextArea")
+                                      for cls in type(widget).__mro__)
+
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
@@ -157,6 +174,8 @@ class CockpitApp(ShellCommands):
         """Why a fast start had to stop (the config turned out invalid); re-raised by the CLI."""
         self.started = asyncio.Event()
         """Set once the runtime exists and the panes are attached."""
+        self._early_keys: list[events.Key] | None = []
+        """Keys read before the panes were attached (None once they have been replayed)."""
         self.filters: dict[str, str] = {}
         self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
@@ -179,6 +198,66 @@ class CockpitApp(ShellCommands):
                                     providers=boot.providers, clock=clock,
                                     seconds=not boot.low_bandwidth, hint=self._help_hint(),
                                     id="header")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._early_keys is not None and not self._priority_key(event.key):
+                # Typed before the panes are attached: kept, replayed in order once they are
+                # (a placeholder pane has no bindings, so "2t" would lose the t).
+                self._early_keys.append(events.Key(event.key, event.character))
+                return
+            if await self._key_now(event):
+                return
+        await super().on_event(event)
+
+    def _priority_key(self, key: str) -> bool:
+        """Whether ``key`` has a priority binding (ctrl+q, ctrl+c work even while starting)."""
+        return any(binding.priority for _, bindings in self.screen._binding_chain
+                   for binding in bindings.key_to_bindings.get(key, ()))
+
+    class _ReplayEarlyKeys(Message):
+        """Posted once the panes are attached: route the keys typed while starting."""
+
+    @on(_ReplayEarlyKeys)
+    async def _replay_early_keys(self, message: _ReplayEarlyKeys) -> None:
+        keys, self._early_keys = self._early_keys or [], None
+        for key in keys:  # keys that arrived before this message were appended, in order
+            key.set_sender(self)
+            await self.on_event(key)
+
+    async def _key_now(self, event: events.Key) -> bool:
+        """Run a focus-moving binding the moment its key is routed, not after it bubbles back.
+
+        Textual routes each key to ``screen.focused`` as soon as the app reads it, but runs
+        non-priority bindings only when the key has bubbled back up to the app. Keys that
+        arrive in one terminal read ("2t", ":ctx prod", "/err") are therefore all routed before
+        the first one's binding moves the focus: the rest went to the old pane or were lost.
+        Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``) and a prompt's
+        ``escape`` act at routing time, so the next key already sees the new focus. Precedence is
+        unchanged: only a key whose nearest binding (focused widget upwards) is one of these.
+        """
+        screen = self.screen
+        if screen is not self.screen_stack[0]:
+            return False  # a dialog: its own bindings, as usual
+        focused = screen.focused
+        for namespace, bindings in screen._modal_binding_chain:
+            found = bindings.key_to_bindings.get(event.key)
+            if not found:
+                continue
+            for binding in found:
+                if binding.priority:
+                    continue
+                _, name, _ = parse_action(binding.action)
+                if isinstance(namespace, PromptInput):
+                    wanted = name == "cancel"
+                else:
+                    wanted = (name in FOCUS_ACTIONS and namespace in (self, screen)
+                              and not _takes_text(focused))
+                if wanted and await self.run_action(binding.action, namespace):
+                    event.stop()
+                    return True
+            return False
+        return False
 
     def _help_hint(self) -> str:
         keys = self.boot.keys.get("cockpit.help", "question_mark").split(",")[0].strip()
@@ -274,7 +353,10 @@ class CockpitApp(ShellCommands):
                                 build_errors=runtime.build_errors, clock=self.clock)
         self._check_keymap()
         self._attach_panes()
+        await self._after_refresh()  # attaching may hide what had the focus (empty state)
+        self.set_active(self.active_pane, focus=True)
         self.started.set()
+        self.post_message(self._ReplayEarlyKeys())
 
     async def _first_frame_painted(self) -> None:
         """Wait (at most ~0.5 s) until the footer shows its keys and that frame is painted, so
@@ -354,7 +436,10 @@ class CockpitApp(ShellCommands):
         if screen.maximized is not None and screen.maximized is not pane:
             screen.maximized = pane
         if focus:
-            self.call_after_refresh(self._focus_pane, pane)
+            # At once, not via ``Widget.focus()`` (which defers through ``call_later``): keys
+            # that arrive in the same terminal read ("2t") are dispatched to ``screen.focused``
+            # before any deferred callback runs, so a deferred focus sent ``t`` to the old pane.
+            self._focus_pane(pane)
 
     def _focus_pane(self, pane: Pane) -> None:
         screen = self.screen_stack[0]
@@ -362,10 +447,13 @@ class CockpitApp(ShellCommands):
         if focused is not None and any(node is pane or isinstance(node, BottomPrompt)
                                        for node in focused.ancestors_with_self):
             return  # already there, or the operator is typing in a prompt
-        for widget in pane.query("*"):
-            if widget.focusable:
-                widget.focus()
-                return
+        focusable = [widget for widget in pane.query("*") if widget.focusable]
+        shown = [widget for widget in focusable  # a hidden one would be blurred on its Hide
+                 if all(node.display for node in widget.ancestors_with_self
+                        if node is pane or pane in node.ancestors)]
+        if shown or focusable:
+            screen.set_focus((shown or focusable)[0])
+            return
         if focused is not None:
             screen.set_focus(None)
 

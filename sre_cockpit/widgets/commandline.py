@@ -83,7 +83,12 @@ class PromptInput(Input):
         self.cursor_position = len(self.value)
 
     def action_cancel(self) -> None:
-        """Close the prompt without running anything."""
+        """Close the prompt without running anything (at once, so that the key typed next goes
+        where the focus returns, not into this prompt)."""
+        for node in self.ancestors:
+            if isinstance(node, BottomPrompt):
+                node.close()
+                return
         self.post_message(self.Cancelled())
 
 
@@ -132,7 +137,11 @@ class BottomPrompt(Widget):
         self.input.cursor_position = len(value)
         self.input.reset_history_position()
         self.add_class("-open")
-        self.input.focus()
+        # Synchronously: what follows ":" in the same terminal read must land in the prompt.
+        if self.is_attached:
+            self.screen.set_focus(self.input)
+        else:
+            self.input.focus()
 
     def close(self) -> None:
         """Hide the prompt and give focus back to where it was."""
@@ -141,8 +150,8 @@ class BottomPrompt(Widget):
         target = self._return_focus
         self._return_focus = None
         if target is not None and target.is_attached and target.focusable:
-            target.focus()
-        elif self.input.has_focus:
+            self.screen.set_focus(target)  # at once: the next key typed goes there
+        elif self.is_attached and self.screen.focused is self.input:  # not has_focus: late
             self.screen.set_focus(None)
 
     def show_error(self, message: str) -> None:
