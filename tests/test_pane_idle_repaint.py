@@ -1,0 +1,107 @@
+"""Idle cockpit: health lines show no ticking age while data is fresh, repaint only on change;
+the timeline table is not rebuilt when its rows are unchanged (benchmarks: idle bytes/s)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from journal_helpers import incident
+from rich.text import Text
+from textual.app import App, ComposeResult
+from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
+
+from sre_cockpit.models import HealthState, ProviderHealth
+from sre_cockpit.widgets.pane import HealthLine, Pane, coarse_age
+from sre_cockpit.widgets.timeline import TimelinePane
+
+T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
+
+
+def test_coarse_age_changes_at_most_every_ten_seconds() -> None:
+    assert coarse_age(0) == "<10s" and coarse_age(9.9) == "<10s"
+    assert coarse_age(10) == "10s" and coarse_age(19.9) == "10s" and coarse_age(59) == "50s"
+    assert coarse_age(60) == "1m" and coarse_age(299) == "4m" and coarse_age(7200) == "2h"
+    assert len({coarse_age(s) for s in range(0, 600)}) == 6 + 9  # <10s..50s, 1m..9m
+
+
+class Host(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = T0
+
+    def compose(self) -> ComposeResult:
+        yield Pane(id="p")
+
+
+async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 6)) as pilot:
+        pane = app.query_one(Pane)
+        line = pane.query_one(HealthLine)
+        line.clock = lambda: app.now
+        pane.health_fresh_s = 10.0  # 2 x a 5 s refresh interval
+        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=T0))
+        await pilot.pause()
+        assert line.make_text().plain == "● alerts ok"
+        assert line.healths["alerts"].fresh_for == 10.0  # stamped for the header too
+        app.now = T0 + timedelta(seconds=9)
+        assert line.tick() is False  # fresh: the same text, nothing repainted
+        app.now = T0 + timedelta(seconds=23)
+        assert line.tick() is True
+        text: Text = line.make_text()
+        assert text.plain == "▲ alerts stale 20s"
+        assert any("yellow" in str(span.style) for span in text.spans)  # stale colour
+        app.now = T0 + timedelta(seconds=29)
+        assert line.tick() is False  # same 10 s step
+        app.now = T0 + timedelta(minutes=3, seconds=5)
+        assert line.tick() is True and line.make_text().plain == "▲ alerts stale 3m"
+        # a new good answer: fresh again, no age
+        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now))
+        assert line.make_text().plain == "● alerts ok"
+
+
+async def test_stream_health_with_its_own_mode_never_ages() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 6)) as pilot:
+        pane = app.query_one(Pane)
+        line = pane.query_one(HealthLine)
+        line.clock = lambda: app.now
+        pane.set_health(ProviderHealth("loki", HealthState.OK, last_ok_at=T0, mode="live",
+                                       fresh_for=float("inf")))
+        await pilot.pause()
+        app.now = T0 + timedelta(hours=2)  # a quiet tail: no line for two hours
+        assert line.make_text().plain == "● loki live"
+        pane.set_health(ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
+                                       error="connection reset", fresh_for=float("inf")))
+        assert line.make_text().plain == "▲ loki reconnecting — connection reset"
+
+
+async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
+    runtime, journal = make_runtime(tmp_path)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(TimelinePane)
+        loaded(pane)
+        await pilot.pause()
+        clears: list[int] = []
+        original = pane.table.clear
+
+        def counting_clear(columns: bool = False) -> object:
+            clears.append(1)
+            return original(columns)
+
+        pane.table.clear = counting_clear  # type: ignore[method-assign]
+        rows_before = pane.table.row_count
+        cursor = pane.table.cursor_row
+        # the polls an idle cockpit sees: same incidents, same events
+        pane.set_incidents([incident("P1"), incident("P2", service="payments")])
+        pane.set_events(story_events())
+        pane.render_events()
+        await pilot.pause()
+        assert clears == [] and pane.table.row_count == rows_before
+        assert pane.table.cursor_row == cursor
+        # a real change still rebuilds
+        pane.focus_incident(None)
+        await pilot.pause()
+        assert clears and pane.table.row_count > rows_before
