@@ -189,6 +189,7 @@ class IncidentsPane(Pane):
         self._by_key: dict[str, Incident] = {}
         self._widths = column_widths(80, 6)
         self._pending_update = False
+        self._detail_shown: Text | None = None
         self._visible: set[str] = set()
 
     # ------------------------------------------------------------------ composition
@@ -481,15 +482,19 @@ class IncidentsPane(Pane):
     def _render_detail(self) -> None:
         inc = self.cursor_incident()
         detail = self.query_one(".incident-detail", Static)
-        if inc is None:
-            detail.update("")
-            return
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(sanitize_line(inc.title), style="bold")
-        if inc.detail:
-            text.append("  " + sanitize_line(inc.detail))
-        if self.selected:
-            text.append(f"  [{len(self.selected)} selected]", style="bold")
+        if inc is not None:
+            text.append(sanitize_line(inc.title), style="bold")
+            if inc.detail:
+                text.append("  " + sanitize_line(inc.detail))
+            if self.selected:
+                text.append(f"  [{len(self.selected)} selected]", style="bold")
+        # Static.update lays out and repaints the line: on every poll of every provider that
+        # was ~50 characters/s on an idle cockpit, so only when the text changed
+        shown = self._detail_shown
+        if shown is not None and shown.plain == text.plain and shown.spans == text.spans:
+            return
+        self._detail_shown = text
         detail.update(text)
 
     # ------------------------------------------------------------------ selection

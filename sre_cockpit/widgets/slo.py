@@ -355,6 +355,7 @@ class SloPane(Pane):
         self._specs: dict[str, SloSpec] = {}
         self._columns: list[Column] = []
         self._order: list[str] = []
+        self._shown_cells: dict[str, list[Text]] = {}
         self._filter = ""
         self._line_filter: LineFilter | None = None
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -628,18 +629,31 @@ class SloPane(Pane):
         columns = layout_columns(width, self._windows())
         if columns != self._columns:
             self._columns = columns
+            self._shown_cells = {}
             table.clear(columns=True)
             for col in columns:
                 table.add_column(col.label, key=col.key, width=col.width)
         entries = [e for e in self._sorted_entries() if self._matches(e.row.status)]
         current = self._cursor_name()
-        table.clear()
         now = self._clock()
         focused = self._focused_names()
-        for entry in entries:
-            table.add_row(*self._cells(entry, now, entry.row.status.name in focused),
-                          key=entry.row.status.name)
-        self._order = [e.row.status.name for e in entries]
+        built = [(e.row.status.name, self._cells(e, now, e.row.status.name in focused))
+                 for e in entries]
+        order = [name for name, _ in built]
+        if order == self._order and table.row_count == len(built) and self._shown_cells:
+            # same rows in the same order (every poll of an idle cockpit): change only the cells
+            # that differ; clear() + add_row repainted the whole table on every poll
+            for name, cells in built:
+                old = self._shown_cells.get(name, [])
+                for col, new_cell, old_cell in zip(self._columns, cells, old, strict=False):
+                    if _cell_key(new_cell) != _cell_key(old_cell):
+                        table.update_cell(name, col.key, new_cell)
+        else:
+            table.clear()
+            for name, cells in built:
+                table.add_row(*cells, key=name)
+        self._shown_cells = dict(built)
+        self._order = order
         if current in self._order:
             table.move_cursor(row=self._order.index(current), scroll=False)
         if entries:
@@ -791,6 +805,11 @@ def _burn_for(rates: Mapping[str, float | None], window: str) -> float | None:
         except ValueError:
             continue
     return None
+
+
+def _cell_key(text: Text) -> tuple[object, ...]:
+    """What a cell looks like (Text == ignores the base style)."""
+    return (text.plain, str(text.style), tuple(text.spans))
 
 
 def _fit_text(text: Text, width: int) -> Text:
