@@ -134,38 +134,6 @@ def start_simulator(workdir: Path, log_rate: int, *, timeout: float = 60.0,
     return Simulator(proc, url.rstrip("/"), config, ready, _log_selector(doc), _slo_names(doc))
 
 
-IDLE_FILTER = '|= "__sre_bench_idle_no_such_line__"'
-
-
-def silence_log_query(config: Path) -> str:
-    """Make every Loki provider in a config tail a query that matches no line.
-
-    Used for the idle phase when the simulator refuses ``--log-rate 0``: the tail stays
-    connected (pings, no entries), so the cockpit sees exactly "no log traffic".
-
-    Args:
-        config: The simulator's config (rewritten in place, mode kept).
-
-    Returns:
-        The new query of the first Loki provider.
-    """
-    doc = yaml.safe_load(config.read_text())
-    query = ""
-    for node in _walk(doc):
-        if isinstance(node, dict) and node.get("type") == "loki":
-            base = str(node.get("query") or '{namespace=~".+"}')
-            node["query"] = f"{base} {IDLE_FILTER}"
-            query = query or node["query"]
-        if isinstance(node, dict) and isinstance(node.get("services"), dict):
-            for service in node["services"].values():
-                if isinstance(service, dict) and isinstance(service.get("logs"), str):
-                    service["logs"] = f"{service['logs']} {IDLE_FILTER}"
-    mode = config.stat().st_mode & 0o777
-    config.write_text(yaml.safe_dump(doc, sort_keys=False))
-    config.chmod(mode)
-    return query
-
-
 def subprocess_pipe() -> int:
     """``subprocess.PIPE`` (kept here so callers need not import subprocess)."""
     import subprocess

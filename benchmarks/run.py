@@ -312,19 +312,11 @@ class Cockpit:
         phase = Phase("sre-cockpit", self.size, rate, low_bandwidth)
         phase.loadavg = [round(x, 2) for x in os.getloadavg()]
         stats_file = self.workdir / f"stats-{self.size}-{rate}-{int(low_bandwidth)}.json"
-        try:
+        try:  # rate 0 (idle): the tail stays open with pings and no lines, history still there
             sim = ck.start_simulator(self.workdir, rate)
         except RuntimeError as exc:
-            if rate != 0:
-                phase.error = str(exc)
-                return phase
-            # The simulator may refuse --log-rate 0: keep the tail connected to a query that
-            # matches nothing, which is exactly "no log traffic" for the cockpit.
-            sim = ck.start_simulator(self.workdir, 1)
-            query = ck.silence_log_query(sim.config)
-            phase.note = (f"simulator refused --log-rate 0 ({exc}); idle ran at --log-rate 1 with "
-                          f"a log query that matches no line: {query}")
-            self.log(f"  {phase.note}")
+            phase.error = str(exc)
+            return phase
         session: PtySession | None = None
         try:
             session = self._launch(sim, phase, low_bandwidth=low_bandwidth, stats_file=stats_file,

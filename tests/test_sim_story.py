@@ -115,7 +115,8 @@ def _ns(**kw: object) -> argparse.Namespace:
     ({"fault": ["loki:explode"]}, "unknown fault mode"),
     ({"fault": ["loki"]}, "backend:mode[:arg]"),
     ({"speed": 0.0}, "--speed"),
-    ({"log_rate": 0}, "--log-rate"),
+    ({"log_rate": -1}, "--log-rate"),
+    ({"log_rate": 1_000_001}, "--log-rate"),
     ({"port": 70000}, "--port"),
     ({"pd_rate_limit": 0}, "--pd-rate-limit"),
 ])

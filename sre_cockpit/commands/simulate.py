@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0,
                         help="compress the incident story by this factor (default 1)")
     parser.add_argument("--log-rate", type=int, default=20, metavar="N",
-                        help="log lines per second on the live tail (default 20)")
+                        help="log lines per second on the live tail (default 20; 0: a quiet tail, "
+                             "history only)")
     parser.add_argument("--write-config", metavar="PATH",
                         help="write a cockpit config pointing at the simulator (mode 0600)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
@@ -61,8 +62,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
         raise ValueError(f"--port must be between 0 and 65535, got {args.port}")
     if not 0.01 <= args.speed <= 10_000:
         raise ValueError(f"--speed must be between 0.01 and 10000, got {args.speed:g}")
-    if not 1 <= args.log_rate <= 1_000_000:
-        raise ValueError(f"--log-rate must be between 1 and 1000000, got {args.log_rate}")
+    if not 0 <= args.log_rate <= 1_000_000:
+        raise ValueError(f"--log-rate must be between 0 and 1000000, got {args.log_rate}")
     if args.pd_rate_limit is not None and args.pd_rate_limit < 1:
         raise ValueError("--pd-rate-limit must be at least 1")
     if not 0 <= args.pd_extra_incidents <= 20_000:

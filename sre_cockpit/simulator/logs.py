@@ -44,15 +44,32 @@ def _iso(ts_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{ns // 1_000_000:03d}Z"
 
 
-class LogGenerator:
-    """Generates the story's log lines at ``rate`` lines per second from the history origin."""
+HISTORY_RATE = 20
+"""Lines per second of the history when the live rate is 0 (the default ``--log-rate``)."""
 
-    def __init__(self, story: Story, rate: int = 20) -> None:
-        if rate < 1 or rate > 1_000_000:
-            raise ValueError("log rate must be between 1 and 1,000,000 lines/s")
+
+class LogGenerator:
+    """Generates the story's log lines at ``rate`` lines per second from the history origin.
+
+    ``rate`` 0 is a quiet live tail: the history up to ``until_ns`` (the simulator's start) is
+    written at :data:`HISTORY_RATE` lines/s and no line exists after it, so ``query_range``
+    still answers with the story and a tail stays open with pings only.
+    """
+
+    def __init__(self, story: Story, rate: int = 20, *, until_ns: int | None = None) -> None:
+        if rate < 0 or rate > 1_000_000:
+            raise ValueError("log rate must be between 0 and 1,000,000 lines/s")
+        if rate == 0 and until_ns is None:
+            raise ValueError("log rate 0 needs until_ns (where the history ends)")
         self.story = story
         self.rate = rate
+        """Live lines per second (0: none after ``until_ns``)."""
+        self._spacing = rate or HISTORY_RATE
         self.origin_ns = story.origin_ms * 1_000_000
+        self.end_index: int | None = None
+        """Index one past the last line that exists (None: lines never end)."""
+        if rate == 0 and until_ns is not None:
+            self.end_index = self.first_at_or_after(until_ns)
         self.seed = story.seed
         self._base_app = hash_keys(self.seed, 0x10)
         self._base_line = hash_keys(self.seed, 0x20)
@@ -61,14 +78,16 @@ class LogGenerator:
 
     def ts(self, i: int) -> int:
         """Timestamp (ns) of line ``i``."""
-        return self.origin_ns + (i * 1_000_000_000) // self.rate
+        return self.origin_ns + (i * 1_000_000_000) // self._spacing
 
     def first_at_or_after(self, ts_ns: int) -> int:
-        """Smallest line index whose timestamp is ``>= ts_ns`` (never negative)."""
+        """Smallest line index whose timestamp is ``>= ts_ns`` (never negative), capped at
+        :attr:`end_index` when the lines end (live rate 0)."""
         d = ts_ns - self.origin_ns
         if d <= 0:
             return 0
-        return -(-(d * self.rate) // 1_000_000_000)
+        index = -(-(d * self._spacing) // 1_000_000_000)
+        return index if self.end_index is None else min(index, self.end_index)
 
     def pick_app(self, i: int) -> tuple[str, int]:
         h = mix64(self._base_app ^ (i & MASK64))

@@ -75,7 +75,7 @@ class Simulator:
         self.opts = opts
         self.clock = SimClock(opts.start_time, frozen=opts.frozen)
         self.story = Story(opts.seed, self.clock.start, opts.speed, opts.history_hours * 3600)
-        self.logs = LogGenerator(self.story, opts.log_rate)
+        self.logs = LogGenerator(self.story, opts.log_rate, until_ns=self.clock.now_ns())
         self.faults = FaultTable()
         for spec in opts.faults:
             self.faults.apply_spec(spec)
