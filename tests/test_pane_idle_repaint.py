@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from journal_helpers import incident
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.widgets import DataTable
 from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.models import HealthState, ProviderHealth
@@ -105,3 +107,41 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
         pane.focus_incident(None)
         await pilot.pause()
         assert clears and pane.table.row_count > rows_before
+
+
+async def test_slo_poll_with_same_rows_updates_changed_cells_only() -> None:
+    from test_slo_pane import FROZEN, canned, feed, make_app
+
+    from sre_cockpit.widgets.slo import SloPane
+
+    app = make_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await feed(pilot)
+        pane = app.query_one(SloPane)
+        table = pane.query_one(DataTable)
+        rows_before = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        clears: list[int] = []
+        updates: list[tuple[object, object]] = []
+        original_clear, original_update = table.clear, table.update_cell
+
+        def counting_clear(columns: bool = False) -> object:
+            clears.append(1)
+            return original_clear(columns)
+
+        def counting_update(row: Any, column: Any, value: Any, **kw: Any) -> None:
+            updates.append((row, column))
+            original_update(row, column, value, **kw)
+
+        table.clear = counting_clear  # type: ignore[method-assign]
+        table.update_cell = counting_update  # type: ignore[method-assign]
+        await feed(pilot)  # the same answer again
+        assert clears == [] and updates == []
+        changed = canned()
+        first = changed[0]
+        changed[0] = type(first)(**{**{f: getattr(first, f) for f in first.__dataclass_fields__},
+                                    "sli": 0.9991})
+        pane.show_statuses(changed, provider="prom", fetched_at=FROZEN - timedelta(seconds=12))
+        await pilot.pause()
+        assert clears == [] and updates == [("checkout-availability", "sli")]
+        rows_after = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        assert len(rows_after) == len(rows_before) and rows_after[1:] == rows_before[1:]
