@@ -47,6 +47,7 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         await pilot.pause()
         assert line.make_text().plain == "● alerts ok"
         assert line.healths["alerts"].fresh_for == 10.0  # stamped for the header too
+        assert line.next_change_in() == 10.0  # one wake-up when it turns stale, none before
         app.now = T0 + timedelta(seconds=9)
         assert line.tick() is False  # fresh: the same text, nothing repainted
         app.now = T0 + timedelta(seconds=23)
@@ -54,6 +55,7 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         text: Text = line.make_text()
         assert text.plain == "▲ alerts stale 20s"
         assert any("yellow" in str(span.style) for span in text.spans)  # stale colour
+        assert line.next_change_in() == 7.0  # the next 10 s step, at 30 s
         app.now = T0 + timedelta(seconds=29)
         assert line.tick() is False  # same 10 s step
         app.now = T0 + timedelta(minutes=3, seconds=5)
@@ -74,6 +76,7 @@ async def test_stream_health_with_its_own_mode_never_ages() -> None:
         await pilot.pause()
         app.now = T0 + timedelta(hours=2)  # a quiet tail: no line for two hours
         assert line.make_text().plain == "● loki live"
+        assert line.next_change_in() is None  # nothing to wake up for
         pane.set_health(ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
                                        error="connection reset", fresh_for=float("inf")))
         assert line.make_text().plain == "▲ loki reconnecting — connection reset"

@@ -7,6 +7,7 @@ poller reports. The health line is a fixed-height widget re-rendered without a l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -41,13 +43,22 @@ def coarse_age(seconds: float) -> str:
     return humanize_age(seconds)
 
 
+def _next_step(age: float) -> float:
+    """Seconds until :func:`coarse_age` of ``age`` changes."""
+    for unit, limit in ((10.0, 60.0), (60.0, 3600.0), (3600.0, 86400.0)):
+        if age < limit:
+            return unit - age % unit
+    return 86400.0 - age % 86400.0
+
+
 class HealthLine(Widget):
     """One line: per-source state, data age when it matters and the reason of the last error.
 
     While a source's data is fresh (see :attr:`ProviderHealth.fresh_for`) only its state is
     shown (``● alerts ok``): a seconds count would repaint the line every second for nothing.
     Older data reads ``▲ alerts stale 1m`` in the stale colour, in steps that change at most
-    every 10 seconds. A 1 Hz check repaints the line only when its text actually changed.
+    every 10 seconds. A one-shot timer set for the next moment the text can change (fresh data
+    turning stale, the next age step) repaints the line, and only when its text changed.
     """
 
     DEFAULT_CSS = """
@@ -61,9 +72,10 @@ class HealthLine(Widget):
         self.extra: str = ""
         self.clock = utcnow
         self._shown: Text | None = None
+        self._timer: Timer | None = None
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.tick, name="health-line-tick")
+        self._schedule()
 
     def make_text(self) -> Text:
         """The line as it should read now."""
@@ -97,6 +109,7 @@ class HealthLine(Widget):
 
     def tick(self) -> bool:
         """Re-render; repaint (no layout) only if the text changed. True if it did."""
+        self._schedule()
         text = self.make_text()
         shown = self._shown
         if shown is not None and text.plain == shown.plain and text.spans == shown.spans:
@@ -104,6 +117,37 @@ class HealthLine(Widget):
         self._shown = text
         self.refresh()
         return True
+
+    def next_change_in(self) -> float | None:
+        """Seconds until the text would change by itself (data turning stale, the next coarse
+        age step, a rate limit ending); None when it cannot."""
+        now = self.clock()
+        waits: list[float] = []
+        for health in self.healths.values():
+            age = health.age_seconds(now)
+            if age is not None and health.state in (HealthState.OK, HealthState.STALE):
+                fresh = health.fresh_for if health.fresh_for is not None else DEFAULT_FRESH_S
+                if health.state is HealthState.OK and age <= fresh:
+                    if math.isfinite(fresh):
+                        waits.append(fresh - age)
+                else:
+                    waits.append(_next_step(age))
+            until = health.rate_limited_until
+            if until is not None and until > now:
+                waits.append((until - now).total_seconds())
+        return min(waits) if waits else None
+
+    def _schedule(self) -> None:
+        """One timer for the next moment the text can change (no 1 Hz wake-ups while fresh)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if not self.is_mounted:
+            return
+        wait = self.next_change_in()
+        if wait is not None:
+            self._timer = self.set_timer(max(0.2, wait + 0.05), self.tick,
+                                         name="health-line-age")
 
     def render(self) -> Text:
         if self._shown is None:
