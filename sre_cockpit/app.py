@@ -232,9 +232,11 @@ class CockpitApp(ShellCommands):
         non-priority bindings only when the key has bubbled back up to the app. Keys that
         arrive in one terminal read ("2t", ":ctx prod", "/err") are therefore all routed before
         the first one's binding moves the focus: the rest went to the old pane or were lost.
-        Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``) and a prompt's
-        ``escape`` act at routing time, so the next key already sees the new focus. Precedence is
-        unchanged: only a key whose nearest binding (focused widget upwards) is one of these.
+        Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``), a prompt's
+        ``escape`` and the pane actions a widget lists in ``ROUTE_AT_ONCE`` (e.g. ``l``, the
+        LogQL editor) act at routing time, so the next key already sees the new focus.
+        Precedence is unchanged: only a key whose nearest binding (focused widget upwards) is
+        one of these, and never while a text input has the focus.
         """
         screen = self.screen
         if screen is not self.screen_stack[0]:
@@ -250,8 +252,10 @@ class CockpitApp(ShellCommands):
                 _, name, _ = parse_action(binding.action)
                 if isinstance(namespace, PromptInput):
                     wanted = name == "cancel"
-                else:
-                    wanted = (name in FOCUS_ACTIONS and namespace in (self, screen)
+                elif namespace in (self, screen):
+                    wanted = name in FOCUS_ACTIONS and not _takes_text(focused)
+                else:  # a pane action that opens an editor opts in (``ROUTE_AT_ONCE``)
+                    wanted = (name in getattr(namespace, "ROUTE_AT_ONCE", ())
                               and not _takes_text(focused))
                 if wanted and await self.run_action(binding.action, namespace):
                     event.stop()

@@ -160,3 +160,19 @@ async def test_ctrl_q_is_not_held_back_while_starting() -> None:
             assert app.return_code is not None or not app.is_running
     finally:
         loaded.set()
+
+
+async def test_logql_typed_right_after_l_lands_in_the_query_editor() -> None:
+    app = shell_app(_config())
+    async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()
+        await _settle(pilot)
+        await pilot.press("2")
+        await _settle(pilot)
+        editor = app.pane("logs").query_one("#log-query")
+        editor_was = editor.value
+        burst(app, "l", "space", "x", "t")
+        await _settle(pilot)
+        assert app.focused is editor
+        assert editor.value == editor_was + " xt"
+        assert _log_view(app).show_ts is False  # the t was text, not the binding

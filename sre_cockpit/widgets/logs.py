@@ -345,12 +345,12 @@ class LogPane(Pane):
         editor = self.query_one("#log-query", Input)
         editor.value = self.logql
         editor.add_class("-open")
-        editor.focus()
+        self.screen.set_focus(editor)  # at once (focus() defers): keys typed next go here
 
     def _close_query_editor(self) -> None:
         editor = self.query_one("#log-query", Input)
         editor.remove_class("-open")
-        self.view.focus()
+        self.screen.set_focus(self.view)
 
     def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.query_one("#log-query", Input).has_focus:

@@ -56,6 +56,9 @@ class LogView(ScrollView, can_focus=True):
     LogView:focus { background-tint: $foreground 4%; }
     """
 
+    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query"})
+    """Run when the key is read (the app's key routing): the query typed next goes to the
+    editor."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_follow", "follow/pause", id="logs.follow"),
         Binding("w", "toggle_wrap", "wrap", id="logs.wrap"),
