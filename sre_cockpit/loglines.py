@@ -118,6 +118,37 @@ class LineFilter:
         return [(m.start(), m.end()) for m in self.pattern.finditer(text) if m.end() > m.start()]
 
 
+@dataclass(frozen=True, slots=True)
+class RowFilter:
+    """``/`` filter of a table pane: every word (case-insensitive), or a :class:`LineFilter`
+    for ``/regex/`` and a leading ``!`` (invert)."""
+
+    text: str = ""  # lower-cased filter as typed ("" = no filter)
+    line: LineFilter | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> RowFilter:
+        """Parse what the operator typed.
+
+        Raises:
+            ValueError: for an invalid regular expression (message fit for a toast).
+        """
+        raw = text.strip()
+        line = None
+        if raw.startswith("!") or (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")):
+            line = LineFilter.parse(raw)
+        return cls(raw.lower() if line is not None or not raw.startswith("!") else "", line)
+
+    def matches(self, hay: str) -> bool:
+        """Whether a row whose searchable text is ``hay`` is shown."""
+        if not self.text:
+            return True
+        if self.line is not None:
+            return self.line.matches(hay)
+        hay = hay.lower()
+        return all(word in hay for word in self.text.split())
+
+
 @dataclass(slots=True)
 class Row:
     """One buffered entry, sanitised once (no LogLine kept: 100k rows must stay small)."""

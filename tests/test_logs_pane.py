@@ -371,3 +371,18 @@ async def test_eviction_with_filter_and_pause_keeps_the_view_anchored() -> None:
 
 def screen_text_of(view: LogView) -> str:
     return "\n".join(view.render_line(y).text for y in range(view.size.height))
+
+
+def test_row_filter_words_regex_and_invert() -> None:
+    from sre_cockpit.loglines import RowFilter
+
+    hay = "P30AVQB CheckoutHighErrorRate checkout pd triggered critical Dana"
+    assert RowFilter().matches(hay)
+    assert RowFilter.parse("checkout dana").matches(hay)
+    assert not RowFilter.parse("checkout ravi").matches(hay)
+    assert RowFilter.parse("/Error(Rate)?/").matches(hay)
+    assert not RowFilter.parse("!checkout").matches(hay)
+    assert RowFilter.parse("!payments").matches(hay)
+    assert RowFilter.parse("!").text == ""  # a lone ! filters nothing
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        RowFilter.parse("/(/")

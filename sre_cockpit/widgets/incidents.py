@@ -36,7 +36,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from sre_cockpit.durations import humanize_age
-from sre_cockpit.loglines import LineFilter
+from sre_cockpit.loglines import RowFilter
 from sre_cockpit.models import HealthState, Incident, IncidentStatus, ProviderHealth, Severity
 from sre_cockpit.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import (
@@ -184,8 +184,7 @@ class IncidentsPane(Pane):
         self._overrides: dict[str, tuple[float, Incident]] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._bindings_state: tuple[bool | None, ...] | None = None
-        self._filter = ""
-        self._line_filter: LineFilter | None = None
+        self._row_filter = RowFilter()
         self._by_key: dict[str, Incident] = {}
         self._widths = column_widths(80, 6)
         self._pending_update = False
@@ -371,14 +370,11 @@ class IncidentsPane(Pane):
         return True
 
     def _matches(self, inc: Incident) -> bool:
-        if not self._filter:
+        if not self._row_filter.text:
             return True
         hay = " ".join([inc.id, inc.title, inc.service or "", inc.provider, inc.status.value,
                         inc.severity.value, *inc.assignees, *inc.labels.values()])
-        if self._line_filter is not None:
-            return self._line_filter.matches(hay)
-        hay = hay.lower()
-        return all(word in hay for word in self._filter.split())
+        return self._row_filter.matches(hay)
 
     def merged(self) -> tuple[Incident, ...]:
         """Every provider's last good list, with optimistic overrides applied, sorted."""
@@ -448,8 +444,8 @@ class IncidentsPane(Pane):
             table.display = True
             return
         now = self.runtime.clock() if self.runtime else None
-        if self.incidents and self._filter:
-            message = Text(f"no incident matches the filter {sanitize_line(self._filter)!r} "
+        if self.incidents and self._row_filter.text:
+            message = Text(f"no incident matches the filter {sanitize_line(self._row_filter.text)!r} "
                            f"({len(self.incidents)} hidden)")
         elif any(h.state in (HealthState.OK, HealthState.STALE) for h in self._healths.values()):
             message = Text("no open incidents", style="bold")
@@ -522,16 +518,11 @@ class IncidentsPane(Pane):
         """Show only incidents whose id, title, service, source, status, severity, assignee or
         labels contain every word of ``text`` (case-insensitive); ``/regex/`` matches a regular
         expression and a leading ``!`` inverts (the README's ``/`` key)."""
-        raw = text.strip()
-        line_filter = None
-        if raw.startswith("!") or (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")):
-            try:
-                line_filter = LineFilter.parse(raw)
-            except ValueError as exc:
-                self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
-                return
-        self._line_filter = line_filter
-        self._filter = raw.lower() if line_filter is not None or not raw.startswith("!") else ""
+        try:
+            self._row_filter = RowFilter.parse(text)
+        except ValueError as exc:
+            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+            return
         self._render_rows()
 
     @property

@@ -31,7 +31,7 @@ from textual.widgets import DataTable, Static
 
 from sre_cockpit import slo as maths
 from sre_cockpit.durations import humanize_age, parse_duration
-from sre_cockpit.loglines import LineFilter
+from sre_cockpit.loglines import RowFilter
 from sre_cockpit.models import HealthState, ProviderHealth, SloState, SloStatus
 from sre_cockpit.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import MetricSource
@@ -356,8 +356,7 @@ class SloPane(Pane):
         self._columns: list[Column] = []
         self._order: list[str] = []
         self._shown_cells: dict[str, list[Text]] = {}
-        self._filter = ""
-        self._line_filter: LineFilter | None = None
+        self._row_filter = RowFilter()
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # ------------------------------------------------------------------ composition
@@ -541,16 +540,11 @@ class SloPane(Pane):
         """Show only SLOs whose name, service or state contains every word of ``text``;
         ``/regex/`` matches a regular expression and a leading ``!`` inverts (the README's
         ``/`` key)."""
-        raw = text.strip()
-        line_filter = None
-        if raw.startswith("!") or (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")):
-            try:
-                line_filter = LineFilter.parse(raw)
-            except ValueError as exc:
-                self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
-                return
-        self._line_filter = line_filter
-        self._filter = raw.lower() if line_filter is not None or not raw.startswith("!") else ""
+        try:
+            self._row_filter = RowFilter.parse(text)
+        except ValueError as exc:
+            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+            return
         self._refresh_rows()
 
     @property
@@ -599,13 +593,10 @@ class SloPane(Pane):
         return [self.entries[n] for n in names]
 
     def _matches(self, status: SloStatus) -> bool:
-        if not self._filter:
+        if not self._row_filter.text:
             return True
         hay = f"{status.name} {status.service or ''} {status.state.value}"
-        if self._line_filter is not None:
-            return self._line_filter.matches(hay)
-        hay = hay.lower()
-        return all(word in hay for word in self._filter.split())
+        return self._row_filter.matches(hay)
 
     def _windows(self) -> list[str]:
         seen: dict[float, str] = {}
@@ -660,8 +651,8 @@ class SloPane(Pane):
             waiting.display = False
             table.display = True
         else:
-            if self.entries and self._filter:
-                waiting.update(Text(f"no SLO matches the filter {sanitize_line(self._filter)!r}"))
+            if self.entries and self._row_filter.text:
+                waiting.update(Text(f"no SLO matches the filter {sanitize_line(self._row_filter.text)!r}"))
             else:
                 count = len(self._specs)
                 message = Text(f"evaluating {count} SLO{'s' if count != 1 else ''}…")
