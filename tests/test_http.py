@@ -18,9 +18,9 @@ from sre_cockpit.providers.http import (
     HttpOptions,
     RedactingFilter,
     RetryPolicy,
-    _retry_after_seconds,
     build_client,
     redact,
+    retry_after_seconds,
     secrets_of,
 )
 
@@ -194,7 +194,7 @@ async def test_429_with_retry_after_beyond_deadline_returns_at_once() -> None:
         resp = await client.request("GET", "/incidents")
         assert resp.status_code == 429
         assert time.perf_counter() - start < 1.0
-        assert _retry_after_seconds(resp) == 120.0
+        assert retry_after_seconds(resp) == 120.0
         await client.aclose()
 
 
@@ -202,14 +202,14 @@ def test_retry_after_parsing() -> None:
     def hdr(**h: str) -> httpx.Response:
         return httpx.Response(429, headers={k.replace("_", "-"): v for k, v in h.items()})
 
-    assert _retry_after_seconds(hdr(retry_after="7")) == 7.0
-    assert _retry_after_seconds(hdr(retry_after="100000")) == 300.0  # capped
-    assert _retry_after_seconds(hdr(retry_after="Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0  # past
-    assert _retry_after_seconds(hdr(ratelimit_reset="3")) == 3.0
+    assert retry_after_seconds(hdr(retry_after="7")) == 7.0
+    assert retry_after_seconds(hdr(retry_after="100000")) == 300.0  # capped
+    assert retry_after_seconds(hdr(retry_after="Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0  # past
+    assert retry_after_seconds(hdr(ratelimit_reset="3")) == 3.0
     epoch = str(int(time.time()) + 60)
-    assert 55 <= (_retry_after_seconds(hdr(x_ratelimit_reset=epoch)) or 0) <= 60
-    assert _retry_after_seconds(hdr(retry_after="soon")) is None
-    assert _retry_after_seconds(hdr()) is None
+    assert 55 <= (retry_after_seconds(hdr(x_ratelimit_reset=epoch)) or 0) <= 60
+    assert retry_after_seconds(hdr(retry_after="soon")) is None
+    assert retry_after_seconds(hdr()) is None
 
 
 def test_full_jitter_backoff_is_capped() -> None:

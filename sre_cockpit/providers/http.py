@@ -14,6 +14,7 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -235,8 +236,11 @@ class RetryPolicy:
         return (rng or random).uniform(0, upper)
 
 
-def _retry_after_seconds(resp: httpx.Response, cap: float = 300.0) -> float | None:
-    """Seconds to wait from Retry-After or ratelimit-reset headers (capped), else None."""
+def retry_after_seconds(resp: httpx.Response, cap: float = 300.0) -> float | None:
+    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``ratelimit-reset``
+    (seconds, or an epoch) headers, capped; None when the server said nothing usable.
+
+    The one reading of these headers for every provider."""
     for header in ("retry-after", "ratelimit-reset", "x-ratelimit-reset"):
         raw = resp.headers.get(header)
         if raw is None:
@@ -248,6 +252,8 @@ def _retry_after_seconds(resp: httpx.Response, cap: float = 300.0) -> float | No
                 when = email.utils.parsedate_to_datetime(raw)
             except (TypeError, ValueError):
                 continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
             value = when.timestamp() - time.time()
         if value > 1e9:  # an absolute epoch timestamp
             value -= time.time()
@@ -343,7 +349,7 @@ class HttpClient:
                     f"{detail}".rstrip(": ")))
             else:
                 if resp.status_code == 429 or (idempotent and resp.status_code in (502, 503, 504)):
-                    wait = _retry_after_seconds(resp)
+                    wait = retry_after_seconds(resp)
                     if resp.status_code == 429:
                         last_error = RateLimitedError(
                             f"{self.provider}: rate limited (429)", status=429,

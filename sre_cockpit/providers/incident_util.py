@@ -6,11 +6,9 @@ invisible idempotency marker for notes. Nothing here imports Textual.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import httpx
 
 from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.providers.http import retry_after_seconds
 
 DEFAULT_SEVERITY_WORDS: Mapping[str, Severity] = {
     "critical": Severity.CRITICAL, "crit": Severity.CRITICAL, "page": Severity.CRITICAL,
@@ -150,20 +149,9 @@ def rate_limit_wait(resp: httpx.Response, consecutive: int = 1, *,
                     default: float = DEFAULT_RATE_LIMIT_WAIT, cap: float = RATE_LIMIT_CAP) -> float:
     """Seconds to wait after a 429: ``Retry-After`` (seconds or HTTP date) or ``ratelimit-reset``
     (seconds, or an epoch), else ``default`` doubled per consecutive 429; always capped."""
-    for header in ("retry-after", "ratelimit-reset", "x-ratelimit-reset"):
-        raw = resp.headers.get(header)
-        if raw is None:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            try:
-                value = email.utils.parsedate_to_datetime(raw).timestamp() - time.time()
-            except (TypeError, ValueError):
-                continue
-        if value > 1e9:
-            value -= time.time()
-        return max(1.0, min(cap, value))
+    told = retry_after_seconds(resp, cap=cap)
+    if told is not None:
+        return max(1.0, told)
     return float(min(cap, default * (2 ** max(0, consecutive - 1))))
 
 

@@ -41,7 +41,7 @@ from sre_cockpit.providers.base import (
     RateLimitedError,
     TailMessage,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client, retry_after_seconds
 from sre_cockpit.sanitize import sanitize_line
 
 QUERY_RANGE = "/loki/api/v1/query_range"
@@ -338,7 +338,7 @@ class LokiProvider(Provider):
             resp = await self.http.request("GET", path, params=params)
         if resp.status_code != 200:
             raise status_error(resp.status_code, resp.content, what=f"{self.name}: {what}",
-                               retry_after=_retry_after(resp))
+                               retry_after=retry_after_seconds(resp))
         try:
             return resp.json()
         except ValueError as exc:
@@ -488,13 +488,6 @@ class LokiProvider(Provider):
         """Close the HTTP connection pool."""
         await self.http.aclose()
 
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    """Seconds from a numeric Retry-After header, capped at 5 minutes."""
-    try:
-        return max(0.0, min(300.0, float(resp.headers.get("retry-after", ""))))
-    except ValueError:
-        return None
 
 
 def _leaf(exc: BaseException) -> BaseException:

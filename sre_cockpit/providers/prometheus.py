@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import html
 import json
 import math
@@ -35,7 +34,7 @@ from sre_cockpit.providers.base import (
     ProviderError,
     RateLimitedError,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client, retry_after_seconds
 from sre_cockpit.sanitize import sanitize_line
 
 MAX_POINTS = 11_000
@@ -246,22 +245,6 @@ def align_range(start: float, end: float, step: float, *, align: bool = True) ->
     return start, end, step
 
 
-def _retry_after(raw: str | None, default: float = 30.0, cap: float = 300.0) -> float:
-    """Seconds from a Retry-After header (delta seconds or an HTTP date), capped."""
-    if not raw:
-        return default
-    try:
-        return max(0.0, min(cap, float(raw)))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return default
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, min(cap, when.timestamp() - time.time()))
-
 
 def _unix(at: datetime) -> float:
     if at.tzinfo is None:
@@ -354,7 +337,8 @@ class PrometheusProvider(Provider):
             finally:
                 self.in_flight -= 1
         if resp.status_code == 429:
-            wait = _retry_after(resp.headers.get("retry-after"))
+            told = retry_after_seconds(resp)
+            wait = 30.0 if told is None else told
             message = self.client.redact(f"{self.name}: rate limited (HTTP 429)")
             self._down = (loop.time(), message, 429)
             raise RateLimitedError(message, status=429, retry_after=wait)
