@@ -518,11 +518,10 @@ class IncidentsPane(Pane):
         """Show only incidents whose id, title, service, source, status, severity, assignee or
         labels contain every word of ``text`` (case-insensitive); ``/regex/`` matches a regular
         expression and a leading ``!`` inverts (the README's ``/`` key)."""
-        try:
-            self._row_filter = RowFilter.parse(text)
-        except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+        row_filter = self.parse_row_filter(text)
+        if row_filter is None:
             return
+        self._row_filter = row_filter
         self._render_rows()
 
     @property

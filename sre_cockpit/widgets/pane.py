@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from sre_cockpit.durations import humanize_age
+from sre_cockpit.loglines import RowFilter
 from sre_cockpit.models import HealthState, ProviderHealth, utcnow
 from sre_cockpit.sanitize import sanitize_line
 
@@ -228,6 +229,14 @@ class Pane(Vertical):
 
     def apply_filter(self, text: str) -> None:
         """Filter the body (``/`` in the focused pane). Override."""
+
+    def parse_row_filter(self, text: str) -> RowFilter | None:
+        """Parse a table pane's ``/`` filter; an invalid regex is a toast and gives None."""
+        try:
+            return RowFilter.parse(text)
+        except ValueError as exc:
+            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+            return None
 
     @property
     def filter_hint(self) -> str:

@@ -540,11 +540,10 @@ class SloPane(Pane):
         """Show only SLOs whose name, service or state contains every word of ``text``;
         ``/regex/`` matches a regular expression and a leading ``!`` inverts (the README's
         ``/`` key)."""
-        try:
-            self._row_filter = RowFilter.parse(text)
-        except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
+        row_filter = self.parse_row_filter(text)
+        if row_filter is None:
             return
+        self._row_filter = row_filter
         self._refresh_rows()
 
     @property
