@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from sre_cockpit.durations import Duration, format_duration
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.durations import Duration, format_duration
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from sre_cockpit.models import (
+from sre_cockpit.core.models import (
     Incident,
     LogLine,
     MetricSample,

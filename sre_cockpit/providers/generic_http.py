@@ -22,7 +22,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, model_validator
 
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,

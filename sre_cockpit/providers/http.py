@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sre_cockpit import __version__
-from sre_cockpit.durations import Duration
+from sre_cockpit.core.durations import Duration
 from sre_cockpit.providers.base import ProviderError, RateLimitedError, StrictModel
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ where ``meta`` is either Loki's categorised ``{"structuredMetadata": …, "parse
 push form. Loki answers errors in plain text; they are surfaced verbatim (sanitised, one line) as
 ``LogQL error: …`` for 400s. ``tail`` opens one WebSocket (httpx-ws) and yields raw messages; the
 reliability (reconnect, resume, de-duplication, gap fill, polling fallback) lives in
-:mod:`sre_cockpit.logstream`. Nothing here imports Textual.
+:mod:`sre_cockpit.feeds.logstream`. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from httpx_ws import (
 )
 from pydantic import Field
 
-from sre_cockpit.durations import Duration
-from sre_cockpit.models import LogLine, ProbeResult
+from sre_cockpit.core.durations import Duration
+from sre_cockpit.core.models import LogLine, ProbeResult
+from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.providers.base import (
     Capability,
     Provider,
@@ -42,7 +43,6 @@ from sre_cockpit.providers.base import (
     TailMessage,
 )
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client, retry_after_seconds
-from sre_cockpit.sanitize import sanitize_line
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 TAIL = "/loki/api/v1/tail"

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, SecretStr
 
-from sre_cockpit.models import (
+from sre_cockpit.core.models import (
     Incident,
     IncidentStatus,
     ProbeResult,
@@ -35,6 +35,7 @@ from sre_cockpit.models import (
     TimelineEvent,
     utcnow,
 )
+from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
@@ -58,7 +59,6 @@ from sre_cockpit.providers.incident_util import (
     severity_of,
     strip_marker,
 )
-from sre_cockpit.sanitize import sanitize, sanitize_line
 
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000

@@ -25,8 +25,9 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field
 
-from sre_cockpit.durations import Duration, format_duration
-from sre_cockpit.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
+from sre_cockpit.core.durations import Duration, format_duration
+from sre_cockpit.core.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
+from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.providers.base import (
     Capability,
     Provider,
@@ -35,7 +36,6 @@ from sre_cockpit.providers.base import (
     RateLimitedError,
 )
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client, retry_after_seconds
-from sre_cockpit.sanitize import sanitize_line
 
 MAX_POINTS = 11_000
 """Prometheus refuses range queries with more points per series than this (400 bad_data)."""
