@@ -54,12 +54,6 @@ its capability protocols, never by its class or module."""
 MAX_LINES = 500
 
 TRANSITIONAL: set[tuple[str, str]] = {
-    ("sre_cockpit.cli.logs",
-     "sre_cockpit.providers.loki"),
-    ("sre_cockpit.feeds.logstream",
-     "sre_cockpit.providers.loki"),
-    ("sre_cockpit.feeds.slo_eval",
-     "sre_cockpit.providers.prometheus"),
     ("sre_cockpit.reports.postmortem",
      "sre_cockpit.providers.base"),
     ("sre_cockpit.reports.postmortem",

@@ -18,7 +18,7 @@ from sre_cockpit.core.durations import parse_duration
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.logstream import NS, LogStream
-from sre_cockpit.providers.base import LogSource, ProviderError
+from sre_cockpit.providers.base import LogSource, ProviderError, QueryError
 
 HELP = "print or follow log lines from the context's Loki provider"
 
@@ -114,8 +114,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(runtime: Any, source: LogSource, query: str, since: float, limit: int,
                 follow: bool, printer: _Printer) -> int:
-    from sre_cockpit.providers.loki import LogQLError
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,7 +132,7 @@ async def _main(runtime: Any, source: LogSource, query: str, since: float, limit
                 return 0
             try:
                 printer.write(job.result())
-            except LogQLError as exc:
+            except QueryError as exc:
                 _err(str(exc))
                 return 2
             except ProviderError as exc:
@@ -164,7 +162,7 @@ async def _main(runtime: Any, source: LogSource, query: str, since: float, limit
         if runner.done() and not runner.cancelled() and runner.exception() is not None:
             failure = runner.exception()
             _err(str(failure))
-            return 2 if isinstance(failure, LogQLError) else 1
+            return 2 if isinstance(failure, QueryError) else 1
         printer.write(stream.drain())
         return 0
     finally:

@@ -96,3 +96,24 @@ else:
             globals()["Duration"] = value
             return value
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+MAX_POINTS = 11_000
+"""Prometheus refuses a range query of more than 11,000 points per series."""
+
+
+def align_range(start: float, end: float, step: float, *, align: bool = True) -> tuple[float, float, float]:
+    """Start, end and step of a range query: step raised so at most ``MAX_POINTS`` points come
+    back, start and end floored to a multiple of step (query-frontend caches key on that)."""
+    if step <= 0 or not math.isfinite(step):
+        raise ValueError("step must be a positive number of seconds")
+    if end < start:
+        raise ValueError("end is before start")
+    span = end - start
+    if span / step + 1 > MAX_POINTS:
+        step = float(math.ceil(span / (MAX_POINTS - 1)))
+    if align:
+        start = math.floor(start / step) * step
+        end = max(start, math.floor(end / step) * step)
+    return start, end, step
+

@@ -32,13 +32,21 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sre_cockpit.core.models import LogLine, utcnow
-from sre_cockpit.providers.base import LogSource, ProviderError, TailMessage
+from sre_cockpit.providers.base import (
+    LogSource,
+    ProviderError,
+    QueryError,
+    TailClosed,
+    TailMessage,
+    TailRefused,
+    TailTuning,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +174,16 @@ class LogStream:
                      **kwargs: Any) -> LogStream:
         """A stream with the provider's own options (``tail``, ``poll_interval``, …) as
         defaults; ``kwargs`` override them."""
-        options = getattr(provider, "options", None)
         defaults: dict[str, Any] = {}
-        for key, name in (("tail", "tail_mode"), ("max_tail_duration", "max_tail_duration"),
-                          ("poll_interval", "poll_interval"),
-                          ("resume_overlap", "resume_overlap"),
-                          ("websocket_retry", "websocket_retry"), ("limit", "page_limit")):
-            value = getattr(options, key, None)
-            if value is not None:
-                defaults[name] = value
+        if isinstance(provider, TailTuning):
+            settings = provider.tail_settings()
+            defaults = {name: value for name, value in (
+                ("tail_mode", settings.tail_mode),
+                ("max_tail_duration", settings.max_tail_duration),
+                ("poll_interval", settings.poll_interval),
+                ("resume_overlap", settings.resume_overlap),
+                ("websocket_retry", settings.websocket_retry),
+                ("page_limit", settings.page_limit)) if value is not None}
         defaults.update(kwargs)
         return cls(provider, query or provider.default_query, **defaults)
 
@@ -309,7 +318,7 @@ class LogStream:
         """Stream until cancelled.
 
         Raises:
-            ProviderError: only a non-retryable query error (``LogQLError``: Loki refused the
+            ProviderError: only a non-retryable query error (``QueryError``: Loki refused the
                 query); the mode is then ``error`` and the old query should be restored.
         """
         try:
@@ -330,8 +339,6 @@ class LogStream:
 
     async def _websocket_until_refused(self) -> str | None:
         """Run tail connections until the upgrade is refused; return the refusal reason."""
-        from sre_cockpit.providers.loki import LogQLError, TailRefused
-
         while True:
             try:
                 await self._one_connection()
@@ -339,7 +346,7 @@ class LogStream:
                 await self._check_query()  # a 400 may be the query itself: raise it
                 self._last_error = str(exc)
                 return str(exc)
-            except LogQLError as exc:
+            except QueryError as exc:
                 self._fail_query(exc)
                 raise
             except ProviderError as exc:
@@ -349,12 +356,10 @@ class LogStream:
 
     async def _check_query(self) -> None:
         """Raise the query's own error (Loki's message) if the query is invalid."""
-        from sre_cockpit.providers.loki import LogQLError
-
         now = self.now_ns()
         try:
             await self.source.query_range(self.query, now - 60 * NS, now, limit=1)
-        except LogQLError as exc:
+        except QueryError as exc:
             self._fail_query(exc)
             raise
         except ProviderError:
@@ -383,8 +388,6 @@ class LogStream:
     async def _one_connection(self) -> None:
         """One tail connection from upgrade to its end; returns on a proactive reconnect or a
         normal end (after recording it), raises ProviderError on failures."""
-        from sre_cockpit.providers.loki import TailClosed
-
         if self._mode is not StreamMode.RECONNECTING:
             self._set_mode(StreamMode.CONNECTING)
         start_ns = self.now_ns()
@@ -410,10 +413,9 @@ class LogStream:
                         if opened_at is not None and time.monotonic() - opened_at > 10:
                             self._failures = 0
             finally:
-                aclose = getattr(agen, "aclose", None)
-                if aclose is not None:
+                if isinstance(agen, AsyncGenerator):
                     with contextlib.suppress(Exception):
-                        await aclose()
+                        await agen.aclose()
         except TimeoutError:
             self._record_reconnect("proactive reconnect before the server's max tail duration")
             self._failures = 0
@@ -478,14 +480,12 @@ class LogStream:
             cursor = newest if newest > cursor else cursor + 1
 
     async def _with_retries(self, call: Callable[[], Any], attempts: int = 4) -> list[LogLine]:
-        from sre_cockpit.providers.loki import LogQLError
-
         delay = self.backoff_base
         for attempt in range(1, attempts + 1):
             try:
                 result: list[LogLine] = await call()
                 return result
-            except LogQLError:
+            except QueryError:
                 raise
             except ProviderError as exc:
                 self._last_error = f"range query failed: {exc}"
@@ -498,8 +498,6 @@ class LogStream:
 
     async def _poll_forever(self, until_s: float | None, reason: str) -> None:
         """Polling mode; returns after ``until_s`` seconds (to retry the WebSocket)."""
-        from sre_cockpit.providers.loki import LogQLError
-
         every = f"polling every {self.poll_interval:g}s"
         detail = every if until_s is None else f"{reason}; {every}"
         self._set_mode(StreamMode.POLLING, detail)
@@ -515,7 +513,7 @@ class LogStream:
                 failures = 0
                 self._set_mode(StreamMode.POLLING, detail)
                 await asyncio.sleep(self.poll_interval)
-            except LogQLError as exc:
+            except QueryError as exc:
                 self._fail_query(exc)
                 raise
             except ProviderError as exc:

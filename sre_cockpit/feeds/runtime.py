@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sre_cockpit.config.model import Config, ContextConfig
 from sre_cockpit.core.models import utcnow
-from sre_cockpit.providers.base import Provider, ProviderEnv
+from sre_cockpit.providers.base import Capability, Provider, ProviderEnv
 from sre_cockpit.providers.http import redact
 
 T = TypeVar("T")
@@ -37,12 +37,17 @@ class Runtime:
                                read_only=self.read_only)
         self.providers: dict[str, Provider] = {}
         self.build_errors: dict[str, str] = {}
+        """Provider name → why it could not be built (one redacted line)."""
         self.types: dict[str, str] = {}
+        self.failed_capabilities: dict[str, frozenset[Capability] | None] = {}
+        """What a provider that failed to build would have done (None: its plugin did not
+        even load), so the feed that would have used it can say it is missing."""
         from sre_cockpit.providers import registry
 
         for pname, raw in self.context.providers.items():
             type_name = str(raw.get("type", ""))
             self.types[pname] = type_name
+            cls: type[Provider] | None = None
             try:
                 cls = registry.load_provider_class(type_name)
                 options = cls.Options.model_validate(raw)
@@ -51,10 +56,18 @@ class Runtime:
                 self.build_errors[pname] = redact(str(exc).splitlines()[0])
             except Exception as exc:  # a broken plugin must not take the cockpit down
                 self.build_errors[pname] = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            if pname in self.build_errors:
+                self.failed_capabilities[pname] = cls.CAPABILITIES if cls is not None else None
 
     def of(self, capability: type[T]) -> dict[str, T]:
         """Providers implementing a capability Protocol, e.g. ``runtime.of(IncidentSource)``."""
         return {n: p for n, p in self.providers.items() if isinstance(p, capability)}
+
+    def failed_for(self, capability: Capability) -> dict[str, str]:
+        """Providers that failed to build and would have had ``capability`` (or whose plugin
+        did not load, so nobody can say): name → reason."""
+        return {name: reason for name, reason in self.build_errors.items()
+                if (caps := self.failed_capabilities.get(name)) is None or capability in caps}
 
     def get(self, name: str) -> Provider | None:
         """One provider by its config name."""

@@ -23,10 +23,15 @@ from typing import TYPE_CHECKING
 from sre_cockpit.config.model import SloConfig
 from sre_cockpit.config.sloth import load_sloth_file
 from sre_cockpit.core import slo as maths
+from sre_cockpit.core.durations import align_range
 from sre_cockpit.core.models import MetricSample, MetricSeries, SloState, SloStatus
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.providers.base import MetricSource, ProviderError
-from sre_cockpit.providers.prometheus import PrometheusProvider, PromQLError, align_range
+from sre_cockpit.providers.base import (
+    DetailedMetricSource,
+    MetricSource,
+    ProviderError,
+    QueryError,
+)
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -131,11 +136,11 @@ def _sum(samples: Sequence[MetricSample]) -> float | None:
 
 
 async def _instant(provider: MetricSource, query: str, at: datetime) -> Answer:
-    if isinstance(provider, PrometheusProvider):
+    if isinstance(provider, DetailedMetricSource):
         result = await provider.query(query, at)
         if result.result_type == "matrix":
-            raise PromQLError("the query returns a range vector; wrap it in rate() or similar",
-                              error_type="bad_data", status=None)
+            raise QueryError("PromQL error: the query returns a range vector; wrap it in rate() "
+                             "or similar", retryable=False)
         if result.result_type == "string":
             return Answer(math.nan, result.warnings)
         return Answer(_sum(result.samples), result.warnings)
@@ -144,7 +149,7 @@ async def _instant(provider: MetricSource, query: str, at: datetime) -> Answer:
 
 async def _range(provider: MetricSource, query: str, start: datetime, end: datetime,
                  step: float) -> tuple[list[MetricSeries], tuple[str, ...]]:
-    if isinstance(provider, PrometheusProvider):
+    if isinstance(provider, DetailedMetricSource):
         result = await provider.query_range(query, start, end, step)
         return list(result.series), result.warnings
     return await provider.range(query, start, end, step), ()
@@ -301,7 +306,7 @@ class SloEvaluator:
                              burn_rates=MappingProxyType({w: None for w in spec.query_windows}),
                              state=SloState.NO_DATA, exhausted_at=None, evaluated_at=at,
                              service=spec.service, error=problem, description=spec.description)
-        pname = spec.provider or getattr(provider, "name", "")
+        pname = spec.provider or provider.name
         windows = [*spec.query_windows, spec.window]
         queries: dict[str, str] = {}
         tasks: dict[tuple[str, str], Awaitable[Answer]] = {}
@@ -317,7 +322,7 @@ class SloEvaluator:
                 queries[f"trend {side} (range)"] = text
                 trend_tasks.append(self._ask_range(batch, provider, pname, text))
             step = max(1.0, self.trend_span_s / self.trend_points)
-            align = bool(getattr(getattr(provider, "options", None), "step_align", True))
+            align = provider.step_align if isinstance(provider, DetailedMetricSource) else True
             start, end, step = align_range(at.timestamp() - self.trend_span_s, at.timestamp(),
                                            step, align=align)
             queries["trend range"] = f"start={start:.0f} end={end:.0f} step={step:.0f}"

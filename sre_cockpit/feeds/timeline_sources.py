@@ -26,7 +26,13 @@ from sre_cockpit.core.models import (
 )
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.timeline import as_utc, merge_events
-from sre_cockpit.providers.base import EventSource, LogSource, ProviderError
+from sre_cockpit.providers.base import (
+    ClockSkew,
+    DeploySource,
+    EventSource,
+    LogSource,
+    ProviderError,
+)
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.journal import Journal
@@ -213,13 +219,13 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
     for index, deploy in enumerate(runtime.context.deploys):
         label = f"deploys[{index}] ({deploy.provider})"
         provider = runtime.get(deploy.provider)
-        deploy_events = getattr(provider, "deploy_events", None)
         if provider is None:
             reason = runtime.build_errors.get(deploy.provider, "not configured")
             jobs[label] = _fail(ProviderError(f"{deploy.provider}: {reason}", retryable=False))
-        elif callable(deploy_events):
-            jobs[label] = guarded(deploy_events(deploy.query, deploy.version_label, since, end,
-                                                deploy.service, service_label=deploy.service_label))
+        elif isinstance(provider, DeploySource):
+            jobs[label] = guarded(provider.deploy_events(
+                deploy.query, deploy.version_label, since, end, deploy.service,
+                service_label=deploy.service_label))
         elif isinstance(provider, LogSource):
             jobs[label] = guarded(_deploys_from_logs(provider, deploy, since, end))
         else:
@@ -257,7 +263,7 @@ def _clock_offsets(runtime: Runtime) -> dict[str, float]:
     optional ``clock_offset`` attribute, e.g. from the ``Date`` header and the round trip)."""
     offsets: dict[str, float] = {}
     for name, provider in runtime.providers.items():
-        value = getattr(provider, "clock_offset", None)
+        value = provider.clock_offset if isinstance(provider, ClockSkew) else None
         if isinstance(value, int | float) and math.isfinite(value) and abs(value) < 86400:
             offsets[name] = float(value)
     return offsets

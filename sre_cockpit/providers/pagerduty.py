@@ -40,13 +40,12 @@ from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
     SilenceRequest,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     find_marker,
@@ -108,7 +107,7 @@ class PagerDutyOptions(HttpOptions):
     """At most this many incidents have their log entries read per timeline refresh."""
 
 
-class PagerDutyProvider(Provider):
+class PagerDutyProvider(HttpProvider):
     """Incidents, on-call and log entries from PagerDuty; ack, resolve and notes."""
 
     TYPE: ClassVar[str] = "pagerduty"
