@@ -42,6 +42,9 @@ KNOWN_FUNCTIONS = {
 KNOWN_AGGREGATIONS = AGGREGATIONS | {"stddev", "stdvar", "topk", "bottomk", "quantile",
                                      "count_values", "group"}
 
+_KEYWORDS = ("by", "without", "on", "ignoring", "bool", "offset", "group_left", "group_right")
+"""Words that cannot start an expression (Prometheus reports them as ``<word>``)."""
+
 _PRECEDENCE = {"or": 1, "and": 2, "unless": 2, "==": 3, "!=": 3, "<=": 3, "<": 3, ">=": 3,
                ">": 3, "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "atan2": 5, "^": 6}
 
@@ -55,14 +58,22 @@ class Parser:
         self.pos = 0
 
     def peek(self) -> Token:
-        """The next token, not consumed."""
-        return self.toks[self.pos]
+        """The next token, not consumed; reading the lexer's error raises it."""
+        tok = self.toks[self.pos]
+        if tok.kind == "err":
+            raise ParseError(tok.col, tok.text)
+        return tok
 
     def next(self) -> Token:
-        """Consume and return the next token."""
-        tok = self.toks[self.pos]
+        """Consume and return the next token; reading the lexer's error raises it."""
+        tok = self.peek()
         self.pos += 1
         return tok
+
+    def at(self, kind: str, *texts: str) -> bool:
+        """Whether the next token is of ``kind`` and, when given, one of ``texts``."""
+        tok = self.peek()
+        return tok.kind == kind and (not texts or tok.text in texts)
 
     def expect(self, text: str, what: str) -> Token:
         """Consume ``text`` or raise a parse error ending in ``what``."""
@@ -77,9 +88,9 @@ class Parser:
             raise ParseError(1, "no expression found in input")
         e = self.parse_binary(0)
         tok = self.peek()
+        if tok.kind == "ident" and tok.text in _KEYWORDS:
+            raise ParseError(tok.col, f"unexpected <{tok.text}>")
         if tok.kind != "eof":
-            if tok.text == ")":
-                raise ParseError(tok.col, "unexpected right parenthesis ')'")
             raise ParseError(tok.col, f"unexpected {_describe(tok)}")
         return e
 
@@ -93,6 +104,7 @@ class Parser:
 
     def parse_binary(self, min_prec: int) -> Expr:
         """A binary expression whose operators bind at least as tightly as ``min_prec``."""
+        lhs_col = self.peek().col
         lhs = self.parse_unary()
         while True:
             op = self._binop()
@@ -102,9 +114,9 @@ class Parser:
             if op in ("and", "or", "unless", "atan2"):
                 raise ParseError(tok.col, f'binary operator "{op}" is not supported by the sre-cockpit simulator')
             node = Binary(op, lhs, NumberLit(0.0))
-            if self.peek().kind == "ident" and self.peek().text == "bool":
+            if self.at("ident", "bool"):
                 if op not in COMPARISONS:
-                    raise ParseError(self.peek().col, "bool modifier can only be used on comparison operators")
+                    raise ParseError(tok.col, "bool modifier can only be used on comparison operators")
                 self.next()
                 node.bool_mod = True
             if self.peek().kind == "ident" and self.peek().text in ("on", "ignoring"):
@@ -115,15 +127,16 @@ class Parser:
                     t = self.peek()
                     raise ParseError(t.col, f"{t.text} is not supported by the sre-cockpit simulator")
             next_min = _PRECEDENCE[op] + (0 if op == "^" else 1)
+            rhs_col = self.peek().col
             node.rhs = self.parse_binary(next_min)
             lt, rt = type_of(node.lhs), type_of(node.rhs)
-            for side in (lt, rt):
+            for side, col in ((lt, lhs_col), (rt, rhs_col)):
                 if side not in ("scalar", "instant vector"):
-                    raise ParseError(tok.col, "binary expression must contain only scalar and instant vector types")
+                    raise ParseError(col, "binary expression must contain only scalar and instant vector types")
             if op in COMPARISONS and lt == rt == "scalar" and not node.bool_mod:
                 raise ParseError(tok.col, "comparisons between scalars must use BOOL modifier")
             if node.has_matching and "scalar" in (lt, rt):
-                raise ParseError(tok.col, "vector matching only allowed between instant vectors")
+                raise ParseError(lhs_col, "vector matching only allowed between instant vectors")
             lhs = node
 
     def parse_unary(self) -> Expr:
@@ -132,18 +145,31 @@ class Parser:
         if tok.kind == "op" and tok.text in ("-", "+"):
             self.next()
             inner = self.parse_binary(_PRECEDENCE["^"])  # unary binds looser than ^
+            kind = type_of(inner)
+            if kind not in ("scalar", "instant vector"):
+                raise ParseError(tok.col, "unary expression only allowed on expressions of type scalar "
+                                 f'or instant vector, got "{kind}"')
             if tok.text == "+":
                 return inner
             if isinstance(inner, NumberLit):
                 return NumberLit(-inner.value)
             return Neg(inner)
-        return self.parse_postfix(self.parse_primary())
+        parenthesised = self.at("op", "(")
+        return self.parse_postfix(self.parse_primary(), parenthesised)
 
-    def parse_postfix(self, e: Expr) -> Expr:
-        """``e`` with an optional ``[range]``; ``offset``/``@`` are refused."""
+    def parse_postfix(self, e: Expr, parenthesised: bool = False) -> Expr:
+        """``e`` with an optional ``[range]``; subqueries, ``offset`` and ``@`` are refused.
+
+        Args:
+            e: the expression just parsed.
+            parenthesised: ``e`` was written in parentheses, which a range cannot follow.
+        """
         tok = self.peek()
         if tok.kind == "op" and tok.text == "[":
-            if not isinstance(e, VectorSel):
+            ahead = self.toks[self.pos + 2] if self.pos + 2 < len(self.toks) else tok
+            if ahead.kind == "op" and ahead.text == ":":
+                raise ParseError(ahead.col, "subqueries are not supported by the sre-cockpit simulator")
+            if parenthesised or not isinstance(e, VectorSel):
                 raise ParseError(tok.col, "ranges only allowed for vector selectors")
             self.next()
             dur = self.next()
@@ -151,14 +177,17 @@ class Parser:
                 raise ParseError(dur.col, "unexpected \"]\" in subquery selector, expected number or duration")
             if dur.kind != "dur":
                 raise ParseError(dur.col, f"unexpected {_describe(dur)} in range selector, expected duration")
-            rng = parse_duration_ms(dur.text)
+            try:
+                rng = parse_duration_ms(dur.text)
+            except ValueError as exc:
+                raise ParseError(dur.col, str(exc)) from exc
             close = self.next()
-            if close.text == ":":
-                raise ParseError(close.col, "subqueries are not supported by the sre-cockpit simulator")
             if close.text != "]":
                 raise ParseError(close.col, f"unexpected {_describe(close)} in range selector, expected \"]\"")
             e = MatrixSel(e, rng)
             tok = self.peek()
+            if tok.kind == "op" and tok.text == "[":
+                raise ParseError(tok.col, "ranges only allowed for vector selectors")
         if (tok.kind == "ident" and tok.text == "offset") or (tok.kind == "op" and tok.text == "@"):
             raise ParseError(tok.col, f'"{tok.text}" modifier is not supported by the sre-cockpit simulator')
         return e
@@ -179,9 +208,7 @@ class Parser:
             inner = self.parse_binary(0)
             close = self.next()
             if close.text != ")":
-                if close.kind == "eof":
-                    raise ParseError(close.col, "unclosed left parenthesis")
-                raise ParseError(close.col, f"unexpected {_describe(close)}, expected \")\"")
+                raise ParseError(close.col, f"unexpected {_describe(close)}")
             return inner
         if tok.kind == "op" and tok.text == "{":
             self.pos -= 1
@@ -193,11 +220,9 @@ class Parser:
                 return self.parse_aggregation(tok)
             if nxt.kind == "op" and nxt.text == "(":
                 return self.parse_call(tok)
-            if word in ("by", "without", "on", "ignoring", "bool", "offset"):
-                raise ParseError(tok.col, f'unexpected <{word}>')
+            if word in _KEYWORDS:
+                raise ParseError(tok.col, f"unexpected <{word}>")
             return self.parse_selector(word, tok.col)
-        if tok.kind == "eof":
-            raise ParseError(tok.col - 1 if tok.col > 1 else 1, "unexpected end of input")
         raise ParseError(tok.col, f"unexpected {_describe(tok)}")
 
     def parse_label_list(self) -> list[str]:
@@ -227,19 +252,16 @@ class Parser:
             node.without = self.next().text == "without"
             node.grouping = self.parse_label_list()
         open_tok = self.next()
-        if open_tok.text != "(":
-            raise ParseError(open_tok.col, f"unexpected {_describe(open_tok)} in aggregation, expected \"(\"")
-        node.expr = self.parse_binary(0)
-        close = self.next()
-        if close.text == ",":
-            raise ParseError(close.col, f'aggregation "{op}" takes no parameter')
-        if close.text != ")":
-            if close.kind == "eof":
-                raise ParseError(close.col, "unclosed left parenthesis")
-            raise ParseError(close.col, f"unexpected {_describe(close)} in aggregation, expected \")\"")
-        if self.peek().kind == "ident" and self.peek().text in ("by", "without"):
+        if open_tok.kind != "op" or open_tok.text != "(":
+            raise ParseError(open_tok.col, f"unexpected {_describe(open_tok)} in aggregation")
+        args = self.parse_args(where=" in aggregation")
+        if len(args) != 1:
+            raise ParseError(tok.col, "wrong number of arguments for aggregate expression provided, "
+                             f"expected 1, got {len(args)}")
+        node.expr = args[0]
+        if self.at("ident", "by", "without"):
             if node.grouping:
-                raise ParseError(self.peek().col, "aggregation must only contain one grouping clause")
+                raise ParseError(self.peek().col, f"unexpected <{self.peek().text}>")
             node.without = self.next().text == "without"
             node.grouping = self.parse_label_list()
         if type_of(node.expr) != "instant vector":
@@ -252,19 +274,8 @@ class Parser:
         if name not in KNOWN_FUNCTIONS:
             raise ParseError(tok.col, f'unknown function with name "{name}"')
         self.next()  # (
-        args: list[Expr] = []
-        if self.peek().text == ")":
-            self.next()
-        else:
-            while True:
-                args.append(self.parse_binary(0))
-                sep = self.next()
-                if sep.text == ")":
-                    break
-                if sep.text != ",":
-                    if sep.kind == "eof":
-                        raise ParseError(sep.col, "unclosed left parenthesis")
-                    raise ParseError(sep.col, f"unexpected {_describe(sep)} in call, expected \")\" or \",\"")
+        cols: list[int] = []
+        args = self.parse_args(cols)
         sig = {
             "rate": ["range vector"], "increase": ["range vector"], "irate": ["range vector"],
             "changes": ["range vector"], "delta": ["range vector"], "vector": ["scalar"],
@@ -276,11 +287,34 @@ class Parser:
         want = sig[name]
         if len(args) != len(want):
             raise ParseError(tok.col, f'expected {len(want)} argument(s) in call to "{name}", got {len(args)}')
-        for arg, typ in zip(args, want, strict=True):
+        for arg, col, typ in zip(args, cols, want, strict=True):
             got = type_of(arg)
             if got != typ:
-                raise ParseError(tok.col, f'expected type {typ} in call to function "{name}", got {got}')
+                raise ParseError(col, f'expected type {typ} in call to function "{name}", got {got}')
         return Call(name, args)
+
+    def parse_args(self, cols: list[int] | None = None, where: str = "") -> list[Expr]:
+        """Comma-separated expressions up to the ``)`` closing an already consumed ``(``.
+
+        Args:
+            cols: when given, receives each argument's starting column (for type errors).
+            where: appended to "unexpected ..." errors (Prometheus says " in aggregation").
+        """
+        args: list[Expr] = []
+        if self.at("op", ")"):
+            self.next()
+            return args
+        while True:
+            if cols is not None:
+                cols.append(self.peek().col)
+            args.append(self.parse_binary(0))
+            sep = self.next()
+            if sep.kind == "op" and sep.text == ")":
+                return args
+            if sep.kind != "op" or sep.text != ",":
+                raise ParseError(sep.col, f"unexpected {_describe(sep)}{where}")
+            if self.at("op", ")"):
+                raise ParseError(sep.col, "trailing commas not allowed in function call args")
 
     def parse_selector(self, name: str | None, col: int) -> VectorSel:
         """A vector selector (``name{...}`` or ``{...}``) starting at ``col``."""
@@ -292,9 +326,8 @@ class Parser:
                 if tok.kind == "op" and tok.text == "}":
                     break
                 if tok.kind != "ident":
-                    if tok.kind == "eof":
-                        raise ParseError(tok.col, "unexpected end of input inside braces")
-                    raise ParseError(tok.col, f"unexpected {_describe(tok)} in label matching, expected label")
+                    raise ParseError(tok.col, f"unexpected {_describe(tok)} in label matching, "
+                                     "expected identifier or \"}\"")
                 op = self.next()
                 if op.kind != "op" or op.text not in ("=", "!=", "=~", "!~"):
                     raise ParseError(op.col, f"unexpected {_describe(op)} in label matching, expected label matching operator")
@@ -321,6 +354,7 @@ class Parser:
 
 
 def _describe(tok: Token) -> str:
+    """A token as Prometheus names it in "unexpected ..." errors."""
     if tok.kind == "eof":
         return "end of input"
     if tok.kind == "ident":
