@@ -17,6 +17,7 @@ _NUMBER = re.compile(r"(0[xX][0-9a-fA-F]+|(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[Ii]n
 _IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _OPS = ("=~", "!~", "!=", "==", ">=", "<=", "(", ")", "{", "}", "[", "]", ",", "=", "+", "-",
         "*", "/", "%", "^", ">", "<", "@", ":")
+_OP = re.compile("|".join(re.escape(op) for op in _OPS))  # two-character operators first
 
 
 @dataclass
@@ -152,9 +153,10 @@ def lex(src: str) -> list[Token]:
             out.append(Token("num" if word.lower() in ("inf", "nan") else "ident", word, col))
             i = m.end()
             continue
-        op = next((o for o in _OPS if src.startswith(o, i)), None)
-        if op is None:
+        m = _OP.match(src, i)
+        if m is None:
             return fail(col, f"unexpected character: {c!r}")
+        op = m.group(0)
         if op == ")" and depth == 0:
             return fail(col + 1, "unexpected right parenthesis ')'")
         if op == "]" and not in_brackets:
