@@ -66,14 +66,6 @@ TRANSITIONAL: set[tuple[str, str]] = {
      "sre_cockpit.providers.http"),
     ("sre_cockpit.ui.app",
      "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.dialogs",
-     "sre_cockpit.providers.base"),
-    ("sre_cockpit.ui.incidents.view",
-     "sre_cockpit.feeds.polling"),
-    ("sre_cockpit.ui.incidents.view",
-     "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.incidents.view",
-     "sre_cockpit.providers.base"),
     ("sre_cockpit.ui.logs.view",
      "sre_cockpit.feeds.runtime"),
     ("sre_cockpit.ui.logs.view",
@@ -107,8 +99,7 @@ TRANSITIONAL: set[tuple[str, str]] = {
 only shrinks, and is empty when the redesign is done."""
 
 
-TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.incidents.view", "sre_cockpit.ui.logs.view",
-                           "sre_cockpit.ui.slos.view"}
+TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.logs.view", "sre_cockpit.ui.slos.view"}
 """Views that still pick their providers by ``type:`` until the feeds redesign moves that out."""
 
 

@@ -24,7 +24,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     # panes
     "incidents.ack", "incidents.expire_silence", "incidents.focus", "incidents.note",
     "incidents.open_url", "incidents.resolve", "incidents.select", "incidents.silence",
-    "incidents.unfocus",
+    "pane.escape",
     "logs.copy", "logs.down", "logs.end", "logs.follow", "logs.home", "logs.labels", "logs.left",
     "logs.next_error", "logs.page_down", "logs.page_up", "logs.pin", "logs.previous_error",
     "logs.query", "logs.right", "logs.timestamps", "logs.up", "logs.utc", "logs.wrap",
@@ -32,7 +32,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "timeline.kinds", "timeline.live", "timeline.next", "timeline.note", "timeline.previous",
     "timeline.retry",
 })
-"""Ids accepted under ``keys:`` (``Binding(..., id=...)`` in ``app.py`` and ``widgets/*.py``)."""
+"""Ids accepted under ``keys:`` (``Binding(..., id=...)`` anywhere in ``ui/``)."""
 
 _NAME_REPLACEMENTS = {"solidus": "slash", "reverse_solidus": "backslash",
                       "commercial_at": "at", "hyphen_minus": "minus", "plus_sign": "plus",

@@ -184,8 +184,11 @@ class ProviderHealth:
     rate_limited_until: datetime | None = None
     mode: str | None = None  # free-form, e.g. "live" / "polling" for a log tail
     fresh_for: float | None = None
-    """Seconds an OK answer counts as fresh (the pane sets ~2x its refresh interval; None: the
+    """Seconds an OK answer counts as fresh (the feed sets ~2x its refresh interval; None: the
     display's default). Older OK data is shown as stale with a coarse age."""
+    label: str | None = None
+    """How a pane names this source when it is more than the provider (``prom deploys``);
+    the header still counts it under ``provider``."""
 
     def age_seconds(self, now: datetime) -> float | None:
         """Seconds since the last good answer, or None if never."""
