@@ -36,10 +36,12 @@ from sre_cockpit.providers.base import (
 )
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
 from sre_cockpit.providers.incident_util import (
+    detail_map,
     error_text,
     format_time,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
 )
 
@@ -164,6 +166,7 @@ class AlertmanagerProvider(Provider):
         service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
         started = parse_time(alert.get("startsAt")) or self.clock()
         fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
+        details = self._details(alert, fingerprint, state, labels, annotations, silences or {})
         return Incident(
             id=fingerprint,
             provider=self.name,
@@ -177,7 +180,37 @@ class AlertmanagerProvider(Provider):
             labels=MappingProxyType(labels),
             detail=detail,
             updated_at=parse_time(alert.get("updatedAt")),
+            details=details,
+            raw=raw_json(alert),
+            runbook_url=_runbook_of(annotations, labels),
         )
+
+    @staticmethod
+    def _details(alert: Mapping[str, Any], fingerprint: str, state: str,
+                 labels: Mapping[str, str], annotations: Mapping[str, str],
+                 silences: Mapping[str, Mapping[str, Any]]) -> Mapping[str, str]:
+        """Everything the alert says, for the describe view: its status, links, receivers,
+        the silences (described when they were fetched) and inhibiting alerts, every label and
+        every annotation. The fingerprint is given in full."""
+        status = alert.get("status") if isinstance(alert.get("status"), dict) else {}
+        silenced = [str(s) for s in (status or {}).get("silencedBy") or ()]
+        inhibited = [str(s) for s in (status or {}).get("inhibitedBy") or ()]
+        receivers = [str(r.get("name")) if isinstance(r, dict) else str(r)
+                     for r in alert.get("receivers") or ()]
+        pairs: list[tuple[str, object]] = [
+            ("fingerprint", fingerprint), ("state", state), ("startsAt", alert.get("startsAt")),
+            ("updatedAt", alert.get("updatedAt")), ("endsAt", alert.get("endsAt")),
+            ("generatorURL", alert.get("generatorURL")), ("receivers", ", ".join(receivers)),
+            ("silencedBy", ", ".join(silenced)), ("inhibitedBy", ", ".join(inhibited)),
+        ]
+        for sid in silenced:
+            sil = silences.get(sid)
+            if sil:
+                pairs.append((f"silences.{sid}",
+                              AlertmanagerProvider._describe_silence(sid, sil)))
+        pairs += [(f"labels.{k}", v) for k, v in labels.items()]
+        pairs += [(f"annotations.{k}", v) for k, v in annotations.items()]
+        return detail_map(pairs)
 
     @staticmethod
     def _describe_silence(sid: str, sil: Mapping[str, Any] | None) -> str:
@@ -359,6 +392,16 @@ def _matches(labels: Mapping[str, str], matchers: Sequence[tuple[str, str, bool,
         if hit != is_equal:
             return False
     return True
+
+
+def _runbook_of(annotations: Mapping[str, str], labels: Mapping[str, str]) -> str | None:
+    """The alert's runbook link: the ``runbook_url`` annotation (the Prometheus community's
+    convention), else a ``runbook`` annotation, else a ``runbook_url`` label."""
+    for value in (annotations.get("runbook_url"), annotations.get("runbook"),
+                  labels.get("runbook_url")):
+        if value and value.strip():
+            return value
+    return None
 
 
 def _fingerprint_fallback(labels: Mapping[str, str]) -> str:

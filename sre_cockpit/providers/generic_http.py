@@ -36,9 +36,11 @@ from sre_cockpit.providers.base import (
 )
 from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
 from sre_cockpit.providers.incident_util import (
+    detail_map,
     error_text,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
     status_of,
 )
@@ -57,6 +59,9 @@ class FieldMap(StrictModel):
     assignee: str | None = None
     updated_at: str | None = None
     detail: str | None = None
+    runbook_url: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    """More fields for the describe view: display name → path (``{impact: customer.impact}``)."""
 
 
 class Pagination(StrictModel):
@@ -281,6 +286,11 @@ class GenericHttpProvider(Provider):
         raw_status = json_path(item, f.status)
         raw_sev = json_path(item, f.severity)
         labels = {k: str(v) for k, v in (("status", raw_status), ("severity", raw_sev)) if v is not None}
+        mapped = [(name, getattr(f, name)) for name in
+                  ("id", "title", "status", "severity", "service", "started_at", "url", "assignee",
+                   "updated_at", "detail", "runbook_url")]
+        details = detail_map([(name, json_path(item, path)) for name, path in
+                              [*mapped, *f.details.items()] if path])
         return Incident(
             id=str(raw_id),
             provider=self.name,
@@ -294,6 +304,9 @@ class GenericHttpProvider(Provider):
             labels=MappingProxyType(labels),
             detail=text(f.detail),
             updated_at=parse_time(json_path(item, f.updated_at)),
+            details=details,
+            raw=raw_json(item),
+            runbook_url=text(f.runbook_url),
         )
 
     # -- actions ---------------------------------------------------------------------------

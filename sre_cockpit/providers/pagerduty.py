@@ -55,9 +55,11 @@ from sre_cockpit.providers.incident_util import (
     note_marker_key,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
     strip_marker,
 )
+from sre_cockpit.providers.pagerduty_details import incident_details
 from sre_cockpit.sanitize import sanitize, sanitize_line
 
 PAGE_LIMIT = 100
@@ -241,6 +243,7 @@ class PagerDutyProvider(Provider):
                           for a in item.get("assignments") or []
                           if isinstance(a, dict) and isinstance(a.get("assignee"), dict))
         service = item.get("service") if isinstance(item.get("service"), dict) else {}
+        policy = item.get("escalation_policy") if isinstance(item.get("escalation_policy"), dict) else {}
         detail_parts = [f"urgency={urgency}"] if urgency else []
         if priority:
             detail_parts.append(f"priority={priority}")
@@ -248,7 +251,8 @@ class PagerDutyProvider(Provider):
             detail_parts.insert(0, f"#{item['incident_number']}")
         labels = {k: str(v) for k, v in (("urgency", urgency), ("priority", priority),
                                          ("incident_number", item.get("incident_number")),
-                                         ("service_id", (service or {}).get("id")))
+                                         ("service_id", (service or {}).get("id")),
+                                         ("escalation_policy_id", (policy or {}).get("id")))
                   if v is not None}
         return Incident(
             id=str(item.get("id") or ""),
@@ -263,6 +267,8 @@ class PagerDutyProvider(Provider):
             labels=MappingProxyType(labels),
             detail=" ".join(detail_parts) or None,
             updated_at=parse_time(item.get("updated_at") or item.get("last_status_change_at")),
+            details=incident_details(item),
+            raw=raw_json(item),
         )
 
     async def get_incident(self, incident_id: str) -> Incident | None:
