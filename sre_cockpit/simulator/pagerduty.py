@@ -1,4 +1,5 @@
-"""PagerDuty REST API v2 state: incidents from the story, log entries, notes and on-calls.
+"""PagerDuty REST API v2 state: incidents from the story, log entries, notes and on-calls
+(reassign, escalate, snooze, status updates and the directory: :mod:`.pagerduty_oncall`).
 
 Story actions (trigger, acknowledge by the on-call user, notes, resolve) are scheduled and
 applied lazily, in order, whenever the state is read: a request at time ``t`` sees exactly the
@@ -106,6 +107,8 @@ class LogEntry:
     at: float
     agent: dict[str, Any]
     description: str
+    assignees: list[User] = field(default_factory=list)  # assign/delegate/escalate entries
+    message: str | None = None  # status_update_log_entry
 
 
 @dataclass
@@ -132,6 +135,11 @@ class Incident:
     acknowledgements: list[tuple[float, User]] = field(default_factory=list)
     log: list[LogEntry] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    assignees: list[User] = field(default_factory=list)
+    assigned_at: float = 0.0
+    policy_id: str = ""
+    level: int = 1
+    snoozed_until: float | None = None
 
 
 @dataclass
@@ -162,6 +170,10 @@ class PagerDutyState:
         self.schedule = Ref(pd_id(seed, 5, 1), "schedule", "Shop On-Call")
         self.priority_p1 = Ref(pd_id(seed, 6, 1), "priority", "P1")
         self.priority_p3 = Ref(pd_id(seed, 6, 3), "priority", "P3")
+        # imported here: the module builds on this one's types
+        from sre_cockpit.simulator.pagerduty_oncall import OnCall
+
+        self.ops = OnCall(self)
         self.incidents: dict[str, Incident] = {}
         self.order: list[str] = []
         self.actions: list[_Action] = []
@@ -211,7 +223,8 @@ class PagerDutyState:
         number = 1038 + self._n - 1
         iid = pd_id(self.seed, 10, number)
         inc = Incident(iid, number, title, self.services[service], urgency, at,
-                       f"{hash_keys(self.seed, 11, number):032x}"[:32], updated_at=at)
+                       f"{hash_keys(self.seed, 11, number):032x}"[:32], updated_at=at,
+                       assignees=[self.oncall], assigned_at=at, policy_id=self.policy.id)
         inc.log.append(LogEntry(pd_id(self.seed, 12, number, 0), "trigger_log_entry",
                                 "Triggered through the API", at,
                                 inc.service.ref(), title))
@@ -236,11 +249,18 @@ class PagerDutyState:
         return ids
 
     def sync(self) -> None:
-        """Apply every scheduled story action that is due."""
+        """Apply every scheduled story action and every snooze end that is due, in time order."""
         now = self.clock.now()
-        while self._applied < len(self.actions) and self.actions[self._applied].at <= now:
-            self._apply(self.actions[self._applied])
-            self._applied += 1
+        while True:
+            story = self.actions[self._applied].at if self._applied < len(self.actions) else None
+            wake = self.ops.next_wake()
+            if wake is not None and wake <= now and (story is None or wake <= story):
+                self.ops.wake(wake)
+            elif story is not None and story <= now:
+                self._apply(self.actions[self._applied])
+                self._applied += 1
+            else:
+                return
 
     def _entry(self, inc: Incident, kind: str, summary: str, at: float, user: User,
                description: str = "") -> None:
@@ -253,6 +273,7 @@ class PagerDutyState:
             if inc.status != "triggered":
                 return
             inc.status = "acknowledged"
+            self.ops.cancel_snooze(inc)
             inc.acknowledgements.append((a.at, a.user))
             inc.last_change_by = a.user.ref()
             inc.updated_at = a.at
@@ -261,6 +282,7 @@ class PagerDutyState:
             if inc.status == "resolved":
                 return
             inc.status = "resolved"
+            self.ops.cancel_snooze(inc)
             inc.resolved_at = a.at
             inc.last_change_by = a.user.ref()
             inc.updated_at = a.at
@@ -289,7 +311,7 @@ class PagerDutyState:
             "updated_at": iso(inc.updated_at), "status": inc.status, "incident_key": inc.incident_key,
             "service": inc.service.ref(),
             "assignments": [] if inc.status == "resolved" else [
-                {"at": iso(inc.created_at), "assignee": self.oncall.ref()}],
+                {"at": iso(inc.assigned_at), "assignee": u.ref()} for u in inc.assignees],
             "assigned_via": "escalation_policy", "last_status_change_at": iso(status_change),
             "resolved_at": iso(inc.resolved_at) if inc.resolved_at is not None else None,
             "first_trigger_log_entry": {
@@ -299,8 +321,11 @@ class PagerDutyState:
             "alert_counts": {"all": 1, "triggered": 0 if inc.status == "resolved" else 1,
                              "resolved": 1 if inc.status == "resolved" else 0},
             "is_mergeable": True, "incident_type": {"name": "incident_default"},
-            "escalation_policy": self.policy.ref(), "teams": [self.team.ref()],
+            "escalation_policy": self.ops.policies[inc.policy_id].ref.ref(),
+            "teams": [self.team.ref()],
             "pending_actions": [] if inc.status == "resolved" else [
+                *([{"type": "unacknowledge", "at": iso(inc.snoozed_until)}]
+                  if inc.snoozed_until is not None else []),
                 {"type": "resolve", "at": iso(inc.created_at + 4 * 3600)}],
             "acknowledgements": [] if inc.status != "acknowledged" else [
                 {"at": iso(at), "acknowledger": u.ref()} for at, u in inc.acknowledgements],
@@ -339,7 +364,9 @@ class PagerDutyState:
                          "self": f"{API}/incidents/{inc.id}", "html_url": f"{WEB}/incidents/{inc.id}"},
             "teams": [self.team.ref()], "contexts": [],
             "event_details": {"description": (e.summary if e.type == "annotate_log_entry"
-                                              else e.description or e.summary)}}
+                                              else e.description or e.summary)},
+            **({"assignees": [u.ref() for u in e.assignees]} if e.assignees else {}),
+            **({"message": e.message} if e.message is not None else {})}
 
     def note_json(self, n: Note) -> dict[str, Any]:
         return {"id": n.id, "user": n.user.ref(),
@@ -403,11 +430,14 @@ class PagerDutyState:
             if status == "acknowledged" and inc.status == "resolved":
                 raise PagerDutyError(400, "Incident Already Resolved", 1001,
                                      [f"Incident {inc.id} is already resolved."])
-            todo.append((inc, status))
+            self.ops.check_item(inc, item)
+            todo.append((inc, status, item))
         now = self.clock.now()
-        for inc, status in todo:
+        for inc, status, item in todo:
+            self.ops.apply_item(inc, item, user, now)
             if status == "acknowledged":
                 if inc.status == "acknowledged":
+                    self.ops.cancel_snooze(inc)
                     inc.acknowledgements.append((now, user))
                     inc.updated_at = now
                     self._entry(inc, "acknowledge_log_entry", f"Acknowledged by {user.name}", now, user)
@@ -415,7 +445,7 @@ class PagerDutyState:
                     self._apply(_Action(now, inc.id, "ack", user))
             elif status == "resolved":
                 self._apply(_Action(now, inc.id, "resolve", user))
-        return [self.incident_json(inc) for inc, _ in todo]
+        return [self.incident_json(inc) for inc, _, _ in todo]
 
     def add_note(self, iid: str, body: Any, user: User) -> dict[str, Any]:
         inc = self.get(iid)
