@@ -25,6 +25,8 @@ from pydantic import Field
 from sre_cockpit.durations import Duration, format_duration
 from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
+    ONCALL_ACTIONS,
+    ActionArgs,
     ActionPreview,
     ActionResult,
     Capability,
@@ -45,7 +47,7 @@ from sre_cockpit.providers.incident_util import (
     severity_of,
 )
 
-ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence")
+ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
 
 
 class AlertmanagerOptions(HttpOptions):
@@ -243,6 +245,10 @@ class AlertmanagerProvider(Provider):
             "note": "Alertmanager alerts cannot carry notes",
             "silence": None,
             "expire_silence": None,
+            "reassign": "Alertmanager alerts have no assignee: its routes decide who is notified",
+            "escalate": "Alertmanager has no escalation levels",
+            "snooze": "Alertmanager has no snooze: silence instead (s)",
+            "status_update": "Alertmanager has no status updates",
         }
 
     def default_silence(self, incidents: Sequence[Incident], *, comment: str = "") -> SilenceRequest:
@@ -280,7 +286,8 @@ class AlertmanagerProvider(Provider):
         return ids
 
     def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
-                silence: SilenceRequest | None = None) -> ActionPreview:
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview:
         """What ``perform`` will send."""
         self._check_supported(action)
         if action == "silence":
@@ -299,7 +306,8 @@ class AlertmanagerProvider(Provider):
 
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
-                      idempotency_key: str | None = None) -> ActionResult:
+                      idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult:
         """Create or expire silences. Errors come back as ``ActionResult(ok=False)``."""
         reason = self.supported_actions().get(action, f"unknown action {action!r}")
         if reason is not None:
