@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from sre_cockpit.models import Incident, IncidentStatus, Severity
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderEnv
 from sre_cockpit.providers.generic_http import GenericHttpOptions, GenericHttpProvider

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sre_cockpit.models import Incident, IncidentStatus
+from sre_cockpit.core.models import Incident, IncidentStatus
 from sre_cockpit.providers.base import (
     ONCALL_ACTIONS,
     ActionArgs,

@@ -26,7 +26,7 @@ from sim_helpers import (
     structure_diff,
 )
 
-from sre_cockpit.models import Incident, IncidentStatus
+from sre_cockpit.core.models import Incident, IncidentStatus
 from sre_cockpit.providers.base import ActionArgs, AssigneeKind, ProviderEnv
 from sre_cockpit.providers.http import RetryPolicy, build_client
 from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider

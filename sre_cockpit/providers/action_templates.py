@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from sre_cockpit.models import Incident
+from sre_cockpit.core.models import Incident
 from sre_cockpit.providers.base import ActionArgs
 
 PLACEHOLDERS = ("id", "text", "user", "assignee", "assignee_name", "assignee_kind", "level",

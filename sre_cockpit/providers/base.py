@@ -16,7 +16,16 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from sre_cockpit.models import (
+from sre_cockpit.core.actions import ONCALL_ACTIONS as ONCALL_ACTIONS
+from sre_cockpit.core.actions import ActionArgs as ActionArgs
+from sre_cockpit.core.actions import ActionPreview as ActionPreview  # re-exported for plugins
+from sre_cockpit.core.actions import ActionResult as ActionResult
+from sre_cockpit.core.actions import Assignee as Assignee
+from sre_cockpit.core.actions import AssigneeKind as AssigneeKind
+from sre_cockpit.core.actions import EscalationLevel as EscalationLevel
+from sre_cockpit.core.actions import SilenceRequest as SilenceRequest
+from sre_cockpit.core.actions import args_problem as args_problem
+from sre_cockpit.core.models import (
     Incident,
     LogLine,
     MetricSample,
@@ -79,6 +88,12 @@ class Provider:
         self.options = options
         self.env = env or ProviderEnv()
 
+    @property
+    def timeout_s(self) -> float:
+        """How long one call to the backend may take, in seconds (HTTP providers: their
+        ``timeout`` option). The feeds build every deadline from it (``feeds/policy.py``)."""
+        return 10.0
+
     async def probe(self) -> ProbeResult:
         """Check the backend answers (for ``sre-cockpit check``)."""
         raise NotImplementedError
@@ -94,37 +109,6 @@ class IncidentSource(Protocol):
     name: str
 
     async def list_incidents(self) -> list[Incident]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ActionPreview:
-    """Exactly what an action will send, shown in the confirm dialog."""
-
-    provider: str
-    action: str  # ack | resolve | note | silence | expire_silence | ONCALL_ACTIONS (below)
-    method: str
-    endpoint: str  # URL without secrets
-    payload: Any  # JSON-serialisable body
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """Outcome of an action; ``message`` is shown in a toast."""
-
-    ok: bool
-    message: str
-    updated: tuple[Incident, ...] = ()  # optimistic new versions of the rows
-    retry_after: float | None = None  # seconds, when the backend rate-limited the action (429)
-
-
-@dataclass(frozen=True, slots=True)
-class SilenceRequest:
-    """A silence chosen in the dialog."""
-
-    matchers: tuple[tuple[str, str, bool, bool], ...]  # (name, value, is_regex, is_equal)
-    duration_s: float
-    comment: str
-    created_by: str
 
 
 @runtime_checkable
@@ -194,94 +178,131 @@ class EventSource(Protocol):
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]: ...
 
 
-# =============================================================================================
-# On-call actions (issue 13): reassign, escalate, snooze and a stakeholder status update.
-# Everything above keeps its meaning; these additions are optional for every provider.
-# =============================================================================================
-
-ONCALL_ACTIONS: tuple[str, ...] = ("reassign", "escalate", "snooze", "status_update")
-"""The actions that take an :class:`ActionArgs` (``args=`` of ``preview`` and ``perform``).
-A provider that lists one of them in ``supported_actions`` with ``None`` accepts ``args``."""
+# ---------------------------------------------------------------------------------------------
+# Optional capabilities. A feed checks each with ``isinstance`` (never ``getattr`` or a type
+# name); a provider that does not implement one simply does not get the feature.
 
 
-class AssigneeKind(enum.StrEnum):
-    """What an incident can be reassigned to."""
-
-    USER = "user"
-    ESCALATION_POLICY = "escalation_policy"
+class QueryError(ProviderError):
+    """The backend refused the query itself (PromQL/LogQL syntax or semantics): the message is
+    the backend's own, shown verbatim, and the SLO or the log query is marked in error."""
 
 
-@dataclass(frozen=True, slots=True)
-class Assignee:
-    """One reassign target, as the backend's directory lists it."""
+class TailRefused(ProviderError):
+    """A live tail's upgrade was answered with a plain HTTP status (proxy, auth, 400): the
+    stream falls back to polling."""
 
-    id: str
-    """The backend's id (sent in the request)."""
-    kind: AssigneeKind
-    name: str
-    """What a person reads (the user's or the policy's name)."""
-    detail: str | None = None
-    """A user's email, a policy's description: tells two people with the same name apart."""
-    levels: int | None = None
-    """An escalation policy's number of levels, when the directory says."""
+
+class TailClosed(ProviderError):
+    """A live tail ended (server close, network error or silence): the stream reconnects."""
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message, retryable=True)
+        self.code = code
+        self.reason = reason
+
+
+@runtime_checkable
+class OnCallSource(Protocol):
+    """Knows who is on call (PagerDuty ``/oncalls``). Asked every few minutes with the poll."""
+
+    async def oncall(self) -> list[str]: ...
+
+
+@runtime_checkable
+class NoticeSource(Protocol):
+    """Has a notice about its last answer (e.g. "showing the first 10,000 incidents"), shown on
+    the incidents pane's source line; None when there is nothing to say."""
 
     @property
-    def label(self) -> str:
-        """One line for a picker: ``Dana Whitfield <dana@example.com>`` or
-        ``Shop Primary (escalation policy, 2 levels)``."""
-        if self.kind is AssigneeKind.USER:
-            return f"{self.name} <{self.detail}>" if self.detail else self.name
-        extra = "escalation policy"
-        if self.levels is not None:
-            extra += f", {self.levels} level{'s' if self.levels != 1 else ''}"
-        return f"{self.name} ({extra})"
+    def notice(self) -> str | None: ...
+
+
+@runtime_checkable
+class SilenceDefaults(Protocol):
+    """Proposes the silence for a set of alerts (matchers, duration), which the form starts
+    from. Without it the form starts empty."""
+
+    def default_silence(self, incidents: Sequence[Incident], *,
+                        comment: str = "") -> SilenceRequest: ...
+
+
+@runtime_checkable
+class DeploySource(Protocol):
+    """Gives deploy events from a query (``contexts.<ctx>.deploys`` with a metrics provider)."""
+
+    async def deploy_events(self, query: str, version_label: str, since: datetime,
+                            until: datetime, service: str | None = None, *,
+                            service_label: str | None = None) -> list[TimelineEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)
-class ActionArgs:
-    """The parameters of the on-call actions; each action reads its own field."""
+class MetricResult:
+    """One decoded metric answer with everything the engine said.
 
-    assignee: Assignee | None = None
-    """reassign: the user or escalation policy chosen from :class:`AssigneeDirectory`."""
-    level: int | None = None
-    """escalate: the escalation level to escalate to (1 is the first level)."""
-    duration_s: float | None = None
-    """snooze: how long, in seconds."""
-    message: str | None = None
-    """status_update: the text stakeholders receive."""
+    Attributes:
+        result_type: ``vector``, ``matrix``, ``scalar`` or ``string``.
+        samples: instant samples (vector, scalar).
+        series: range series (matrix).
+        string: a string result.
+        warnings: the engine's warnings, verbatim.
+        sent: the parameters exactly as sent.
+    """
 
-    def problem(self, action: str) -> str | None:
-        """Why these arguments cannot drive ``action`` (one line), or None when they can."""
-        if action == "reassign" and (self.assignee is None or not self.assignee.id.strip()):
-            return "reassign needs an assignee (a user or an escalation policy)"
-        if action == "escalate" and (self.level is None or self.level < 1):
-            return "escalate needs an escalation level (1 or more)"
-        if action == "snooze" and (self.duration_s is None or not self.duration_s > 0
-                                   or self.duration_s == float("inf")):
-            return "snooze needs a positive duration"
-        if action == "status_update" and not (self.message or "").strip():
-            return "a status update needs a message"
-        return None
+    result_type: str
+    samples: tuple[MetricSample, ...] = ()
+    series: tuple[MetricSeries, ...] = ()
+    string: str | None = None
+    warnings: tuple[str, ...] = ()
+    sent: Mapping[str, str] = field(default_factory=empty_mapping)
 
 
-def args_problem(action: str, args: ActionArgs | None) -> str | None:
-    """:meth:`ActionArgs.problem` for a possibly missing ``args`` (None for other actions)."""
-    if action not in ONCALL_ACTIONS:
-        return None
-    return (args or ActionArgs()).problem(action)
+@runtime_checkable
+class DetailedMetricSource(Protocol):
+    """A metrics provider that reports result types and engine warnings (Prometheus), and says
+    whether range queries should be aligned to their step (query-frontend caches)."""
+
+    @property
+    def step_align(self) -> bool: ...
+
+    async def query(self, query: str, at: datetime | None = None) -> MetricResult: ...
+
+    async def query_range(self, query: str, start: datetime, end: datetime,
+                          step_s: float) -> MetricResult: ...
 
 
 @dataclass(frozen=True, slots=True)
-class EscalationLevel:
-    """One level (rule) of an incident's escalation policy."""
+class TailSettings:
+    """How a provider wants its live tail run (None: the stream's default)."""
 
-    level: int
-    """1 for the first level."""
-    targets: tuple[str, ...]
-    """Who the level notifies, by name (users and schedules, as the backend lists them)."""
-    delay_minutes: int | None = None
-    """Minutes before the policy escalates past this level."""
+    tail_mode: str | None = None  # auto | websocket | poll
+    max_tail_duration: float | None = None
+    poll_interval: float | None = None
+    resume_overlap: float | None = None
+    websocket_retry: float | None = None
+    page_limit: int | None = None
 
+
+@runtime_checkable
+class TailTuning(Protocol):
+    """A log source with its own tail settings (Loki's ``tail``, ``poll_interval``…)."""
+
+    def tail_settings(self) -> TailSettings: ...
+
+
+@runtime_checkable
+class ClockSkew(Protocol):
+    """Measures how far the backend's clock runs ahead of ours (seconds; None when unknown),
+    so its events are placed correctly on the timeline."""
+
+    @property
+    def clock_offset(self) -> float | None: ...
+
+
+# =============================================================================================
+# On-call actions (issue 13): optional capabilities for reassign and escalate. The values
+# (ActionArgs, Assignee, EscalationLevel, ONCALL_ACTIONS) live in core/actions.py.
+# =============================================================================================
 
 @runtime_checkable
 class AssigneeDirectory(Protocol):

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, model_validator
 
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.action_templates import action_subs, fill_template, fill_url
 from sre_cockpit.providers.base import (
     ONCALL_ACTIONS,
@@ -35,7 +35,6 @@ from sre_cockpit.providers.base import (
     Assignee,
     AssigneeKind,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
@@ -43,7 +42,7 @@ from sre_cockpit.providers.base import (
     StrictModel,
     args_problem,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     detail_map,
     error_text,
@@ -188,7 +187,7 @@ def _link_next(header: str | None) -> str | None:
     return None
 
 
-class GenericHttpProvider(Provider):
+class GenericHttpProvider(HttpProvider):
     """Incidents (and optional actions) from any JSON API described in the config."""
 
     TYPE: ClassVar[str] = "http"

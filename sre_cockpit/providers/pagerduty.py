@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, SecretStr
 
-from sre_cockpit.models import (
+from sre_cockpit.core.models import (
     Incident,
     IncidentStatus,
     ProbeResult,
@@ -36,6 +36,7 @@ from sre_cockpit.models import (
     TimelineEvent,
     utcnow,
 )
+from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.providers import pagerduty_oncall as oncall
 from sre_cockpit.providers.base import (
     ONCALL_ACTIONS,
@@ -45,13 +46,12 @@ from sre_cockpit.providers.base import (
     Assignee,
     Capability,
     EscalationLevel,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
     SilenceRequest,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     find_marker,
@@ -66,7 +66,6 @@ from sre_cockpit.providers.incident_util import (
     strip_marker,
 )
 from sre_cockpit.providers.pagerduty_details import incident_details
-from sre_cockpit.sanitize import sanitize, sanitize_line
 
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000
@@ -116,7 +115,7 @@ class PagerDutyOptions(HttpOptions):
     """At most this many incidents have their log entries read per timeline refresh."""
 
 
-class PagerDutyProvider(Provider):
+class PagerDutyProvider(HttpProvider):
     """Incidents, on-call and log entries from PagerDuty; ack, resolve, notes, reassign,
     escalate, snooze and status updates; a directory of users and escalation policies."""
 

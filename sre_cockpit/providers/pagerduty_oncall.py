@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
-from sre_cockpit.durations import format_duration
-from sre_cockpit.models import Incident, IncidentStatus
+from sre_cockpit.core.durations import format_duration
+from sre_cockpit.core.models import Incident, IncidentStatus
 from sre_cockpit.providers.base import (
     ONCALL_ACTIONS,
     ActionArgs,
@@ -39,9 +39,7 @@ from sre_cockpit.providers.base import (
     ProviderError,
     args_problem,
 )
-
-if TYPE_CHECKING:
-    from sre_cockpit.providers.pagerduty import PagerDutyProvider
+from sre_cockpit.providers.http import HttpClient
 
 BULK_LIMIT = 250
 PUT_ACTIONS = ("ack", "resolve", "reassign", "escalate")
@@ -53,6 +51,32 @@ DIRECTORY_LIMIT = 25
 """Users and escalation policies listed per search (one page each)."""
 POLICY_LABEL = "escalation_policy_id"
 """The ``Incident.labels`` key holding the incident's escalation policy id."""
+
+class _FromEmail(Protocol):
+    @property
+    def from_email(self) -> str | None: ...
+
+
+class PagerDutyProvider(Protocol):
+    """What these functions use of :class:`~sre_cockpit.providers.pagerduty.PagerDutyProvider`
+    (a protocol, so this module does not import the provider that imports it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def options(self) -> _FromEmail: ...
+
+    @property
+    def client(self) -> HttpClient: ...
+
+    async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None,
+                    headers: Mapping[str, str] | None = None) -> Any: ...
+
+    def _from_headers(self) -> dict[str, str]: ...
+
+    def to_incident(self, item: Mapping[str, Any]) -> Incident: ...
+
 
 VERBS: Mapping[str, str] = {"ack": "acknowledged", "resolve": "resolved", "reassign": "reassigned",
                             "escalate": "escalated", "snooze": "snoozed",

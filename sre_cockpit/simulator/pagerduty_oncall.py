@@ -25,9 +25,10 @@ simulator's wording, in PagerDuty's envelope (``Invalid Input Provided``, code 2
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from sre_cockpit.simulator.pagerduty import (
+from sre_cockpit.simulator.clock import SimClock
+from sre_cockpit.simulator.pagerduty_types import (
     API,
     Incident,
     LogEntry,
@@ -39,8 +40,40 @@ from sre_cockpit.simulator.pagerduty import (
     pd_id,
 )
 
-if TYPE_CHECKING:
-    from sre_cockpit.simulator.pagerduty import PagerDutyState
+
+class Account(Protocol):
+    """What the operations use of the account's state (:class:`.pagerduty.PagerDutyState`)."""
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def clock(self) -> SimClock: ...
+
+    @property
+    def users(self) -> dict[str, User]: ...
+
+    @property
+    def incidents(self) -> dict[str, Incident]: ...
+
+    @property
+    def services(self) -> dict[str, Ref]: ...
+
+    @property
+    def oncall(self) -> User: ...
+
+    @property
+    def secondary(self) -> User: ...
+
+    @property
+    def policy(self) -> Ref: ...
+
+    @property
+    def schedule(self) -> Ref: ...
+
+    @property
+    def team(self) -> Ref: ...
+
 
 SNOOZE_MAX = 604_800
 EXTRA_USERS = (("Priya Natarajan", "priya.natarajan@example.com"),
@@ -117,7 +150,7 @@ def _page(rows: list[dict[str, Any]], key: str, offset: int, limit: int,
 class OnCall:
     """Directory and on-call operations of one :class:`PagerDutyState`."""
 
-    pd: PagerDutyState
+    pd: Account
     policies: dict[str, Policy] = field(default_factory=dict)
     snoozed: dict[str, float] = field(default_factory=dict)  # incident id -> snooze end
     updates: dict[str, list[StatusUpdate]] = field(default_factory=dict)
