@@ -91,6 +91,17 @@ class Incident:
     labels: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
     detail: str | None = None  # e.g. "silenced by 5c1e…" or "urgency=high priority=P1"
     updated_at: datetime | None = None
+    details: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
+    """Everything the provider said that a describe view shows, in display order, keyed in the
+    provider's own words: bare names for top-level facts (``fingerprint``, ``generatorURL``,
+    ``escalation_policy``) and ``section.name`` for grouped ones (``labels.severity``,
+    ``annotations.runbook_url``, ``conference_bridge.url``). Values are the provider's text,
+    unsanitised and never truncated (sanitise at display)."""
+    raw: str | None = field(default=None, compare=False)
+    """The provider's object as compact JSON text, bounded (the built-in providers keep 16,384
+    characters; a longer text is cut and ends with ``…[cut]``); None without an object."""
+    runbook_url: str | None = field(default=None, compare=False)
+    """The runbook link as the provider gave it (not validated: display checks http/https)."""
 
     @property
     def key(self) -> str:
