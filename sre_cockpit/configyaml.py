@@ -56,6 +56,9 @@ _resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
 _CONSTRUCTOR = yaml.SafeLoader("")  # its construct_yaml_* methods, on scalars only
 
 
+_REASONS = {_INT: "not a whole number", _FLOAT: "not a number", _BOOL: "not true or false"}
+
+
 class YamlProblem(Exception):
     """Something in the text that is refused; ``line``/``col`` are 1-based (None: no position)."""
 
@@ -267,14 +270,14 @@ class _Events:
         if tag in (_STR, _MERGE, _VALUE):  # "<<" or "=" as a value: text
             value: Any = text
         else:
-            value = self.construct(tag, text, loc, pos)
+            value = self.construct(tag, text, loc, pos, implicit=event.tag in (None, "!"))
         if isinstance(value, float) and math.isnan(value):
             raise YamlProblem("NaN is not a valid value", *pos, loc)
         if isinstance(value, str) and "${" in value and self.on_string is not None:
             value = self.on_string(value, loc, pos)
         return value
 
-    def construct(self, tag: str, text: str, loc: Loc, pos: Pos) -> Any:
+    def construct(self, tag: str, text: str, loc: Loc, pos: Pos, *, implicit: bool) -> Any:
         node = yaml.ScalarNode(tag, text)
         try:
             if tag == _INT:
@@ -288,8 +291,12 @@ class _Events:
             if tag == _TIMESTAMP:  # only ever implicit: explicit !!timestamp is refused
                 return _CONSTRUCTOR.construct_yaml_timestamp(node)
         except (ValueError, TypeError, IndexError, KeyError, yaml.YAMLError) as exc:
-            reason = " ".join(str(exc).split())[:120]
-            raise YamlProblem(f"invalid {short_tag(tag)} value {text[:40]!r}: {reason}",
+            reason = _REASONS.get(tag) or " ".join(str(exc).split())[:120]
+            if "Exceeds the limit" in str(exc):  # int() of more than 4300 digits
+                reason = "too many digits"
+            shown = repr(text) if len(text) <= 40 else repr(text[:39] + "…")
+            hint = " (quote it to write text)" if implicit else ""
+            raise YamlProblem(f"invalid {short_tag(tag)} value {shown}: {reason}{hint}",
                               *pos, loc) from None
         raise YamlProblem(f"unsupported YAML tag {short_tag(tag)!r}", *pos, loc)
 
