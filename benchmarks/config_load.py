@@ -4,9 +4,10 @@ Writes the generated config of ``tests/big_config.py`` (3.9 MB by default: conte
 each, no aliases), then loads it ``--runs`` times, each in a fresh child process, and prints the
 wall time of ``load_config`` and the child's peak RSS (``ru_maxrss``) with its RSS before the
 load. ``--bomb`` adds a billion-laughs file (must be refused quickly, at a small RSS).
-``--profile`` prints the top functions of one load under cProfile.
+``--profile`` prints the top functions of one load under cProfile; ``--scaling`` loads 0.5, 1, 2
+and 3.9 MB files once each and prints the time per MB (flat when the load is linear).
 
-    python benchmarks/config_load.py [--size 3900000] [--runs 3] [--bomb] [--profile]
+    python benchmarks/config_load.py [--size 3900000] [--runs 3] [--bomb] [--profile] [--scaling]
     python benchmarks/config_load.py --source /path/to/other/checkout   # compare a version
 """
 
@@ -90,6 +91,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--bomb", action="store_true", help="also time a billion-laughs file")
     parser.add_argument("--profile", action="store_true", help="cProfile one load")
+    parser.add_argument("--scaling", action="store_true", help="time per MB at four sizes")
     parser.add_argument("--source", default=str(ROOT),
                         help="checkout whose sre_cockpit is loaded (default: this one)")
     args = parser.parse_args()
@@ -101,6 +103,14 @@ def main() -> int:
             bomb = Path(tmp) / "bomb.yaml"
             bomb.write_text(bomb_text(), encoding="utf-8")
             report("alias bomb", bomb, args.source, args.runs)
+        if args.scaling:
+            for size in (500_000, 1_000_000, 2_000_000, 3_900_000):
+                path = write_big_config(Path(tmp) / f"scale-{size}.yaml", size)
+                result = measure(path, args.source)
+                mb = path.stat().st_size / 1e6
+                seconds = float(str(result["seconds"]))
+                print(f"scaling: {mb:.2f} MB in {seconds:.2f} s = {seconds / mb:.2f} s/MB "
+                      f"({str(result['outcome'])[:40]})")
         if args.profile:
             subprocess.run([sys.executable, "-c", PROFILE.format(source=args.source,
                                                                  path=str(big))],
