@@ -74,12 +74,6 @@ TRANSITIONAL: set[tuple[str, str]] = {
      "sre_cockpit.feeds.journal"),
     ("sre_cockpit.ui.pane",
      "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.feeds.polling"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.providers.base"),
     ("sre_cockpit.ui.timeline.view",
      "sre_cockpit.cli.postmortem"),
     ("sre_cockpit.ui.timeline.view",
@@ -99,7 +93,7 @@ TRANSITIONAL: set[tuple[str, str]] = {
 only shrinks, and is empty when the redesign is done."""
 
 
-TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.logs.view", "sre_cockpit.ui.slos.view"}
+TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.logs.view"}
 """Views that still pick their providers by ``type:`` until the feeds redesign moves that out."""
 
 

@@ -16,6 +16,7 @@ from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
 from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.slos import SloFeed
 
 
 class Cockpit:
@@ -37,6 +38,7 @@ class Cockpit:
         self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
                                           clock=clock)
         self.incidents = IncidentFeed(self.runtime)
+        self.slos = SloFeed(self.runtime)
 
     # ------------------------------------------------------------------------------ facts
 
@@ -82,7 +84,7 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents,)  # type: ignore[return-value]
+        return (self.incidents, self.slos)  # type: ignore[return-value]
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -90,7 +92,7 @@ class Cockpit:
 
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
-        return list(self.incidents.snapshot.sources)
+        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close every feed and every provider's connections."""

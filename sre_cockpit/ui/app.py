@@ -34,6 +34,7 @@ from sre_cockpit.core.models import utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.feeds.slos import SlosSnapshot
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -43,10 +44,11 @@ from sre_cockpit.ui.commandline import (
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
 from sre_cockpit.ui.incidents.view import IncidentsPane
-from sre_cockpit.ui.messages import IncidentsChanged
+from sre_cockpit.ui.messages import IncidentsChanged, SlosChanged
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.shellcommands import ShellCommands
+from sre_cockpit.ui.slos.view import SloPane
 from sre_cockpit.ui.slots import (
     GRID_ORDER,
     PANES,
@@ -418,6 +420,9 @@ class CockpitApp(ShellCommands):
                 if isinstance(pane, IncidentsPane):
                     pane.bind(self.cockpit.incidents)
                     continue
+                if isinstance(pane, SloPane):
+                    pane.bind(self.cockpit.slos)
+                    continue
                 takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
                 if not self.start_polling and not takes_flag:
                     continue  # tests: the pane stays as composed, nothing is fetched
@@ -433,7 +438,9 @@ class CockpitApp(ShellCommands):
                     pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
                                           f"{reason}")
         self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
+        self._subscriptions.append(self.cockpit.slos.subscribe(self._slos_changed))
         self._incidents_changed(self.cockpit.incidents.snapshot)
+        self._slos_changed(self.cockpit.slos.snapshot)
         if self.start_polling:
             for job in self.cockpit.jobs():
                 self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
@@ -443,6 +450,16 @@ class CockpitApp(ShellCommands):
             unsubscribe()
         self._subscriptions.clear()
         self.workers.cancel_group(self, "feeds")
+
+    def _slos_changed(self, snapshot: SlosSnapshot) -> None:
+        """The SLO feed published: its view, the header and (live figures) the timeline."""
+        pane = self.pane("slos")
+        if isinstance(pane, SloPane):
+            pane.post_message(SlosChanged(snapshot))
+        for health in snapshot.sources:
+            self.header.update_health(health, source="slos")
+        if snapshot.moment is None and snapshot.entries:
+            self._call(self.pane("timeline"), "observe_slos", snapshot.statuses)
 
     def _incidents_changed(self, snapshot: IncidentsSnapshot) -> None:
         """The incident feed published: its view, the header and the timeline hear of it."""

@@ -8,6 +8,7 @@ handled by a method named after it:
 message                      handler                    attributes
 ===========================  =========================  =====================================
 :class:`IncidentsChanged`    ``on_incidents_changed``   ``snapshot``: IncidentsSnapshot
+:class:`SlosChanged`         ``on_slos_changed``        ``snapshot``: SlosSnapshot
 ===========================  =========================  =====================================
 
 A snapshot message replaces an older one still waiting in the view's queue (only the newest
@@ -19,6 +20,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.feeds.slos import SlosSnapshot
 
 
 class IncidentsChanged(Message):
@@ -34,3 +36,18 @@ class IncidentsChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, IncidentsChanged)
+
+
+class SlosChanged(Message):
+    """The SLO feed published a new snapshot.
+
+    Attributes:
+        snapshot: every SLO's figures, worst first, with per-provider health and the moment.
+    """
+
+    def __init__(self, snapshot: SlosSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SlosChanged)

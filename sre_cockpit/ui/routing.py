@@ -22,6 +22,7 @@ from sre_cockpit.ui.slots import PANES, PaneSlot
 
 if TYPE_CHECKING:
     from sre_cockpit.config.model import ServiceConfig
+    from sre_cockpit.feeds.cockpit import Cockpit
 
 
 class PaneRouting(App[int]):
@@ -30,6 +31,7 @@ class PaneRouting(App[int]):
     pane_errors: dict[str, str]
     """Pane id (or ``id.method``) → why it is unavailable or failed."""
     _moment: datetime | None
+    cockpit: Cockpit | None
 
     def services(self) -> Mapping[str, ServiceConfig]:
         """Service → log selector mapping of the current context (override)."""
@@ -88,9 +90,6 @@ class PaneRouting(App[int]):
     def on_log_pane_pin_requested(self, message: Any) -> None:
         self._call(self.pane("timeline"), "pin_log_line", message.line)
 
-    def on_slo_pane_slo_statuses_updated(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "observe_slos", message.statuses)
-
     def on_timeline_pane_moment_selected(self, message: Any) -> None:
         self._show_moment(message.at, str(message.label or ""))
 
@@ -106,5 +105,6 @@ class PaneRouting(App[int]):
             banner.display = True
         if changed:
             self._call(self.pane("logs"), "show_moment", at)
-            self._call(self.pane("slos"), "show_moment", at)
+            if self.cockpit is not None:
+                self.cockpit.slos.show_moment(at)
             self.refresh_bindings()
