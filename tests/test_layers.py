@@ -13,7 +13,7 @@ CORE = ["models", "config", "configfile", "durations", "sanitize", "polling", "r
         "journal", "slo_eval", "timeline_feed", "logstream", "simulator", "snapshot", "resources",
         "postmortem", "signals", "sloth", "cli", "commands", "commands.check",
         "commands.snapshot", "commands.providers", "commands.logs", "commands.postmortem",
-        "commands.simulate", "commands.demo", "keyids", "themenames", "logfields"]
+        "commands.simulate", "commands.demo", "keyids", "themenames", "logfields", "logql_shape", "logvolume", "logpatterns"]
 
 
 def core_modules() -> list[str]:
