@@ -3,7 +3,8 @@ stands out in a flood (issue 14, item 5).
 
 :func:`template_of` masks the variable parts of one line with Loki's placeholder ``<_>``:
 every token that holds a digit (numbers, timestamps, UUIDs and hex ids, IPv4/IPv6 addresses
-with ports, durations such as ``800ms``, versions; ``ord_0012345`` keeps its ``ord_``), and
+with ports, durations such as ``800ms``, versions; ``ord_0012345`` keeps its ``ord_``), values of
+8+ hex letters (an id that happens to have no digit), and
 quoted strings in prose (``user 'bob'``, ``GET "/api/x?y=1"``). Quoted logfmt and JSON values
 and keys are structure: they are kept, with their digit tokens masked. Lines then group by
 template; at report time templates of one shape (same separators) are folded where one word
@@ -45,9 +46,11 @@ _SEP = r"\s=,;\"'(){}\[\]<>|"
 _BOUNDARY = _SEP + r"\-_/.:"
 _VARIABLE = re.compile(
     # a token holding a digit, from its first digit or from the start of a hex run that leads to
-    # one (so ids starting with a-f mask alike), to the token's end; the pattern starts with a
-    # character class so the regex engine skips plain text at C speed
-    rf"[0-9a-fA-F](?:(?<![^{_BOUNDARY}][0-9a-fA-F])[0-9a-fA-F]*?\d|(?<=\d))[^{_SEP}]*")
+    # one (so ids starting with a-f mask alike), to the token's end; or a value (after = : ")
+    # of 8+ hex characters without a digit (a rare id such as eaeffceccbca); the pattern starts
+    # with a character class so the regex engine skips plain text at C speed
+    rf"[0-9a-fA-F](?:(?<![^{_BOUNDARY}][0-9a-fA-F])[0-9a-fA-F]*?\d|(?<=\d)"
+    rf"|(?<=[=:\"][0-9a-fA-F])[0-9a-fA-F]{{7,}}(?![^{_SEP}]))[^{_SEP}]*")
 _DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*+"')
 _SINGLE_QUOTED = re.compile(r"'(?<!\w')(?:[^'\\\n]|\\.)*+'(?!\w)")
 
@@ -241,14 +244,14 @@ class PatternMiner:
         self.first_ns: int | None = None
         self.last_ns: int | None = None
 
-    def add(self, ts_ns: int, line: str) -> None:
-        """Count one line (any order of timestamps)."""
+    def add(self, ts_ns: int, line: str) -> str:
+        """Count one line (any order of timestamps); returns its :func:`template_of`."""
         self.lines += 1
         if self.first_ns is None or ts_ns < self.first_ns:
             self.first_ns = ts_ns
         if self.last_ns is None or ts_ns > self.last_ns:
             self.last_ns = ts_ns
-        key = template_of(line)
+        masked = key = template_of(line)
         found = self._stats.get(key)
         if found is None and self._rounds:
             key = self._folded(key)
@@ -260,16 +263,17 @@ class PatternMiner:
         if found is None:
             if len(self._stats) >= self.max_patterns:
                 self.other_lines += 1
-                return
+                return masked
             self._stats[key] = [1, ts_ns, ts_ns, len(self._examples)]
             self._examples.append(line)
-            return
+            return masked
         found[0] += 1
         if ts_ns < found[1]:
             found[1] = ts_ns
             self._examples[found[3]] = line  # the example is the pattern's first line
         elif ts_ns > found[2]:
             found[2] = ts_ns
+        return masked
 
     def _folded(self, key: str) -> str:
         """The pattern a masked line counts under once its shape has been folded."""
@@ -296,7 +300,12 @@ class PatternMiner:
 
     def pattern_of(self, line: str) -> str:
         """The template under which the last :meth:`report` lists ``line`` (sanitised)."""
-        key = self._folded(template_of(line)) if self._rounds else template_of(line)
+        return self.fold(template_of(line))
+
+    def fold(self, template: str) -> str:
+        """The template under which the last :meth:`report` lists lines whose
+        :func:`template_of` is ``template`` (sanitised)."""
+        key = self._folded(template) if self._rounds else template
         if self._report_rounds:
             separators, words = _shape(key)
             key = _join(separators, _fold(separators, words, self._report_rounds))

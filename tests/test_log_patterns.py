@@ -37,6 +37,8 @@ NS = 1_000_000_000
     ('{"level":"warn","msg":"pool saturated","waiting":180,"pool":"ledger"}',
      '{"level":"warn","msg":"pool saturated","waiting":<_>,"pool":"ledger"}'),
     ("no variable part here", "no variable part here"),
+    ('request_id=eaeffceccbca "id":"abcdefab" deadbeef=1', 'request_id=<_> "id":"<_>" deadbeef=<_>'),
+    ("a decade of faces", "a decade of faces"),
 ])
 def test_template_masks_variable_parts(line: str, template: str) -> None:
     assert template_of(line) == template
