@@ -26,7 +26,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sre_cockpit.loglines import NONE, level_of_word
 from sre_cockpit.sanitize import sanitize_line
@@ -98,9 +98,9 @@ class Structured:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A piece of a rendered line: ``role`` is ts, level, msg, key, value, space or more."""
+class Segment(NamedTuple):
+    """A piece of a rendered line: ``role`` is ts, level, msg, key, value, space or more (a
+    tuple: a repaint builds hundreds of them)."""
 
     text: str
     role: str
