@@ -257,7 +257,7 @@ def main() -> int:
         failed = [k for k, ok in r.verdicts().items() if not ok]
         verdict = "PASS" if not failed else "FAIL (" + ", ".join(failed) + ")"
         print(f"| {r.name} | {r.seconds:.2f} s (target ≤ {TARGET_S:.0f} s) | {r.wall:.2f} s | "
-              f"{r.peak_mb:.1f} MB | "
+              f"{r.peak_mb:.2f} MB | "
               f"{r.patterns:,} | {'yes' if r.isolated else 'no'} | "
               f"{'yes' if r.marked_new else 'no'} | {r.mixed_error_lines:,} | {verdict} |")
     passing = [r for r in results if all(r.verdicts().values())]

@@ -265,10 +265,6 @@ class LogGenerator:
         return sorted({self._labels(app, replica << 3, t)
                        for app, _share in APPS for t in times for replica in range(3)})
 
-    def label_values(self, name: str) -> list[str]:
-        """Values of one label over the story (for the labels endpoints)."""
-        return sorted({dict(labels)[name] for labels in self.streams() if name in dict(labels)})
-
 
 # ---------------------------------------------------------------------- LogQL subset
 @dataclass
