@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sre_cockpit.logfields import FieldCache, parse_line, render  # noqa: E402
+from sre_cockpit.core.logfields import FieldCache, parse_line, render  # noqa: E402
 from sre_cockpit.simulator.logs import LogGenerator  # noqa: E402
 from sre_cockpit.simulator.story import Story  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Log patterns over a 100,000-line buffer: the masking miner (sre_cockpit.logpatterns) against
+"""Log patterns over a 100,000-line buffer: the masking miner (sre_cockpit.core.logpatterns) against
 drain3, the maintained Python implementation of Drain, with and without its masking.
 
 The buffer is one hour of the simulator's story (``sre_cockpit/simulator/logs.py``: checkout,
@@ -13,7 +13,7 @@ kind of error nobody has seen before (``disk quota exceeded`` on a volume). Per 
   run of its own);
 - number of patterns;
 - whether the new error is its own pattern (all its lines, and only they) and marked new (first
-  seen in the newest 10 % of the buffer's span, as :func:`sre_cockpit.logpatterns.new_since`);
+  seen in the newest 10 % of the buffer's span, as :func:`sre_cockpit.core.logpatterns.new_since`);
 - lines in patterns that mix error and non-error lines (an error hidden among info lines).
 
 Verdicts: time ≤ 1 s (issue 14's target), new error isolated and new, no error lines mixed
@@ -41,8 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sre_cockpit.loglines import ERROR, detect_level  # noqa: E402
-from sre_cockpit.logpatterns import PatternMiner, new_since  # noqa: E402
+from sre_cockpit.core.loglines import ERROR, detect_level  # noqa: E402
+from sre_cockpit.core.logpatterns import PatternMiner, new_since  # noqa: E402
 from sre_cockpit.simulator.logs import LogGenerator  # noqa: E402
 from sre_cockpit.simulator.story import Story  # noqa: E402
 

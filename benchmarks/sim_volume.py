@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sre_cockpit.logvolume import strip_range, volume_logql  # noqa: E402
+from sre_cockpit.core.logvolume import strip_range, volume_logql  # noqa: E402
 from sre_cockpit.simulator.logs import LogGenerator  # noqa: E402
 from sre_cockpit.simulator.loki_metrics import MetricEngine, parse_metric  # noqa: E402
 from sre_cockpit.simulator.story import Story  # noqa: E402

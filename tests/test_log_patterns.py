@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from sre_cockpit.loglines import ERROR
-from sre_cockpit.logpatterns import (
+from sre_cockpit.core.loglines import ERROR
+from sre_cockpit.core.logpatterns import (
     HIGH_CARDINALITY,
     MAX_TEMPLATE_CHARS,
     PatternMiner,
@@ -17,7 +17,7 @@ from sre_cockpit.logpatterns import (
     template_of,
     template_regex,
 )
-from sre_cockpit.sanitize import is_terminal_safe
+from sre_cockpit.core.sanitize import is_terminal_safe
 from sre_cockpit.simulator.logs import LogGenerator
 from sre_cockpit.simulator.story import Story
 

@@ -12,7 +12,7 @@ from types import MappingProxyType
 import httpx
 import pytest
 
-from sre_cockpit.logvolume import (
+from sre_cockpit.core.logvolume import (
     LEVELS,
     VolumeStrip,
     duration_text,
@@ -21,7 +21,7 @@ from sre_cockpit.logvolume import (
     volume_logql,
     volume_strip,
 )
-from sre_cockpit.models import MetricSeries
+from sre_cockpit.core.models import MetricSeries
 from sre_cockpit.providers.base import LogVolumeSource, ProviderError
 from sre_cockpit.providers.http import RetryPolicy
 from sre_cockpit.providers.loki import LogQLError, LokiOptions, LokiProvider

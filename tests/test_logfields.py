@@ -9,7 +9,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sre_cockpit.logfields import (
+from sre_cockpit.core.logfields import (
     DEFAULT_COLUMNS,
     MAX_FIELDS,
     MAX_PARSE_BYTES,
@@ -21,8 +21,8 @@ from sre_cockpit.logfields import (
     render,
     render_text,
 )
-from sre_cockpit.loglines import ERROR, NONE, WARN
-from sre_cockpit.sanitize import is_terminal_safe
+from sre_cockpit.core.loglines import ERROR, NONE, WARN
+from sre_cockpit.core.sanitize import is_terminal_safe
 from sre_cockpit.simulator.logs import LogGenerator
 from sre_cockpit.simulator.story import Story
 

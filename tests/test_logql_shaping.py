@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sre_cockpit.logql_shape import (
+from sre_cockpit.core.logql_shape import (
     FILTER_OPS,
     MATCHER_OPS,
     Matcher,
@@ -22,7 +22,7 @@ from sre_cockpit.logql_shape import (
     try_parse,
     values_matcher,
 )
-from sre_cockpit.sanitize import is_terminal_safe
+from sre_cockpit.core.sanitize import is_terminal_safe
 from sre_cockpit.simulator.logs import parse_logql
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sim_helpers import SimHandle, http, launch_simulator, structure_diff
 
-from sre_cockpit.logql_shape import parse_query
+from sre_cockpit.core.logql_shape import parse_query
 from sre_cockpit.providers.base import LogLabelSource, ProviderError
 from sre_cockpit.providers.http import RetryPolicy
 from sre_cockpit.providers.loki import LogQLError, LokiOptions, LokiProvider

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sim_helpers import SimHandle, http, launch_simulator
 
-from sre_cockpit.loglines import ERROR, INFO, NONE
-from sre_cockpit.logpatterns import mine
+from sre_cockpit.core.loglines import ERROR, INFO, NONE
+from sre_cockpit.core.logpatterns import mine
 from sre_cockpit.providers.base import LogPatternSource, ProviderError
 from sre_cockpit.providers.http import RetryPolicy
 from sre_cockpit.providers.loki import LokiOptions, LokiProvider

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sim_helpers import SimHandle, http, launch_simulator, structure_diff
 
-from sre_cockpit.loglines import LEVEL_NAMES, detect_level
-from sre_cockpit.logvolume import strip_range, volume_strip
+from sre_cockpit.core.loglines import LEVEL_NAMES, detect_level
+from sre_cockpit.core.logvolume import strip_range, volume_strip
 from sre_cockpit.providers.loki import LogQLError, LokiOptions, LokiProvider
 from sre_cockpit.simulator.logs import LogGenerator, parse_logql
 from sre_cockpit.simulator.logs import LogQLError as SimLogQLError

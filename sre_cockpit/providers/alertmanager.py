@@ -22,19 +22,18 @@ from urllib.parse import quote
 
 from pydantic import Field
 
-from sre_cockpit.durations import Duration, format_duration
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.durations import Duration, format_duration
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
     SilenceRequest,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     format_time,
@@ -67,7 +66,7 @@ class AlertmanagerOptions(HttpOptions):
     """Alertmanager's public URL for links (default: ``url``)."""
 
 
-class AlertmanagerProvider(Provider):
+class AlertmanagerProvider(HttpProvider):
     """Alerts from an Alertmanager, silences as actions."""
 
     TYPE: ClassVar[str] = "alertmanager"

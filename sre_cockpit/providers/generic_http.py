@@ -22,19 +22,18 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, model_validator
 
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
     SilenceRequest,
     StrictModel,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     parse_time,
@@ -165,7 +164,7 @@ def _link_next(header: str | None) -> str | None:
     return None
 
 
-class GenericHttpProvider(Provider):
+class GenericHttpProvider(HttpProvider):
     """Incidents (and optional actions) from any JSON API described in the config."""
 
     TYPE: ClassVar[str] = "http"

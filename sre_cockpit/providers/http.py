@@ -21,8 +21,8 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sre_cockpit import __version__
-from sre_cockpit.durations import Duration
-from sre_cockpit.providers.base import ProviderError, RateLimitedError, StrictModel
+from sre_cockpit.core.durations import Duration
+from sre_cockpit.providers.base import Provider, ProviderError, RateLimitedError, StrictModel
 
 log = logging.getLogger(__name__)
 
@@ -378,3 +378,14 @@ class HttpClient:
 def build_client(opts: HttpOptions, *, provider: str, **kwargs: Any) -> HttpClient:
     """The one client factory every provider uses."""
     return HttpClient(opts, provider=provider, **kwargs)
+
+
+class HttpProvider(Provider):
+    """Base of the providers configured with :class:`HttpOptions` (every built-in one)."""
+
+    options: HttpOptions
+
+    @property
+    def timeout_s(self) -> float:
+        """The ``timeout`` option: the overall deadline of one call, retries included."""
+        return float(self.options.timeout)

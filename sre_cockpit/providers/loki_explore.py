@@ -27,10 +27,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sre_cockpit.loglines import NONE, level_of_word
-from sre_cockpit.logpatterns import Pattern, PatternReport, new_since
-from sre_cockpit.logvolume import DEFAULT_VOLUME_BY, volume_logql
-from sre_cockpit.models import MetricSeries
+from sre_cockpit.core.loglines import NONE, level_of_word
+from sre_cockpit.core.logpatterns import Pattern, PatternReport, new_since
+from sre_cockpit.core.logvolume import DEFAULT_VOLUME_BY, volume_logql
+from sre_cockpit.core.models import MetricSeries
 from sre_cockpit.providers.base import ProviderError
 from sre_cockpit.providers.prometheus import parse_data
 

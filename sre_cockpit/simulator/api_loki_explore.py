@@ -20,7 +20,7 @@ from sre_cockpit.simulator import loki_explore, loki_metrics, promql
 from sre_cockpit.simulator.logs import LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
-    from sre_cockpit.simulator.server import Simulator
+    from sre_cockpit.simulator.state import SimState
 
 NS = 1_000_000_000
 MAX_POINTS = 11_000
@@ -82,7 +82,7 @@ def _success(data: Any) -> web.Response:
     return web.json_response({"status": "success", "data": data})
 
 
-async def metric_range(sim: Simulator, engine: loki_metrics.MetricEngine, p: dict[str, str],
+async def metric_range(sim: SimState, engine: loki_metrics.MetricEngine, p: dict[str, str],
                        stats: Any) -> web.Response:
     """``query_range`` of a metric query: a ``matrix``."""
     t0 = time.monotonic()
@@ -101,7 +101,7 @@ async def metric_range(sim: Simulator, engine: loki_metrics.MetricEngine, p: dic
                      "stats": stats(sum(len(v) for v in points.values()), time.monotonic() - t0)})
 
 
-async def metric_instant(sim: Simulator, engine: loki_metrics.MetricEngine, p: dict[str, str],
+async def metric_instant(sim: SimState, engine: loki_metrics.MetricEngine, p: dict[str, str],
                          stats: Any) -> web.Response:
     """``query`` of a metric query: a ``vector`` at ``time`` (default now)."""
     t0 = time.monotonic()
@@ -125,7 +125,7 @@ async def _form(request: web.Request) -> dict[str, str]:
     return out
 
 
-def add_routes(app: web.Application, sim: Simulator) -> None:
+def add_routes(app: web.Application, sim: SimState) -> None:
     """Register the label and pattern endpoints."""
     gen = sim.logs
 

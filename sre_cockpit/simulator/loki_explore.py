@@ -4,7 +4,7 @@ in a time range (optionally only those a selector matches), and log patterns.
 Patterns follow Loki 3's ``/loki/api/v1/patterns``: ``{"status":"success","data":[{"pattern":
 "…","level":"…","samples":[[unix_seconds, count], …]}]}`` with ``<_>`` for variable parts and
 samples at step-aligned times; patterns exist only for the last three hours (Loki's pattern
-ingesters keep no more). They are mined with :mod:`sre_cockpit.logpatterns` from at most
+ingesters keep no more). They are mined with :mod:`sre_cockpit.core.logpatterns` from at most
 :data:`MAX_PATTERN_LINES` lines of the range (evenly spaced when there are more, counts scaled).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sre_cockpit.loglines import LEVEL_NAMES
-from sre_cockpit.logpatterns import PatternMiner
+from sre_cockpit.core.loglines import LEVEL_NAMES
+from sre_cockpit.core.logpatterns import PatternMiner
 from sre_cockpit.simulator.logs import LogQuery
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sre_cockpit.loglines import LEVEL_NAMES, detect_level
+from sre_cockpit.core.loglines import LEVEL_NAMES, detect_level
 from sre_cockpit.simulator import promql
 from sre_cockpit.simulator.logs import LogQLError, LogQuery, parse_logql
 

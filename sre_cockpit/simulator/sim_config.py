@@ -16,7 +16,7 @@ TOTAL = 'sum(rate(http_requests_total{{service="{svc}"}}[{{{{.window}}}}]))'
 
 def config_dict(url: str, *, pd_token: str, from_email: str = "operator@example.com",
                 context: str = "sim") -> dict[str, Any]:
-    """The config (shape of ``sre_cockpit.config.Config``) for a simulator at ``url``."""
+    """The config (shape of ``sre_cockpit.config.model.Config``) for a simulator at ``url``."""
 
     def availability(svc: str, objective: float, desc: str) -> dict[str, Any]:
         return {"name": f"{svc}-availability", "provider": "prom", "objective": objective,
