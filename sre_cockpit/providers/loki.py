@@ -52,10 +52,10 @@ from sre_cockpit.providers.http import (
     build_client,
     retry_after_seconds,
 )
+from sre_cockpit.providers.loki_explore import LokiExplore, parse_label_list
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 TAIL = "/loki/api/v1/tail"
-LABELS = "/loki/api/v1/labels"
 READY = "/ready"
 MAX_ERROR_CHARS = 300
 
@@ -252,14 +252,8 @@ def parse_query_response(body: Any) -> list[LogLine]:
     return parse_streams(data.get("result"))
 
 
-def parse_labels(body: Any) -> list[str]:
-    """``/loki/api/v1/labels`` (``data`` is omitted entirely when there are none)."""
-    if not isinstance(body, dict):
-        raise ValueError("answer is not a JSON object")
-    data = body.get("data") or []
-    if not isinstance(data, list):
-        raise ValueError("'data' is not a list")
-    return [str(x) for x in data]
+parse_labels = parse_label_list
+"""``/loki/api/v1/labels`` (``data`` is omitted entirely when there are none)."""
 
 
 def error_text(body: bytes | str) -> str:
@@ -304,8 +298,9 @@ class _TrackingSession(AsyncWebSocketSession):
         return data
 
 
-class LokiProvider(HttpProvider):
-    """Grafana Loki: ``query_range`` and the ``/tail`` WebSocket."""
+class LokiProvider(LokiExplore, HttpProvider):
+    """Grafana Loki: ``query_range``, the ``/tail`` WebSocket, and (from :class:`LokiExplore`)
+    labels, label values, metric range queries, log volume and patterns."""
 
     TYPE: ClassVar[str] = "loki"
     Options: ClassVar[type[LokiOptions]] = LokiOptions
@@ -358,17 +353,6 @@ class LokiProvider(HttpProvider):
         except ValueError as exc:
             raise ProviderError(f"{self.name}: query_range: unexpected answer: {exc}",
                                 status=200) from exc
-
-    async def labels(self, start_ns: int | None = None) -> list[str]:
-        """Label names seen since ``start_ns`` (default: the last 5 minutes)."""
-        now = time.time_ns()
-        params = {"start": str(start_ns if start_ns is not None else now - 300 * 10**9),
-                  "end": str(now)}
-        body = await self._get(LABELS, params, what="labels")
-        try:
-            return parse_labels(body)
-        except ValueError as exc:
-            raise ProviderError(f"{self.name}: labels: unexpected answer: {exc}") from exc
 
     def tail_settings(self) -> TailSettings:
         """The tail as configured (``tail``, ``max_tail_duration``, ``poll_interval``…)."""

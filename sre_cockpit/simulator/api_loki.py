@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from sre_cockpit.simulator import promql
+from sre_cockpit.simulator import api_loki_explore, loki_metrics, promql
 from sre_cockpit.simulator.logs import Entry, LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
@@ -117,10 +117,13 @@ def add_routes(app: web.Application, sim: SimState) -> None:
     """Register the Loki endpoints."""
     gen = sim.logs
     tails: set[int] = set()
+    engine = loki_metrics.MetricEngine(gen)
 
     async def query_range(request: web.Request) -> web.Response:
         t0 = time.monotonic()
         p = await _params(request)
+        if loki_metrics.is_metric(p.get("query", "")):
+            return await api_loki_explore.metric_range(sim, engine, p, empty_stats)
         try:
             q = parse_logql(p.get("query", ""))
             now = sim.clock.now_ns()
@@ -167,21 +170,13 @@ def add_routes(app: web.Application, sim: SimState) -> None:
 
     async def instant(request: web.Request) -> web.Response:
         p = await _params(request)
+        if loki_metrics.is_metric(p.get("query", "")):
+            return await api_loki_explore.metric_instant(sim, engine, p, empty_stats)
         try:
             parse_logql(p.get("query", ""))
         except LogQLError as exc:
             return plain(400, str(exc))
         return plain(400, ERR_INSTANT_LOG)
-
-    async def labels(request: web.Request) -> web.Response:
-        return web.json_response({"status": "success", "data": ["app", "env", "namespace", "pod"]})
-
-    async def label_values(request: web.Request) -> web.Response:
-        values = gen.label_values(request.match_info["name"])
-        body: dict[str, Any] = {"status": "success"}
-        if values:
-            body["data"] = values
-        return web.json_response(body)
 
     async def series(request: web.Request) -> web.Response:
         matches = request.query.getall("match[]", []) or request.query.getall("match", [])
@@ -256,12 +251,11 @@ def add_routes(app: web.Application, sim: SimState) -> None:
     app.router.add_route("POST", "/loki/api/v1/query_range", query_range)
     app.router.add_route("GET", "/loki/api/v1/query", instant)
     app.router.add_route("POST", "/loki/api/v1/query", instant)
-    app.router.add_get("/loki/api/v1/labels", labels)
-    app.router.add_get("/loki/api/v1/label/{name}/values", label_values)
     app.router.add_get("/loki/api/v1/series", series)
     app.router.add_get("/loki/api/v1/tail", tail)
     app.router.add_get("/loki/api/v1/status/buildinfo", buildinfo)
     app.router.add_get("/ready", ready)
+    api_loki_explore.add_routes(app, sim)
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
