@@ -13,7 +13,9 @@ CORE = ["models", "config", "configfile", "durations", "sanitize", "polling", "r
         "journal", "slo_eval", "timeline_feed", "logstream", "simulator", "snapshot", "resources",
         "postmortem", "signals", "sloth", "cli", "commands", "commands.check",
         "commands.snapshot", "commands.providers", "commands.logs", "commands.postmortem",
-        "commands.simulate", "commands.demo", "keyids", "themenames"]
+        "commands.simulate", "commands.demo", "keyids", "themenames", "notes_store",
+        "notes_store.records", "notes_store.safefile", "notes_store.db", "notes_store.legacy",
+        "notes_store.drafts", "notes_store.journal", "notes_store.outbox"]
 
 
 def core_modules() -> list[str]:
