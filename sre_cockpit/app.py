@@ -41,6 +41,7 @@ from sre_cockpit.widgets.commandline import (
 )
 from sre_cockpit.widgets.filterprompt import FilterPrompt
 from sre_cockpit.widgets.header import CockpitHeader
+from sre_cockpit.widgets.keyhold import KeyHold
 from sre_cockpit.widgets.pane import Pane
 from sre_cockpit.widgets.quit import QuitScreen
 from sre_cockpit.widgets.shellcommands import ShellCommands
@@ -176,6 +177,8 @@ class CockpitApp(ShellCommands):
         """Set once the runtime exists and the panes are attached."""
         self._early_keys: list[events.Key] | None = []
         """Keys read before the panes were attached (None once they have been replayed)."""
+        self._key_hold = KeyHold(self)
+        """Keys read after a key that opens a dialog (``OPENS_DIALOG``), until it can take them."""
         self.filters: dict[str, str] = {}
         self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
@@ -205,6 +208,9 @@ class CockpitApp(ShellCommands):
                 # Typed before the panes are attached: kept, replayed in order once they are
                 # (a placeholder pane has no bindings, so "2t" would lose the t).
                 self._early_keys.append(events.Key(event.key, event.character))
+                return
+            if self._key_hold.active and not self._priority_key(event.key):
+                self._key_hold.add(event)
                 return
             if await self._key_now(event):
                 return
@@ -255,8 +261,11 @@ class CockpitApp(ShellCommands):
                 elif namespace in (self, screen):
                     wanted = name in FOCUS_ACTIONS and not _takes_text(focused)
                 else:  # a pane action that opens an editor opts in (``ROUTE_AT_ONCE``)
-                    wanted = (name in getattr(namespace, "ROUTE_AT_ONCE", ())
+                    dialog = name in getattr(namespace, "OPENS_DIALOG", ())
+                    wanted = ((dialog or name in getattr(namespace, "ROUTE_AT_ONCE", ()))
                               and not _takes_text(focused))
+                    if wanted and dialog:
+                        self._key_hold.start()  # the rest of the read is for the dialog
                 if wanted and await self.run_action(binding.action, namespace):
                     event.stop()
                     return True

@@ -125,6 +125,8 @@ class IncidentsPane(Pane):
 
     PANE_TITLE: ClassVar[str] = "Incidents"
     EMPTY_MESSAGE: ClassVar[str] = "no incident provider configured"
+    OPENS_DIALOG: ClassVar[frozenset[str]] = frozenset({"note"})
+    """Run when the key is read; the keys read with it wait for the note editor."""
 
     DEFAULT_CSS = """
     IncidentsPane > DataTable { height: 1fr; }
