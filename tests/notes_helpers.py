@@ -144,3 +144,84 @@ def editor_closed(text: str) -> bool:
 def ready(text: str) -> bool:
     """The cockpit shows incidents (the simulator's story is loaded)."""
     return "triggered" in text and "● pd ok" in text
+
+
+class TeamApi:
+    """A team's own incident API (``type: http``) on loopback: one incident, and note POSTs
+    recorded with their ``Idempotency-Key`` — it does not de-duplicate, like many real APIs,
+    so a note sent twice is counted twice. Each POST takes ``delay`` seconds."""
+
+    def __init__(self, *, delay: float = 0.2) -> None:
+        import asyncio
+        import threading
+
+        self.delay = delay
+        self.posts: list[tuple[str, str]] = []
+        """(Idempotency-Key, note text) of every POST, in arrival order."""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: object = None
+        self.port = 0
+
+    async def _start(self) -> None:
+        import asyncio
+
+        from aiohttp import web
+
+        async def incidents(_request: web.Request) -> web.Response:
+            return web.json_response([{"id": "INC-1", "title": "checkout errors",
+                                       "status": "triggered", "severity": "critical",
+                                       "service": "checkout",
+                                       "started_at": "2026-03-01T14:00:00Z"}])
+
+        async def note(request: web.Request) -> web.Response:
+            body = await request.json()
+            self.posts.append((request.headers.get("Idempotency-Key", ""), str(body["note"])))
+            await asyncio.sleep(self.delay)
+            return web.json_response({"ok": True})
+
+        app = web.Application()
+        app.router.add_get("/incidents", incidents)
+        app.router.add_post("/incidents/{id}/notes", note)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._runner = runner
+        self.port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+    def start(self) -> TeamApi:
+        """Serve on a free loopback port."""
+        import asyncio
+
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        import asyncio
+
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(),  # type: ignore[attr-defined]
+                                             self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def config(self, path: Path) -> Path:
+        """A cockpit config (context ``t``) whose only provider is this API (``team``)."""
+        path.write_text(f"""\
+default_context: t
+contexts:
+  t:
+    providers:
+      team:
+        type: http
+        url: http://127.0.0.1:{self.port}
+        list_url: /incidents
+        timeout: 5s
+        actions:
+          note: {{method: POST, url: "/incidents/{{id}}/notes", body: {{note: "{{text}}"}}}}
+""")
+        path.chmod(0o600)
+        return path

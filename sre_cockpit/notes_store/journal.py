@@ -153,11 +153,15 @@ class Journal:
             with contextlib.suppress(Exception):
                 callback()
 
-    def _problem(self, line: str) -> None:
+    def _problem(self, line: str) -> bool:
+        """Say what the store skipped, refused or moved aside. Returns whether it is new."""
         line = sanitize_line(line)
         self.last_error = line
-        if line not in self.problems[-3:] and len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(line)
+        if line in self.problems[-3:]:
+            return False
+        self.problems.append(line)
+        del self.problems[:-MAX_PROBLEMS]
+        return True
 
     def _drain_db_problems(self) -> None:
         while self._db.problems:
@@ -382,7 +386,8 @@ class Journal:
                 self._changed()
                 return True
             reason = sqlite_reason(exc) if isinstance(exc, sqlite3.Error) else str(exc)
-            self._problem(f"cannot read the notes store: {reason}")
+            if self._problem(f"cannot read the notes store: {reason}"):
+                self._changed()
             return False
         if changed:
             self._changed()
@@ -396,7 +401,8 @@ class Journal:
             try:
                 self.refresh()
             except Exception as exc:  # never let a watcher die silently
-                self._problem(f"notes store: {type(exc).__name__}: {exc}")
+                if self._problem(f"notes store: {type(exc).__name__}: {exc}"):
+                    self._changed()
 
     def _recover(self) -> None:
         """The store is damaged: move it aside, start fresh, write back what memory holds."""
