@@ -221,7 +221,7 @@ class Journal:
         self.skipped_lines += result.skipped
         summary = result.summary()
         if summary:
-            for detail in result.details:
+            for detail in result.details[:MAX_PROBLEMS - 10]:
                 self._problem(detail)
             self._problem(summary)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ MAX_FILE_BYTES = 16 << 20
 MAX_LINE_BYTES = 256 << 10
 MAX_CANDIDATES = 16
 """Positions on a damaged line where a record is looked for (bounds the work per line)."""
-MAX_DETAILS = 20
 STATES = frozenset({"pending", "delivered", "failed", "local"})
+MAX_DAMAGED = 1000
+"""After this many damaged lines the rest of the file is not read (a flood of garbage)."""
 _DECODER = json.JSONDecoder()
+_CONTENT = re.compile(rb"[^\n]*\S[^\n]*")
 
 
 @dataclass
@@ -42,23 +45,25 @@ class LegacyImport:
     """Notes added to the store (0 when another process had already imported them)."""
     skipped: int = 0
     """Damaged or unusable records."""
-    details: list[str] = field(default_factory=list)
-    """One line per skipped record (the first :data:`MAX_DETAILS`)."""
     truncated_at: int | None = None
     """Bytes read when the file was longer than :data:`MAX_FILE_BYTES`."""
     size: int = 0
     kept_as: str | None = None
     """The name the file was renamed to."""
+    stopped_at: tuple[int, int] | None = None
+    """(line, byte) where reading stopped after :data:`MAX_DAMAGED` damaged lines."""
+    details: list[str] = field(default_factory=list)
+    """One line per damaged place (the first :data:`MAX_DAMAGED`)."""
 
     def skip(self, line: int, offset: int, what: str, *, count: bool = True) -> None:
         """Count a skipped record (``count``) and remember where it was."""
         self.skipped += int(count)
-        if len(self.details) < MAX_DETAILS:
+        if len(self.details) < MAX_DAMAGED:
             self.details.append(f"{LEGACY_FILE} line {line} (byte {offset}): {what}")
 
     def summary(self) -> str | None:
         """One line for the operator when something was not imported (None: all fine)."""
-        if not self.details and self.truncated_at is None:
+        if not self.details and self.truncated_at is None and self.stopped_at is None:
             return None
         parts = []
         if self.details:
@@ -70,38 +75,47 @@ class LegacyImport:
         if self.truncated_at is not None:
             parts.append(f"only the first {self.truncated_at >> 20} MiB of {self.size} bytes "
                          "were read")
+        if self.stopped_at is not None:
+            parts.append(f"reading stopped at line {self.stopped_at[0]} (byte "
+                         f"{self.stopped_at[1]}) after {MAX_DAMAGED} damaged lines")
         kept = f"; the file is kept as {self.kept_as}" if self.kept_as else ""
         return f"{LEGACY_FILE}: {self.imported} note(s) imported, " + "; ".join(parts) + kept
 
 
-def lines_of(fd: int, limit: int, max_line: int) -> Iterator[tuple[int, int, bytes | None]]:
-    """``(line number, byte offset, bytes or None when longer than max_line)`` for each line of
-    the first ``limit`` bytes (a last line without a newline included)."""
-    number, offset, length = 0, 0, 0
-    buf = bytearray()
-    too_long = False
-    for chunk in read_chunks(fd, limit):
-        start = 0
-        while True:
-            newline = chunk.find(b"\n", start)
-            piece = chunk[start:newline if newline >= 0 else len(chunk)]
-            length += len(piece)
-            if not too_long:
-                if len(buf) + len(piece) > max_line:
-                    too_long = True
-                    buf.clear()
-                else:
-                    buf += piece
+def lines_of(fd: int, limit: int, max_line: int, *,
+             chunk_size: int = 1 << 20) -> Iterator[tuple[int, int, bytes | None]]:
+    """``(line number, byte offset, bytes or None when longer than max_line)`` for each line
+    with something other than whitespace in the first ``limit`` bytes (a last line without a
+    newline included). Blank lines cost no Python work; memory stays under one chunk plus
+    ``max_line``."""
+    number, base = 1, 0  # the line number and file offset where ``held`` starts
+    held = b""
+    skipping = False  # inside a line over max_line: drop bytes up to its newline
+    for chunk in read_chunks(fd, limit, chunk_size):
+        if skipping:
+            newline = chunk.find(b"\n")
             if newline < 0:
-                break
-            number += 1
-            yield number, offset, None if too_long else bytes(buf)
-            offset += length + 1
-            length, too_long = 0, False
-            buf.clear()
-            start = newline + 1
-    if length:
-        yield number + 1, offset, None if too_long else bytes(buf)
+                base += len(chunk)
+                continue
+            number, base, chunk, skipping = number + 1, base + newline + 1, \
+                chunk[newline + 1:], False
+        data = held + chunk
+        cut = data.rfind(b"\n") + 1
+        complete, held = data[:cut], data[cut:]
+        pos = 0
+        for match in _CONTENT.finditer(complete):
+            number += complete.count(b"\n", pos, match.start())
+            pos = match.start()
+            text = match.group()
+            yield number, base + pos, text if len(text) <= max_line else None
+        number += complete.count(b"\n", pos)
+        base += cut
+        if len(held) > max_line:
+            yield number, base, None
+            base += len(held)
+            held, skipping = b"", True
+    if held.strip():
+        yield number, base, held
 
 
 def records_in_line(text: str) -> tuple[list[dict[str, Any]], int]:
@@ -169,12 +183,15 @@ def import_legacy(path: Path, db: NotesDb) -> LegacyImport | None:
             mine: set[str] = set()
             known: set[str] = set()
             for number, offset, raw in lines_of(fd, MAX_FILE_BYTES, MAX_LINE_BYTES):
+                if len(result.details) >= MAX_DAMAGED:
+                    result.stopped_at = (number, offset)
+                    break
                 if raw is None:
                     result.skip(number, offset, f"longer than {MAX_LINE_BYTES >> 10} KiB")
                     continue
                 records, garbage = records_in_line(raw.decode("utf-8", "replace"))
                 if not records and garbage:
-                    result.skip(number, offset, f"not a journal record ({garbage} bytes)")
+                    result.skip(number, offset, f"not a journal record ({len(raw)} bytes)")
                 elif garbage:
                     result.skip(number, offset, f"{garbage} characters of garbage around a "
                                                 "record skipped (the record was kept)",
@@ -184,7 +201,7 @@ def import_legacy(path: Path, db: NotesDb) -> LegacyImport | None:
                     if problem:
                         result.skip(number, offset, problem)
             result.imported = len(mine)
-            if result.size > MAX_FILE_BYTES:
+            if result.size > MAX_FILE_BYTES and result.stopped_at is None:
                 result.truncated_at = MAX_FILE_BYTES
     finally:
         os.close(fd)
