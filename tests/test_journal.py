@@ -168,6 +168,8 @@ async def test_other_contexts_and_unconfigured_providers(tmp_path: Path) -> None
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES])
 def test_a_store_that_cannot_be_created_keeps_the_note_in_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    reason = {errno.EROFS: "read-only file system", errno.ENOSPC: "disk full",
+              errno.EACCES: "permission denied"}[code]
     journal = make(tmp_path)
     real_open = os.open
 
@@ -179,8 +181,8 @@ def test_a_store_that_cannot_be_created_keeps_the_note_in_memory(
     monkeypatch.setattr(safefile.os, "open", refuse)
     with pytest.raises(JournalError) as info:
         journal.add_note("do not lose me", [incident()])
-    assert "cannot write the notes journal" in str(info.value)
-    assert "only in memory" in str(info.value)  # not even parked: the disk took nothing
+    assert str(info.value) == (f"note not saved: cannot create notes.db: {reason} (kept only "
+                               "in memory until it is saved)")  # not even parked: the disk took nothing
     assert [r.text for r in journal.unsaved] == ["do not lose me"]
     assert journal.pending_count() == 1
     assert [(e.text, e.state) for e in journal.events()] == [("do not lose me", "not saved")]

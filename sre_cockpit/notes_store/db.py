@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sre_cockpit.notes_store.records import NoteRecord, incident_to_dict
+from sre_cockpit.notes_store.records import NoteRecord, incident_to_dict, sqlite_reason
 from sre_cockpit.notes_store.safefile import (
     create_private,
     ensure_dir,
@@ -204,7 +204,8 @@ class NotesDb:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
                                    isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreUnavailable(f"{self.path.name} cannot be opened: {exc}") from exc
+            raise StoreUnavailable(f"{self.path.name} cannot be opened: "
+                                   f"{sqlite_reason(exc)}") from exc
         self.conn = conn
         try:
             conn.execute("PRAGMA trusted_schema = OFF")
@@ -231,7 +232,8 @@ class NotesDb:
             if is_corruption(exc):
                 raise Damaged(f"is damaged ({exc})") from exc
             self.close()
-            raise StoreUnavailable(f"{self.path.name} cannot be opened: {exc}") from exc
+            raise StoreUnavailable(f"{self.path.name} cannot be opened: "
+                                   f"{sqlite_reason(exc)}") from exc
         except BaseException:
             self.close()
             raise

@@ -47,14 +47,15 @@ from sre_cockpit.notes_store.records import (
     TargetState,
     default_journal_dir,
     describe_os_error,
-    describe_sqlite_error,
     note_from_json,
+    os_reason,
     sqlite_reason,
 )
 from sre_cockpit.notes_store.safefile import RefusedFile, fsync_dir
 from sre_cockpit.sanitize import sanitize, sanitize_line
 
 T = TypeVar("T")
+WRITE = "cannot write the notes journal"
 REFRESH_INTERVAL_S = 1.0
 MAX_LOADED_NOTES = 20_000
 """Notes held in memory (the newest; older ones still pending are added)."""
@@ -170,18 +171,21 @@ class Journal:
     # -- opening and reading -----------------------------------------------------------------
 
     def _open(self, *, create: bool) -> bool:
-        """Open the store (importing ``notes.jsonl`` once). False: none yet, or unusable."""
+        """Open the store (importing ``notes.jsonl`` once). False: none yet, or unusable.
+
+        A store that cannot be opened is a problem line when reading (``create`` False); a
+        write says it in its own error instead.
+        """
         if self._db.conn is not None:
             return True
         try:
             opened = self._db.open(create=create or os.path.lexists(self.legacy_path))
-        except StoreUnavailable as exc:
-            self._open_error = str(exc)
-            self._problem(str(exc))
-            return False
-        except OSError as exc:
-            self._open_error = describe_os_error(exc, "(cannot create the store)")
-            self._problem(self._open_error)
+        except (StoreUnavailable, OSError) as exc:
+            self._open_error = sanitize_line(
+                str(exc) if isinstance(exc, StoreUnavailable)
+                else f"cannot create {self.path.name}: {os_reason(exc)}")
+            if not create:
+                self._problem(self._open_error)
             return False
         finally:
             self._drain_db_problems()
@@ -431,7 +435,7 @@ class Journal:
                 self._db.insert_note(conn, record, change)
 
         with contextlib.suppress(JournalError):
-            self._write("(recovery)", write_back)
+            self._write(f"{WRITE} (recovery)", write_back)
         self._seen_seq = self._seen_change = 0
         with contextlib.suppress(sqlite3.Error):
             self._load(full=False)
@@ -441,13 +445,17 @@ class Journal:
     def _write(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one durable write transaction.
 
+        Args:
+            what: the start of the error line (``note not saved``, ``cannot write the notes
+                journal (delivery state)`` …); the reason follows it.
+
         Raises:
             JournalError: not written (one line: busy, disk full, damaged …).
         """
         for attempt in (1, 2):
             if not self._open(create=True):
-                raise JournalError(sanitize_line(f"cannot write the notes journal {what}: "
-                                                 f"{self._open_error or 'store unavailable'}"))
+                raise JournalError(sanitize_line(
+                    f"{what}: {self._open_error or 'store unavailable'}"))
             self._in_txn = True
             try:
                 with self._db.transaction() as conn:
@@ -457,17 +465,17 @@ class Journal:
                     self._in_txn = False
                     self._recover()
                     continue
-                message = describe_sqlite_error(exc, what)
+                message = sanitize_line(f"{what}: {sqlite_reason(exc)}")
                 self.last_error = message
                 raise JournalError(message) from exc
             except OSError as exc:
-                message = describe_os_error(exc, what)
+                message = sanitize_line(f"{what}: {os_reason(exc)}")
                 self.last_error = message
                 raise JournalError(message, errno_=exc.errno) from exc
             finally:
                 self._in_txn = False
             return result
-        raise JournalError(f"cannot write the notes journal {what}: the store keeps failing")
+        raise JournalError(f"{what}: the store keeps failing")
 
     # -- notes -------------------------------------------------------------------------------
 
@@ -509,7 +517,7 @@ class Journal:
             self._save(record)
         except JournalError as exc:
             if not drafts.park(self.directory, record, draft):
-                exc.args = (f"{exc} (the note is only in memory until then)",)
+                exc.args = (f"{exc} (kept only in memory until it is saved)",)
             raise
         if draft is not None:
             drafts.remove(draft)
@@ -520,7 +528,7 @@ class Journal:
             return self._db.insert_note(conn, record, self._db.next_change(conn))
 
         try:
-            self._write("(the note is kept in memory; retry to save it)", insert)
+            self._write("note not saved", insert)
         except JournalError as exc:
             record.saved = False
             if record not in self.unsaved:
@@ -576,7 +584,7 @@ class Journal:
             return Claim(recheck=bool(attempted) and attempt_owner != self.owner)
 
         try:
-            return self._write("(delivery claim)", take)
+            return self._write(f"{WRITE} (delivery claim)", take)
         finally:
             self._sync_delivery(note_id, provider)
 
@@ -593,7 +601,7 @@ class Journal:
                          (self._db.next_change(conn), note_id, provider, self.owner))
 
         with contextlib.suppress(JournalError):  # the lease lapses anyway
-            self._write("(delivery claim)", drop)
+            self._write(f"{WRITE} (delivery claim)", drop)
         target.claim_owner = target.claim_pid = target.claim_until = None
 
     def mark_attempt(self, note_id: str, provider: str) -> None:
@@ -603,7 +611,7 @@ class Journal:
             JournalError: the store could not be written (do not send).
         """
         target = self.records[note_id].targets[provider]
-        self._write("(delivery attempt)", lambda conn: conn.execute(
+        self._write(f"{WRITE} (delivery attempt)", lambda conn: conn.execute(
             "UPDATE deliveries SET attempted = 1, attempt_owner = ?, attempts = attempts + 1, "
             "changed = ? WHERE note_id = ? AND provider = ?",
             (self.owner, self._db.next_change(conn), note_id, provider)))
@@ -653,7 +661,7 @@ class Journal:
                 "WHERE note_id = ? AND provider = ? AND state = 'pending'",
                 (target.state, target.reason, change, note_id, provider)).rowcount
 
-        updated = self._write("(delivery state)", update)
+        updated = self._write(f"{WRITE} (delivery state)", update)
         self._unsynced.pop((note_id, provider), None)
         if updated:
             target.claim_owner = target.claim_pid = target.claim_until = None
@@ -693,7 +701,7 @@ class Journal:
                              "AND provider = ? AND state = 'failed'",
                              (change, note_id, target.provider))
 
-        self._write("(retry)", update)
+        self._write(f"{WRITE} (retry)", update)
         for target in again:
             target.state, target.reason, target.attempts, target.next_try = \
                 "pending", None, 0, None

@@ -59,10 +59,14 @@ _SQLITE_REASONS = {"SQLITE_FULL": "disk full", "SQLITE_READONLY": "read-only",
                    "SQLITE_PERM": "permission denied"}
 
 
+def os_reason(exc: OSError) -> str:
+    """``disk full``, ``permission denied`` … for an OS error."""
+    return _OS_REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__)
+
+
 def describe_os_error(exc: OSError, what: str) -> str:
     """One line naming the failure in terms an operator acts on."""
-    reason = _OS_REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__)
-    return sanitize_line(f"cannot write the notes journal {what}: {reason}")
+    return sanitize_line(f"cannot write the notes journal {what}: {os_reason(exc)}")
 
 
 def sqlite_reason(exc: sqlite3.Error) -> str:
@@ -72,11 +76,6 @@ def sqlite_reason(exc: sqlite3.Error) -> str:
         if name == prefix or name.startswith(prefix + "_"):
             return reason
     return sanitize_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-
-def describe_sqlite_error(exc: sqlite3.Error, what: str) -> str:
-    """One line for a failed write to the notes store."""
-    return sanitize_line(f"cannot write the notes journal {what}: {sqlite_reason(exc)}")
 
 
 def incident_to_dict(incident: Incident) -> dict[str, Any]:

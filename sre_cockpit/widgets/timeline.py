@@ -338,9 +338,12 @@ class TimelinePane(Pane):
             self.journal.add_note(text, incidents, kind=kind, author=self.runtime.env.user,
                                   context=self.runtime.context_name, draft_keys=draft_keys)
         except JournalError as exc:
-            message = f"{exc} — press r in the timeline to retry"
+            message = sanitize_line(f"{exc} — press r in the timeline to retry")
             self.show_status(message, error=True)
-            self.app.notify(message, severity="error", timeout=15)
+            # later: called from the note editor's dismiss, a toast raised now belongs to the
+            # closing editor and was never seen
+            self.call_later(self.app.notify, message, severity="error", timeout=15,
+                            markup=False)
             return False
         if self.journal.unsaved:  # the disk takes notes again: save the ones it refused
             with contextlib.suppress(JournalError):
