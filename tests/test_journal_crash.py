@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -196,3 +197,48 @@ def test_sighup_flushes_draft_and_the_note_is_delivered_once(setup: tuple[Path, 
         assert server.posts == 1
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_the_note_is_on_disk_before_the_provider_is_contacted(setup: tuple[Path, Path, int],
+                                                              tmp_path: Path) -> None:
+    """DESIGN §6, checked at the system-call boundary: strace shows the fsync of the store's
+    WAL (the commit holding the note) before the first connect() to the provider."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    config, _data, port = setup
+    trace = tmp_path / "trace.txt"
+    server = NotesServer(port).start()
+    try:
+        proc = subprocess.Popen([strace, "-f", "-y", "-e", "trace=fsync,fdatasync,connect,write",
+                                 "-o", str(trace), sys.executable, str(SCRIPT), "submit",
+                                 str(config), "fsync first"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        try:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != b"journaled":
+                pytest.skip("cannot trace here: " + (proc.stderr.read(300).decode()
+                                                     if proc.stderr else ""))
+            deadline = time.monotonic() + 20
+            while server.posts == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.kill()
+            proc.wait(10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+    finally:
+        server.stop()
+    assert server.posts == 1
+    calls = [c for c in trace.read_text().splitlines()
+             if "sync(" in c or "connect(" in c or ("write(1<" in c and '"journaled' in c)]
+    # add_note returned (the script printed "journaled") right after a sync of the WAL, and
+    # the provider was contacted only after that
+    returned = next(i for i, c in enumerate(calls) if '"journaled' in c)
+    last_sync = max(i for i, c in enumerate(calls[:returned]) if "sync(" in c)
+    assert "notes.db-wal>" in calls[last_sync], "\n".join(calls)
+    contacted = next(i for i, c in enumerate(calls)
+                     if "connect(" in c and f"sin_port=htons({port})" in c)
+    assert returned < contacted, "\n".join(calls)
