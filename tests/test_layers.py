@@ -15,7 +15,7 @@ CORE = ["models", "config", "configfile", "durations", "sanitize", "polling", "r
         "commands.snapshot", "commands.providers", "commands.logs", "commands.postmortem",
         "commands.simulate", "commands.demo", "keyids", "themenames", "notes_store",
         "notes_store.records", "notes_store.safefile", "notes_store.db", "notes_store.legacy",
-        "notes_store.drafts", "notes_store.journal", "notes_store.outbox"]
+        "notes_store.drafts", "notes_store.store", "notes_store.journal", "notes_store.outbox"]
 
 
 def core_modules() -> list[str]:
