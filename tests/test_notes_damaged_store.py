@@ -161,3 +161,21 @@ def test_a_draft_that_is_a_fifo_or_a_link_is_not_read(tmp_path: Path) -> None:
     assert not journal.draft_path_for(["pd:P2"]).is_symlink()
     draft = journal.load_draft(["pd:P2"])
     assert draft is not None and draft.text == "typed"
+
+
+def test_a_huge_store_is_read_up_to_a_bound_and_says_so(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from sre_cockpit.notes_store import store
+
+    monkeypatch.setattr(store, "MAX_LOADED_NOTES", 10)
+    monkeypatch.setattr(store, "MAX_OLDER_PENDING", 3)
+    journal = opened(tmp_path)
+    notes = [journal.add_note(f"n{n}", [incident()]) for n in range(20)]
+    for record in notes[:5]:
+        journal.mark(record.id, "pd", "delivered")
+    again = opened(tmp_path)
+    shown = [r.text for r in again.notes()]
+    assert shown == ["n5", "n6", "n7"] + [f"n{n}" for n in range(10, 20)]
+    assert again.last_error == ("notes.db holds 20 notes: shown are the newest 10 and the "
+                                "oldest 3 older undelivered ones; the other undelivered notes "
+                                "stay in the file, unsent")

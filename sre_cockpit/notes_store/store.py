@@ -46,7 +46,7 @@ WRITE = "cannot write the notes journal"
 REFRESH_INTERVAL_S = 1.0
 MAX_LOADED_NOTES = 20_000
 """Notes held in memory (the newest; older ones still pending are added)."""
-MAX_OLDER_PENDING = 2_000
+MAX_OLDER_PENDING = 5_000
 MAX_DELIVERY_ROWS = 200_000
 MAX_PROBLEMS = 50
 TEXT_MAX_CHARS = MAX_NOTE_BYTES + 64
@@ -226,9 +226,16 @@ class NotesMirror:
                 total = db.count_notes()
                 if total > MAX_LOADED_NOTES:
                     start = db.first_seq(MAX_LOADED_NOTES)
-                    self._problem(f"{self.path.name} holds {total} notes; the newest "
-                                  f"{MAX_LOADED_NOTES} (and older undelivered ones) are shown")
-                    for row in db.pending_before(start - 1, MAX_OLDER_PENDING):
+                    older = db.pending_before(start - 1, MAX_OLDER_PENDING + 1)
+                    shown = f"shown are the newest {MAX_LOADED_NOTES} and every older " \
+                        "undelivered one"
+                    if len(older) > MAX_OLDER_PENDING:
+                        older = older[:MAX_OLDER_PENDING]
+                        shown = (f"shown are the newest {MAX_LOADED_NOTES} and the oldest "
+                                 f"{MAX_OLDER_PENDING} older undelivered ones; the other "
+                                 "undelivered notes stay in the file, unsent")
+                    self._problem(f"{self.path.name} holds {total} notes: {shown}")
+                    for row in older:
                         self._apply_note(row)
                     self._seen_seq = start - 1
             while True:
