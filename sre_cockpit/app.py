@@ -240,7 +240,9 @@ class CockpitApp(ShellCommands):
         the first one's binding moves the focus: the rest went to the old pane or were lost.
         Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``), a prompt's
         ``escape`` and the pane actions a widget lists in ``ROUTE_AT_ONCE`` (e.g. ``l``, the
-        LogQL editor) act at routing time, so the next key already sees the new focus.
+        LogQL editor) act at routing time, so the next key already sees the new focus. An
+        action listed in ``OPENS_DIALOG`` (``n``, the note editor) also acts at routing time,
+        and the keys read after it wait (:class:`KeyHold`) until the dialog has the focus.
         Precedence is unchanged: only a key whose nearest binding (focused widget upwards) is
         one of these, and never while a text input has the focus.
         """
@@ -256,6 +258,7 @@ class CockpitApp(ShellCommands):
                 if binding.priority:
                     continue
                 _, name, _ = parse_action(binding.action)
+                dialog = False
                 if isinstance(namespace, PromptInput):
                     wanted = name == "cancel"
                 elif namespace in (self, screen):
@@ -264,9 +267,9 @@ class CockpitApp(ShellCommands):
                     dialog = name in getattr(namespace, "OPENS_DIALOG", ())
                     wanted = ((dialog or name in getattr(namespace, "ROUTE_AT_ONCE", ()))
                               and not _takes_text(focused))
-                    if wanted and dialog:
-                        self._key_hold.start()  # the rest of the read is for the dialog
                 if wanted and await self.run_action(binding.action, namespace):
+                    if dialog:
+                        self._key_hold.start()  # the rest of the read is for the dialog
                     event.stop()
                     return True
             return False

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ from sre_cockpit.sanitize import sanitize_line
 T = TypeVar("T")
 WRITE = "cannot write the notes journal"
 REFRESH_INTERVAL_S = 1.0
+REOPEN_AFTER_S = 30.0
+"""A store that could not be opened is tried again by :meth:`NotesMirror.refresh` this often."""
 MAX_LOADED_NOTES = 20_000
 """Notes held in memory (the newest; older ones still pending are added)."""
 MAX_OLDER_PENDING = 5_000
@@ -85,6 +88,7 @@ class NotesMirror:
         self._seen_change = 0
         self._data_version: int | None = None
         self._open_error: str | None = None
+        self._open_failed_at = 0.0
         self._legacy_retry = False
         self._in_txn = False
         self._recovering = False
@@ -138,6 +142,7 @@ class NotesMirror:
         try:
             opened = self._db.open(create=create or os.path.lexists(self.legacy_path))
         except (StoreUnavailable, OSError) as exc:
+            self._open_failed_at = time.monotonic()
             self._open_error = sanitize_line(
                 str(exc) if isinstance(exc, StoreUnavailable)
                 else f"cannot create {self.path.name}: {os_reason(exc)}")
@@ -330,8 +335,9 @@ class NotesMirror:
         if self._in_txn:
             return False
         if self._db.conn is None:
-            if self._open_error is None and os.path.lexists(self.path) and \
-                    self._open(create=False):
+            retry = self._open_error is None or \
+                time.monotonic() - self._open_failed_at >= REOPEN_AFTER_S
+            if retry and os.path.lexists(self.path) and self._open(create=False):
                 self._changed()
                 return True
             return False
