@@ -15,6 +15,7 @@ from journal_helpers import incident
 
 from sre_cockpit.journal import Journal, JournalError
 from sre_cockpit.notes_store.db import BUSY_TIMEOUT_MS
+from sre_cockpit.notes_store.records import note_from_json
 
 
 def opened(directory: Path) -> Journal:
@@ -179,3 +180,39 @@ def test_a_huge_store_is_read_up_to_a_bound_and_says_so(tmp_path: Path,
     assert again.last_error == ("notes.db holds 20 notes: shown are the newest 10 and the "
                                 "oldest 3 older undelivered ones; the other undelivered notes "
                                 "stay in the file, unsent")
+
+
+def test_hostile_values_in_delivery_rows_are_skipped_with_a_line(tmp_path: Path) -> None:
+    journal = opened(tmp_path)
+    record = journal.add_note("fine", [incident()])
+    conn = sqlite3.connect(tmp_path / "notes.db")
+    conn.execute("UPDATE deliveries SET next_try = 'soon', attempts = 'many'")
+    conn.commit()
+    conn.close()
+    again = opened(tmp_path)
+    assert [r.text for r in again.notes()] == ["fine"]
+    assert "damaged delivery row for pd" in (again.last_error or "")
+    assert again.records[record.id].targets == {}  # not guessed: nothing is sent for it
+
+
+def test_a_note_parked_here_and_stored_by_another_process_is_shown_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from journal_helpers import DiskFull
+
+    first = opened(tmp_path)
+    first.add_note("before", [incident()])
+    disk = DiskFull(monkeypatch)
+    disk.on()
+    with pytest.raises(JournalError):
+        first.add_note("parked", [incident()])
+    disk.off()
+    parked = list(tmp_path.glob("unsaved-*.json"))
+    assert len(parked) == 0  # the full disk refused the parked file too: only in memory
+    (note,) = first.unsaved
+    # another cockpit stores the same note (as it would from a parked file)
+    other = opened(tmp_path)
+    other.unsaved.append(note_from_json(note.to_json()))
+    other.retry_unsaved()
+    assert first.refresh()
+    assert [(r.text, r.saved) for r in first.notes()] == [("before", True), ("parked", True)]
+    assert first.unsaved == []

@@ -272,6 +272,12 @@ class NotesMirror:
     def _apply_note(self, row: NoteRow) -> None:
         if row.id in self.records:
             return  # this process's own note (it keeps the order it was typed in)
+        for waiting in self.unsaved:  # refused here, stored since by another process (parked)
+            if waiting.id == row.id:
+                self.unsaved.remove(waiting)
+                waiting.saved = True
+                self.records[waiting.id] = waiting
+                return
         where = f"{self.path.name}: note {sanitize_line(str(row.id))[:40]} (row {row.seq})"
         if row.incidents is None:
             self.skipped_lines += 1
@@ -302,19 +308,33 @@ class NotesMirror:
             self._problem(f"{self.path.name}: note {str(note_id)[:40]}: unknown delivery "
                           f"state {str(state)[:20]!r} for {str(provider)[:40]}")
             return
-        target = record.targets.get(str(provider))
+        try:
+            values = TargetState(
+                str(provider), str(key), state=str(state),
+                reason=sanitize_line(str(reason))[:500] if reason else None,
+                attempted=bool(attempted),
+                attempt_owner=str(attempt_owner) if attempt_owner else None,
+                attempts=int(attempts or 0),
+                next_try=(datetime.fromtimestamp(float(next_try), UTC)
+                          if next_try is not None else None),
+                claim_owner=str(claim_owner) if claim_owner else None,
+                claim_pid=int(claim_pid) if claim_pid else None,
+                claim_until=float(claim_until) if claim_until is not None else None)
+        except (TypeError, ValueError, OverflowError, OSError) as exc:
+            self._problem(f"{self.path.name}: note {str(note_id)[:40]}: damaged delivery row "
+                          f"for {str(provider)[:40]} ({str(exc)[:60]})")
+            return
+        target = record.targets.get(values.provider)
         if target is None:
-            target = record.targets[str(provider)] = TargetState(str(provider), str(key))
-        target.state = str(state)
-        target.reason = sanitize_line(str(reason))[:500] if reason else None
-        target.attempted = bool(attempted)
-        target.attempt_owner = str(attempt_owner) if attempt_owner else None
-        target.attempts = int(attempts or 0)
-        target.next_try = (datetime.fromtimestamp(float(next_try), UTC)
-                           if next_try is not None else None)
-        target.claim_owner = str(claim_owner) if claim_owner else None
-        target.claim_pid = int(claim_pid) if claim_pid else None
-        target.claim_until = float(claim_until) if claim_until is not None else None
+            record.targets[values.provider] = values
+            return
+        # the same object (the outbox and the callers of add_note hold it), new values
+        target.state, target.reason, target.attempted = values.state, values.reason, \
+            values.attempted
+        target.attempt_owner, target.attempts, target.next_try = values.attempt_owner, \
+            values.attempts, values.next_try
+        target.claim_owner, target.claim_pid, target.claim_until = values.claim_owner, \
+            values.claim_pid, values.claim_until
 
     def _target(self, note_id: str, provider: str) -> TargetState | None:
         record = self.records.get(note_id)
