@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
 """Which layers a layer may import from."""
 
 UI_FORBIDDEN = ("sre_cockpit.feeds.polling", "sre_cockpit.feeds.runtime",
-                "sre_cockpit.feeds.journal", "sre_cockpit.providers")
+                "sre_cockpit.feeds.journal", "sre_cockpit.feeds.notes_store",
+                "sre_cockpit.providers")
 """The views never poll, build providers, open the journal or talk to a provider."""
 
 HEADLESS = {"core", "providers", "config", "feeds", "reports", "simulator"}

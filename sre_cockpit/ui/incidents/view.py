@@ -57,6 +57,9 @@ class IncidentsPane(Pane):
     PANE_TITLE: ClassVar[str] = "Incidents"
     EMPTY_MESSAGE: ClassVar[str] = "no incident provider configured"
     ITEM_NOUN: ClassVar[str] = "incidents"
+    OPENS_DIALOG: ClassVar[frozenset[str]] = frozenset({"note"})
+    """Run when the key is read; the keys read with it wait for the note editor (the app's
+    key hold), so a note typed right after ``n`` lands in the editor."""
 
     DEFAULT_CSS = """
     IncidentsPane > DataTable { height: 1fr; }
@@ -234,7 +237,7 @@ class IncidentsPane(Pane):
             return
         empty.update(empty_message(self.snapshot, filtered=self.filter_text, now=self.clock()))
         empty.display = True
-        if table.has_focus:
+        if self.screen.focused is table:  # not has_focus: that is set by a later event
             self.screen.set_focus(self)  # the keys stay with the pane, not nowhere
         table.display = False
 

@@ -249,7 +249,7 @@ class SloPane(Pane):
                                    style=self.colour("slo-critical"))
         waiting.update(message)
         waiting.display = True
-        if table.has_focus:
+        if self.screen.focused is table:  # not has_focus: that is set by a later event
             self.screen.set_focus(self)  # the keys stay with the pane
         table.display = False
 
