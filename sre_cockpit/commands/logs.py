@@ -18,6 +18,7 @@ from sre_cockpit.durations import parse_duration
 from sre_cockpit.logstream import NS, LogStream
 from sre_cockpit.models import LogLine
 from sre_cockpit.providers.base import LogSource, ProviderError
+from sre_cockpit.providers.redaction import redact
 from sre_cockpit.sanitize import sanitize_line
 
 HELP = "print or follow log lines from the context's Loki provider"
@@ -206,7 +207,9 @@ def loop_now_ns() -> int:
 
 
 def _err(text: str) -> None:
-    print(f"sre-cockpit: {sanitize_line(text)}", file=sys.stderr, flush=True)
+    """One line on stderr, terminal-safe and without any secret of the config or its clients
+    (a 401 answer may echo the Authorization header)."""
+    print(f"sre-cockpit: {sanitize_line(redact(text))}", file=sys.stderr, flush=True)
 
 
 def _silence_stdout() -> None:
