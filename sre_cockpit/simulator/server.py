@@ -28,6 +28,7 @@ from sre_cockpit.simulator import api_incidents, api_loki, api_prom
 from sre_cockpit.simulator.alertmanager import AlertmanagerState
 from sre_cockpit.simulator.clock import SimClock
 from sre_cockpit.simulator.faults import Fault, FaultSpecError, FaultTable
+from sre_cockpit.simulator.huge import MB, huge_response
 from sre_cockpit.simulator.logs import LogGenerator
 from sre_cockpit.simulator.pagerduty import PagerDutyState
 from sre_cockpit.simulator.story import Story
@@ -135,6 +136,10 @@ class Simulator:
             return await handler(request)
         assert backend is not None
         mode = fault.mode
+        if mode == "huge":
+            if request.path == "/loki/api/v1/tail":
+                return await handler(request)  # the tail sends one huge message itself
+            return await huge_response(request, int(fault.argument() * MB))
         if mode == "refuse":
             _reset_connection(request)
             return web.Response(status=500)  # never written: the transport is gone
