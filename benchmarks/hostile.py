@@ -250,7 +250,8 @@ def hostile_rows(phase: HostilePhase) -> list[tuple[str, float | None, str, str,
         (f"{label}: CPU during the fault", phase.cpu_pct, "%", "(info)", "info",
          "% of one core, the cockpit's process tree"),
         (f"{label}: a pane names the cap (‘answer larger than … (max_body)’)",
-         1.0 if phase.cap_error_seen else 0.0, "", "shown", _verdict(phase.cap_error_seen), ""),
+         1.0 if phase.cap_error_seen else 0.0, "", "shown", _verdict(phase.cap_error_seen),
+         "1 = seen on screen during the fault"),
     ]
 
 
@@ -291,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = hostile_rows(phase)
     if phase.profile:
         print(f"profile of the cockpit during the fault:\n{phase.profile}", file=sys.stderr)
-    print(f"| size | measure | value | target | verdict | note |\n|---|---|---|---|---|---|")
+    print("| size | measure | value | target | verdict | note |\n|---|---|---|---|---|---|")
     for measure, value, unit, target, verdict, note in rows:
         shown = "—" if value is None else (f"{value:.1f} {unit}".strip() if unit else
                                            ("yes" if value else "no"))

@@ -77,20 +77,39 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
 
 
-def _all_forms(secrets: Iterable[str]) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of every form, longest first; percent-encoded forms match either hex
+    case (``%2f`` and ``%2F`` may be mixed in one URL)."""
+    if not forms:
+        return None
+    return re.compile("|".join(f"(?i:{re.escape(f)})" if "%" in f else re.escape(f)
+                               for f in forms))
+
+
+@functools.lru_cache(maxsize=64)
+def _bytes_pattern(forms: tuple[str, ...]) -> re.Pattern[bytes] | None:
+    if not forms:
+        return None
+    return re.compile(b"|".join(
+        b"(?i:" + re.escape(f.encode("utf-8", "surrogateescape")) + b")" if "%" in f
+        else re.escape(f.encode("utf-8", "surrogateescape")) for f in forms))
+
+
+def _all_forms(secrets: Iterable[str]) -> tuple[str, ...]:
     found: set[str] = set()
     for secret in (*secrets, *_KNOWN_SECRETS):
         if secret:
             found.update(secret_forms(secret))
-    return sorted(found, key=len, reverse=True)
+    return tuple(sorted(found, key=lambda f: (-len(f), f)))
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove secrets from ``text``: ``secrets`` and every registered one, in every encoded
     form, then ``user:pass@`` in URLs, token query parameters and Authorization header values."""
-    for form in _all_forms(secrets):
-        if form in text:
-            text = text.replace(form, REDACTED)
+    pattern = _pattern(_all_forms(secrets))
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
     text = _TOKEN_PARAM.sub(lambda m: f"{m['key']}{REDACTED}", text)
     text = _AUTH_HEADER.sub(lambda m: f"{m['key']}{REDACTED}", text)
@@ -100,11 +119,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_bytes(body: bytes, secrets: Iterable[str] = ()) -> bytes:
     """``body`` with every form of every secret replaced by ``***`` (an error answer that echoes
     the request's credentials, before any provider reads it)."""
-    for form in _all_forms(secrets):
-        encoded = form.encode("utf-8", "surrogateescape")
-        if encoded in body:
-            body = body.replace(encoded, REDACTED.encode())
-    return body
+    pattern = _bytes_pattern(_all_forms(secrets))
+    return body if pattern is None else pattern.sub(REDACTED.encode(), body)
 
 
 def remember_secrets(secrets: Iterable[str]) -> None:
