@@ -11,7 +11,8 @@ Behaviours (``HostileServer.behaviour``):
 - ``echo_auth``: 401 with a body echoing the Authorization header verbatim, inside JSON, and the
   base64 part decoded;
 - ``json``: 200 with ``json_body`` (a callable of the request, for pagination tests);
-- ``tail_huge``: the Loki tail WebSocket sends one text message of ``size`` bytes.
+- ``tail_huge``: the Loki tail WebSocket sends one text message of ``size`` bytes; other paths
+  answer like a Loki with no lines.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ class HostileServer:
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         if request.path.endswith("/tail") and self.behaviour == "tail_huge":
             return await self._tail_huge(request)
+        if self.behaviour == "tail_huge":  # range queries answer like an empty Loki
+            return web.json_response({"status": "success",
+                                      "data": {"resultType": "streams", "result": []}})
         if self.behaviour == "echo_auth":
             return self._echo(request)
         if self.behaviour == "json":
