@@ -1,5 +1,5 @@
 """Build hook: copy the top-level ``themes/*.yaml`` and ``sample_config.yaml`` into the wheel as
-``sre_cockpit/_bundled/`` so an installed cockpit finds them (``sre_cockpit.resources``).
+``sre_cockpit/_bundled/`` so an installed cockpit finds them (``sre_cockpit.core.resources``).
 Everything else is declared in ``pyproject.toml``."""
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ def _slo_names(doc: Any) -> list[str]:
 def cockpit_argv(config: Path, *, low_bandwidth: bool = False) -> list[str]:
     """The cockpit's command line: ``sre-cockpit --config FILE`` run through ``observe.py``.
 
-    ``observe.py`` calls the same ``sre_cockpit.cli.main`` as the ``sre-cockpit`` script; it only
+    ``observe.py`` calls the same ``sre_cockpit.cli.main.main`` as the ``sre-cockpit`` script; it only
     adds the read-only counters observer when ``SRE_COCKPIT_STATS_FILE`` is set.
 
     Args:

@@ -7,7 +7,7 @@ needs the log pane's own counters. When ``SRE_COCKPIT_STATS_FILE`` is set and th
 not write that file itself (the native hook described in ``benchmarks/README.md``), this launcher
 records the ``LogPane`` instance when it attaches and writes its counters — read, never changed —
 from a daemon thread twice a second and once more at exit (after the event loop has stopped, so
-the final figures are exact). Then it calls ``sre_cockpit.cli.main`` exactly as ``sre-cockpit``
+the final figures are exact). Then it calls ``sre_cockpit.cli.main.main`` exactly as ``sre-cockpit``
 does. Without the environment variable it is a plain ``sre-cockpit``.
 """
 
@@ -69,7 +69,7 @@ def install(path: Path) -> bool:
     Returns:
         True when the observer was installed.
     """
-    from sre_cockpit.widgets import logs
+    from sre_cockpit.ui.logs import view as logs
 
     if STATS_ENV in inspect.getsource(logs):
         return False
@@ -111,7 +111,7 @@ def main() -> int:
     target = os.environ.get(STATS_ENV)
     if target:
         install(Path(target))
-    from sre_cockpit.cli import main as cli_main
+    from sre_cockpit.cli.main import main as cli_main
 
     sys.argv[0] = "sre-cockpit"
     return int(cli_main() or 0)

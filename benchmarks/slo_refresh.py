@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from prom_helpers import counter_series, have_prometheus, openmetrics, start_server  # noqa: E402
 
-from sre_cockpit.config import Config  # noqa: E402
+from sre_cockpit.config.model import Config  # noqa: E402
+from sre_cockpit.feeds.runtime import Runtime  # noqa: E402
+from sre_cockpit.feeds.slo_eval import SloEvaluator  # noqa: E402
 from sre_cockpit.providers.prometheus import PrometheusProvider  # noqa: E402
-from sre_cockpit.runtime import Runtime  # noqa: E402
-from sre_cockpit.slo_eval import SloEvaluator  # noqa: E402
 
 H = 3600
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from sre_cockpit.cli import main
+from sre_cockpit.cli.main import main
 
 raise SystemExit(main())

@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import ClassVar
 
-from sre_cockpit.config import ConfigError, load_config
-from sre_cockpit.models import Incident, ProbeResult
+from sre_cockpit.config.model import ConfigError, load_config
+from sre_cockpit.core.models import Incident, ProbeResult
 from sre_cockpit.providers.base import Capability, Provider, ProviderError
 from sre_cockpit.providers.http import HttpOptions
 

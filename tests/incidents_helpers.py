@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 
-from sre_cockpit.config import Config
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity
+from sre_cockpit.config.model import Config
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity
+from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
@@ -22,8 +23,7 @@ from sre_cockpit.providers.base import (
     SilenceRequest,
     StrictModel,
 )
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.widgets.incidents import IncidentsPane
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 FROZEN = datetime(2026, 11, 26, 14, 3, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sre_cockpit.models import Incident, IncidentStatus, Severity, TimelineEvent
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, TimelineEvent
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,

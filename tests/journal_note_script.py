@@ -14,12 +14,12 @@ import asyncio
 import sys
 from datetime import UTC, datetime
 
-from sre_cockpit.config import load_config
-from sre_cockpit.journal import Journal, Outbox
-from sre_cockpit.models import Incident, IncidentStatus, Severity
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.feeds.journal import Journal, Outbox
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.signals import install_signal_handlers, register_flusher
 from sre_cockpit.providers.base import EventSource, IncidentActions
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.signals import install_signal_handlers, register_flusher
 
 INCIDENT = Incident(id="P1", provider="pd", title="checkout errors",
                     status=IncidentStatus.TRIGGERED, severity=Severity.CRITICAL,

@@ -316,8 +316,8 @@ def write_config(path: Any, url: str, *, query: str = '{app="stub"}', extra: str
 def make_runtime(url: str | None, *, query: str = '{app="stub"}', clock: Any = None,
                  **ui: Any) -> Any:
     """A Runtime with one Loki provider at ``url`` (or none) and ``ui`` overrides."""
-    from sre_cockpit.config import Config
-    from sre_cockpit.runtime import Runtime
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.feeds.runtime import Runtime
 
     providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query}}
     config = Config.model_validate({"default_context": "test",

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sre_cockpit.app import CockpitApp, make_app
-from sre_cockpit.config import Config
+from sre_cockpit.config.model import Config
+from sre_cockpit.ui.app import CockpitApp, make_app
 
 FIXED = datetime(2026, 11, 26, 14, 3, 7, tzinfo=UTC)
 """The frozen "now" of every shell test."""

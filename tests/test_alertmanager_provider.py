@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import (
     IncidentActions,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from am_helpers import create_silence, post_alerts, start_alertmanager
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderEnv, ProviderError
 

@@ -18,10 +18,10 @@ from am_helpers import create_silence, post_alerts, start_alertmanager, wait_sta
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from sre_cockpit.app import make_app
-from sre_cockpit.config import Config
-from sre_cockpit.widgets.dialogs import ConfirmActionDialog, SilenceDialog
-from sre_cockpit.widgets.incidents import IncidentsPane
+from sre_cockpit.config.model import Config
+from sre_cockpit.ui.app import make_app
+from sre_cockpit.ui.dialogs import ConfirmActionDialog, SilenceDialog
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 pytestmark = pytest.mark.integration
 

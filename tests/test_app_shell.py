@@ -11,15 +11,15 @@ from shell_helpers import FIXED, frozen, make_config, shell_app, visible
 from textual.filter import Monochrome, NoColor
 from textual.widgets import Input, Static
 
-from sre_cockpit.app import PANES, BootInfo, PaneSlot, boot_app, load_pane_class
-from sre_cockpit.config import ConfigError
-from sre_cockpit.models import HealthState, Incident, IncidentStatus, ProviderHealth, Severity
-from sre_cockpit.widgets.commandline import CommandLine
-from sre_cockpit.widgets.filterprompt import FilterPrompt
-from sre_cockpit.widgets.header import ContextBadge, ReadOnlyBadge
-from sre_cockpit.widgets.help import HelpScreen
-from sre_cockpit.widgets.pane import Pane
-from sre_cockpit.widgets.quit import QuitScreen
+from sre_cockpit.config.model import ConfigError
+from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, ProviderHealth, Severity
+from sre_cockpit.ui.app import PANES, BootInfo, PaneSlot, boot_app, load_pane_class
+from sre_cockpit.ui.commandline import CommandLine
+from sre_cockpit.ui.filterprompt import FilterPrompt
+from sre_cockpit.ui.header import ContextBadge, ReadOnlyBadge
+from sre_cockpit.ui.help import HelpScreen
+from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.quit import QuitScreen
 
 WIDE = (160, 48)
 SMALL = (80, 24)
@@ -78,14 +78,13 @@ async def test_every_pane_explains_itself_when_nothing_is_configured() -> None:
 
 
 async def test_a_broken_pane_module_gets_a_stand_in_that_says_why(monkeypatch: Any) -> None:
-    from sre_cockpit.widgets import routing, slots
+    from sre_cockpit.ui import routing, slots
 
-    broken = slots.PaneSpec("logs", "sre_cockpit.widgets.no_such_logs", "LogPane", "Logs", "log")
+    broken = slots.PaneSpec("logs", "sre_cockpit.ui.no_such_logs", "LogPane", "Logs", "log")
     _cls, error = load_pane_class(broken)
     assert error is not None and "ModuleNotFoundError" in error
     patched = tuple(broken if s.id == "logs" else s for s in PANES)
-    from sre_cockpit import app as app_module
-
+    from sre_cockpit.ui import app as app_module
     for module in (app_module, routing, slots):
         monkeypatch.setattr(module, "PANES", patched)
     app = shell_app()
@@ -415,7 +414,7 @@ async def test_keys_from_the_config_remap_bindings_by_id() -> None:
 
 
 async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
-    from sre_cockpit.widgets.incidents import IncidentsPane
+    from sre_cockpit.ui.incidents.view import IncidentsPane
 
     config = make_config({"prod": {"services": {"checkout": {"logs": '{app="checkout"}'}}}})
     app = shell_app(config)
@@ -437,10 +436,10 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
 
 
 async def test_updates_pins_and_notes_reach_the_timeline() -> None:
-    from sre_cockpit.models import LogLine
-    from sre_cockpit.widgets.incidents import IncidentsPane
-    from sre_cockpit.widgets.logs import LogPane
-    from sre_cockpit.widgets.slo import SloPane
+    from sre_cockpit.core.models import LogLine
+    from sre_cockpit.ui.incidents.view import IncidentsPane
+    from sre_cockpit.ui.logs.view import LogPane
+    from sre_cockpit.ui.slos.view import SloPane
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -464,7 +463,7 @@ async def test_updates_pins_and_notes_reach_the_timeline() -> None:
 
 
 async def test_moment_banner_and_period_returns_to_live() -> None:
-    from sre_cockpit.widgets.timeline import TimelinePane
+    from sre_cockpit.ui.timeline.view import TimelinePane
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -606,8 +605,8 @@ async def test_no_color_production_badge_is_reversed(monkeypatch: Any) -> None:
 
 
 async def test_dialog_bindings_of_the_panes_are_listed_and_remappable() -> None:
-    from sre_cockpit.widgets.help import declared_bindings
-    from sre_cockpit.widgets.slots import cockpit_dialogs
+    from sre_cockpit.ui.help import declared_bindings
+    from sre_cockpit.ui.slots import cockpit_dialogs
 
     dialog_ids = {b.id for cls in cockpit_dialogs() for b in declared_bindings(cls) if b.id}
     assert "quit.confirm" in dialog_ids

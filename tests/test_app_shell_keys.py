@@ -14,9 +14,9 @@ import pytest
 from shell_helpers import frozen, make_config, shell_app
 from textual import events
 
-from sre_cockpit.app import BootInfo, boot_app
-from sre_cockpit.widgets.commandline import CommandLine
-from sre_cockpit.widgets.filterprompt import FilterPrompt
+from sre_cockpit.ui.app import BootInfo, boot_app
+from sre_cockpit.ui.commandline import CommandLine
+from sre_cockpit.ui.filterprompt import FilterPrompt
 
 WIDE = (160, 48)
 SMALL = (80, 24)

@@ -171,13 +171,13 @@ def test_pyspy_summary_of_collapsed_stacks() -> None:
     import pyspy
 
     raw = [
-        "main (app.py:1);loop (textual/app.py:10);render (sre_cockpit/widgets/logs.py:5) 30\n",
+        "main (app.py:1);loop (textual/app.py:10);render (sre_cockpit/ui/logs/view.py:5) 30\n",
         "main (app.py:1);loop (textual/app.py:10);apply (textual/css/stylesheet.py:7) 10\n",
         "garbage line\n",
     ]
     summary = pyspy.summarise(raw, top=5)
     assert summary["samples"] == [("total", 40.0)]
-    assert summary["self"][0] == ("render (sre_cockpit/widgets/logs.py)", 75.0)
+    assert summary["self"][0] == ("render (sre_cockpit/ui/logs/view.py)", 75.0)
     assert ("loop (textual/app.py)", 100.0) in summary["inclusive"]
     assert "75.0%" in pyspy.render(summary)
     assert pyspy.summarise([])["self"] == []

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from config_helpers import CANARY, FakeProvider, write
 
-from sre_cockpit import __version__, cli
-from sre_cockpit.models import (
+from sre_cockpit import __version__
+from sre_cockpit.cli import main as cli
+from sre_cockpit.core.models import (
     Incident,
     IncidentStatus,
     Severity,
@@ -25,7 +26,7 @@ from sre_cockpit.models import (
     TimelineEvent,
 )
 from sre_cockpit.providers import registry
-from sre_cockpit.snapshot import (
+from sre_cockpit.reports.snapshot import (
     ProviderStatus,
     Snapshot,
     render_json,
@@ -171,7 +172,7 @@ def test_empty_context_checks_ok(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_errors_become_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from sre_cockpit.commands import check
+    from sre_cockpit.cli import check
 
     path = write(tmp_path, "contexts: {quiet: {}}\n")
 
@@ -278,7 +279,7 @@ def test_snapshot_conversion_is_exact() -> None:
 
 def test_headless_commands_do_not_import_textual(tmp_path: Path) -> None:
     path = write(tmp_path, "contexts: {quiet: {}}\n")
-    code = ("import sys; from sre_cockpit.cli import main; "
+    code = ("import sys; from sre_cockpit.cli.main import main; "
             f"rc = [main(['check', '--config', {str(path)!r}]), "
             f"main(['snapshot', '--format', 'json', '--config', {str(path)!r}]), "
             "main(['providers'])]; "
@@ -298,8 +299,7 @@ class HangingProvider(FakeProvider):
 
 def test_check_hanging_provider_hits_its_own_deadline(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from sre_cockpit import snapshot
-
+    from sre_cockpit.reports import snapshot as snapshot
     monkeypatch.setattr(snapshot, "GRACE_S", 0.0)
     registry.register("hang", HangingProvider)
     try:

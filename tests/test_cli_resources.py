@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sre_cockpit import resources
-from sre_cockpit.config import load_config
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core import resources as resources
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -56,12 +56,12 @@ def test_wheel_bundles_themes_and_sample_config(tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "import sre_cockpit, sre_cockpit.resources as r\n"
+        "import sre_cockpit, sre_cockpit.core.resources as r\n"
         "assert sre_cockpit.__file__.startswith(sys.argv[1]), sre_cockpit.__file__\n"
         "assert r.checkout_root() is None\n"
         "print(r.themes_dir()); print(r.sample_config_path())\n"
         "print(sorted(p.name for p in r.themes_dir().glob('*.yaml')))\n"
-        "from sre_cockpit.config import load_config; load_config(r.sample_config_path())\n"
+        "from sre_cockpit.config.model import load_config; load_config(r.sample_config_path())\n"
     )
     result = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True,
                             text=True, timeout=60, check=False, cwd=str(tmp_path))

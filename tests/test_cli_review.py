@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sre_cockpit import cli
+from sre_cockpit.cli import main as cli
 
 
 @pytest.mark.parametrize("argv", [["--theme", "daylight", "check"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from config_helpers import CANARY, FakeProvider, error_of, write
 
-from sre_cockpit.config import (
+from sre_cockpit.config.model import (
     ConfigError,
     default_config_path,
     load_config,
@@ -123,7 +123,7 @@ def test_merge_keys_and_anchors(tmp_path: Path) -> None:
 
 
 def test_sample_config_loads() -> None:
-    from sre_cockpit.resources import sample_config_path
+    from sre_cockpit.core.resources import sample_config_path
 
     config = load_config(sample_config_path())
     assert config.default_context in config.contexts

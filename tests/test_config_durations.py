@@ -7,7 +7,7 @@ import math
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from sre_cockpit.durations import Duration, format_duration, humanize_age, parse_duration
+from sre_cockpit.core.durations import Duration, format_duration, humanize_age, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

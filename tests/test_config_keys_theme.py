@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from config_helpers import error_of, write
 
-from sre_cockpit.config import ConfigError, load_config, resolve_config_path
-from sre_cockpit.keyids import BINDING_IDS, key_name_of, key_string_problem
-from sre_cockpit.themenames import TEXTUAL_BUILTIN_THEMES, shipped_theme_names
+from sre_cockpit.config.model import ConfigError, load_config, resolve_config_path
+from sre_cockpit.core.keyids import BINDING_IDS, key_name_of, key_string_problem
+from sre_cockpit.core.themenames import TEXTUAL_BUILTIN_THEMES, shipped_theme_names
 
 BASE = """\
 contexts:
@@ -53,7 +53,7 @@ def test_shipped_and_textual_builtin_themes_load(tmp_path: Path, theme: str) -> 
 
 
 def test_shipped_theme_names_are_the_theme_files() -> None:
-    from sre_cockpit.resources import themes_dir
+    from sre_cockpit.core.resources import themes_dir
 
     assert shipped_theme_names() == sorted(p.stem for p in themes_dir().glob("*.yaml"))
     assert "war-room" in shipped_theme_names()
@@ -66,7 +66,7 @@ def test_builtin_theme_list_equals_textuals_own() -> None:
     assert frozenset(BUILTIN_THEMES) == TEXTUAL_BUILTIN_THEMES
     cockpit = set(shipped_theme_names())
     # the names the TUI accepts are exactly what the loader accepts
-    from sre_cockpit.themes import load_themes
+    from sre_cockpit.ui.themes import load_themes
 
     app: App[None] = App()
     for loaded in load_themes()[0].values():
@@ -134,10 +134,10 @@ def test_punctuation_key_names_match_textuals() -> None:
 def _declared_ids() -> set[str]:
     from textual.binding import Binding
 
-    import sre_cockpit.widgets
+    import sre_cockpit.ui
 
-    modules = ["sre_cockpit.app"] + [f"sre_cockpit.widgets.{m.name}"
-                                     for m in pkgutil.iter_modules(sre_cockpit.widgets.__path__)]
+    modules = [m.name for m in pkgutil.walk_packages(sre_cockpit.ui.__path__, "sre_cockpit.ui.")
+               if not m.ispkg]
     ids: set[str] = set()
     for name in modules:
         module = importlib.import_module(name)

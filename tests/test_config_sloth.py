@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from config_helpers import error_of, write
 
-from sre_cockpit.config import load_config
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.slo_eval import SloEvaluator, resolve_slos
+from sre_cockpit.config.model import load_config
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.slo_eval import SloEvaluator, resolve_slos
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -240,8 +240,8 @@ def test_cli_reports_the_line_and_exits_2(tmp_path: Path) -> None:
 async def test_snapshot_evaluates_slos_at_the_moment_asked() -> None:
     from datetime import UTC, datetime
 
-    from sre_cockpit.config import Config
-    from sre_cockpit.snapshot import collect_snapshot
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.reports.snapshot import collect_snapshot
 
     live = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
     moment = datetime(2026, 1, 1, 3, 4, 5, tzinfo=UTC)

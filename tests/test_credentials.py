@@ -14,9 +14,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hostile_http import hostile_server
 
-from sre_cockpit.config import load_config
-from sre_cockpit.configfile import ConfigError
-from sre_cockpit.privatefile import write_private_file
+from sre_cockpit.config.files import ConfigError
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.privatefile import write_private_file
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderError
 from sre_cockpit.providers.generic_http import GenericHttpOptions, GenericHttpProvider

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.base import ProviderEnv, ProviderError
 from sre_cockpit.providers.generic_http import (
     GenericHttpOptions,

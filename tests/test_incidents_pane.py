@@ -8,10 +8,10 @@ import pytest
 from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
 from textual.widgets import DataTable, Static
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.base import ProviderError
-from sre_cockpit.widgets.dialogs import ConfirmActionDialog
-from sre_cockpit.widgets.incidents import IncidentsPane, markup_safe_url, osc52
+from sre_cockpit.ui.dialogs import ConfirmActionDialog
+from sre_cockpit.ui.incidents.view import IncidentsPane, markup_safe_url, osc52
 
 
 def table_keys(app: PaneApp) -> list[str]:
@@ -238,7 +238,7 @@ async def test_copy_url_is_osc52_and_a_link(monkeypatch: object) -> None:
 
 
 def test_matchers_round_trip_and_hostile_values_are_escaped() -> None:
-    from sre_cockpit.widgets.dialogs import format_matchers, parse_matchers
+    from sre_cockpit.ui.dialogs import format_matchers, parse_matchers
 
     matchers = (("alertname", "Disk \"full\"", False, True), ("pod", "a-.*", True, True),
                 ("env", "dev", False, False), ("x", "\x1b]52;c;Zg==\x07\u202e", False, True),

@@ -29,8 +29,8 @@ SCRIPT = """
 import sys
 sys.path.insert(0, sys.argv[2])
 from incidents_helpers import PaneApp
-from sre_cockpit.config import load_config
-from sre_cockpit.runtime import Runtime
+from sre_cockpit.config.model import load_config
+from sre_cockpit.feeds.runtime import Runtime
 PaneApp(Runtime(load_config(sys.argv[1]))).run()
 """
 

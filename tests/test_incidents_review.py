@@ -5,7 +5,7 @@ from __future__ import annotations
 from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
 from textual.widgets import Static
 
-from sre_cockpit.widgets.incidents import IncidentsPane
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 
 async def test_every_source_failing_is_explained_not_waiting() -> None:

@@ -11,12 +11,12 @@ from incidents_helpers import FROZEN, MemoryIncidents, PaneApp, incident, runtim
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderEnv
 from sre_cockpit.providers.http import build_client
-from sre_cockpit.widgets.dialogs import ConfirmActionDialog
-from sre_cockpit.widgets.incidents import IncidentsPane
+from sre_cockpit.ui.dialogs import ConfirmActionDialog
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 HOSTILE = [
     "[@click=app.quit]click me[/]",

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from journal_helpers import T0, FakeActions, FakeEvents, incident
 
-from sre_cockpit import journal as journal_mod
-from sre_cockpit.journal import Journal, JournalError, Outbox, default_journal_dir
-from sre_cockpit.models import TimelineEvent
+from sre_cockpit.core.models import TimelineEvent
+from sre_cockpit.feeds import journal as journal_mod
+from sre_cockpit.feeds.journal import Journal, JournalError, Outbox, default_journal_dir
 from sre_cockpit.providers.base import ProviderError, RateLimitedError
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from sre_cockpit.journal import Journal
+from sre_cockpit.feeds.journal import Journal
 
 SCRIPT = Path(__file__).with_name("journal_note_script.py")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from journal_helpers import incident
 
-from sre_cockpit.journal import Journal
-from sre_cockpit.signals import install_signal_handlers, register_flusher
+from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.signals import install_signal_handlers, register_flusher
 
 
 async def test_signal_flushes_then_asks_the_app_to_exit(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ async def test_signal_flushes_then_asks_the_app_to_exit(tmp_path: Path) -> None:
 
 
 def test_a_failing_flusher_does_not_stop_the_others(tmp_path: Path) -> None:
-    from sre_cockpit.signals import flush_all
+    from sre_cockpit.feeds.signals import flush_all
 
     seen: list[int] = []
 

@@ -14,8 +14,8 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from sre_cockpit.models import LogLine
-from sre_cockpit.widgets.logs import (
+from sre_cockpit.core.models import LogLine
+from sre_cockpit.ui.logs.view import (
     DEBUG,
     ERROR,
     INFO,
@@ -235,7 +235,7 @@ async def test_live_stream_renews_its_data_age() -> None:
     """Health was reported only on mode changes: a live tail's badge aged without bound."""
     from datetime import timedelta
 
-    from sre_cockpit.widgets.pane import HealthLine
+    from sre_cockpit.ui.pane import HealthLine
 
     now = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)]
     with loki_stub() as stub:
@@ -301,7 +301,7 @@ def test_filter_parse_and_clipboard_sequences() -> None:
 
 
 async def test_copy_inside_tmux_writes_passthrough(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sre_cockpit.widgets.logs import copy_text
+    from sre_cockpit.ui.logs.view import copy_text
 
     written: list[str] = []
 
@@ -374,7 +374,7 @@ def screen_text_of(view: LogView) -> str:
 
 
 def test_row_filter_words_regex_and_invert() -> None:
-    from sre_cockpit.loglines import RowFilter
+    from sre_cockpit.core.loglines import RowFilter
 
     hay = "P30AVQB CheckoutHighErrorRate checkout pd triggered critical Dana"
     assert RowFilter().matches(hay)

@@ -9,9 +9,9 @@ from typing import Any
 from loki_helpers import make_runtime
 from textual.app import App, ComposeResult
 
-from sre_cockpit.models import HealthState
-from sre_cockpit.widgets.logs import LogPane
-from sre_cockpit.widgets.pane import HealthLine
+from sre_cockpit.core.models import HealthState
+from sre_cockpit.ui.logs.view import LogPane
+from sre_cockpit.ui.pane import HealthLine
 
 
 class _App(App[None]):

@@ -8,8 +8,8 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from sre_cockpit.models import LogLine
-from sre_cockpit.widgets.logs import LogPane, LogView
+from sre_cockpit.core.models import LogLine
+from sre_cockpit.ui.logs.view import LogPane, LogView
 
 T0 = 1_767_322_800_000_000_000  # 2026-01-02T03:00:00Z
 LABELS = MappingProxyType({"app": "checkout", "pod": "checkout-7d9"})

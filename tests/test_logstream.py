@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from loki_helpers import LokiStub, loki_stub
 
-from sre_cockpit.logstream import NS, LogStream, StreamMode
-from sre_cockpit.models import LogLine
+from sre_cockpit.core.models import LogLine
+from sre_cockpit.feeds.logstream import NS, LogStream, StreamMode
 from sre_cockpit.providers.base import ProviderError, TailMessage
 from sre_cockpit.providers.loki import LogQLError, LokiOptions, LokiProvider, TailClosed
 

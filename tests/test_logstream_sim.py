@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sim_helpers import launch_simulator, parse_seq
 
-from sre_cockpit.logstream import LogStream
-from sre_cockpit.models import LogLine
+from sre_cockpit.core.models import LogLine
+from sre_cockpit.feeds.logstream import LogStream
 from sre_cockpit.providers.loki import LokiOptions, LokiProvider
 
 QUERY = '{namespace="shop"}'

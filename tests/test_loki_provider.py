@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from loki_helpers import LokiStub, loki_stub
 
-from sre_cockpit.models import LogLine
+from sre_cockpit.core.models import LogLine
 from sre_cockpit.providers.base import LogSource, ProviderError, RateLimitedError
 from sre_cockpit.providers.loki import (
     LogQLError,

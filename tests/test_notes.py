@@ -8,9 +8,9 @@ from journal_helpers import incident
 from textual.app import App
 from textual.widgets import Static
 
-from sre_cockpit.journal import Journal
-from sre_cockpit.signals import flush_all
-from sre_cockpit.widgets.notes import NoteEditor, describe_targets
+from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.signals import flush_all
+from sre_cockpit.ui.notes_editor import NoteEditor, describe_targets
 
 
 class Host(App[None]):

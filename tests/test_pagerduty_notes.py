@@ -14,10 +14,11 @@ import httpx
 import pytest
 from sim_helpers import PD_TOKEN, SimHandle, http, launch_simulator, pd_headers, structure_diff
 
-from sre_cockpit.config import load_config
-from sre_cockpit.journal import Journal, Outbox
-from sre_cockpit.models import Incident, IncidentStatus, Severity
-from sre_cockpit.postmortem import find_incident
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.feeds.journal import Journal, Outbox
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.timeline_sources import fetch_timeline_report
 from sre_cockpit.providers.base import (
     EventSource,
     IncidentActions,
@@ -28,8 +29,7 @@ from sre_cockpit.providers.base import (
 from sre_cockpit.providers.http import RetryPolicy, build_client
 from sre_cockpit.providers.incident_util import idempotency_marker, note_ref
 from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.timeline_feed import fetch_timeline_report
+from sre_cockpit.reports.postmortem import find_incident
 
 NOTE1 = ("Errors started right after checkout v2.3.1 rolled out. Logs show payments.Authorize "
          "timing out at 800ms (was 5s in 2.3.0).")

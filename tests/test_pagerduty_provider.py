@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.base import (
     EventSource,
     IncidentActions,

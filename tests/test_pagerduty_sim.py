@@ -18,7 +18,7 @@ from sim_helpers import (
     set_fault,
 )
 
-from sre_cockpit.models import IncidentStatus
+from sre_cockpit.core.models import IncidentStatus
 from sre_cockpit.providers.base import ProviderEnv, ProviderError, RateLimitedError
 from sre_cockpit.providers.http import RetryPolicy, build_client
 from sre_cockpit.providers.incident_util import strip_marker

@@ -11,11 +11,11 @@ from sim_helpers import PD_TOKEN, SimHandle, launch_simulator
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from sre_cockpit.app import make_app
-from sre_cockpit.config import Config
-from sre_cockpit.models import IncidentStatus
-from sre_cockpit.widgets.dialogs import ConfirmActionDialog
-from sre_cockpit.widgets.incidents import IncidentsPane
+from sre_cockpit.config.model import Config
+from sre_cockpit.core.models import IncidentStatus
+from sre_cockpit.ui.app import make_app
+from sre_cockpit.ui.dialogs import ConfirmActionDialog
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
 
-from sre_cockpit.models import HealthState, ProviderHealth
-from sre_cockpit.widgets.pane import HealthLine, Pane, coarse_age
-from sre_cockpit.widgets.timeline import TimelinePane
+from sre_cockpit.core.models import HealthState, ProviderHealth
+from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
 
@@ -115,7 +115,7 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
 async def test_slo_poll_with_same_rows_updates_changed_cells_only() -> None:
     from test_slo_pane import FROZEN, canned, feed, make_app
 
-    from sre_cockpit.widgets.slo import SloPane
+    from sre_cockpit.ui.slos.view import SloPane
 
     app = make_app()
     async with app.run_test(size=(160, 30)) as pilot:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sre_cockpit.models import HealthState
-from sre_cockpit.polling import Poller, PollUpdate
+from sre_cockpit.core.models import HealthState
+from sre_cockpit.feeds.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import ProviderError, RateLimitedError
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

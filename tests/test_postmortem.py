@@ -14,12 +14,12 @@ import pytest
 from journal_helpers import T0, incident
 from sim_helpers import SimHandle, launch_simulator
 
-from sre_cockpit.config import load_config
-from sre_cockpit.journal import Journal
-from sre_cockpit.models import Incident, IncidentStatus, Severity, TimelineEvent
-from sre_cockpit.postmortem import SloImpact, build_postmortem, render_postmortem
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, TimelineEvent
+from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import IncidentSource
-from sre_cockpit.runtime import Runtime
+from sre_cockpit.reports.postmortem import SloImpact, build_postmortem, render_postmortem
 
 GOLDEN = Path(__file__).with_name("postmortem_golden_sim.md")
 SIM_START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
@@ -183,8 +183,8 @@ class Broken:
 
 
 async def test_resolved_incident_is_fetched_by_id_and_failures_are_named(tmp_path: Path) -> None:
-    from sre_cockpit.config import Config, ContextConfig
-    from sre_cockpit.postmortem import UnknownIncident, find_incident
+    from sre_cockpit.config.model import Config, ContextConfig
+    from sre_cockpit.reports.postmortem import UnknownIncident, find_incident
 
     runtime = Runtime(Config(contexts={"t": ContextConfig()}), "t",
                       clock=lambda: T0 + timedelta(hours=3))

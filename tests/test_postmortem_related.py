@@ -16,11 +16,11 @@ import pytest
 from sim_helpers import SimHandle, http, launch_simulator, pd_headers
 from test_postmortem import table_rows
 
-from sre_cockpit.config import load_config
-from sre_cockpit.models import IncidentStatus
-from sre_cockpit.postmortem import build_postmortem
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.models import IncidentStatus
+from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import IncidentSource
-from sre_cockpit.runtime import Runtime
+from sre_cockpit.reports.postmortem import build_postmortem
 
 SIM_START = datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
 

@@ -19,15 +19,15 @@ from prom_story import END, STORIES, config_dict, error_query, good_query, histo
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
-from sre_cockpit.config import Config
-from sre_cockpit.durations import parse_duration
-from sre_cockpit.models import HealthState, SloState, SloStatus
-from sre_cockpit.polling import Poller, PollUpdate
+from sre_cockpit.config.model import Config
+from sre_cockpit.core.durations import parse_duration
+from sre_cockpit.core.models import HealthState, SloState, SloStatus
+from sre_cockpit.feeds.polling import Poller, PollUpdate
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.slo_eval import SloEvaluator, SloRow, evaluate_slos
 from sre_cockpit.providers.prometheus import PrometheusOptions, PrometheusProvider, PromQLError
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.slo_eval import SloEvaluator, SloRow, evaluate_slos
-from sre_cockpit.themes import VARIABLE_DEFAULTS
-from sre_cockpit.widgets.slo import SloPane, fmt_burn, fmt_percent
+from sre_cockpit.ui.slos.view import SloPane, fmt_burn, fmt_percent
+from sre_cockpit.ui.themes import VARIABLE_DEFAULTS
 
 pytestmark = [
     pytest.mark.integration,

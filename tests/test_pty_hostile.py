@@ -174,8 +174,8 @@ def test_headless_logs_in_a_pty(tmp_path: Path) -> None:
 
 APP_SCRIPT = """
 import sys
-from sre_cockpit.config import load_config
-from sre_cockpit.app import make_app
+from sre_cockpit.config.model import load_config
+from sre_cockpit.ui.app import make_app
 app = make_app(load_config(sys.argv[1]))
 app.run()
 """

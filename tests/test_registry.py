@@ -110,7 +110,7 @@ def test_broken_plugins_are_one_warning_line_each(plugins: Path) -> None:
 
 def test_broken_plugin_in_cli_is_a_failed_row_and_one_stderr_line(
         plugins: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sre_cockpit.cli import main
+    from sre_cockpit.cli.main import main
 
     config = tmp_path / "c.yaml"
     config.write_text("contexts:\n  p:\n    providers:\n      c: {type: crashing}\n"
@@ -126,7 +126,7 @@ def test_broken_plugin_in_cli_is_a_failed_row_and_one_stderr_line(
 
 def test_providers_command_verbose_reports_load_status(
         plugins: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sre_cockpit.cli import main
+    from sre_cockpit.cli.main import main
 
     assert main(["providers"]) == 0
     out = capsys.readouterr().out

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sre_cockpit.sanitize import (
+from sre_cockpit.core.sanitize import (
     DEFAULT_MAX_BYTES,
     is_terminal_safe,
     sanitize,
@@ -188,5 +188,5 @@ def test_fuzz_marks_are_ordered_ranges(text: str) -> None:
 
 
 def test_no_textual_import() -> None:
-    code = "import sys, sre_cockpit.sanitize; assert 'textual' not in sys.modules"
+    code = "import sys, sre_cockpit.core.sanitize; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -11,8 +11,8 @@ from typing import Any
 from shell_helpers import FIXED, make_config, shell_app
 from textual.widgets import Input
 
-from sre_cockpit.models import HealthState, ProviderHealth
-from sre_cockpit.widgets.pane import Pane
+from sre_cockpit.core.models import HealthState, ProviderHealth
+from sre_cockpit.ui.pane import Pane
 
 
 def _settle(keys: tuple[str, ...] = ()) -> Any:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from shell_helpers import PYTHON, first_frame_seconds
 
-from sre_cockpit.cli import main
-from sre_cockpit.commands.tui import peek
+from sre_cockpit.cli.main import main
+from sre_cockpit.cli.tui import peek
 
 UNREACHABLE = """\
 default_context: prod-eu

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sim_helpers import READY_RE, http, launch_simulator, pd_headers
 
-from sre_cockpit.commands import demo, simulate
+from sre_cockpit.cli import demo, simulate
 from sre_cockpit.simulator import promql
 from sre_cockpit.simulator.sim_config import config_dict
 from sre_cockpit.simulator.story import Story
@@ -143,9 +143,9 @@ def test_write_config_ready_line_mode_and_loader(tmp_path: Path) -> None:
         text = target.read_text()
         assert handle.url + "/pagerduty" in text and "{{.window}}" in text
         try:
-            from sre_cockpit.config import load_config
+            from sre_cockpit.config.model import load_config
         except ImportError:
-            pytest.skip("sre_cockpit.config.load_config not available yet")
+            pytest.skip("sre_cockpit.config.model.load_config not available yet")
         cfg = load_config(target)
         ctx = cfg.contexts[cfg.default_context or "sim"]
         assert {p["type"] for p in ctx.providers.values()} == {"prometheus", "loki", "alertmanager", "pagerduty"}
@@ -227,9 +227,9 @@ def test_demo_runs_the_tui_on_the_simulator(monkeypatch: pytest.MonkeyPatch) -> 
             calls.append((path, kw))
             return 0
 
-    import sre_cockpit.commands as commands_pkg
+    import sre_cockpit.cli as commands_pkg
 
-    monkeypatch.setitem(sys.modules, "sre_cockpit.commands.tui", FakeTui)
+    monkeypatch.setitem(sys.modules, "sre_cockpit.cli.tui", FakeTui)
     monkeypatch.setattr(commands_pkg, "tui", FakeTui, raising=False)
     before = set(os.listdir("/proc"))
     args = argparse.Namespace(seed=2, speed=5.0, log_rate=50, low_bandwidth=True)

@@ -108,9 +108,9 @@ async def test_snapshot_evaluates_slos_at_its_own_timestamp() -> None:
 
     from aiohttp import web
 
-    from sre_cockpit.config import Config
-    from sre_cockpit.runtime import Runtime
-    from sre_cockpit.snapshot import collect_snapshot
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.feeds.runtime import Runtime
+    from sre_cockpit.reports.snapshot import collect_snapshot
 
     asked: list[float] = []
 

@@ -1,4 +1,4 @@
-"""Unit tests of the pure SLO maths (``sre_cockpit.slo``)."""
+"""Unit tests of the pure SLO maths (``sre_cockpit.core.slo``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sre_cockpit import slo
-from sre_cockpit.config import AlertingRule
-from sre_cockpit.models import SloState, SloStatus
+from sre_cockpit.config.model import AlertingRule
+from sre_cockpit.core import slo as slo
+from sre_cockpit.core.models import SloState, SloStatus
 
 AT = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = 86400.0

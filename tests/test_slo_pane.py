@@ -12,11 +12,10 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from sre_cockpit.config import Config
-from sre_cockpit.models import SloState, SloStatus
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.themes import VARIABLE_DEFAULTS
-from sre_cockpit.widgets.slo import (
+from sre_cockpit.config.model import Config
+from sre_cockpit.core.models import SloState, SloStatus
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.ui.slos.view import (
     SloDetailScreen,
     SloPane,
     exhaustion_text,
@@ -26,6 +25,7 @@ from sre_cockpit.widgets.slo import (
     layout_columns,
     sparkline,
 )
+from sre_cockpit.ui.themes import VARIABLE_DEFAULTS
 
 FROZEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -201,7 +201,7 @@ async def test_show_moment_marks_the_pane_and_does_not_post() -> None:
         pane.show_moment(moment)
         await pilot.pause()
         assert pane.moment == moment and pane.has_class("-moment")
-        from sre_cockpit.widgets.pane import HealthLine
+        from sre_cockpit.ui.pane import HealthLine
         assert "as of 08:03 UTC" in pane.query_one(HealthLine).render().plain
         pane.show_statuses(canned()[:1], provider="prom")  # an evaluation as of the moment
         await pilot.pause()

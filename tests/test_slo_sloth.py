@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sre_cockpit.config import Config
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.slo_eval import SloEvaluator, SloSpec, resolve_slos
-from sre_cockpit.sloth import load_sloth_file
+from sre_cockpit.config.model import Config
+from sre_cockpit.config.sloth import load_sloth_file
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.slo_eval import SloEvaluator, SloSpec, resolve_slos
 
 CLI_SPEC = """\
 version: "prometheus/v1"

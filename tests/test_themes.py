@@ -12,7 +12,7 @@ from rich.style import Style
 from shell_helpers import shell_app
 from textual.color import Color
 
-from sre_cockpit.themes import (
+from sre_cockpit.ui.themes import (
     REQUIRED_COLORS,
     REQUIRED_VARIABLES,
     ThemeError,

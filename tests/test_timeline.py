@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from sre_cockpit.models import TimelineEvent
-from sre_cockpit.timeline import (
+from sre_cockpit.core.models import TimelineEvent
+from sre_cockpit.core.timeline import (
     correct_skew,
     estimate_offset,
     filter_events,
@@ -165,7 +165,7 @@ def test_markdown_is_escaped_and_sanitised() -> None:
 def test_provider_copy_with_the_journal_marker_is_the_journal_note_delivered() -> None:
     from journal_helpers import incident
 
-    from sre_cockpit.journal import Journal, NoteRecord, TargetState
+    from sre_cockpit.feeds.journal import Journal, NoteRecord, TargetState
     from sre_cockpit.providers.incident_util import idempotency_marker, note_marker_key, note_ref
     from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider
 

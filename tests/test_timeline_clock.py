@@ -16,11 +16,11 @@ from typing import Any
 from journal_helpers import T0, FakeEvents, incident
 from timeline_helpers import NOW, story_events
 
-from sre_cockpit.app import make_app
-from sre_cockpit.config import Config, ContextConfig, ServiceConfig, SloConfig
-from sre_cockpit.models import LogLine, MetricSample, MetricSeries, TimelineEvent
+from sre_cockpit.config.model import Config, ContextConfig, ServiceConfig, SloConfig
+from sre_cockpit.core.models import LogLine, MetricSample, MetricSeries, TimelineEvent
 from sre_cockpit.providers.base import TailMessage
-from sre_cockpit.widgets.timeline import TimelinePane
+from sre_cockpit.ui.app import make_app
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 NS = 1_000_000_000
 

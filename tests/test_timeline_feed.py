@@ -9,12 +9,16 @@ from typing import Any
 
 from journal_helpers import T0, FakeEvents, incident
 
-from sre_cockpit.config import Config, ContextConfig, DeployConfig
-from sre_cockpit.journal import Journal
-from sre_cockpit.models import IncidentStatus, LogLine, SloState, SloStatus, TimelineEvent
+from sre_cockpit.config.model import Config, ContextConfig, DeployConfig
+from sre_cockpit.core.models import IncidentStatus, LogLine, SloState, SloStatus, TimelineEvent
+from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.timeline_sources import (
+    TimelineTracker,
+    fetch_timeline,
+    fetch_timeline_report,
+)
 from sre_cockpit.providers.base import ProviderError, TailMessage
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.timeline_feed import TimelineTracker, fetch_timeline, fetch_timeline_report
 
 
 class FakeProm:

@@ -11,10 +11,10 @@ import pytest
 from journal_helpers import T0, incident
 from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
 
-from sre_cockpit import journal as journal_mod
-from sre_cockpit.models import LogLine
-from sre_cockpit.widgets.notes import NoteEditor
-from sre_cockpit.widgets.timeline import TimelinePane, pin_text
+from sre_cockpit.core.models import LogLine
+from sre_cockpit.feeds import journal as journal_mod
+from sre_cockpit.ui.notes_editor import NoteEditor
+from sre_cockpit.ui.timeline.view import TimelinePane, pin_text
 
 
 def read(path: Path) -> str:

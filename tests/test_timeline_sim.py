@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sim_helpers import http, launch_simulator, pd_headers
 
-from sre_cockpit.app import make_app
-from sre_cockpit.config import load_config
-from sre_cockpit.models import Severity
-from sre_cockpit.widgets.notes import NoteEditor
-from sre_cockpit.widgets.timeline import TimelinePane
+from sre_cockpit.config.model import load_config
+from sre_cockpit.core.models import Severity
+from sre_cockpit.ui.app import make_app
+from sre_cockpit.ui.notes_editor import NoteEditor
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 
 async def wait_until(pilot: object, check: Callable[[], bool], seconds: float = 20.0) -> None:

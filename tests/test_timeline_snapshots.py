@@ -9,7 +9,7 @@ import pytest
 from journal_helpers import incident
 from timeline_helpers import TimelineHost, loaded, make_runtime
 
-from sre_cockpit.widgets.timeline import TimelinePane
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 
 def host(tmp_path: Path) -> TimelineHost:

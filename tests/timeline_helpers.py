@@ -9,11 +9,11 @@ from typing import Any
 from journal_helpers import T0, FakeActions, incident
 from textual.app import App, ComposeResult
 
-from sre_cockpit.config import Config, ContextConfig, UiConfig
-from sre_cockpit.journal import Journal
-from sre_cockpit.models import TimelineEvent
-from sre_cockpit.runtime import Runtime
-from sre_cockpit.widgets.timeline import TimelinePane
+from sre_cockpit.config.model import Config, ContextConfig, UiConfig
+from sre_cockpit.core.models import TimelineEvent
+from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 NOW = T0 + timedelta(minutes=30)
 

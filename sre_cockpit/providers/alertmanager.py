@@ -22,13 +22,12 @@ from urllib.parse import quote
 
 from pydantic import Field, field_validator
 
-from sre_cockpit.durations import Duration, format_duration
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.durations import Duration, format_duration
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
@@ -36,7 +35,7 @@ from sre_cockpit.providers.base import (
 )
 from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     format_time,
@@ -81,7 +80,7 @@ class AlertmanagerOptions(HttpOptions):
         return value
 
 
-class AlertmanagerProvider(Provider):
+class AlertmanagerProvider(HttpProvider):
     """Alerts from an Alertmanager, silences as actions."""
 
     TYPE: ClassVar[str] = "alertmanager"

@@ -16,7 +16,10 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from sre_cockpit.models import (
+from sre_cockpit.core.actions import ActionPreview as ActionPreview  # re-exported for plugins
+from sre_cockpit.core.actions import ActionResult as ActionResult
+from sre_cockpit.core.actions import SilenceRequest as SilenceRequest
+from sre_cockpit.core.models import (
     Incident,
     LogLine,
     MetricSample,
@@ -79,6 +82,12 @@ class Provider:
         self.options = options
         self.env = env or ProviderEnv()
 
+    @property
+    def timeout_s(self) -> float:
+        """How long one call to the backend may take, in seconds (HTTP providers: their
+        ``timeout`` option). The feeds build every deadline from it (``feeds/policy.py``)."""
+        return 10.0
+
     async def probe(self) -> ProbeResult:
         """Check the backend answers (for ``sre-cockpit check``)."""
         raise NotImplementedError
@@ -94,36 +103,6 @@ class IncidentSource(Protocol):
     name: str
 
     async def list_incidents(self) -> list[Incident]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ActionPreview:
-    """Exactly what an action will send, shown in the confirm dialog."""
-
-    provider: str
-    action: str  # ack | resolve | note | silence | expire_silence
-    method: str
-    endpoint: str  # URL without secrets
-    payload: Any  # JSON-serialisable body
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """Outcome of an action; ``message`` is shown in a toast."""
-
-    ok: bool
-    message: str
-    updated: tuple[Incident, ...] = ()  # optimistic new versions of the rows
-
-
-@dataclass(frozen=True, slots=True)
-class SilenceRequest:
-    """A silence chosen in the dialog."""
-
-    matchers: tuple[tuple[str, str, bool, bool], ...]  # (name, value, is_regex, is_equal)
-    duration_s: float
-    comment: str
-    created_by: str
 
 
 @runtime_checkable
@@ -187,3 +166,124 @@ class EventSource(Protocol):
     name: str
 
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional capabilities. A feed checks each with ``isinstance`` (never ``getattr`` or a type
+# name); a provider that does not implement one simply does not get the feature.
+
+
+class QueryError(ProviderError):
+    """The backend refused the query itself (PromQL/LogQL syntax or semantics): the message is
+    the backend's own, shown verbatim, and the SLO or the log query is marked in error."""
+
+
+class TailRefused(ProviderError):
+    """A live tail's upgrade was answered with a plain HTTP status (proxy, auth, 400): the
+    stream falls back to polling."""
+
+
+class TailClosed(ProviderError):
+    """A live tail ended (server close, network error or silence): the stream reconnects."""
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
+        super().__init__(message, retryable=True)
+        self.code = code
+        self.reason = reason
+
+
+@runtime_checkable
+class OnCallSource(Protocol):
+    """Knows who is on call (PagerDuty ``/oncalls``). Asked every few minutes with the poll."""
+
+    async def oncall(self) -> list[str]: ...
+
+
+@runtime_checkable
+class NoticeSource(Protocol):
+    """Has a notice about its last answer (e.g. "showing the first 10,000 incidents"), shown on
+    the incidents pane's source line; None when there is nothing to say."""
+
+    @property
+    def notice(self) -> str | None: ...
+
+
+@runtime_checkable
+class SilenceDefaults(Protocol):
+    """Proposes the silence for a set of alerts (matchers, duration), which the form starts
+    from. Without it the form starts empty."""
+
+    def default_silence(self, incidents: Sequence[Incident], *,
+                        comment: str = "") -> SilenceRequest: ...
+
+
+@runtime_checkable
+class DeploySource(Protocol):
+    """Gives deploy events from a query (``contexts.<ctx>.deploys`` with a metrics provider)."""
+
+    async def deploy_events(self, query: str, version_label: str, since: datetime,
+                            until: datetime, service: str | None = None, *,
+                            service_label: str | None = None) -> list[TimelineEvent]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    """One decoded metric answer with everything the engine said.
+
+    Attributes:
+        result_type: ``vector``, ``matrix``, ``scalar`` or ``string``.
+        samples: instant samples (vector, scalar).
+        series: range series (matrix).
+        string: a string result.
+        warnings: the engine's warnings, verbatim.
+        sent: the parameters exactly as sent.
+    """
+
+    result_type: str
+    samples: tuple[MetricSample, ...] = ()
+    series: tuple[MetricSeries, ...] = ()
+    string: str | None = None
+    warnings: tuple[str, ...] = ()
+    sent: Mapping[str, str] = field(default_factory=empty_mapping)
+
+
+@runtime_checkable
+class DetailedMetricSource(Protocol):
+    """A metrics provider that reports result types and engine warnings (Prometheus), and says
+    whether range queries should be aligned to their step (query-frontend caches)."""
+
+    @property
+    def step_align(self) -> bool: ...
+
+    async def query(self, query: str, at: datetime | None = None) -> MetricResult: ...
+
+    async def query_range(self, query: str, start: datetime, end: datetime,
+                          step_s: float) -> MetricResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TailSettings:
+    """How a provider wants its live tail run (None: the stream's default)."""
+
+    tail_mode: str | None = None  # auto | websocket | poll
+    max_tail_duration: float | None = None
+    poll_interval: float | None = None
+    resume_overlap: float | None = None
+    websocket_retry: float | None = None
+    page_limit: int | None = None
+
+
+@runtime_checkable
+class TailTuning(Protocol):
+    """A log source with its own tail settings (Loki's ``tail``, ``poll_interval``…)."""
+
+    def tail_settings(self) -> TailSettings: ...
+
+
+@runtime_checkable
+class ClockSkew(Protocol):
+    """Measures how far the backend's clock runs ahead of ours (seconds; None when unknown),
+    so its events are placed correctly on the timeline."""
+
+    @property
+    def clock_offset(self) -> float | None: ...

@@ -22,12 +22,11 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field, field_validator, model_validator
 
-from sre_cockpit.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
@@ -35,7 +34,7 @@ from sre_cockpit.providers.base import (
     StrictModel,
 )
 from sre_cockpit.providers.credentials import origin_of, show_origin, split_userinfo
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client
+from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     error_text,
     parse_time,
@@ -188,7 +187,7 @@ def _link_next(header: str | None) -> str | None:
     return None
 
 
-class GenericHttpProvider(Provider):
+class GenericHttpProvider(HttpProvider):
     """Incidents (and optional actions) from any JSON API described in the config."""
 
     TYPE: ClassVar[str] = "http"

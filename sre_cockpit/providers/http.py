@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from sre_cockpit import __version__
-from sre_cockpit.providers.base import ProviderError, RateLimitedError
+from sre_cockpit.providers.base import Provider, ProviderError, RateLimitedError
 from sre_cockpit.providers.bodies import (
     ACCEPT_ENCODING,
     MIB,
@@ -65,6 +65,7 @@ __all__ = [
     "HeaderValue",
     "HttpClient",
     "HttpOptions",
+    "HttpProvider",
     "RedactingFilter",
     "RetryPolicy",
     "build_client",
@@ -370,3 +371,14 @@ class HttpClient:
 def build_client(opts: HttpOptions, *, provider: str, **kwargs: Any) -> HttpClient:
     """The one client factory every provider uses."""
     return HttpClient(opts, provider=provider, **kwargs)
+
+
+class HttpProvider(Provider):
+    """Base of the providers configured with :class:`HttpOptions` (every built-in one)."""
+
+    options: HttpOptions
+
+    @property
+    def timeout_s(self) -> float:
+        """The ``timeout`` option: the overall deadline of one call, retries included."""
+        return float(self.options.timeout)

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from sre_cockpit.durations import Duration
+from sre_cockpit.core.durations import Duration
 from sre_cockpit.providers.base import StrictModel
 from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import (

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from sre_cockpit.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.http import retry_after_seconds
 
 DEFAULT_SEVERITY_WORDS: Mapping[str, Severity] = {

@@ -6,7 +6,7 @@ where ``meta`` is either Loki's categorised ``{"structuredMetadata": …, "parse
 push form. Loki answers errors in plain text; they are surfaced verbatim (sanitised, one line) as
 ``LogQL error: …`` for 400s. ``tail`` opens one WebSocket (httpx-ws) and yields raw messages; the
 reliability (reconnect, resume, de-duplication, gap fill, polling fallback) lives in
-:mod:`sre_cockpit.logstream`. Nothing here imports Textual.
+:mod:`sre_cockpit.feeds.logstream`. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -30,26 +30,30 @@ from httpx_ws import (
 )
 from pydantic import Field
 
-from sre_cockpit.durations import Duration
-from sre_cockpit.models import LogLine, ProbeResult
+from sre_cockpit.core.durations import Duration
+from sre_cockpit.core.models import LogLine, ProbeResult
+from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.providers.base import (
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
+    QueryError,
     RateLimitedError,
+    TailClosed,
     TailMessage,
+    TailRefused,
+    TailSettings,
 )
 from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.http import (
     HeaderValue,
     HttpClient,
     HttpOptions,
+    HttpProvider,
     build_client,
     retry_after_seconds,
 )
 from sre_cockpit.providers.loki_ws import READ_SIZE, TailMessageTooLarge, TailSession, session_class
-from sre_cockpit.sanitize import sanitize_line
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 TAIL = "/loki/api/v1/tail"
@@ -92,25 +96,12 @@ class LokiOptions(HttpOptions):
     """In polling fallback (``tail: auto``), try the WebSocket again after this long."""
 
 
-class LogQLError(ProviderError):
+class LogQLError(QueryError):
     """Loki refused the query (HTTP 400): ``str()`` is ``"LogQL error: <Loki's message>"``."""
 
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(f"LogQL error: {message}", retryable=False, status=status)
         self.detail = message
-
-
-class TailRefused(ProviderError):
-    """The tail's WebSocket upgrade was answered with a plain HTTP status (proxy, auth, 400)."""
-
-
-class TailClosed(ProviderError):
-    """The tail WebSocket ended (server close, network error or silence)."""
-
-    def __init__(self, message: str, *, code: int | None = None, reason: str = "") -> None:
-        super().__init__(message, retryable=True)
-        self.code = code
-        self.reason = reason
 
 
 # ------------------------------------------------------------------------------------ parsing
@@ -310,7 +301,7 @@ def status_error(status: int, body: bytes | str, *, what: str,
 # ----------------------------------------------------------------------------------- provider
 
 
-class LokiProvider(Provider):
+class LokiProvider(HttpProvider):
     """Grafana Loki: ``query_range`` and the ``/tail`` WebSocket."""
 
     TYPE: ClassVar[str] = "loki"
@@ -375,6 +366,13 @@ class LokiProvider(Provider):
             return parse_labels(body)
         except ValueError as exc:
             raise ProviderError(f"{self.name}: labels: unexpected answer: {exc}") from exc
+
+    def tail_settings(self) -> TailSettings:
+        """The tail as configured (``tail``, ``max_tail_duration``, ``poll_interval``…)."""
+        o = self.options
+        return TailSettings(tail_mode=o.tail, max_tail_duration=o.max_tail_duration,
+                            poll_interval=o.poll_interval, resume_overlap=o.resume_overlap,
+                            websocket_retry=o.websocket_retry, page_limit=o.limit)
 
     async def probe(self) -> ProbeResult:
         """``/loki/api/v1/labels`` (proves auth and tenant), else ``/ready``."""

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field
 
-from sre_cockpit.models import (
+from sre_cockpit.core.models import (
     Incident,
     IncidentStatus,
     ProbeResult,
@@ -35,11 +35,11 @@ from sre_cockpit.models import (
     TimelineEvent,
     utcnow,
 )
+from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.providers.base import (
     ActionPreview,
     ActionResult,
     Capability,
-    Provider,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
@@ -51,6 +51,7 @@ from sre_cockpit.providers.http import (
     HeaderValue,
     HttpClient,
     HttpOptions,
+    HttpProvider,
     build_client,
 )
 from sre_cockpit.providers.incident_util import (
@@ -65,7 +66,6 @@ from sre_cockpit.providers.incident_util import (
     severity_of,
     strip_marker,
 )
-from sre_cockpit.sanitize import sanitize, sanitize_line
 
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000
@@ -117,7 +117,7 @@ class PagerDutyOptions(HttpOptions):
     """At most this many incidents have their log entries read per timeline refresh."""
 
 
-class PagerDutyProvider(Provider):
+class PagerDutyProvider(HttpProvider):
     """Incidents, on-call and log entries from PagerDuty; ack, resolve and notes."""
 
     TYPE: ClassVar[str] = "pagerduty"

@@ -16,7 +16,6 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -24,20 +23,26 @@ from typing import Any, ClassVar
 import httpx
 from pydantic import Field
 
-from sre_cockpit.durations import Duration, format_duration
-from sre_cockpit.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
+from sre_cockpit.core.durations import Duration, align_range, format_duration
+from sre_cockpit.core.models import MetricSample, MetricSeries, ProbeResult, TimelineEvent
+from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.providers.base import (
     Capability,
-    Provider,
+    MetricResult,
     ProviderEnv,
     ProviderError,
+    QueryError,
     RateLimitedError,
 )
 from sre_cockpit.providers.bodies import MIB, ByteSize
-from sre_cockpit.providers.http import HttpClient, HttpOptions, build_client, retry_after_seconds
-from sre_cockpit.sanitize import sanitize_line
+from sre_cockpit.providers.http import (
+    HttpClient,
+    HttpOptions,
+    HttpProvider,
+    build_client,
+    retry_after_seconds,
+)
 
-MAX_POINTS = 11_000
 """Prometheus refuses range queries with more points per series than this (400 bad_data)."""
 
 _ERROR_STATUS = {"bad_data": 400, "execution": 422, "canceled": 503, "timeout": 503,
@@ -64,7 +69,7 @@ class PrometheusOptions(HttpOptions):
     """Queries longer than this many characters are sent as a POST form instead of GET."""
 
 
-class PromQLError(ProviderError):
+class PromQLError(QueryError):
     """The engine answered with an error envelope (``errorType``/``error``).
 
     ``str(err)`` is ``"PromQL error: <error>"`` with the engine's message verbatim (sanitised).
@@ -77,17 +82,8 @@ class PromQLError(ProviderError):
         self.error = error
 
 
-@dataclass(frozen=True, slots=True)
-class PromResult:
-    """One decoded answer of ``/api/v1/query`` or ``/api/v1/query_range``."""
-
-    result_type: str  # vector | matrix | scalar | string
-    samples: tuple[MetricSample, ...] = ()
-    series: tuple[MetricSeries, ...] = ()
-    string: str | None = None
-    warnings: tuple[str, ...] = ()
-    sent: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """The parameters exactly as sent (query, time/start/end/step, …)."""
+PromResult = MetricResult
+"""One decoded answer of ``/api/v1/query`` or ``/api/v1/query_range``."""
 
 
 def parse_value(raw: Any) -> float:
@@ -233,30 +229,13 @@ def _fmt_step(step: float) -> str:
     return _fmt_ts(step)
 
 
-def align_range(start: float, end: float, step: float, *, align: bool = True) -> tuple[float, float, float]:
-    """Start, end and step of a range query: step raised so at most ``MAX_POINTS`` points come
-    back, start and end floored to a multiple of step (query-frontend caches key on that)."""
-    if step <= 0 or not math.isfinite(step):
-        raise ValueError("step must be a positive number of seconds")
-    if end < start:
-        raise ValueError("end is before start")
-    span = end - start
-    if span / step + 1 > MAX_POINTS:
-        step = float(math.ceil(span / (MAX_POINTS - 1)))
-    if align:
-        start = math.floor(start / step) * step
-        end = max(start, math.floor(end / step) * step)
-    return start, end, step
-
-
-
 def _unix(at: datetime) -> float:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.timestamp()
 
 
-class PrometheusProvider(Provider):
+class PrometheusProvider(HttpProvider):
     """MetricSource over the Prometheus HTTP API v1."""
 
     TYPE: ClassVar[str] = "prometheus"
@@ -385,6 +364,11 @@ class PrometheusProvider(Provider):
         return list(result.series)
 
     # -- probe ---------------------------------------------------------------------------------
+
+    @property
+    def step_align(self) -> bool:
+        """Whether range queries are aligned to their step (the ``step_align`` option)."""
+        return bool(self.options.step_align)
 
     async def probe(self) -> ProbeResult:
         """GET ``/api/v1/status/buildinfo``. Engines that do not serve it (some Thanos/VM

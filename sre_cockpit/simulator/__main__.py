@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sre_cockpit.commands import simulate
+from sre_cockpit.simulator import main as simulate
 
 
 def main() -> int:

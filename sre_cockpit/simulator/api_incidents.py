@@ -13,7 +13,7 @@ from sre_cockpit.simulator.alertmanager import AlertmanagerError
 from sre_cockpit.simulator.pagerduty import PagerDutyError, invalid, parse_iso
 
 if TYPE_CHECKING:
-    from sre_cockpit.simulator.server import Simulator
+    from sre_cockpit.simulator.state import SimState
 
 PD_PREFIX = "/pagerduty"
 PD_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -52,7 +52,7 @@ class _BadJson:
         self.text = text
 
 
-def add_alertmanager_routes(app: web.Application, sim: Simulator) -> None:
+def add_alertmanager_routes(app: web.Application, sim: SimState) -> None:
     """Register the Alertmanager v2 endpoints."""
     am = sim.am
 
@@ -181,7 +181,7 @@ def _list_param(request: web.Request, name: str) -> list[str]:
     return request.query.getall(f"{name}[]", []) + request.query.getall(name, [])
 
 
-def add_pagerduty_routes(app: web.Application, sim: Simulator) -> None:
+def add_pagerduty_routes(app: web.Application, sim: SimState) -> None:
     """Register the PagerDuty endpoints under ``/pagerduty``."""
     pd = sim.pd
     limiter = RateLimiter(sim.opts.pd_rate_limit)

@@ -14,7 +14,7 @@ from sre_cockpit.simulator.huge import MB, huge_tail_message
 from sre_cockpit.simulator.logs import Entry, LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
-    from sre_cockpit.simulator.server import Simulator
+    from sre_cockpit.simulator.state import SimState
 
 CATEGORIZE = "categorize-labels"
 MAX_LIMIT = 5000
@@ -114,7 +114,7 @@ async def _params(request: web.Request) -> dict[str, str]:
     return out
 
 
-def add_routes(app: web.Application, sim: Simulator) -> None:
+def add_routes(app: web.Application, sim: SimState) -> None:
     """Register the Loki endpoints."""
     gen = sim.logs
     tails: set[int] = set()
@@ -272,7 +272,7 @@ async def _drain(ws: web.WebSocketResponse) -> None:
             break
 
 
-async def _tail_loop(sim: Simulator, ws_request: web.Request, ws: web.WebSocketResponse,
+async def _tail_loop(sim: SimState, ws_request: web.Request, ws: web.WebSocketResponse,
                      reader: asyncio.Task[None],
                      q: Any, start: int, delay: int, limit: int, categorize: bool) -> None:
     gen = sim.logs
@@ -325,7 +325,7 @@ async def _tail_loop(sim: Simulator, ws_request: web.Request, ws: web.WebSocketR
             await _send(sim, ws, entries, dropped, categorize)
 
 
-async def _send(sim: Simulator, ws: web.WebSocketResponse, entries: list[Entry],
+async def _send(sim: SimState, ws: web.WebSocketResponse, entries: list[Entry],
                 dropped: list[Entry], categorize: bool) -> None:
     await ws.send_str(_message(entries, dropped, categorize))
     sim.stats["tail_messages_sent"] += 1

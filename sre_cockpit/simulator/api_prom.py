@@ -12,7 +12,7 @@ from sre_cockpit.simulator import promql
 from sre_cockpit.simulator.alertmanager import iso_ms
 
 if TYPE_CHECKING:
-    from sre_cockpit.simulator.server import Simulator
+    from sre_cockpit.simulator.state import SimState
 
 ERROR_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
 
@@ -77,7 +77,7 @@ def parse_step_ms(value: str) -> int:
     return round(f * 1000)
 
 
-def add_routes(app: web.Application, sim: Simulator) -> None:
+def add_routes(app: web.Application, sim: SimState) -> None:
     """Register the Prometheus endpoints."""
 
     async def query(request: web.Request) -> web.Response:

@@ -19,41 +19,14 @@ import contextlib
 import json
 import socket
 import struct
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from sre_cockpit.simulator import api_incidents, api_loki, api_prom
-from sre_cockpit.simulator.alertmanager import AlertmanagerState
-from sre_cockpit.simulator.clock import SimClock
-from sre_cockpit.simulator.faults import Fault, FaultSpecError, FaultTable
+from sre_cockpit.simulator.faults import Fault, FaultSpecError
 from sre_cockpit.simulator.huge import MB, huge_response
-from sre_cockpit.simulator.logs import LogGenerator
-from sre_cockpit.simulator.pagerduty import PagerDutyState
-from sre_cockpit.simulator.story import Story
-
-DEFAULT_PD_TOKEN = "sim-pagerduty-token"
-
-
-@dataclass
-class SimOptions:
-    """Everything that shapes one simulator run."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    seed: int = 1
-    speed: float = 1.0
-    log_rate: int = 20
-    start_time: float | None = None
-    frozen: bool = False
-    faults: list[str] = field(default_factory=list)
-    pd_rate_limit: int | None = None
-    pd_extra_incidents: int = 0
-    pd_token: str = DEFAULT_PD_TOKEN
-    history_hours: float = 96.0
-    tail_max_duration: float = 3600.0
-    max_tails: int = 10
+from sre_cockpit.simulator.state import SimOptions, SimState
 
 
 def backend_for(path: str) -> str | None:
@@ -69,23 +42,11 @@ def backend_for(path: str) -> str | None:
     return None
 
 
-class Simulator:
-    """Holds the story, every backend's state and the aiohttp application."""
+class Simulator(SimState):
+    """The simulator: its state plus the aiohttp application serving every backend."""
 
     def __init__(self, opts: SimOptions) -> None:
-        self.opts = opts
-        self.clock = SimClock(opts.start_time, frozen=opts.frozen)
-        self.story = Story(opts.seed, self.clock.start, opts.speed, opts.history_hours * 3600)
-        self.logs = LogGenerator(self.story, opts.log_rate, until_ns=self.clock.now_ns())
-        self.faults = FaultTable()
-        for spec in opts.faults:
-            self.faults.apply_spec(spec)
-        self.am = AlertmanagerState(self.story, self.clock)
-        self.pd = PagerDutyState(self.story, self.clock, extra_incidents=opts.pd_extra_incidents)
-        self.url = ""
-        self.stats: dict[str, int] = {"requests": 0, "tail_connections": 0, "tails_open": 0,
-                                      "tail_messages_sent": 0, "tail_lines_sent": 0,
-                                      "tail_dropped_entries": 0}
+        super().__init__(opts)
         self._runner: web.AppRunner | None = None
 
     # ------------------------------------------------------------------ app
@@ -281,14 +242,3 @@ async def _drip(request: web.Request, resp: web.StreamResponse, fault: Fault) ->
         await asyncio.sleep(interval)
     await out.write_eof()
     return out
-
-
-async def serve_forever(sim: Simulator, on_ready: Any = None) -> None:
-    """Start ``sim``, call ``on_ready(url)``, and serve until cancelled."""
-    url = await sim.start()
-    try:
-        if on_ready is not None:
-            on_ready(url)
-        await asyncio.Event().wait()  # until cancelled
-    finally:
-        await sim.stop()

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from sre_cockpit.privatefile import write_private_file
+from sre_cockpit.core.privatefile import write_private_file
 from sre_cockpit.simulator.api_incidents import PD_PREFIX
 
 ERROR_RATIO = 'sum(rate(http_requests_total{{service="{svc}",code=~"5.."}}[{{{{.window}}}}]))'
@@ -16,7 +16,7 @@ TOTAL = 'sum(rate(http_requests_total{{service="{svc}"}}[{{{{.window}}}}]))'
 
 def config_dict(url: str, *, pd_token: str, from_email: str = "operator@example.com",
                 context: str = "sim") -> dict[str, Any]:
-    """The config (shape of ``sre_cockpit.config.Config``) for a simulator at ``url``."""
+    """The config (shape of ``sre_cockpit.config.model.Config``) for a simulator at ``url``."""
 
     def availability(svc: str, objective: float, desc: str) -> dict[str, Any]:
         return {"name": f"{svc}-availability", "provider": "prom", "objective": objective,

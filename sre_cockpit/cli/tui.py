@@ -1,0 +1,161 @@
+"""``sre-cockpit`` without a subcommand: open the cockpit TUI.
+
+The CLI imports this module to build its parser even for headless commands, so Textual is only
+imported inside ``run_tui``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sre_cockpit.cli.common import UsageError
+
+if TYPE_CHECKING:
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.ui.app import BootInfo
+
+MAX_PEEK_BYTES = 4 * 1024 * 1024
+
+HELP = "open the cockpit (the default when no command is given)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the TUI on top of the global ``--config/--context/--read-only/--low-bandwidth``."""
+    parser.add_argument("--theme", metavar="NAME", default=None,
+                        help="colour theme for this run: war-room (default), daylight, "
+                             "high-contrast, ansi-16 (overrides ui.theme)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point used by ``sre_cockpit.cli.main``."""
+    return run_tui(getattr(args, "config", None), context=getattr(args, "context", None),
+                   read_only=bool(getattr(args, "read_only", False)),
+                   low_bandwidth=bool(getattr(args, "low_bandwidth", False)),
+                   theme=getattr(args, "theme", None))
+
+
+def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
+            read_only: bool, low_bandwidth: bool, theme: str | None = None) -> int:
+    """Load the config and run the cockpit until the operator quits.
+
+    The first frame is drawn from a quick read of the YAML (context, provider names, theme,
+    keys) so it appears at once; the full validation, the provider plugins and the panes load
+    right after it. A config that turns out invalid ends the UI with the usual one-line error.
+
+    Args:
+        config_path: ``--config`` (None: ``$SRE_COCKPIT_CONFIG``, then the platform dir).
+        context: ``--context`` (None: ``default_context``).
+        read_only: ``--read-only``.
+        low_bandwidth: ``--low-bandwidth``.
+        theme: ``--theme`` (None: ``ui.theme``).
+
+    Returns:
+        The exit status (0 normal quit, 128+N after signal N).
+
+    Raises:
+        ConfigError: invalid config or unknown context (the CLI prints one line, exit 2).
+        UsageError: unknown theme or no terminal (one line, exit 2).
+    """
+    from sre_cockpit.config.files import resolve_config_path  # the schema loads after the frame
+
+    path = resolve_config_path(config_path)
+    boot = peek(path, context=context, read_only=read_only, low_bandwidth=low_bandwidth,
+                theme=theme)
+    if boot is None:  # the quick read failed: report the real error before the UI starts
+        from sre_cockpit.config.model import load_config, resolve_context
+
+        config = load_config(config_path)
+        name = resolve_context(config, context)
+        if theme is not None:
+            config = config.model_copy(update={"ui": config.ui.model_copy(update={"theme": theme})})
+        _check_theme(config.ui.theme, config.source)
+    else:
+        _check_theme(boot.theme, str(path))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the cockpit needs a terminal; for scripts use 'sre-cockpit snapshot'")
+    from sre_cockpit.ui.app import boot_app, make_app
+
+    if boot is None:
+        app = make_app(config, name, read_only=read_only, low_bandwidth=low_bandwidth)
+    else:
+        def load() -> Config:
+            from sre_cockpit.config.model import load_config
+
+            loaded = load_config(config_path)
+            if theme is not None:
+                loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
+                    update={"theme": theme})})
+            if low_bandwidth and not loaded.ui.low_bandwidth:
+                loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
+                    update={"low_bandwidth": True})})
+            return loaded
+
+        app = boot_app(boot, load, read_only=read_only)
+    result = app.run()
+    if app.boot_error is not None:
+        raise app.boot_error
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    return int(result or 0)
+
+
+def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: bool,
+         theme: str | None) -> BootInfo | None:
+    """What the first frame needs, from a plain YAML read (no schema, no plugins).
+
+    Returns:
+        None when anything looks wrong: the caller then validates fully before starting.
+    """
+    from sre_cockpit.ui.app import BootInfo
+
+    try:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        with path.open("rb") as fh:
+            data = yaml.load(fh.read(MAX_PEEK_BYTES + 1), Loader=loader)
+        contexts = data["contexts"]
+        name = context or data.get("default_context") or next(iter(contexts))
+        ctx = contexts[name]
+        ctx = {} if ctx is None else ctx
+        ui = data.get("ui") or {}
+        keys = data.get("keys") or {}
+        providers = ctx.get("providers") or {}
+        if not (isinstance(name, str) and isinstance(ctx, dict) and isinstance(ui, dict)
+                and isinstance(keys, dict) and isinstance(providers, dict)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items())):
+            return None
+        danger = ctx.get("danger", False) is True
+        lowered = name.lower()
+        return BootInfo(
+            context=name,
+            danger=danger or any(word in lowered for word in ("prod", "prd", "live")),
+            read_only=read_only or ctx.get("read_only", False) is True,
+            providers=tuple(str(p) for p in providers),
+            theme=str(theme or ui.get("theme") or "war-room"),
+            keys=dict(keys),
+            low_bandwidth=low_bandwidth or ui.get("low_bandwidth", False) is True)
+    except Exception:  # anything odd: take the slow, fully validated path
+        return None
+
+
+def _check_theme(wanted: str, source: str | None) -> None:
+    from textual.theme import BUILTIN_THEMES
+
+    from sre_cockpit.ui.themes import load_themes
+
+    themes, _errors = load_themes()
+    if wanted in themes or wanted in BUILTIN_THEMES:
+        return
+    import difflib
+
+    names = sorted(themes)
+    hint = difflib.get_close_matches(wanted, names, n=1)
+    did = f" (did you mean {hint[0]}?)" if hint else ""
+    where = f"{source}: " if source else ""
+    raise UsageError(f"{where}ui.theme: unknown theme {wanted!r}{did}; "
+                     f"themes: {', '.join(names)}")

@@ -1,0 +1,1 @@
+"""config layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,497 @@
+"""Configuration: strict YAML, durations, secret references, contexts.
+
+``load_config`` reads the file (``--config`` → ``$SRE_COCKPIT_CONFIG`` → platform config dir),
+expands ``${env:NAME}`` (``${env:NAME:-default}`` for an explicit default), ``${file:PATH}``
+(``~`` expanded, relative to the config file, refused when readable by group/others) and ``$${``
+(a literal ``${``) in every string value, validates strictly (unknown keys are errors with a
+"did you mean") and maps every error back to its YAML node: ``ConfigError`` is one line
+``FILE:LINE:COL: key.path: what is wrong`` and never contains a secret. Nothing here imports
+Textual.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs it before the models
+    ENV_VAR,
+    ConfigError,
+    Doc,
+    Loc,
+    Problem,
+    default_config_path,
+    did_you_mean,
+    errors_from_pydantic,
+    parse_document,
+    position_of,
+    raise_first,
+    read_config_text,
+    resolve_config_path,
+)
+from sre_cockpit.core.durations import Duration, parse_duration
+from sre_cockpit.core.keyids import BINDING_IDS, key_string_problem
+from sre_cockpit.core.themenames import DEFAULT_THEME, TEXTUAL_BUILTIN_THEMES, shipped_theme_names
+from sre_cockpit.providers.base import StrictModel
+from sre_cockpit.providers.credentials import userinfo_to_auth
+from sre_cockpit.providers.redaction import remember_secrets
+
+__all__ = [
+    "ENV_VAR",
+    "AlertingRule",
+    "Config",
+    "ConfigError",
+    "ContextConfig",
+    "DeployConfig",
+    "RefreshConfig",
+    "ServiceConfig",
+    "SloConfig",
+    "UiConfig",
+    "default_config_path",
+    "load_config",
+    "load_for_cli",
+    "resolve_config_path",
+    "resolve_context",
+]
+
+
+
+class AlertingRule(StrictModel):
+    """One multi-window burn-rate rule: fires when both windows burn at >= ``burn_rate``."""
+
+    long: str  # e.g. "1h"
+    short: str  # e.g. "5m"
+    burn_rate: float = Field(gt=0)
+    severity: Literal["critical", "warning"]
+
+    @field_validator("long", "short")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if parse_duration(value) <= 0:
+            raise ValueError("a burn-rate window must be longer than 0s")
+        return value
+
+
+class SloConfig(StrictModel):
+    """One SLO. Either error_query or good_query, plus total_query; ``{{.window}}`` is replaced."""
+
+    name: str
+    provider: str
+    objective: float  # percent, e.g. 99.9
+    window: Duration = 30 * 86400.0  # "30d" in YAML, stored as seconds
+    error_query: str | None = None
+    good_query: str | None = None
+    total_query: str
+    service: str | None = None
+    description: str | None = None
+    burn_windows: list[str] | None = None  # default 5m,30m,1h,2h,6h,1d,3d
+    alerting: list[AlertingRule] | None = None
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: float) -> float:
+        if not 0 < value < 100:
+            raise ValueError(f"objective is a percentage between 0 and 100 (exclusive), e.g. 99.9; "
+                             f"got {value:g}")
+        return value
+
+    @field_validator("window")
+    @classmethod
+    def _positive_window(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("window must be longer than 0s")
+        return value
+
+    @field_validator("burn_windows")
+    @classmethod
+    def _burn_windows(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            if parse_duration(item) <= 0:
+                raise ValueError("a burn-rate window must be longer than 0s")
+        return value
+
+    @model_validator(mode="after")
+    def _one_query(self) -> SloConfig:
+        if self.error_query is None and self.good_query is None:
+            raise ValueError("one of error_query or good_query is required")
+        if self.error_query is not None and self.good_query is not None:
+            raise ValueError("error_query and good_query are mutually exclusive; keep one")
+        return self
+
+
+class ServiceConfig(StrictModel):
+    """Per-service mapping used when an incident is focused."""
+
+    logs: str | None = None  # LogQL selector, e.g. '{app="checkout"}'
+    slos: list[str] = Field(default_factory=list)
+
+
+class DeployConfig(StrictModel):
+    """Where deploy events come from: a PromQL query whose changes mark deploys, or a LogQL pattern."""
+
+    provider: str
+    query: str
+    version_label: str = "version"
+    service: str | None = None
+    service_label: str | None = None
+
+
+class ContextConfig(StrictModel):
+    """One context (like a kubeconfig context)."""
+
+    read_only: bool = False
+    danger: bool = False
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)  # validated per type
+    slos: list[SloConfig] = Field(default_factory=list)
+    slos_from: str | None = None  # path to a Sloth spec (prometheus/v1), relative to the file
+    slos_from_provider: str | None = None  # metrics provider of the imported SLOs
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    deploys: list[DeployConfig] = Field(default_factory=list)
+    _slos_imported: bool = PrivateAttr(default=False)
+
+    @property
+    def slos_imported(self) -> bool:
+        """True when the loader has already merged the SLOs of ``slos_from`` into ``slos``
+        (so nothing needs to read the Sloth file again)."""
+        return self._slos_imported
+
+
+class RefreshConfig(StrictModel):
+    """Poll intervals in seconds ("15s" in YAML)."""
+
+    incidents: Duration = Field(default=15.0, gt=0)
+    slos: Duration = Field(default=30.0, gt=0)
+    timeline: Duration = Field(default=30.0, gt=0)
+
+
+class UiConfig(StrictModel):
+    """Appearance and behaviour of the TUI."""
+
+    theme: str = "war-room"
+    log_buffer_lines: int = Field(default=50_000, gt=0)
+    log_max_line_bytes: int = Field(default=4096, ge=256)
+    log_repaint_hz: float = Field(default=4.0, gt=0, le=60)
+    low_bandwidth: bool = False
+    timezone: Literal["utc", "local"] = "utc"
+    timeline_order: Literal["newest_last", "newest_first"] = "newest_last"
+    show_labels: bool = False
+
+
+class Config(StrictModel):
+    """The whole file."""
+
+    default_context: str | None = None
+    contexts: dict[str, ContextConfig]
+    refresh: RefreshConfig = Field(default_factory=RefreshConfig)
+    ui: UiConfig = Field(default_factory=UiConfig)
+    keys: dict[str, str] = Field(default_factory=dict)  # binding id -> key(s)
+    user: str | None = None  # who the operator is (silence createdBy, note author)
+    journal_dir: str | None = None  # default: platform data dir
+    source: str | None = None  # path the config was read from (set by the loader)
+    _secrets: list[str] = PrivateAttr(default_factory=list)
+
+    def secret_values(self) -> list[str]:
+        """Every value that came from ``${env:…}``/``${file:…}`` or sits under a secret-looking
+        key (token, password, …): redact these from anything shown to the operator."""
+        return list(self._secrets)
+
+
+
+
+# =============================================================================================
+# Loader
+# =============================================================================================
+
+def load_config(path: str | os.PathLike[str] | None) -> Config:
+    """Read, expand and validate a config file.
+
+    Args:
+        path: the file; ``None`` looks it up (``$SRE_COCKPIT_CONFIG``, then the platform dir).
+
+    Raises:
+        ConfigError: one line ``FILE:LINE:COL: key.path: what is wrong``; never shows a secret.
+    """
+    explicit = path is not None and str(path) != ""
+    resolved = resolve_config_path(path)
+    file = str(resolved)
+    text = read_config_text(resolved, file, explicit or bool(os.environ.get(ENV_VAR)))
+    doc = parse_document(text, file, resolved.parent)
+    return _validate(doc, file)
+
+
+def resolve_context(config: Config, name: str | None) -> str:
+    """The context to use: ``name`` (``--context`` / ``:ctx``), else ``default_context``, else
+    the first one.
+
+    Raises:
+        ConfigError: ``name`` is not a context of this config (lists the known ones).
+    """
+    known = list(config.contexts)
+    if name is None or name == "":
+        return config.default_context or known[0]
+    if name in config.contexts:
+        return name
+    hint = did_you_mean(name, known)
+    raise ConfigError(f"unknown context {name!r}{hint}; known contexts: {', '.join(known)}",
+                      file=config.source, key_path="--context")
+
+
+def load_for_cli(args: Any) -> tuple[Config, str]:
+    """Load the config named by ``args.config`` and pick ``args.context``.
+
+    Returns:
+        The config and the chosen context name.
+
+    Raises:
+        ConfigError: anything wrong with the file or the context name.
+    """
+    config = load_config(getattr(args, "config", None))
+    return config, resolve_context(config, getattr(args, "context", None))
+
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def _validate(doc: Doc, file: str) -> Config:
+    problems: list[Problem] = []
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(errors_from_pydantic(exc, doc, (), Config))
+        raise_first(problems, file, doc.secrets)
+        raise AssertionError("unreachable") from None
+    semantic, imported = _check_semantics(config, doc, file)
+    problems.extend(semantic)
+    raise_first(problems, file, doc.secrets)
+    contexts = dict(config.contexts)
+    for cname, slos in imported.items():
+        merged = contexts[cname].model_copy(update={"slos": [*contexts[cname].slos, *slos]})
+        merged._slos_imported = True
+        contexts[cname] = merged
+    for cname, ctx in contexts.items():
+        # user:password@ in a provider's url is basic auth from here on: nothing built from the
+        # config (links, snapshots, the journal, the clipboard) ever sees it again
+        providers = {pname: userinfo_to_auth(raw) for pname, raw in ctx.providers.items()}
+        if providers != ctx.providers:
+            moved = ctx.model_copy(update={"providers": providers})
+            moved._slos_imported = ctx._slos_imported
+            contexts[cname] = moved
+    loaded = config.model_copy(update={"source": file, "contexts": contexts})
+    loaded._secrets = sorted({s for s in doc.secrets if s}, key=len, reverse=True)
+    remember_secrets(loaded._secrets)  # redact() anywhere in the process covers them
+    return loaded
+
+
+def _check_semantics(config: Config, doc: Doc,
+                     file: str) -> tuple[list[Problem], dict[str, list[SloConfig]]]:
+    """Cross-field checks; also imports every context's ``slos_from:`` (returned per context,
+    not yet merged into ``slos``)."""
+    from sre_cockpit.providers import registry
+    from sre_cockpit.providers.base import Capability
+
+    problems: list[Problem] = []
+    imported: dict[str, list[SloConfig]] = {}
+
+    def at(loc: Loc, message: str, *, key: bool = False) -> None:
+        problems.append(Problem(*position_of(doc, loc, key=key), loc, message))
+
+    _check_ui_and_keys(config, doc, at)
+    if not config.contexts:
+        at(("contexts",), "at least one context is required")
+        return problems, imported
+    known = list(config.contexts)
+    if config.default_context is not None and config.default_context not in config.contexts:
+        at(("default_context",), f"unknown context {config.default_context!r}"
+                                 f"{did_you_mean(config.default_context, known)}; known contexts: "
+                                 f"{', '.join(known)}")
+    for cname, ctx in config.contexts.items():
+        base: Loc = ("contexts", cname)
+        answers_promql: dict[str, bool] = {}  # provider -> its plugin declares METRICS
+        for pname, raw in ctx.providers.items():
+            ploc = (*base, "providers", pname)
+            if not pname.strip():
+                at(ploc, "a provider name cannot be empty", key=True)
+            type_name = raw.get("type")
+            if type_name is None:
+                at(ploc, "required key 'type' is missing (e.g. type: prometheus)")
+                continue
+            if not isinstance(type_name, str):
+                at((*ploc, "type"), "type must be a string such as 'prometheus'")
+                continue
+            try:
+                cls = registry.load_provider_class(type_name)
+            except registry.UnknownProviderType as exc:
+                at((*ploc, "type"), str(exc))
+                continue
+            except registry.BrokenProvider:
+                # not the config's fault: the runtime reports the plugin as failed
+                continue
+            answers_promql[pname] = Capability.METRICS in cls.CAPABILITIES
+            try:
+                cls.Options.model_validate(raw)
+            except ValidationError as exc:
+                problems.extend(errors_from_pydantic(exc, doc, ploc, cls.Options))
+            except Exception as exc:  # a plugin's own validator may raise anything
+                at(ploc, f"the {type_name} plugin rejected these options: "
+                         f"{type(exc).__name__}: {exc}")
+        pnames = list(ctx.providers)
+        for i, slo in enumerate(ctx.slos):
+            if slo.provider not in ctx.providers:
+                at((*base, "slos", i, "provider"), _unknown_provider(slo.provider, pnames, cname))
+            elif not answers_promql.get(slo.provider, True):  # e.g. a loki provider
+                metrics = [n for n, ok in answers_promql.items() if ok]
+                at((*base, "slos", i, "provider"),
+                   f"provider {slo.provider!r} (type {ctx.providers[slo.provider].get('type')}) "
+                   "cannot run PromQL queries; name a prometheus provider"
+                   + (f" ({', '.join(metrics)})" if metrics else ""))
+        seen: dict[str, int] = {}
+        for i, slo in enumerate(ctx.slos):
+            if slo.name in seen:
+                at((*base, "slos", i, "name"), f"duplicate SLO name {slo.name!r} (also slos"
+                                               f"[{seen[slo.name]}])")
+            seen.setdefault(slo.name, i)
+        from_sloth = _import_sloth(ctx, cname, answers_promql, file, at)
+        if from_sloth is not None:
+            clashes = [s.name for s in from_sloth if s.name in seen]
+            if clashes:
+                name = clashes[0]
+                at((*base, "slos_from"), f"duplicate SLO name {name!r}: the Sloth spec defines "
+                                         f"it and so does slos[{seen[name]}]")
+            else:
+                imported[cname] = from_sloth
+            for slo in from_sloth:
+                seen.setdefault(slo.name, len(seen))
+        for i, deploy in enumerate(ctx.deploys):
+            if deploy.provider not in ctx.providers:
+                at((*base, "deploys", i, "provider"),
+                   _unknown_provider(deploy.provider, pnames, cname))
+        slo_names = list(seen)
+        for sname, service in ctx.services.items():
+            for j, ref in enumerate(service.slos):
+                if ref not in seen and not (from_sloth is None and ctx.slos_from):
+                    at((*base, "services", sname, "slos", j),
+                       f"unknown SLO {ref!r}{did_you_mean(ref, slo_names)}")
+    return problems, imported
+
+
+def _check_ui_and_keys(config: Config, doc: Doc, at: Callable[..., None]) -> None:
+    """``ui.theme`` names a shipped or built-in theme; ``keys:`` remaps known binding ids to
+    well-formed key strings (both checked without Textual)."""
+    from sre_cockpit.providers.registry import suggest
+
+    if "theme" in config.ui.model_fields_set:
+        theme = config.ui.theme
+        shipped = shipped_theme_names()
+        if theme not in shipped and theme not in TEXTUAL_BUILTIN_THEMES:
+            guess = suggest(theme, [*shipped, *sorted(TEXTUAL_BUILTIN_THEMES)])
+            if guess is None and DEFAULT_THEME in shipped:
+                guess = DEFAULT_THEME
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            at(("ui", "theme"), f"unknown theme {theme!r}{hint}; available: "
+                                f"{', '.join(shipped) or 'none (no theme files installed)'}")
+    ids = sorted(BINDING_IDS)
+    for binding_id, keys in config.keys.items():
+        loc: Loc = ("keys", binding_id)
+        if binding_id not in BINDING_IDS:
+            guess = suggest(binding_id, ids)
+            if guess is not None:
+                more = f" (did you mean {guess!r}?)"
+            else:
+                group = binding_id.split(".", 1)[0]
+                same = [i for i in ids if i.split(".", 1)[0] == group]
+                groups = sorted({i.split(".", 1)[0] for i in ids})
+                more = (f"; ids in {group!r}: {', '.join(same)}" if same else
+                        f"; ids look like 'cockpit.quit' (groups: {', '.join(groups)}; "
+                        "'?' in the cockpit lists them all)")
+            at(loc, f"unknown binding id {binding_id!r}{more}", key=True)
+            continue
+        problem = key_string_problem(keys)
+        if problem is not None:
+            at(loc, problem)
+
+
+MAX_SLOTH_BYTES = 4 * 1024 * 1024
+
+
+def _import_sloth(ctx: ContextConfig, cname: str, answers_promql: dict[str, bool], file: str,
+                  at: Callable[..., None]) -> list[SloConfig] | None:
+    """The SLOs of ``ctx.slos_from`` with their provider set, or None (nothing to import, or a
+    problem was reported through ``at``).
+
+    The provider is ``slos_from_provider`` when given, else the context's only metrics
+    (prometheus-type) provider. The path is relative to the config file, ``~`` expanded.
+    """
+    from sre_cockpit.config.sloth import load_sloth_file
+
+    base: Loc = ("contexts", cname)
+    source = ctx.slos_from
+    chosen = ctx.slos_from_provider
+    if source is None:
+        if chosen is not None:
+            at((*base, "slos_from_provider"), "slos_from_provider is only used with slos_from "
+                                              "(the Sloth spec whose SLOs it queries)")
+        return None
+    where = (*base, "slos_from")
+    if not source.strip():
+        at(where, "a path to a Sloth spec is required, e.g. slos/checkout.sloth.yaml")
+        return None
+    metrics = [name for name, ok in answers_promql.items() if ok]
+    provider_problem: tuple[Loc, str] | None = None
+    if chosen is not None:
+        if chosen not in ctx.providers:
+            provider_problem = ((*base, "slos_from_provider"),
+                                _unknown_provider(chosen, list(ctx.providers), cname))
+        elif not answers_promql.get(chosen, True):  # a broken plugin gets the benefit of doubt
+            kind = ctx.providers[chosen].get("type")
+            provider_problem = ((*base, "slos_from_provider"),
+                                f"provider {chosen!r} (type {kind}) cannot run PromQL queries; "
+                                "name a prometheus provider"
+                                + (f" ({', '.join(metrics)})" if metrics else ""))
+    elif len(metrics) == 1:
+        chosen = metrics[0]
+    elif not metrics:
+        provider_problem = (where, f"the imported SLOs need a prometheus provider and context "
+                                   f"{cname!r} has none; add one under contexts.{cname}.providers")
+    else:
+        provider_problem = (where, f"the imported SLOs need a provider and context {cname!r} has "
+                                   f"{len(metrics)} prometheus providers ({', '.join(metrics)}); "
+                                   "set slos_from_provider: to one of them")
+    path = Path(os.path.expanduser(source))
+    if not path.is_absolute():
+        path = Path(file).parent / path
+    try:
+        st = path.stat()
+    except OSError:
+        st = None  # load_sloth_file says why, in its own words
+    slos: list[SloConfig] | None = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        at(where, f"{path}: not a regular file")
+    elif st is not None and st.st_size > MAX_SLOTH_BYTES:
+        at(where, f"{path}: larger than {MAX_SLOTH_BYTES // (1024 * 1024)} MiB")
+    else:
+        try:
+            slos = load_sloth_file(path, provider=chosen or "")
+        except UnicodeDecodeError:
+            at(where, f"{path}: not UTF-8 text")
+        except ValueError as exc:
+            at(where, str(exc))
+        except RecursionError:
+            at(where, f"{path}: nested too deeply")
+        except Exception as exc:  # a hostile file must read as a config error, not a crash
+            at(where, f"{path}: cannot import the Sloth spec: {type(exc).__name__}: {exc}")
+    if provider_problem is not None:
+        at(*provider_problem)
+        return None
+    return slos
+
+
+def _unknown_provider(name: str, known: list[str], context: str) -> str:
+    listing = ", ".join(known) if known else "none"
+    return (f"unknown provider {name!r}{did_you_mean(name, known)}; providers in context "
+            f"{context!r}: {listing}")

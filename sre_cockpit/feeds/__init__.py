@@ -1,0 +1,1 @@
+"""feeds layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,114 @@
+"""SIGHUP / SIGTERM: flush the notes journal and the open draft before the process goes away.
+
+Textual installs no handler for either, and a dropped SSH link (without tmux) sends SIGHUP: the
+default action kills the cockpit with the note being typed still in memory. The handlers here
+run every registered flusher (the journal's fsync, the note editor's draft save), then either ask
+the app to exit (``on_exit``) with a hard deadline, or re-deliver the signal with its default
+action so the process ends exactly as it would have. Nothing here imports Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sre_cockpit.feeds.journal import Journal
+
+HANDLED_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGHUP, signal.SIGTERM)
+EXIT_DEADLINE_S = 3.0
+"""After ``on_exit`` was asked, the process is ended anyway this many seconds later (a hung-up
+terminal can block a clean exit)."""
+
+_flushers: list[Callable[[], None]] = []
+
+
+def register_flusher(flush: Callable[[], None]) -> Callable[[], None]:
+    """Run ``flush`` (synchronous, quick, must not raise) when a handled signal arrives.
+
+    Returns:
+        A function that unregisters it.
+    """
+    _flushers.append(flush)
+
+    def unregister() -> None:
+        with contextlib.suppress(ValueError):
+            _flushers.remove(flush)
+
+    return unregister
+
+
+def flush_all() -> None:
+    """Run every registered flusher (errors are swallowed: flushing must reach the next one)."""
+    for flush in list(_flushers):
+        with contextlib.suppress(Exception):
+            flush()
+
+
+def install_signal_handlers(journal: Journal | None = None, *,
+                            on_exit: Callable[[int], Any] | None = None,
+                            loop: asyncio.AbstractEventLoop | None = None,
+                            signals: Iterable[signal.Signals] = HANDLED_SIGNALS,
+                            exit_deadline: float | None = EXIT_DEADLINE_S,
+                            ) -> Callable[[], None]:
+    """Install the flushing handlers for SIGHUP and SIGTERM.
+
+    In the app, call it from ``on_mount`` (a running loop): ``install_signal_handlers(journal,
+    on_exit=lambda signum: app.exit(return_code=128 + signum))``.
+
+    Args:
+        journal: the notes journal to fsync (also registered as a flusher).
+        on_exit: asked to end the app after flushing; the process is ended anyway after
+            ``EXIT_DEADLINE_S``. Without it the signal's default action is re-delivered.
+        loop: install through ``loop.add_signal_handler`` (default: the running loop, if any,
+            else ``signal.signal``).
+        signals: which signals.
+        exit_deadline: seconds after ``on_exit`` before the process is ended anyway (None:
+            never; tests).
+
+    Returns:
+        A function restoring the previous handlers and unregistering the journal flusher.
+    """
+    unregister = register_flusher(journal.flush) if journal is not None else (lambda: None)
+    chosen = tuple(signals)
+    if loop is None:
+        with contextlib.suppress(RuntimeError):
+            loop = asyncio.get_running_loop()
+
+    def handle(signum: int) -> None:
+        flush_all()
+        if on_exit is None:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        if exit_deadline is not None:
+            timer = threading.Timer(exit_deadline, os._exit, args=(128 + signum,))
+            timer.daemon = True
+            timer.start()
+        try:
+            on_exit(signum)
+        except Exception:
+            os._exit(128 + signum)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in chosen:
+        if loop is not None:
+            previous[sig] = None
+            loop.add_signal_handler(sig, handle, int(sig))
+        else:
+            previous[sig] = signal.signal(sig, lambda signum, _frame: handle(signum))
+
+    def uninstall() -> None:
+        unregister()
+        for sig, old in previous.items():
+            if loop is not None:
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(sig)
+            else:
+                signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+    return uninstall

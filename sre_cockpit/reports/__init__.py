@@ -1,0 +1,1 @@
+"""reports layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,1 @@
+"""ui layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,279 @@
+"""The ``:`` command line: ``:ctx NAME``, ``:theme NAME``, ``:export [PATH]``, ``:q``, ``:help``.
+
+The line parses what was typed and posts ``CommandLine.Command``; the app runs it and either
+closes the line or calls ``show_error`` so the reason appears in the line itself. Up/down walk
+the history of this session; right-arrow accepts the greyed-out completion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.suggester import Suggester
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from sre_cockpit.core.sanitize import sanitize_line
+
+COMMANDS: dict[str, str] = {
+    "ctx": "ctx NAME — switch to another context (panes restart on its providers)",
+    "theme": "theme NAME — change the colour theme",
+    "export": "export [PATH] — write the post-mortem timeline",
+    "help": "help — list every key binding",
+    "q": "q — quit (asks first when notes are not delivered yet); q! quits anyway",
+}
+"""Command words and their one-line help (also used by the command palette)."""
+ALIASES: dict[str, str] = {"context": "ctx", "quit": "q", "q!": "q!", "wq": "q", "x": "q"}
+HISTORY_LIMIT = 100
+
+
+class PromptInput(Input):
+    """A one-line input with history and escape-to-cancel (shared by ``:`` and ``/``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", show=False, id="prompt.cancel"),
+        Binding("up", "history(-1)", "previous", show=False, id="prompt.history_previous"),
+        Binding("down", "history(1)", "next", show=False, id="prompt.history_next"),
+    ]
+
+    class Cancelled(Message):
+        """Escape was pressed."""
+
+    def __init__(self, *, placeholder: str = "", id: str | None = None,
+                 suggester: Suggester | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id, compact=True, suggester=suggester,
+                         select_on_focus=False)
+        self.history: list[str] = []
+        self._history_pos = 0
+        self._draft = ""
+
+    def remember(self, text: str) -> None:
+        """Add a submitted line to the history (no consecutive duplicates)."""
+        if text and (not self.history or self.history[-1] != text):
+            self.history.append(text)
+            del self.history[:-HISTORY_LIMIT]
+        self._history_pos = len(self.history)
+
+    def reset_history_position(self) -> None:
+        """Start browsing from the newest entry again."""
+        self._history_pos = len(self.history)
+        self._draft = ""
+
+    def action_history(self, step: int) -> None:
+        """Show the previous (-1) or next (+1) history entry."""
+        if not self.history:
+            return
+        if self._history_pos == len(self.history):
+            self._draft = self.value
+        pos = max(0, min(len(self.history), self._history_pos + step))
+        self._history_pos = pos
+        self.value = self.history[pos] if pos < len(self.history) else self._draft
+        self.cursor_position = len(self.value)
+
+    def action_cancel(self) -> None:
+        """Close the prompt without running anything (at once, so that the key typed next goes
+        where the focus returns, not into this prompt)."""
+        for node in self.ancestors:
+            if isinstance(node, BottomPrompt):
+                node.close()
+                return
+        self.post_message(self.Cancelled())
+
+
+class BottomPrompt(Widget):
+    """A hidden one-line prompt above the footer; ``open()`` shows and focuses it."""
+
+    DEFAULT_CSS = """
+    BottomPrompt { height: 1; width: 1fr; display: none; background: $panel; }
+    BottomPrompt.-open { display: block; }
+    BottomPrompt > Horizontal { height: 1; width: 1fr; }
+    BottomPrompt .prompt-label { width: auto; height: 1; color: $accent; text-style: bold; }
+    BottomPrompt PromptInput { width: 1fr; height: 1; border: none; padding: 0; }
+    BottomPrompt .prompt-message { width: auto; max-width: 70%; height: 1; padding: 0 1;
+                                   color: $text-error; text-style: bold; display: none; }
+    BottomPrompt .prompt-message.-shown { display: block; }
+    """
+
+    LABEL = ":"
+
+    def __init__(self, *, id: str | None = None, placeholder: str = "",
+                 suggester: Suggester | None = None) -> None:
+        super().__init__(id=id)
+        self.input = PromptInput(placeholder=placeholder, suggester=suggester)
+        self.label = Static(Text(self.LABEL), classes="prompt-label")
+        self.message = Static("", classes="prompt-message", markup=False)
+        self._return_focus: Widget | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield self.label
+            yield self.input
+            yield self.message
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the prompt is showing."""
+        return self.has_class("-open")
+
+    def open(self, value: str = "", *, label: str | None = None) -> None:
+        """Show the prompt with ``value`` pre-filled and focus it."""
+        self._return_focus = self.screen.focused if self.is_attached else None
+        if label is not None:
+            self.label.update(Text(label))
+        self.clear_error()
+        self.input.value = value
+        self.input.cursor_position = len(value)
+        self.input.reset_history_position()
+        self.add_class("-open")
+        # Synchronously: what follows ":" in the same terminal read must land in the prompt.
+        if self.is_attached:
+            self.screen.set_focus(self.input)
+        else:
+            self.input.focus()
+
+    def close(self) -> None:
+        """Hide the prompt and give focus back to where it was."""
+        self.remove_class("-open")
+        self.clear_error()
+        target = self._return_focus
+        self._return_focus = None
+        if target is not None and target.is_attached and target.focusable:
+            self.screen.set_focus(target)  # at once: the next key typed goes there
+        elif self.is_attached and self.screen.focused is self.input:  # not has_focus: late
+            self.screen.set_focus(None)
+
+    def show_error(self, message: str) -> None:
+        """Keep the prompt open and show why the command failed."""
+        self.message.update(Text(sanitize_line(message)))
+        self.message.add_class("-shown")
+
+    def clear_error(self) -> None:
+        """Hide the error message."""
+        self.message.update("")
+        self.message.remove_class("-shown")
+
+    @property
+    def error(self) -> str:
+        """The error currently shown ("" if none)."""
+        return str(self.message.render()) if self.message.has_class("-shown") else ""
+
+    @on(PromptInput.Cancelled)
+    def _cancelled(self, event: PromptInput.Cancelled) -> None:
+        event.stop()
+        self.close()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.message.has_class("-shown"):
+            self.clear_error()
+
+
+class CommandSuggester(Suggester):
+    """Completes command words and their argument (context and theme names)."""
+
+    def __init__(self, names: Callable[[str], Iterable[str]]) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._names = names
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if " " not in value:
+            for word in COMMANDS:
+                if word.startswith(value) and word != value:
+                    return word
+            return None
+        verb, _, arg = value.partition(" ")
+        for name in self._names(ALIASES.get(verb, verb)):
+            if name.startswith(arg) and name != arg:
+                return f"{verb} {name}"
+        return None
+
+
+class CommandLine(BottomPrompt):
+    """The ``:`` line."""
+
+    LABEL = ":"
+
+    class Command(Message):
+        """A parsed command for the app to run (``name`` is canonical, e.g. ``ctx``)."""
+
+        def __init__(self, name: str, args: tuple[str, ...], text: str) -> None:
+            super().__init__()
+            self.name = name
+            self.args = args
+            self.text = text
+
+    def __init__(self, *, id: str | None = None,
+                 names: Callable[[str], Iterable[str]] | None = None) -> None:
+        super().__init__(id=id, placeholder="ctx NAME · theme NAME · export · help · q",
+                         suggester=CommandSuggester(names or (lambda _verb: ())))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip().lstrip(":").strip()
+        self.input.remember(text)
+        if not text:
+            self.close()
+            return
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            self.show_error(f"cannot parse: {exc}")
+            return
+        verb = ALIASES.get(words[0], words[0])
+        if verb not in COMMANDS and verb != "q!":
+            hint = difflib.get_close_matches(verb, list(COMMANDS), n=1)
+            suggestion = f" — did you mean :{hint[0]}?" if hint else ""
+            self.show_error(f"unknown command :{words[0]}{suggestion} "
+                            f"(commands: {', '.join(COMMANDS)})")
+            return
+        self.post_message(self.Command(verb, tuple(words[1:]), text))
+
+
+class CockpitCommands(Provider):
+    """Command-palette entries: panes, zoom, contexts, themes, export, help."""
+
+    def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        entries: list[tuple[str, Callable[[], object], str]] = []
+        for pane_id, title in getattr(app, "PANE_TITLES", {}).items():
+            entries.append((f"Show {title}", partial(app.run_action, f"show_pane('{pane_id}')"),
+                            f"focus the {title} pane"))
+        entries.append(("Zoom the focused pane", partial(app.run_action, "zoom"),
+                        "maximise / restore (z)"))
+        entries.append(("Keys: list every binding", partial(app.run_action, "help"), "?"))
+        runner = getattr(app, "run_command", None)
+        if runner is not None:
+            for name in getattr(app, "context_names", lambda: [])():
+                entries.append((f"Context: {sanitize_line(name)}", partial(runner, "ctx", (name,)),
+                                "rebuild the providers for this context"))
+            for name in getattr(app, "cockpit_theme_names", lambda: [])():
+                entries.append((f"Theme: {name}", partial(runner, "theme", (name,)),
+                                "change the colour theme"))
+            entries.append(("Export post-mortem timeline", partial(runner, "export", ()),
+                            ":export"))
+        return entries
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._entries():
+            yield DiscoveryHit(Content(name), callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

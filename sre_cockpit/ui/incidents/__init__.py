@@ -1,0 +1,1 @@
+"""ui.incidents layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,1 @@
+"""ui.logs layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,1 @@
+"""ui.slos layer of sre-cockpit (see README: Architecture)."""

@@ -1,0 +1,1 @@
+"""ui.timeline layer of sre-cockpit (see README: Architecture)."""
