@@ -1,5 +1,8 @@
 """Run the real ``sre-cockpit`` process (in a pty or with pipes) and read its peak RSS from the
-kernel (``wait4``'s ``ru_maxrss``: the true peak, no sampling gaps)."""
+kernel: ``VmHWM`` in ``/proc/PID/status``, the high-water mark of the process's memory since it
+exec'd, read every 10 ms until it exits (a mark only grows, so the last read before the exit holds
+the peak unless it came in the last 10 ms). ``wait4``'s ``ru_maxrss`` would not do: Linux carries
+it over ``exec``, so it includes the forked copy of the (large) test process."""
 
 from __future__ import annotations
 
@@ -33,8 +36,16 @@ class PtyRun:
     """Seconds from start until ``watch`` first held."""
 
 
-def _peak_mb(rusage: object) -> float:
-    return float(getattr(rusage, "ru_maxrss", 0)) / 1024.0  # KiB on Linux
+def high_water_mb(pid: int) -> float | None:
+    """``VmHWM`` of a running process in MB (None once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        return None
+    return None
 
 
 class _Child:
@@ -48,12 +59,14 @@ class _Child:
     def alive(self, block: bool = False) -> bool:
         if self.status is not None:
             return False
-        pid, raw, rusage = os.wait4(self.proc.pid, 0 if block else os.WNOHANG)
+        mark = high_water_mb(self.proc.pid)  # readable until the child is reaped
+        if mark is not None:
+            self.peak_mb = max(self.peak_mb, mark)
+        pid, raw, _rusage = os.wait4(self.proc.pid, 0 if block else os.WNOHANG)
         if pid == 0:
             return True
         self.status = os.waitstatus_to_exitcode(raw)
         self.proc.returncode = self.status
-        self.peak_mb = _peak_mb(rusage)
         return False
 
 
@@ -122,29 +135,30 @@ def run_cli(args: list[str], *, env: dict[str, str] | None = None, timeout: floa
             stop_after: float | None = None) -> tuple[int, str, str, float]:
     """Run ``sre-cockpit ARGS`` with pipes; returns (status, stdout, stderr, peak RSS MB).
     ``stop_after``: send SIGINT after that many seconds (``logs -f``)."""
-    proc = subprocess.Popen([*COCKPIT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, start_new_session=True)
+    child = _Child(subprocess.Popen([*COCKPIT, *args], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env, start_new_session=True))
+    proc = child.proc
     out = bytearray()
     err = bytearray()
     start = time.monotonic()
     streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}  # type: ignore[union-attr]
     interrupted = False
-    status: int | None = None
-    rusage: object = None
-    while streams:
+    while streams or child.alive():
+        child.alive()  # also reads the high-water mark
         if stop_after is not None and not interrupted and time.monotonic() - start > stop_after:
             os.killpg(proc.pid, signal.SIGINT)
             interrupted = True
         if time.monotonic() - start > timeout:
             os.killpg(proc.pid, signal.SIGKILL)
-        ready, _, _ = select.select(list(streams), [], [], 0.1)
+        if not streams:
+            time.sleep(0.01)
+            continue
+        ready, _, _ = select.select(list(streams), [], [], 0.01)
         for fd in ready:
             data = os.read(fd, 65536)
             if data:
                 streams[fd] += data
             else:
                 del streams[fd]
-    _pid, raw_status, rusage = os.wait4(proc.pid, 0)
-    status = os.waitstatus_to_exitcode(raw_status)
-    proc.returncode = status
-    return status, out.decode(errors="replace"), err.decode(errors="replace"), _peak_mb(rusage)
+    assert child.status is not None
+    return child.status, out.decode(errors="replace"), err.decode(errors="replace"), child.peak_mb
