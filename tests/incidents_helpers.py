@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 
 from sre_cockpit.config.model import Config
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity
+from sre_cockpit.feeds.incidents import IncidentFeed, IncidentsSnapshot
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import (
     ActionPreview,
@@ -24,6 +25,7 @@ from sre_cockpit.providers.base import (
     StrictModel,
 )
 from sre_cockpit.ui.incidents.view import IncidentsPane
+from sre_cockpit.ui.messages import IncidentsChanged
 
 FROZEN = datetime(2026, 11, 26, 14, 3, tzinfo=UTC)
 
@@ -106,7 +108,14 @@ def runtime_with(providers: Sequence[Provider], *, read_only: bool = False,
 
 
 class PaneApp(App[None]):
-    """Hosts one IncidentsPane; records the messages it posts."""
+    """Hosts one IncidentsPane on an IncidentFeed, as the cockpit app does: the feed's jobs run
+    as workers (``start_polling``) and every snapshot reaches the pane as a message.
+
+    Attributes:
+        feed: the feed the pane shows.
+        snapshots: every snapshot the feed published (for assertions).
+        messages: the messages the pane posted (focus, note requests).
+    """
 
     CSS = "IncidentsPane { height: 1fr; }"
 
@@ -115,6 +124,8 @@ class PaneApp(App[None]):
         super().__init__()
         self.runtime = runtime
         self.start_polling = start_polling
+        self.feed = IncidentFeed(runtime) if runtime is not None else None
+        self.snapshots: list[IncidentsSnapshot] = []
         self.messages: list[Any] = []
 
     def compose(self) -> ComposeResult:
@@ -122,12 +133,22 @@ class PaneApp(App[None]):
 
     def on_mount(self) -> None:
         pane = self.query_one(IncidentsPane)
-        if self.runtime is not None:
-            pane.attach(self.runtime, start_polling=self.start_polling)
+        if self.feed is not None:
+            pane.bind(self.feed)
+            self.feed.subscribe(self._published)
+            if self.start_polling:
+                for job in self.feed.jobs():
+                    self.run_worker(job.run(), name=job.name, exit_on_error=False)
         pane.query_one("#incidents-table").focus()
 
-    def on_incidents_pane_incidents_updated(self, message: IncidentsPane.IncidentsUpdated) -> None:
-        self.messages.append(message)
+    def _published(self, snapshot: IncidentsSnapshot) -> None:
+        self.snapshots.append(snapshot)
+        self.query_one(IncidentsPane).post_message(IncidentsChanged(snapshot))
+
+    async def poll_now(self) -> None:
+        """Poll every provider once (what a poller tick does)."""
+        assert self.feed is not None
+        await self.feed.refresh()
 
     def on_incidents_pane_incident_focused(self, message: IncidentsPane.IncidentFocused) -> None:
         self.messages.append(message)

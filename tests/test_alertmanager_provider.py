@@ -13,6 +13,8 @@ import pytest
 from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import (
+    ONCALL_ACTIONS,
+    ActionArgs,
     IncidentActions,
     IncidentSource,
     ProviderEnv,
@@ -187,3 +189,18 @@ async def test_silence_rejected_by_server_shows_message(fixtures_dir: Path) -> N
     result = await provider.perform("silence", incidents[:1])
     assert not result.ok
     assert "start time must be before end time" in result.message
+
+
+async def test_on_call_actions_are_explained_not_offered(fixtures_dir: Path) -> None:
+    seen: list[httpx.Request] = []
+    provider = make(fixture_handler(fixtures_dir, seen))
+    reasons = provider.supported_actions()
+    assert set(ONCALL_ACTIONS) <= set(reasons)
+    assert all(reasons[a] for a in ONCALL_ACTIONS)
+    assert "silence instead" in (reasons["snooze"] or "")
+    incidents = await provider.list_incidents()
+    result = await provider.perform("snooze", incidents[:1], args=ActionArgs(duration_s=60))
+    assert not result.ok and "no snooze" in result.message
+    with pytest.raises(ProviderError, match="no escalation levels"):
+        provider.preview("escalate", incidents[:1], args=ActionArgs(level=2))
+    assert [r.method for r in seen] == ["GET", "GET"]  # the listing only

@@ -82,7 +82,7 @@ async def wait_until(pilot: Pilot[Any], predicate: Any, seconds: float = 10.0) -
 
 
 def rows(pane: IncidentsPane) -> dict[str, tuple[str, str, str | None]]:
-    return {i.title: (i.status.value, i.severity.value, i.service) for i in pane.incidents}
+    return {i.title: (i.status.value, i.severity.value, i.service) for i in pane.snapshot.incidents}
 
 
 async def test_cockpit_pane_shows_exactly_the_three(am: str) -> None:
@@ -92,7 +92,7 @@ async def test_cockpit_pane_shows_exactly_the_three(am: str) -> None:
         await wait_until(pilot, lambda: rows(pane) == EXPECTED)
         table = pane.query_one(DataTable)
         assert table.row_count == 3
-        statuses = sorted(str(table.get_cell(i.key, "status")) for i in pane.incidents)
+        statuses = sorted(str(table.get_cell(i.key, "status")) for i in pane.snapshot.incidents)
         assert statuses == ["acked", "triggered", "triggered"]
 
 
@@ -107,7 +107,7 @@ async def test_pane_shows_three_then_silence_and_expire_from_keyboard(am: str) -
         table.focus()
         # put the cursor on SearchSlow (triggered warning: 2nd row)
         keys = [str(r.key.value) for r in table.ordered_rows]
-        target = next(i for i in pane.incidents if i.title == "SearchSlow")
+        target = next(i for i in pane.snapshot.incidents if i.title == "SearchSlow")
         table.move_cursor(row=keys.index(target.key))
         await pilot.pause()
         await pilot.press("s")
@@ -126,7 +126,7 @@ async def test_pane_shows_three_then_silence_and_expire_from_keyboard(am: str) -
         # and the server agrees (the next poll, not only the optimistic row)
         assert wait_states(am, {"SearchSlow": "suppressed"})
         await wait_until(pilot, lambda: "silenced by" in (next(
-            i for i in pane.incidents if i.title == "SearchSlow").detail or ""))
+            i for i in pane.snapshot.incidents if i.title == "SearchSlow").detail or ""))
         await pilot.press("S")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmActionDialog))
         await pilot.press("y")

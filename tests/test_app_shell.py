@@ -4,6 +4,7 @@ quit confirmation, keymap remapping, cross-pane routing, NO_COLOR and the fast-s
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from sre_cockpit.ui.commandline import CommandLine
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import ContextBadge, ReadOnlyBadge
 from sre_cockpit.ui.help import HelpScreen
+from sre_cockpit.ui.incidents.view import IncidentsPane
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 
@@ -231,7 +233,10 @@ async def test_ctx_rebuilds_the_runtime_and_reattaches_fresh_panes() -> None:
         assert not app.query_one(CommandLine).is_open
         new_panes = app.panes()
         assert all(n is not o for n, o in zip(new_panes, old_panes, strict=True))
-        assert all(p.runtime is app.runtime for p in new_panes)
+        assert app.cockpit is not None and app.cockpit.runtime is app.runtime
+        incidents = app.pane("incidents")
+        assert isinstance(incidents, IncidentsPane) and incidents.feed is app.cockpit.incidents
+        assert all(p.runtime is app.runtime for p in new_panes if p is not incidents)
         assert not app.query_one(ContextBadge).has_class("-danger")
         assert app.query_one(ReadOnlyBadge).display
         assert "ctx staging" in app.header.text and "READ-ONLY" in app.header.text
@@ -451,12 +456,13 @@ async def test_updates_pins_and_notes_reach_the_timeline() -> None:
             setattr(timeline, name, rec)
         incidents = (_incident(),)
         line = LogLine(ts_ns=1, line="boom")
-        app.pane("incidents").post_message(IncidentsPane.IncidentsUpdated(incidents))  # type: ignore[union-attr]
+        feed = app.cockpit.incidents  # type: ignore[union-attr]
+        feed.publish(replace(feed.snapshot, incidents=incidents))
         app.pane("incidents").post_message(IncidentsPane.NoteRequested(incidents))  # type: ignore[union-attr]
         app.pane("logs").post_message(LogPane.PinRequested(line))  # type: ignore[union-attr]
         app.pane("slos").post_message(SloPane.SloStatusesUpdated(()))  # type: ignore[union-attr]
         await pilot.pause()
-        assert recs["set_incidents"].calls == [(incidents,)]
+        assert recs["set_incidents"].calls[-1] == (incidents,)
         assert recs["open_note_editor"].calls == [(incidents,)]
         assert recs["pin_log_line"].calls == [(line,)]
         assert recs["observe_slos"].calls == [((),)]

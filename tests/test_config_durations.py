@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
+from config_helpers import write
 from pydantic import BaseModel, ValidationError
 
-from sre_cockpit.core.durations import Duration, format_duration, humanize_age, parse_duration
+from sre_cockpit.config.model import ConfigError, load_config
+from sre_cockpit.core.durations import (
+    MAX_DURATION_S,
+    Duration,
+    format_duration,
+    humanize_age,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -72,3 +81,58 @@ def test_pydantic_type() -> None:
     assert M(d="1m").d == 60.0  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         M(d="soon")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------- the 10-year bound
+
+TOO_LONG = ("is too long: at most 10y (3650d); no window, interval or timeout needs more, and "
+            "far longer spans overflow date arithmetic")
+
+
+@pytest.mark.parametrize("text", ["10y", "3650d", "520w", "87600h"])
+def test_up_to_ten_years_is_accepted(text: str) -> None:
+    assert parse_duration(text) <= MAX_DURATION_S == 10 * 365 * 86400
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("999999999999w", f"duration '999999999999w' {TOO_LONG}"),
+    ("3651d", f"duration '3651d' {TOO_LONG}"),
+    ("10y1s", f"duration '10y1s' {TOO_LONG}"),
+    (MAX_DURATION_S + 1, f"duration 315360001.0 seconds {TOO_LONG}"),
+    (10 ** 400, f"duration {repr(10 ** 400)[:39]}… seconds {TOO_LONG}"),  # no OverflowError
+    ("1" * 5000 + "s", f"duration '{'1' * 38}… {TOO_LONG}"),  # the digits parse to inf
+])
+def test_longer_than_ten_years_is_refused_with_the_reason(value: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_duration(value)
+    assert str(info.value) == message
+
+
+def test_a_window_beyond_the_bound_would_have_crashed_date_arithmetic() -> None:
+    """Why the bound exists: the issue's value overflows ``timedelta`` (which the SLO and log
+    code use to step back from now)."""
+    from datetime import timedelta
+
+    with pytest.raises(OverflowError):
+        timedelta(weeks=999999999999)
+    assert timedelta(seconds=MAX_DURATION_S).days == 3650
+
+
+@pytest.mark.parametrize(("yaml_text", "where"), [
+    ("contexts:\n  prod:\n    providers:\n      prom: {type: prometheus, url: 'http://h', "
+     "timeout: 11y}\n", "4:58: contexts.prod.providers.prom.timeout: duration '11y'"),
+    ("contexts: {prod: {}}\nrefresh: {slos: 999999999999w}\n",
+     "2:17: refresh.slos: duration '999999999999w'"),
+    ("contexts:\n  prod:\n    slos:\n      - {name: a, provider: p, objective: 99, "
+     "error_query: e, total_query: t, burn_windows: [5m, 11y]}\n",
+     "4:93: contexts.prod.slos[0].burn_windows: duration '11y'"),
+    ("contexts:\n  prod:\n    slos:\n      - {name: a, provider: p, objective: 99, "
+     "error_query: e, total_query: t, alerting: [{long: 11y, short: 5m, burn_rate: 1, "
+     "severity: warning}]}\n", "4:97: contexts.prod.slos[0].alerting[0].long: duration '11y'"),
+])
+def test_every_duration_field_of_the_config_is_bounded(tmp_path: Path, yaml_text: str,
+                                                       where: str) -> None:
+    path = write(tmp_path, yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}:{where} {TOO_LONG}"

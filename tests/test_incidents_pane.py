@@ -10,8 +10,10 @@ from textual.widgets import DataTable, Static
 
 from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.base import ProviderError
+from sre_cockpit.ui.clipboard import osc52
+from sre_cockpit.ui.clipboard import safe_link as markup_safe_url
 from sre_cockpit.ui.dialogs import ConfirmActionDialog
-from sre_cockpit.ui.incidents.view import IncidentsPane, markup_safe_url, osc52
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 
 def table_keys(app: PaneApp) -> list[str]:
@@ -46,8 +48,8 @@ async def test_merge_sort_and_in_place_updates() -> None:
     b = MemoryIncidents("beta", [incident(4, severity=Severity.CRITICAL, minutes_ago=2)])
     app = PaneApp(runtime_with([a, b]), start_polling=False)
     async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        app.query_one(IncidentsPane)
+        await app.poll_now()
         await pilot.pause()
         # triggered first; critical before warning; newest first within a severity
         assert table_keys(app) == ["beta:INC004", "alpha:INC003", "alpha:INC001", "alpha:INC002"]
@@ -63,7 +65,7 @@ async def test_merge_sort_and_in_place_updates() -> None:
         orig_add, orig_remove = table.add_row, table.remove_row
         table.add_row = lambda *c, **k: (added.append(k["key"]), orig_add(*c, **k))[1]  # type: ignore[method-assign]
         table.remove_row = lambda key: (removed.append(key), orig_remove(key))[1]  # type: ignore[method-assign]
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         assert added == ["beta:INC005"] and removed == ["alpha:INC003"]
         assert table_keys(app) == ["beta:INC004", "alpha:INC001", "beta:INC005", "alpha:INC002"]
@@ -71,8 +73,7 @@ async def test_merge_sort_and_in_place_updates() -> None:
         assert cursor_key == "alpha:INC001"  # the cursor followed its incident
         assert table.scroll_y == scroll_before
         assert str(table.get_cell("alpha:INC001", "title")) == "renamed"
-        updates = [m for m in app.messages if isinstance(m, IncidentsPane.IncidentsUpdated)]
-        assert updates and len(updates[-1].incidents) == 4
+        assert app.snapshots and len(app.snapshots[-1].incidents) == 4
 
 
 async def test_one_backend_down_does_not_blank_the_other() -> None:
@@ -83,8 +84,8 @@ async def test_one_backend_down_does_not_blank_the_other() -> None:
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.query_one(IncidentsPane)
         await settle(pilot, app, lambda: table_keys(app) == ["good:INC001"])
-        await settle(pilot, app, lambda: "bad" in pane.healths and pane.healths["bad"].error)
-        assert "upstream down" in (pane.healths["bad"].error or "")
+        await settle(pilot, app, lambda: pane.snapshot.source("bad") is not None and pane.snapshot.source("bad").error)
+        assert "upstream down" in (pane.snapshot.source("bad").error or "")
 
 
 async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
@@ -92,7 +93,7 @@ async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 40)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         await pilot.press("a")
         await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
@@ -100,11 +101,11 @@ async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
         assert "memory://mem/incidents" in body and "INC001" in body and "PUT" in body
         await pilot.press("y")
         await settle(pilot, app, lambda: mem.performed == [("ack", ("INC001",))])
-        await settle(pilot, app, lambda: pane.incidents[-1].status is IncidentStatus.ACKNOWLEDGED)
+        await settle(pilot, app, lambda: pane.snapshot.incidents[-1].status is IncidentStatus.ACKNOWLEDGED)
         # reconciled by the next poll: the backend says acknowledged too
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
-        assert {i.id: i.status for i in pane.incidents}["INC001"] is IncidentStatus.ACKNOWLEDGED
+        assert {i.id: i.status for i in pane.snapshot.incidents}["INC001"] is IncidentStatus.ACKNOWLEDGED
 
 
 async def test_cancel_sends_nothing_and_bulk_select() -> None:
@@ -112,7 +113,7 @@ async def test_cancel_sends_nothing_and_bulk_select() -> None:
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 40)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         await pilot.press("r")
         await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
@@ -127,7 +128,7 @@ async def test_cancel_sends_nothing_and_bulk_select() -> None:
         await pilot.press("y")
         await settle(pilot, app, lambda: bool(mem.performed))
         assert mem.performed == [("resolve", ("INC001", "INC002"))]
-        await pane.poll_now()
+        await app.poll_now()
         await settle(pilot, app, lambda: table_keys(app) == ["mem:INC003", "mem:INC004"])
 
 
@@ -136,7 +137,7 @@ async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 40)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         assert pane.check_action("ack", ()) is None
         assert pane.check_action("resolve", ()) is True
@@ -150,7 +151,7 @@ async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
     app = PaneApp(runtime_with([ro], read_only=True), start_polling=False)
     async with app.run_test(size=(160, 40)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         await pilot.press("r")
         await pilot.pause()
@@ -164,7 +165,7 @@ async def test_focus_unfocus_note_and_filter() -> None:
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 40)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
@@ -179,30 +180,30 @@ async def test_focus_unfocus_note_and_filter() -> None:
         await pilot.pause()
         notes = [m for m in app.messages if isinstance(m, IncidentsPane.NoteRequested)]
         assert [i.id for i in notes[-1].incidents] == ["INC001"]
-        pane.apply_filter("search")
+        pane.set_filter("search")
         await pilot.pause()
         assert table_keys(app) == ["mem:INC002"]
-        pane.apply_filter("nothing-like-this")
+        pane.set_filter("nothing-like-this")
         await pilot.pause()
         assert "no incident matches" in str(app.query_one(".incidents-empty", Static).render())
-        pane.apply_filter("")
+        pane.set_filter("")
         await pilot.pause()
         assert len(table_keys(app)) == 2
         # the README's "/" key: /regex/ and a leading ! that inverts (both were taken as words
         # that matched nothing)
-        pane.apply_filter("/INC00[2-9]/")
+        pane.set_filter("/INC00[2-9]/")
         await pilot.pause()
         assert table_keys(app) == ["mem:INC002"]
-        pane.apply_filter("!checkout")
+        pane.set_filter("!checkout")
         await pilot.pause()
         assert table_keys(app) == ["mem:INC002"]
-        pane.apply_filter("!/search|checkout/")
+        pane.set_filter("!/search|checkout/")
         await pilot.pause()
         assert table_keys(app) == []
-        pane.apply_filter("/[unclosed/")  # an invalid regex keeps the previous filter
+        pane.set_filter("/[unclosed/")  # an invalid regex keeps the previous filter
         await pilot.pause()
         assert table_keys(app) == []
-        pane.apply_filter("")
+        pane.set_filter("")
         await pilot.pause()
         assert len(table_keys(app)) == 2
 
@@ -211,8 +212,8 @@ async def test_no_open_incidents_names_sources() -> None:
     mem = MemoryIncidents("mem", [])
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(120, 20)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        app.query_one(IncidentsPane)
+        await app.poll_now()
         await pilot.pause()
         text = str(app.query_one(".incidents-empty", Static).render())
         assert "no open incidents" in text and "mem ✓ 0s ago" in text
@@ -222,8 +223,8 @@ async def test_copy_url_is_osc52_and_a_link(monkeypatch: object) -> None:
     mem = MemoryIncidents("mem", [incident(1, url="https://pd.example/incidents/P1?x=[b]")])
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(120, 20)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        app.query_one(IncidentsPane)
+        await app.poll_now()
         await pilot.pause()
         await pilot.press("o")
         await pilot.pause()
@@ -259,15 +260,15 @@ async def test_stale_provider_rows_stay_and_are_marked() -> None:
     mem = MemoryIncidents("mem", [incident(1)])
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        app.query_one(IncidentsPane)
+        await app.poll_now()
         mem.fail = "mem: HTTP 502 from http://mem: bad gateway"
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         assert table_keys(app) == ["mem:INC001"]  # last good data stays
         assert str(app.query_one(DataTable).get_cell("mem:INC001", "source")).startswith("⚠ mem")
         mem.fail = None
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         assert str(app.query_one(DataTable).get_cell("mem:INC001", "source")) == "mem"
 
@@ -277,9 +278,9 @@ async def test_rate_limited_provider_says_until_when() -> None:
     app = PaneApp(runtime_with([mem]), start_polling=False)
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         mem.fail, mem.fail_retry_after = "pd: rate limited by PagerDuty (429)", 20.0
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         line = str(pane.query_one(".pane-health").render())
         assert "rate limited until 14:03:20" in line  # frozen clock 14:03:00 + 20 s
@@ -297,7 +298,7 @@ async def test_note_is_offered_where_the_provider_cannot_take_notes() -> None:
         app = PaneApp(runtime, start_polling=False)
         async with app.run_test(size=(160, 40)) as pilot:
             pane = app.query_one(IncidentsPane)
-            await pane.poll_now()
+            await app.poll_now()
             await pilot.pause()
             assert pane.check_action("note", ()) is True
             await pilot.press("n")
@@ -329,14 +330,14 @@ async def test_who_is_on_call_is_shown_and_asked_sparingly() -> None:
     app = PaneApp(runtime_with([pd]), start_polling=False)
     async with app.run_test(size=(160, 30)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        await app.poll_now()
         await pilot.pause()
         line = str(pane.query_one(".pane-health").render())
         assert "on call (pd): Dana Whitfield (L1 Checkout), [b]Ravi[/b]␛]52;c;aGk=␇ (L2 Checkout) +1" \
             in line
         assert "\x1b" not in line
         pd.oncall_fail = True
-        await pane.poll_now()  # within ONCALL_EVERY_S: not asked again, answer kept
+        await app.poll_now()  # within ONCALL_EVERY_S: not asked again, answer kept
         await pilot.pause()
         assert pd.oncall_calls == 1
         assert "on call (pd): Dana Whitfield" in str(pane.query_one(".pane-health").render())

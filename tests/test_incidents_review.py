@@ -27,7 +27,7 @@ async def test_every_source_failing_is_explained_not_waiting() -> None:
         assert "every incident provider is failing" in text
         assert "Internal Server Error" in text and "did not answer JSON" in text
         assert "waiting for" not in text and "pd failed: HTTP 500" in text
-        assert set(pane.healths) == {"alerts", "pd"}
+        assert {h.provider for h in pane.snapshot.sources} == {"alerts", "pd"}
 
 
 async def test_one_failed_one_answering_still_says_no_open_incidents() -> None:
@@ -36,8 +36,8 @@ async def test_one_failed_one_answering_still_says_no_open_incidents() -> None:
     pd = MemoryIncidents("pd", [])
     app = PaneApp(runtime_with([alerts, pd]), start_polling=False)
     async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await pane.poll_now()
+        app.query_one(IncidentsPane)
+        await app.poll_now()
         await pilot.pause()
         text = str(app.query_one(".incidents-empty", Static).render())
         # pd answered (no incidents): the pane says so; the failing one is named in the health line

@@ -16,7 +16,6 @@ from sre_cockpit.providers.alertmanager import AlertmanagerOptions, Alertmanager
 from sre_cockpit.providers.base import ProviderEnv
 from sre_cockpit.providers.http import build_client
 from sre_cockpit.ui.dialogs import ConfirmActionDialog
-from sre_cockpit.ui.incidents.view import IncidentsPane
 
 HOSTILE = [
     "[@click=app.quit]click me[/]",
@@ -43,8 +42,9 @@ def cockpit_app() -> PaneApp:
 
 
 async def fill(pilot: Pilot[Any]) -> None:
-    pane = pilot.app.query_one(IncidentsPane)
-    await pane.poll_now()
+    app = pilot.app
+    assert isinstance(app, PaneApp)
+    await app.poll_now()
     await pilot.pause()
 
 

@@ -46,14 +46,14 @@ async def test_ack_from_tui_shows_acknowledged_after_next_poll(sim: SimHandle) -
     app = make_app(config, start_polling=True)  # the real cockpit, all four panes
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(IncidentsPane)
-        await wait_until(pilot, lambda: any(i.status is IncidentStatus.TRIGGERED for i in pane.incidents))
-        target = next(i for i in pane.incidents if i.status is IncidentStatus.TRIGGERED)
+        await wait_until(pilot, lambda: any(i.status is IncidentStatus.TRIGGERED for i in pane.snapshot.incidents))
+        target = next(i for i in pane.snapshot.incidents if i.status is IncidentStatus.TRIGGERED)
         table = pane.query_one(DataTable)
         table.focus()
         table.move_cursor(row=[str(r.key.value) for r in table.ordered_rows].index(target.key))
         await pilot.press("x")  # select the row, then act on the selection
         assert pane.selected == {target.key}
-        polls_before = pane.pollers["pd"].polls
+        polls_before = pane.feed.pollers["pd"].polls
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmActionDialog))
         dialog = app.screen
@@ -64,8 +64,8 @@ async def test_ack_from_tui_shows_acknowledged_after_next_poll(sim: SimHandle) -
                                                  "status": "acknowledged"}]
         await pilot.press("y")
         # the action triggers the poller at once (the interval is 30 s): the next poll reconciles
-        await wait_until(pilot, lambda: pane.pollers["pd"].polls > polls_before and not pane._overrides)
-        now = {i.key: i for i in pane.incidents}
+        await wait_until(pilot, lambda: pane.feed.pollers["pd"].polls > polls_before and not pane.feed._overrides)
+        now = {i.key: i for i in pane.snapshot.incidents}
         assert now[target.key].status is IncidentStatus.ACKNOWLEDGED
         cell = str(table.get_cell(target.key, "status"))
         assert cell == "acked"

@@ -53,13 +53,13 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         app.now = T0 + timedelta(seconds=23)
         assert line.tick() is True
         text: Text = line.make_text()
-        assert text.plain == "▲ alerts stale 20s"
+        assert text.plain == "▲ alerts stale 20s: no new answer since 14:00:00"
         assert any("yellow" in str(span.style) for span in text.spans)  # stale colour
         assert line.next_change_in() == 7.0  # the next 10 s step, at 30 s
         app.now = T0 + timedelta(seconds=29)
         assert line.tick() is False  # same 10 s step
         app.now = T0 + timedelta(minutes=3, seconds=5)
-        assert line.tick() is True and line.make_text().plain == "▲ alerts stale 3m"
+        assert line.tick() is True and line.make_text().plain == "▲ alerts stale 3m: no new answer since 14:00:00"
         # a new good answer: fresh again, no age
         pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now))
         assert line.make_text().plain == "● alerts ok"
@@ -79,7 +79,7 @@ async def test_stream_health_with_its_own_mode_never_ages() -> None:
         assert line.next_change_in() is None  # nothing to wake up for
         pane.set_health(ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
                                        error="connection reset", fresh_for=float("inf")))
-        assert line.make_text().plain == "▲ loki reconnecting — connection reset"
+        assert line.make_text().plain == "▲ loki stale (reconnecting): connection reset"
 
 
 async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:

@@ -217,19 +217,19 @@ async def test_filter() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await feed(pilot)
         pane = app.query_one(SloPane)
-        pane.apply_filter("pay")
+        pane.set_filter("pay")
         await pilot.pause()
         assert [str(r.key.value) for r in app.query_one(DataTable).ordered_rows] == [
             "payments-availability"]
-        pane.apply_filter("nothing-matches")
+        pane.set_filter("nothing-matches")
         await pilot.pause()
         assert not app.query_one(DataTable).display
         # /regex/ and a leading ! (the README's "/" key) were taken as literal words
-        pane.apply_filter("/^(search|auth)-/")
+        pane.set_filter("/^(search|auth)-/")
         await pilot.pause()
         assert sorted(str(r.key.value) for r in app.query_one(DataTable).ordered_rows) == [
             "auth-latency", "search-availability"]
-        pane.apply_filter("!availability")
+        pane.set_filter("!availability")
         await pilot.pause()
         assert sorted(str(r.key.value) for r in app.query_one(DataTable).ordered_rows) == [
             "auth-latency", "broken-query"]

@@ -99,6 +99,11 @@ def start_child(workdir: Path, extra: list[str]) -> SimulatorChild:
 
 def run(args: argparse.Namespace) -> int:
     """Start the simulator, run the TUI on its config, stop the simulator."""
+    if getattr(args, "config", None) is not None:  # it would be ignored silently otherwise
+        print("sre-cockpit demo: the demo runs on the simulator's own config and does not read "
+              "--config; to open the cockpit on your config run 'sre-cockpit --config FILE'",
+              file=sys.stderr)
+        return 2
     try:
         from sre_cockpit.cli import tui
     except ImportError as exc:

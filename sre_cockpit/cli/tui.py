@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sre_cockpit.config.model import Config
     from sre_cockpit.ui.app import BootInfo
 
-MAX_PEEK_BYTES = 4 * 1024 * 1024
+MAX_PEEK_BYTES = 4 * 1024 * 1024  # the full load's cap (configfile.MAX_CONFIG_BYTES)
 
 HELP = "open the cockpit (the default when no command is given)"
 
@@ -105,19 +105,24 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
 
 def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: bool,
          theme: str | None) -> BootInfo | None:
-    """What the first frame needs, from a plain YAML read (no schema, no plugins).
+    """What the first frame needs, from a plain YAML read (no schema, no plugins, no ``${…}``
+    expansion). The file is read and parsed as the full load does (:mod:`sre_cockpit.core.regularfile`,
+    :mod:`sre_cockpit.config.yamlread`): a FIFO, device or oversize file is never waited on or read.
 
     Returns:
         None when anything looks wrong: the caller then validates fully before starting.
     """
+    from sre_cockpit.config.yamlread import parse_yaml
+    from sre_cockpit.core.keyids import BINDING_IDS, binding_clashes, key_string_problem
+    from sre_cockpit.core.regularfile import read_regular_file
     from sre_cockpit.ui.app import BootInfo
 
     try:
-        import yaml
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        with path.open("rb") as fh:
-            data = yaml.load(fh.read(MAX_PEEK_BYTES + 1), Loader=loader)
+        # never blocks on a FIFO, never reads a device or more than the cap, refuses what the
+        # full load refuses (tags, alias bombs); any refusal falls back to the full load, which
+        # words it
+        text = read_regular_file(path, MAX_PEEK_BYTES).decode("utf-8-sig")
+        data = parse_yaml(text).data
         contexts = data["contexts"]
         name = context or data.get("default_context") or next(iter(contexts))
         ctx = contexts[name]
@@ -129,6 +134,9 @@ def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: boo
                 and isinstance(keys, dict) and isinstance(providers, dict)
                 and all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items())):
             return None
+        if (any(k not in BINDING_IDS or key_string_problem(v) is not None
+                for k, v in keys.items()) or binding_clashes(keys)):
+            return None  # the full load says what is wrong before the UI starts
         danger = ctx.get("danger", False) is True
         lowered = name.lower()
         return BootInfo(

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
+from sre_cockpit.config.yamlread import YamlProblem, parse_yaml
+from sre_cockpit.core.regularfile import (
+    FileTooLarge,
+    NotRegularFile,
+    format_size,
+    open_regular,
+    read_limited,
+    read_regular_file,
+)
 
 if TYPE_CHECKING:  # pydantic takes ~0.1 s to import: not before the TUI's first frame
     from pydantic import BaseModel, ValidationError
@@ -24,13 +32,8 @@ if TYPE_CHECKING:  # pydantic takes ~0.1 s to import: not before the TUI's first
 ENV_VAR = "SRE_COCKPIT_CONFIG"
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_SECRET_BYTES = 64 * 1024
-MAX_NODES = 200_000  # alias bombs ("billion laughs") stop here
-MAX_DEPTH = 50
 _REF = re.compile(r"\$\$\{|\$\{(?P<kind>env|file):(?P<arg>[^}]*)\}")
 _SECRET_KEY = re.compile(r"(?i)token|password|secret|authorization|api_?key|cookie")
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Loc = tuple[str | int, ...]
 APP_NAME = "sre-cockpit"
@@ -117,22 +120,25 @@ class Doc:
 
 
 def read_config_text(path: Path, file: str, explicit: bool) -> str:
-    """The file's text (UTF-8, BOM allowed, at most 4 MiB).
+    """The file's text (UTF-8, BOM allowed, at most :data:`MAX_CONFIG_BYTES`), read without
+    blocking: a FIFO, device, socket or directory is refused before anything is read.
 
     Raises:
-        ConfigError: unreadable, too large or not UTF-8.
+        ConfigError: unreadable, not a regular file, too large or not UTF-8.
     """
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        raw = read_regular_file(path, MAX_CONFIG_BYTES)
+    except NotRegularFile as exc:
+        reason = "Is a directory" if exc.is_dir else f"{exc}; give the path of a YAML file"
+        raise ConfigError(f"cannot read: {reason}", file=file) from None
+    except FileTooLarge as exc:
+        raise ConfigError(f"cannot read: the file is {format_size(exc.size)}; a config may be "
+                          f"at most {format_size(MAX_CONFIG_BYTES)}", file=file) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         if not explicit and isinstance(exc, FileNotFoundError):
             reason += f" (no --config given and ${ENV_VAR} is not set)"
         raise ConfigError(f"cannot read: {reason}", file=file) from None
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"cannot read: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB",
-                          file=file)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -143,177 +149,93 @@ def read_config_text(path: Path, file: str, explicit: bool) -> str:
 
 
 def parse_document(text: str, file: str, base_dir: Path) -> Doc:
-    """Compose the YAML, record every position, expand references (relative to ``base_dir``).
+    """Parse the YAML, record every position, expand references (relative to ``base_dir``).
 
     Raises:
-        ConfigError: a syntax error, a bad reference, or a top level that is not a mapping.
+        ConfigError: a syntax error, a refused YAML feature (see :mod:`sre_cockpit.config.yamlread`),
+            a bad reference, or a top level that is not a mapping.
     """
+    refs = _References(file, base_dir)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "syntax error"
-        if mark is None:
-            raise ConfigError(f"invalid YAML: {problem}", file=file) from None
-        raise ConfigError(f"invalid YAML: {problem}", file=file, line=mark.line + 1,
-                          col=mark.column + 1) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {_one_line(str(exc))}", file=file) from None
-    except RecursionError:
-        raise ConfigError("invalid YAML: nested too deeply", file=file) from None
-    if node is None:
+        parsed = parse_yaml(text, refs.expand)
+    except YamlProblem as exc:
+        raise ConfigError(_redact(exc.message, refs.secrets), file=file, line=exc.line,
+                          col=exc.col, key_path=_path_text(exc.loc) or None) from None
+    data = parsed.data
+    if data is None:
         raise ConfigError("the file is empty; expected a mapping with 'contexts'", file=file)
-    builder = _Builder(file, base_dir)
-    data = builder.build(node, ())
     if not isinstance(data, dict):
-        line, col = _mark(node)
+        line, col = parsed.values.get((), (None, None))
         raise ConfigError(f"expected a mapping at the top level, got {_kind(data)}", file=file,
                           line=line, col=col)
-    builder.secrets.extend(_literal_secrets(data))
-    return Doc(data, builder.values, builder.keys, builder.secrets)
+    refs.secrets.extend(_literal_secrets(data))
+    return Doc(data, parsed.values, parsed.keys, refs.secrets)
 
 
-def _mark(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-class _Builder:
-    """Turns composed YAML nodes into plain data, recording marks and expanding references."""
+class _References:
+    """Expands ``${env:NAME}``, ``${file:PATH}`` and ``$${`` in string values, remembering
+    every expanded value as a secret."""
 
     def __init__(self, file: str, base_dir: Path) -> None:
         self.file = file
         self.base_dir = base_dir
-        self.values: dict[Loc, tuple[int, int]] = {}
-        self.keys: dict[Loc, tuple[int, int]] = {}
         self.secrets: list[str] = []
-        self.constructor = yaml.SafeLoader("")
-        self.count = 0
-        self.stack: set[int] = set()
 
-    def fail(self, node: yaml.Node, loc: Loc, message: str) -> ConfigError:
-        line, col = _mark(node)
-        return ConfigError(_redact(message, self.secrets), file=self.file, line=line, col=col,
-                           key_path=_path_text(loc) or None)
+    def fail(self, loc: Loc, pos: tuple[int, int], message: str) -> ConfigError:
+        return ConfigError(_redact(message, self.secrets), file=self.file, line=pos[0],
+                           col=pos[1], key_path=_path_text(loc) or None)
 
-    def build(self, node: yaml.Node, loc: Loc) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise self.fail(node, loc, f"the document expands to more than {MAX_NODES} nodes "
-                                       "(alias bomb?)")
-        self.values.setdefault(loc, _mark(node))
-        if len(loc) > MAX_DEPTH:
-            raise self.fail(node, loc[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, loc)
-        if id(node) in self.stack:
-            raise self.fail(node, loc, "recursive alias")
-        self.stack.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                if node.tag != _SEQ_TAG:
-                    raise self.fail(node, loc, f"unsupported YAML tag {node.tag!r}")
-                return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-            if isinstance(node, yaml.MappingNode):
-                if node.tag != _MAP_TAG:
-                    raise self.fail(node, loc, f"unsupported YAML tag {node.tag!r}")
-                return self.mapping(node, loc)
-        finally:
-            self.stack.discard(id(node))
-        raise self.fail(node, loc, f"unsupported YAML node {type(node).__name__}")
-
-    def mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        merges: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE_TAG:
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, loc, "a mapping key must be a plain string")
-            key = str(key_node.value)
-            sub = (*loc, key)
-            if key in out:
-                first = self.keys.get(sub, (0, 0))[0]
-                raise self.fail(key_node, sub, f"duplicate key {key!r} (first defined on line "
-                                               f"{first})")
-            self.keys[sub] = _mark(key_node)
-            out[key] = self.build(value_node, sub)
-        for merge in merges:  # "<<: *anchor": explicit keys win, earlier merges win
-            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
-            for source in sources:
-                if not isinstance(source, yaml.MappingNode):
-                    raise self.fail(source, loc, "'<<' merges only mappings")
-                merged = self.mapping(source, loc)
-                for key, value in merged.items():
-                    out.setdefault(key, value)
-        return out
-
-    def scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise self.fail(node, loc, f"invalid value: {problem}") from None
-        if isinstance(value, float) and value != value:  # NaN
-            raise self.fail(node, loc, "NaN is not a valid value")
-        if isinstance(value, str) and "${" in value:
-            value = self.expand(node, loc, value)
-        return value
-
-    def expand(self, node: yaml.ScalarNode, loc: Loc, text: str) -> str:
+    def expand(self, text: str, loc: Loc, pos: tuple[int, int]) -> str:
         def repl(match: re.Match[str]) -> str:
             if match.group(0) == "$${":
                 return "${"
             kind, arg = match.group("kind"), match.group("arg")
             if kind == "env":
-                return self.env(node, loc, arg)
-            return self.file_ref(node, loc, arg)
+                return self.env(loc, pos, arg)
+            return self.file_ref(loc, pos, arg)
 
         return _REF.sub(repl, text)
 
-    def env(self, node: yaml.ScalarNode, loc: Loc, arg: str) -> str:
+    def env(self, loc: Loc, pos: tuple[int, int], arg: str) -> str:
         name, has_default, default = arg.partition(":-")
         name = name.strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise self.fail(node, loc, f"${{env:{name}}}: not a valid environment variable name")
+            raise self.fail(loc, pos, f"${{env:{name}}}: not a valid environment variable name")
         value = os.environ.get(name)
         if value is None and has_default:
             return default  # written in the file: not a secret
         if value is None:
-            raise self.fail(node, loc, f"environment variable {name} is not set "
-                                       f"(referenced as ${{env:{name}}})")
+            raise self.fail(loc, pos, f"environment variable {name} is not set "
+                                      f"(referenced as ${{env:{name}}})")
         self.secrets.append(value)
         return value
 
-    def file_ref(self, node: yaml.ScalarNode, loc: Loc, arg: str) -> str:
+    def file_ref(self, loc: Loc, pos: tuple[int, int], arg: str) -> str:
         arg = arg.strip()
         if not arg:
-            raise self.fail(node, loc, "${file:}: a path is required, e.g. ${file:~/.pd-token}")
+            raise self.fail(loc, pos, "${file:}: a path is required, e.g. ${file:~/.pd-token}")
         path = Path(os.path.expanduser(arg))
         if not path.is_absolute():
             path = self.base_dir / path
         shown = str(path)
         try:
-            st = path.stat()
+            with open_regular(path) as (fd, st):
+                mode = stat.S_IMODE(st.st_mode)
+                if os.name == "posix" and mode & 0o077:
+                    raise self.fail(loc, pos, f"secret file {shown}: permissions {mode:04o} are "
+                                              f"too open; chmod 600 {shown}")
+                content = read_limited(fd, st, MAX_SECRET_BYTES).decode("utf-8")
+        except NotRegularFile as exc:
+            raise self.fail(loc, pos, f"secret file {shown} is {exc.kind}, not a regular "
+                                      "file") from None
+        except FileTooLarge:
+            raise self.fail(loc, pos, f"secret file {shown} is larger than "
+                                      f"{format_size(MAX_SECRET_BYTES)}") from None
         except OSError as exc:
-            raise self.fail(node, loc, f"cannot read secret file {shown}: "
-                                       f"{exc.strerror or type(exc).__name__}") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise self.fail(node, loc, f"secret file {shown} is not a regular file")
-        mode = stat.S_IMODE(st.st_mode)
-        if os.name == "posix" and mode & 0o077:
-            raise self.fail(node, loc, f"secret file {shown}: permissions {mode:04o} are too "
-                                       f"open; chmod 600 {shown}")
-        if st.st_size > MAX_SECRET_BYTES:
-            raise self.fail(node, loc, f"secret file {shown} is larger than "
-                                       f"{MAX_SECRET_BYTES // 1024} KiB")
-        try:
-            content = path.read_bytes().decode("utf-8")
-        except OSError as exc:
-            raise self.fail(node, loc, f"cannot read secret file {shown}: "
-                                       f"{exc.strerror or type(exc).__name__}") from None
+            raise self.fail(loc, pos, f"cannot read secret file {shown}: "
+                                      f"{exc.strerror or type(exc).__name__}") from None
         except UnicodeDecodeError:
-            raise self.fail(node, loc, f"secret file {shown} is not UTF-8 text") from None
+            raise self.fail(loc, pos, f"secret file {shown} is not UTF-8 text") from None
         # One trailing newline (as editors and `echo` leave it) is not part of the secret; any
         # other line break is, and is refused where the value is used (a header, say).
         value = content.removesuffix("\n").removesuffix("\r")

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from sre_cockpit.config.checks import check_ui_and_keys, journal_dir_problem
 from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs it before the models
     ENV_VAR,
     ConfigError,
@@ -35,8 +36,6 @@ from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs
     resolve_config_path,
 )
 from sre_cockpit.core.durations import Duration, parse_duration
-from sre_cockpit.core.keyids import BINDING_IDS, key_string_problem
-from sre_cockpit.core.themenames import DEFAULT_THEME, TEXTUAL_BUILTIN_THEMES, shipped_theme_names
 from sre_cockpit.providers.base import StrictModel
 from sre_cockpit.providers.credentials import userinfo_to_auth
 from sre_cockpit.providers.redaction import remember_secrets
@@ -301,7 +300,11 @@ def _check_semantics(config: Config, doc: Doc,
     def at(loc: Loc, message: str, *, key: bool = False) -> None:
         problems.append(Problem(*position_of(doc, loc, key=key), loc, message))
 
-    _check_ui_and_keys(config, doc, at)
+    check_ui_and_keys(config, at)
+    if config.journal_dir:
+        problem = journal_dir_problem(config.journal_dir)
+        if problem is not None:
+            at(("journal_dir",), problem)
     if not config.contexts:
         at(("contexts",), "at least one context is required")
         return problems, imported
@@ -378,42 +381,6 @@ def _check_semantics(config: Config, doc: Doc,
                     at((*base, "services", sname, "slos", j),
                        f"unknown SLO {ref!r}{did_you_mean(ref, slo_names)}")
     return problems, imported
-
-
-def _check_ui_and_keys(config: Config, doc: Doc, at: Callable[..., None]) -> None:
-    """``ui.theme`` names a shipped or built-in theme; ``keys:`` remaps known binding ids to
-    well-formed key strings (both checked without Textual)."""
-    from sre_cockpit.providers.registry import suggest
-
-    if "theme" in config.ui.model_fields_set:
-        theme = config.ui.theme
-        shipped = shipped_theme_names()
-        if theme not in shipped and theme not in TEXTUAL_BUILTIN_THEMES:
-            guess = suggest(theme, [*shipped, *sorted(TEXTUAL_BUILTIN_THEMES)])
-            if guess is None and DEFAULT_THEME in shipped:
-                guess = DEFAULT_THEME
-            hint = f" (did you mean {guess!r}?)" if guess else ""
-            at(("ui", "theme"), f"unknown theme {theme!r}{hint}; available: "
-                                f"{', '.join(shipped) or 'none (no theme files installed)'}")
-    ids = sorted(BINDING_IDS)
-    for binding_id, keys in config.keys.items():
-        loc: Loc = ("keys", binding_id)
-        if binding_id not in BINDING_IDS:
-            guess = suggest(binding_id, ids)
-            if guess is not None:
-                more = f" (did you mean {guess!r}?)"
-            else:
-                group = binding_id.split(".", 1)[0]
-                same = [i for i in ids if i.split(".", 1)[0] == group]
-                groups = sorted({i.split(".", 1)[0] for i in ids})
-                more = (f"; ids in {group!r}: {', '.join(same)}" if same else
-                        f"; ids look like 'cockpit.quit' (groups: {', '.join(groups)}; "
-                        "'?' in the cockpit lists them all)")
-            at(loc, f"unknown binding id {binding_id!r}{more}", key=True)
-            continue
-        problem = key_string_problem(keys)
-        if problem is not None:
-            at(loc, problem)
 
 
 MAX_SLOTH_BYTES = 4 * 1024 * 1024

@@ -6,6 +6,7 @@ so they live in the core; :mod:`sre_cockpit.providers.base` re-exports them for 
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ class ActionPreview:
     """Exactly what an action will send, shown in the confirm dialog."""
 
     provider: str
-    action: str  # ack | resolve | note | silence | expire_silence
+    action: str  # ack | resolve | note | silence | expire_silence | ONCALL_ACTIONS (below)
     method: str
     endpoint: str  # URL without secrets
     payload: Any  # JSON-serialisable body
@@ -37,6 +38,7 @@ class ActionResult:
     ok: bool
     message: str
     updated: tuple[Incident, ...] = ()  # optimistic new versions of the rows
+    retry_after: float | None = None  # seconds, when the backend rate-limited the action (429)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +49,92 @@ class SilenceRequest:
     duration_s: float
     comment: str
     created_by: str
+
+
+# ---------------------------------------------------------------------------------------------
+# On-call actions (issue 13): reassign, escalate, snooze and a stakeholder status update. Their
+# parameters travel as ActionArgs (``args=`` of a provider's ``preview`` and ``perform``).
+# ---------------------------------------------------------------------------------------------
+
+ONCALL_ACTIONS: tuple[str, ...] = ("reassign", "escalate", "snooze", "status_update")
+"""The actions that take an :class:`ActionArgs` (``args=`` of ``preview`` and ``perform``).
+A provider that lists one of them in ``supported_actions`` with ``None`` accepts ``args``."""
+
+
+class AssigneeKind(enum.StrEnum):
+    """What an incident can be reassigned to."""
+
+    USER = "user"
+    ESCALATION_POLICY = "escalation_policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    """One reassign target, as the backend's directory lists it."""
+
+    id: str
+    """The backend's id (sent in the request)."""
+    kind: AssigneeKind
+    name: str
+    """What a person reads (the user's or the policy's name)."""
+    detail: str | None = None
+    """A user's email, a policy's description: tells two people with the same name apart."""
+    levels: int | None = None
+    """An escalation policy's number of levels, when the directory says."""
+
+    @property
+    def label(self) -> str:
+        """One line for a picker: ``Dana Whitfield <dana@example.com>`` or
+        ``Shop Primary (escalation policy, 2 levels)``."""
+        if self.kind is AssigneeKind.USER:
+            return f"{self.name} <{self.detail}>" if self.detail else self.name
+        extra = "escalation policy"
+        if self.levels is not None:
+            extra += f", {self.levels} level{'s' if self.levels != 1 else ''}"
+        return f"{self.name} ({extra})"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionArgs:
+    """The parameters of the on-call actions; each action reads its own field."""
+
+    assignee: Assignee | None = None
+    """reassign: the user or escalation policy chosen from :class:`AssigneeDirectory`."""
+    level: int | None = None
+    """escalate: the escalation level to escalate to (1 is the first level)."""
+    duration_s: float | None = None
+    """snooze: how long, in seconds."""
+    message: str | None = None
+    """status_update: the text stakeholders receive."""
+
+    def problem(self, action: str) -> str | None:
+        """Why these arguments cannot drive ``action`` (one line), or None when they can."""
+        if action == "reassign" and (self.assignee is None or not self.assignee.id.strip()):
+            return "reassign needs an assignee (a user or an escalation policy)"
+        if action == "escalate" and (self.level is None or self.level < 1):
+            return "escalate needs an escalation level (1 or more)"
+        if action == "snooze" and (self.duration_s is None or not self.duration_s > 0
+                                   or self.duration_s == float("inf")):
+            return "snooze needs a positive duration"
+        if action == "status_update" and not (self.message or "").strip():
+            return "a status update needs a message"
+        return None
+
+
+def args_problem(action: str, args: ActionArgs | None) -> str | None:
+    """:meth:`ActionArgs.problem` for a possibly missing ``args`` (None for other actions)."""
+    if action not in ONCALL_ACTIONS:
+        return None
+    return (args or ActionArgs()).problem(action)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """One level (rule) of an incident's escalation policy."""
+
+    level: int
+    """1 for the first level."""
+    targets: tuple[str, ...]
+    """Who the level notifies, by name (users and schedules, as the backend lists them)."""
+    delay_minutes: int | None = None
+    """Minutes before the policy escalates past this level."""

@@ -11,6 +11,12 @@ if TYPE_CHECKING:
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+MAX_DURATION_S = 10 * _UNITS["y"]
+"""The longest duration accepted (10y): no SLO window, poll interval or timeout is anywhere near
+it, and spans of a few thousand years overflow date arithmetic (``datetime`` ends in year 9999),
+so a longer value is a typo (``999999999999w``) to refuse at load, not a crash later."""
+_TOO_LONG = ("is too long: at most 10y (3650d); no window, interval or timeout needs more, "
+             "and far longer spans overflow date arithmetic")
 
 
 def parse_duration(value: Any) -> float:
@@ -21,11 +27,15 @@ def parse_duration(value: Any) -> float:
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a duration like 15s, 5m, 30d, got {value!r}")
+    if isinstance(value, int) and value > MAX_DURATION_S:  # before float(): 10**400 overflows
+        raise ValueError(f"duration {_shown(value)} seconds {_TOO_LONG}")
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise ValueError("a duration must be a finite number")
         if value < 0:
             raise ValueError("a duration cannot be negative")
+        if value > MAX_DURATION_S:
+            raise ValueError(f"duration {_shown(value)} seconds {_TOO_LONG}")
         return float(value)
     if not isinstance(value, str):
         raise ValueError(f"expected a duration like 15s, 5m, 30d, got {type(value).__name__}")
@@ -39,8 +49,16 @@ def parse_duration(value: Any) -> float:
         pos = match.end()
     if pos != len(text) or not text:
         raise ValueError(
-            f"invalid duration {value!r}: use a number and a unit (ms, s, m, h, d, w, y), e.g. 15s, 5m, 30d")
+            f"invalid duration {_shown(value)}: use a number and a unit (ms, s, m, h, d, w, y), e.g. 15s, 5m, 30d")
+    if total > MAX_DURATION_S:
+        raise ValueError(f"duration {_shown(value)} {_TOO_LONG}")
     return total
+
+
+def _shown(value: object) -> str:
+    """``repr`` of a value for a message, cut to 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def format_duration(seconds: float) -> str:

@@ -91,6 +91,17 @@ class Incident:
     labels: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
     detail: str | None = None  # e.g. "silenced by 5c1e…" or "urgency=high priority=P1"
     updated_at: datetime | None = None
+    details: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
+    """Everything the provider said that a describe view shows, in display order, keyed in the
+    provider's own words: bare names for top-level facts (``fingerprint``, ``generatorURL``,
+    ``escalation_policy``) and ``section.name`` for grouped ones (``labels.severity``,
+    ``annotations.runbook_url``, ``conference_bridge.url``). Values are the provider's text,
+    unsanitised and never truncated (sanitise at display)."""
+    raw: str | None = field(default=None, compare=False)
+    """The provider's object as compact JSON text, bounded (the built-in providers keep 16,384
+    characters; a longer text is cut and ends with ``…[cut]``); None without an object."""
+    runbook_url: str | None = field(default=None, compare=False)
+    """The runbook link as the provider gave it (not validated: display checks http/https)."""
 
     @property
     def key(self) -> str:
@@ -184,8 +195,11 @@ class ProviderHealth:
     rate_limited_until: datetime | None = None
     mode: str | None = None  # free-form, e.g. "live" / "polling" for a log tail
     fresh_for: float | None = None
-    """Seconds an OK answer counts as fresh (the pane sets ~2x its refresh interval; None: the
+    """Seconds an OK answer counts as fresh (the feed sets ~2x its refresh interval; None: the
     display's default). Older OK data is shown as stale with a coarse age."""
+    label: str | None = None
+    """How a pane names this source when it is more than the provider (``prom deploys``);
+    the header still counts it under ``provider``."""
 
     def age_seconds(self, now: datetime) -> float | None:
         """Seconds since the last good answer, or None if never."""

@@ -25,6 +25,8 @@ from pydantic import Field, field_validator
 from sre_cockpit.core.durations import Duration, format_duration
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.base import (
+    ONCALL_ACTIONS,
+    ActionArgs,
     ActionPreview,
     ActionResult,
     Capability,
@@ -37,14 +39,16 @@ from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
+    detail_map,
     error_text,
     format_time,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
 )
 
-ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence")
+ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
 
 
 class AlertmanagerOptions(HttpOptions):
@@ -177,6 +181,7 @@ class AlertmanagerProvider(HttpProvider):
         service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
         started = parse_time(alert.get("startsAt")) or self.clock()
         fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
+        details = self._details(alert, fingerprint, state, labels, annotations, silences or {})
         return Incident(
             id=fingerprint,
             provider=self.name,
@@ -190,7 +195,37 @@ class AlertmanagerProvider(HttpProvider):
             labels=MappingProxyType(labels),
             detail=detail,
             updated_at=parse_time(alert.get("updatedAt")),
+            details=details,
+            raw=raw_json(alert),
+            runbook_url=_runbook_of(annotations, labels),
         )
+
+    @staticmethod
+    def _details(alert: Mapping[str, Any], fingerprint: str, state: str,
+                 labels: Mapping[str, str], annotations: Mapping[str, str],
+                 silences: Mapping[str, Mapping[str, Any]]) -> Mapping[str, str]:
+        """Everything the alert says, for the describe view: its status, links, receivers,
+        the silences (described when they were fetched) and inhibiting alerts, every label and
+        every annotation. The fingerprint is given in full."""
+        status = alert.get("status") if isinstance(alert.get("status"), dict) else {}
+        silenced = [str(s) for s in (status or {}).get("silencedBy") or ()]
+        inhibited = [str(s) for s in (status or {}).get("inhibitedBy") or ()]
+        receivers = [str(r.get("name")) if isinstance(r, dict) else str(r)
+                     for r in alert.get("receivers") or ()]
+        pairs: list[tuple[str, object]] = [
+            ("fingerprint", fingerprint), ("state", state), ("startsAt", alert.get("startsAt")),
+            ("updatedAt", alert.get("updatedAt")), ("endsAt", alert.get("endsAt")),
+            ("generatorURL", alert.get("generatorURL")), ("receivers", ", ".join(receivers)),
+            ("silencedBy", ", ".join(silenced)), ("inhibitedBy", ", ".join(inhibited)),
+        ]
+        for sid in silenced:
+            sil = silences.get(sid)
+            if sil:
+                pairs.append((f"silences.{sid}",
+                              AlertmanagerProvider._describe_silence(sid, sil)))
+        pairs += [(f"labels.{k}", v) for k, v in labels.items()]
+        pairs += [(f"annotations.{k}", v) for k, v in annotations.items()]
+        return detail_map(pairs)
 
     @staticmethod
     def _describe_silence(sid: str, sil: Mapping[str, Any] | None) -> str:
@@ -223,6 +258,10 @@ class AlertmanagerProvider(HttpProvider):
             "note": "Alertmanager alerts cannot carry notes",
             "silence": None,
             "expire_silence": None,
+            "reassign": "Alertmanager alerts have no assignee: its routes decide who is notified",
+            "escalate": "Alertmanager has no escalation levels",
+            "snooze": "Alertmanager has no snooze: silence instead (s)",
+            "status_update": "Alertmanager has no status updates",
         }
 
     def default_silence(self, incidents: Sequence[Incident], *, comment: str = "") -> SilenceRequest:
@@ -260,7 +299,8 @@ class AlertmanagerProvider(HttpProvider):
         return ids
 
     def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
-                silence: SilenceRequest | None = None) -> ActionPreview:
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview:
         """What ``perform`` will send."""
         self._check_supported(action)
         if action == "silence":
@@ -279,7 +319,8 @@ class AlertmanagerProvider(HttpProvider):
 
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
-                      idempotency_key: str | None = None) -> ActionResult:
+                      idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult:
         """Create or expire silences. Errors come back as ``ActionResult(ok=False)``."""
         reason = self.supported_actions().get(action, f"unknown action {action!r}")
         if reason is not None:
@@ -372,6 +413,16 @@ def _matches(labels: Mapping[str, str], matchers: Sequence[tuple[str, str, bool,
         if hit != is_equal:
             return False
     return True
+
+
+def _runbook_of(annotations: Mapping[str, str], labels: Mapping[str, str]) -> str | None:
+    """The alert's runbook link: the ``runbook_url`` annotation (the Prometheus community's
+    convention), else a ``runbook`` annotation, else a ``runbook_url`` label."""
+    for value in (annotations.get("runbook_url"), annotations.get("runbook"),
+                  labels.get("runbook_url")):
+        if value and value.strip():
+            return value
+    return None
 
 
 def _fingerprint_fallback(labels: Mapping[str, str]) -> str:

@@ -16,9 +16,15 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from sre_cockpit.core.actions import ONCALL_ACTIONS as ONCALL_ACTIONS
+from sre_cockpit.core.actions import ActionArgs as ActionArgs
 from sre_cockpit.core.actions import ActionPreview as ActionPreview  # re-exported for plugins
 from sre_cockpit.core.actions import ActionResult as ActionResult
+from sre_cockpit.core.actions import Assignee as Assignee
+from sre_cockpit.core.actions import AssigneeKind as AssigneeKind
+from sre_cockpit.core.actions import EscalationLevel as EscalationLevel
 from sre_cockpit.core.actions import SilenceRequest as SilenceRequest
+from sre_cockpit.core.actions import args_problem as args_problem
 from sre_cockpit.core.models import (
     Incident,
     LogLine,
@@ -108,19 +114,23 @@ class IncidentSource(Protocol):
 @runtime_checkable
 class IncidentActions(Protocol):
     """Changes incidents. ``supported_actions`` maps every action name the cockpit knows
-    (ack, resolve, note, silence, expire_silence) to ``None`` when supported, or to the reason
-    it is not (shown greyed out)."""
+    (ack, resolve, note, silence, expire_silence, and the on-call actions of
+    ``ONCALL_ACTIONS``) to ``None`` when supported, or to the reason it is not (shown greyed
+    out). ``args`` carries the on-call actions' parameters; the cockpit passes it only for those
+    actions, so a provider written before they existed keeps working unchanged."""
 
     name: str
 
     def supported_actions(self) -> Mapping[str, str | None]: ...
 
     def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
-                silence: SilenceRequest | None = None) -> ActionPreview: ...
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview: ...
 
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
-                      idempotency_key: str | None = None) -> ActionResult: ...
+                      idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +297,31 @@ class ClockSkew(Protocol):
 
     @property
     def clock_offset(self) -> float | None: ...
+
+
+# =============================================================================================
+# On-call actions (issue 13): optional capabilities for reassign and escalate. The values
+# (ActionArgs, Assignee, EscalationLevel, ONCALL_ACTIONS) live in core/actions.py.
+# =============================================================================================
+
+@runtime_checkable
+class AssigneeDirectory(Protocol):
+    """Optional: who an incident can be reassigned to, searched by name.
+
+    ``search_assignees("")`` lists the first page of every kind. Raises ``ProviderError`` (one
+    line) when the directory cannot answer, e.g. a ``type: http`` provider without
+    ``assignee_search``; the reassign dialog then takes a typed id instead.
+    """
+
+    name: str
+
+    async def search_assignees(self, query: str) -> list[Assignee]: ...
+
+
+@runtime_checkable
+class EscalationPolicyReader(Protocol):
+    """Optional: the levels of an incident's escalation policy (for the escalate dialog)."""
+
+    name: str
+
+    async def escalation_levels(self, incident: Incident) -> list[EscalationLevel]: ...

@@ -4,8 +4,11 @@
 list; ``fields`` maps each Incident field to a path inside one item; ``value_maps`` translate raw
 values (``status: {open: triggered, ack: acknowledged}``); pagination follows a ``next_link``
 (JSON path or ``header`` for an RFC 8288 ``Link: <…>; rel="next"``) or a ``next_token`` (JSON path
-+ query parameter). ``actions`` describe ack/resolve/note calls: method, URL template and a JSON
-body template in which ``{id}``, ``{text}`` and ``{user}`` are replaced inside strings.
++ query parameter). ``actions`` describe ack/resolve/note and the on-call actions (reassign,
+escalate, snooze, status_update): method, URL template and a JSON body template whose
+placeholders (see :mod:`.action_templates`) are replaced inside strings. ``assignee_search``
+describes the team's directory of people (and teams or policies) for reassign. Every mapped
+field, any extra ``fields.details`` and the raw item (bounded) are kept for the describe view.
 """
 
 from __future__ import annotations
@@ -23,25 +26,37 @@ import httpx
 from pydantic import Field, field_validator, model_validator
 
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.providers.action_templates import action_subs, fill_template, fill_url
 from sre_cockpit.providers.base import (
+    ONCALL_ACTIONS,
+    ActionArgs,
     ActionPreview,
     ActionResult,
+    Assignee,
+    AssigneeKind,
     Capability,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
     SilenceRequest,
     StrictModel,
+    args_problem,
 )
 from sre_cockpit.providers.credentials import origin_of, show_origin, split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
+    detail_map,
     error_text,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
     status_of,
 )
+
+ACTION_NAMES = ("ack", "resolve", "note", *ONCALL_ACTIONS)
+"""Every action ``actions:`` can map."""
+ActionName = Literal["ack", "resolve", "note", "reassign", "escalate", "snooze", "status_update"]
 
 
 class FieldMap(StrictModel):
@@ -57,6 +72,9 @@ class FieldMap(StrictModel):
     assignee: str | None = None
     updated_at: str | None = None
     detail: str | None = None
+    runbook_url: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    """More fields for the describe view: display name → path (``{impact: customer.impact}``)."""
 
 
 class Pagination(StrictModel):
@@ -78,8 +96,8 @@ class Pagination(StrictModel):
 
 
 class ActionSpec(StrictModel):
-    """One action endpoint. ``url`` may contain ``{id}``; ``body`` is JSON with placeholders
-    ``{id}``, ``{text}``, ``{user}`` inside its strings."""
+    """One action endpoint. ``url`` and the strings of the JSON ``body`` may contain the
+    placeholders of :mod:`.action_templates` (URL-encoded in ``url``)."""
 
     method: Literal["POST", "PUT", "PATCH", "DELETE", "GET"] = "POST"
     url: str
@@ -103,6 +121,20 @@ def _without_userinfo(value: str) -> str:
     return value
 
 
+class AssigneeSearch(StrictModel):
+    """One directory endpoint for reassign. ``url`` and the values of ``params`` may contain
+    ``{query}`` (what the operator typed); ``items_path`` finds the list; ``id``, ``name`` and
+    ``detail`` are paths inside one item; every item is of ``kind``."""
+
+    url: str
+    params: dict[str, str] = Field(default_factory=dict)
+    items_path: str = "$"
+    id: str = "id"
+    name: str = "name"
+    detail: str | None = None
+    kind: AssigneeKind = AssigneeKind.USER
+
+
 class GenericHttpOptions(HttpOptions):
     """``type: http`` options."""
 
@@ -114,7 +146,9 @@ class GenericHttpOptions(HttpOptions):
     fields: FieldMap = Field(default_factory=FieldMap)
     value_maps: dict[Literal["status", "severity"], dict[str, str]] = Field(default_factory=dict)
     pagination: Pagination | None = None
-    actions: dict[Literal["ack", "resolve", "note"], ActionSpec] = Field(default_factory=dict)
+    actions: dict[ActionName, ActionSpec] = Field(default_factory=dict)
+    assignee_search: list[AssigneeSearch] = Field(default_factory=list)
+    """Where reassign finds people (and teams or policies): one search per kind."""
     include_resolved: bool = False
 
     @field_validator("list_url")
@@ -166,17 +200,6 @@ def json_path(data: Any, path: str | None) -> Any:
             pos = int(index)
             current = current[pos] if isinstance(current, list) and -len(current) <= pos < len(current) else None
     return current
-
-
-def fill_template(value: Any, subs: Mapping[str, str]) -> Any:
-    """Replace ``{name}`` placeholders inside every string of a JSON value (keys too)."""
-    if isinstance(value, str):
-        return re.sub(r"\{(id|text|user)\}", lambda m: subs.get(m.group(1), m.group(0)), value)
-    if isinstance(value, list):
-        return [fill_template(v, subs) for v in value]
-    if isinstance(value, dict):
-        return {fill_template(k, subs): fill_template(v, subs) for k, v in value.items()}
-    return value
 
 
 def _link_next(header: str | None) -> str | None:
@@ -325,6 +348,11 @@ class GenericHttpProvider(HttpProvider):
         raw_status = json_path(item, f.status)
         raw_sev = json_path(item, f.severity)
         labels = {k: str(v) for k, v in (("status", raw_status), ("severity", raw_sev)) if v is not None}
+        mapped = [(name, getattr(f, name)) for name in
+                  ("id", "title", "status", "severity", "service", "started_at", "url", "assignee",
+                   "updated_at", "detail", "runbook_url")]
+        details = detail_map([(name, json_path(item, path)) for name, path in
+                              [*mapped, *f.details.items()] if path])
         return Incident(
             id=str(raw_id),
             provider=self.name,
@@ -338,6 +366,9 @@ class GenericHttpProvider(HttpProvider):
             labels=MappingProxyType(labels),
             detail=text(f.detail),
             updated_at=parse_time(json_path(item, f.updated_at)),
+            details=details,
+            raw=raw_json(item),
+            runbook_url=text(f.runbook_url),
         )
 
     # -- actions ---------------------------------------------------------------------------
@@ -345,31 +376,34 @@ class GenericHttpProvider(HttpProvider):
     def supported_actions(self) -> Mapping[str, str | None]:
         """Only the actions with a configured endpoint."""
         out: dict[str, str | None] = {}
-        for action in ("ack", "resolve", "note"):
+        for action in ACTION_NAMES:
             out[action] = (None if action in self.options.actions else
                            f"no actions.{action} endpoint configured for {self.name}")
         out["silence"] = f"{self.name} (type http) has no silences"
         out["expire_silence"] = f"{self.name} (type http) has no silences"
         return out
 
-    def _calls(self, action: str, incidents: Sequence[Incident],
-               text: str | None) -> list[tuple[str, str, Any]]:
+    def _calls(self, action: str, incidents: Sequence[Incident], text: str | None,
+               args: ActionArgs | None = None) -> list[tuple[str, str, Any]]:
         spec = self.options.actions[action]  # type: ignore[index]
         calls: list[tuple[str, str, Any]] = []
         for inc in incidents:
-            subs = {"id": inc.id, "text": text or "", "user": self.env.user}
-            url = re.sub(r"\{id\}", quote(inc.id, safe=""), spec.url)
-            url = re.sub(r"\{user\}", quote(self.env.user, safe=""), url)
-            calls.append((spec.method, url, fill_template(spec.body, subs)))
+            subs = action_subs(inc, self.env.user, text, args)
+            calls.append((spec.method, fill_url(spec.url, subs), fill_template(spec.body, subs)))
         return calls
 
+    def _reason(self, action: str, args: ActionArgs | None) -> str | None:
+        return (self.supported_actions().get(action, f"unknown action {action!r}")
+                or args_problem(action, args))
+
     def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
-                silence: SilenceRequest | None = None) -> ActionPreview:
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview:
         """The first call (and how many) this action will make."""
-        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+        reason = self._reason(action, args)
         if reason is not None:
             raise ProviderError(f"{self.name}: {reason}", retryable=False)
-        calls = self._calls(action, incidents, text)
+        calls = self._calls(action, incidents, text, args)
         method, _url, body = calls[0] if calls else (self.options.actions[action].method, "", None)  # type: ignore[index]
         endpoint = ", ".join(self.client.endpoint(u) for _, u, _ in calls)
         payload = body if len(calls) <= 1 else [b for _, _, b in calls]
@@ -377,16 +411,20 @@ class GenericHttpProvider(HttpProvider):
 
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
-                      idempotency_key: str | None = None) -> ActionResult:
-        """One call per incident; stops at the first error."""
-        reason = self.supported_actions().get(action, f"unknown action {action!r}")
+                      idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult:
+        """One call per incident; stops at the first error. Optimistic rows: ack and resolve
+        set the status, reassign the assignee (the team's API decides the rest)."""
+        reason = self._reason(action, args)
         if reason is not None:
             return ActionResult(False, f"{self.name}: {reason}")
         if self.env.read_only:
             return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
         done: list[Incident] = []
         new_status = {"ack": IncidentStatus.ACKNOWLEDGED, "resolve": IncidentStatus.RESOLVED}.get(action)
-        for inc, (method, url, body) in zip(incidents, self._calls(action, incidents, text), strict=True):
+        assignee = args.assignee if args is not None and action == "reassign" else None
+        calls = self._calls(action, incidents, text, args)
+        for inc, (method, url, body) in zip(incidents, calls, strict=True):
             try:
                 await self._send(method, url, json=body,
                                  idempotent=method in ("PUT", "DELETE", "GET"),
@@ -398,11 +436,51 @@ class GenericHttpProvider(HttpProvider):
                     # lets the team's API ignore the copies already delivered.
                     raise
                 return ActionResult(False, f"{exc} ({len(done)} of {len(incidents)} done)",
-                                    tuple(done))
-            done.append(replace(inc, status=new_status) if new_status else inc)
-        verb = {"ack": "acknowledged", "resolve": "resolved", "note": "noted"}[action]
+                                    tuple(done) if new_status or assignee else (),
+                                    retry_after=exc.retry_after)
+            if new_status:
+                done.append(replace(inc, status=new_status))
+            elif assignee is not None:
+                done.append(replace(inc, assignees=(assignee.name,)))
+            else:
+                done.append(inc)
+        verb = {"ack": "acknowledged", "resolve": "resolved", "note": "noted",
+                "reassign": "reassigned", "escalate": "escalated", "snooze": "snoozed",
+                "status_update": "status update sent on"}[action]
         return ActionResult(True, f"{verb} {len(done)} incident{'s' if len(done) != 1 else ''} on {self.name}",
-                            tuple(done) if new_status else ())
+                            tuple(done) if new_status or assignee else ())
+
+    async def search_assignees(self, query: str) -> list[Assignee]:
+        """Every ``assignee_search`` endpoint's items for ``query``, in config order.
+
+        Raises:
+            ProviderError: no ``assignee_search`` is configured, or an endpoint failed.
+        """
+        if not self.options.assignee_search:
+            raise ProviderError(f"{self.name}: no assignee_search configured: type the assignee's "
+                                "id", retryable=False)
+        found: list[Assignee] = []
+        subs = {"query": query.strip()}
+        for search in self.options.assignee_search:
+            url = re.sub(r"\{query\}", lambda _m: quote(subs["query"], safe=""), search.url)
+            params = {k: v.replace("{query}", subs["query"]) for k, v in search.params.items()}
+            resp = await self._send("GET", url, params=params or None)
+            try:
+                items = json_path(resp.json(), search.items_path)
+            except ValueError as exc:
+                raise ProviderError(f"{self.name}: {self.client.endpoint(url)} did not answer JSON") from exc
+            if not isinstance(items, list):
+                raise ProviderError(f"{self.name}: assignee_search items_path {search.items_path!r} "
+                                    f"is not a list in the answer of {self.client.endpoint(url)}")
+            for item in items:
+                ident = json_path(item, search.id) if isinstance(item, dict) else None
+                if ident in (None, ""):
+                    continue
+                name = json_path(item, search.name)
+                detail = json_path(item, search.detail)
+                found.append(Assignee(str(ident), search.kind, str(name or ident),
+                                      detail=str(detail) if detail not in (None, "") else None))
+        return found
 
     async def probe(self) -> ProbeResult:
         """List once."""

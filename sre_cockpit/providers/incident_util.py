@@ -1,7 +1,8 @@
 """Helpers shared by the incident providers (Alertmanager, PagerDuty, generic HTTP).
 
-Time parsing, severity/status normalisation, error-body extraction, rate-limit waits and the
-invisible idempotency marker for notes. Nothing here imports Textual.
+Time parsing, severity/status normalisation, error-body extraction, rate-limit waits, the
+invisible idempotency marker for notes and the describe data (``Incident.details``/``raw``).
+Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -153,6 +155,51 @@ def rate_limit_wait(resp: httpx.Response, consecutive: int = 1, *,
     if told is not None:
         return max(1.0, told)
     return float(min(cap, default * (2 ** max(0, consecutive - 1))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Describe data: Incident.details and Incident.raw
+# ---------------------------------------------------------------------------------------------
+
+RAW_LIMIT = 16_384
+"""Characters of a provider object's JSON kept in ``Incident.raw``."""
+RAW_CUT = "…[cut]"
+"""How a ``raw`` longer than ``RAW_LIMIT`` ends."""
+
+
+def value_text(value: object) -> str | None:
+    """A JSON value as one string for ``Incident.details``: strings unchanged (never
+    truncated), numbers and booleans as JSON writes them, lists/objects as compact JSON; None
+    for null, "" and empty lists/objects (nothing to show)."""
+    if value is None or value == "" or value == [] or value == {}:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def detail_map(pairs: Iterable[tuple[str, object]]) -> Mapping[str, str]:
+    """An ordered, read-only ``Incident.details`` from ``(key, value)`` pairs, skipping empty
+    values (see :func:`value_text`); a repeated key keeps its first value."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        text = value_text(value)
+        if text is not None and key not in out:
+            out[key] = text
+    return MappingProxyType(out)
+
+
+def raw_json(obj: object, limit: int = RAW_LIMIT) -> str | None:
+    """``obj`` as compact JSON text for ``Incident.raw``, cut to ``limit`` characters (ending
+    with ``RAW_CUT``) when longer; None when ``obj`` is None."""
+    if obj is None:
+        return None
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(RAW_CUT))] + RAW_CUT
 
 
 # ---------------------------------------------------------------------------------------------

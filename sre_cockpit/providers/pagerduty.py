@@ -1,4 +1,5 @@
-"""PagerDuty REST API v2: incidents, on-call, log entries as timeline events, ack/resolve/notes.
+"""PagerDuty REST API v2: incidents, on-call, log entries as timeline events, ack/resolve/notes,
+and the on-call actions reassign, escalate, snooze and status update (:mod:`.pagerduty_oncall`).
 
 Listing pages with ``limit=100`` and ``offset`` while ``more`` is true, up to PagerDuty's
 offset+limit ≤ 10,000 cap (``notice`` then says the list is truncated). Severity comes from the
@@ -36,10 +37,15 @@ from sre_cockpit.core.models import (
     utcnow,
 )
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
+from sre_cockpit.providers import pagerduty_oncall as oncall
 from sre_cockpit.providers.base import (
+    ONCALL_ACTIONS,
+    ActionArgs,
     ActionPreview,
     ActionResult,
+    Assignee,
     Capability,
+    EscalationLevel,
     ProviderEnv,
     ProviderError,
     RateLimitedError,
@@ -63,13 +69,14 @@ from sre_cockpit.providers.incident_util import (
     note_marker_key,
     parse_time,
     rate_limit_wait,
+    raw_json,
     severity_of,
     strip_marker,
 )
+from sre_cockpit.providers.pagerduty_details import incident_details
 
 PAGE_LIMIT = 100
 OFFSET_CAP = 10_000
-BULK_LIMIT = 250
 LIVE_SLACK = timedelta(minutes=5)
 """A live timeline (``until`` None) asks for entries up to this far past our clock, so an entry
 PagerDuty stamped with a clock running ahead of ours (a note just posted) is not left out."""
@@ -88,6 +95,7 @@ LOG_KINDS: Mapping[str, str] = {
     "reach_trigger_limit_log_entry": "escalate", "repeat_escalation_path_log_entry": "escalate",
     "exhaust_escalation_path_log_entry": "escalate", "snooze_log_entry": "snooze",
     "delegate_log_entry": "assign", "reassign_log_entry": "assign",
+    "status_update_log_entry": "status_update",
 }
 
 
@@ -118,7 +126,8 @@ class PagerDutyOptions(HttpOptions):
 
 
 class PagerDutyProvider(HttpProvider):
-    """Incidents, on-call and log entries from PagerDuty; ack, resolve and notes."""
+    """Incidents, on-call and log entries from PagerDuty; ack, resolve, notes, reassign,
+    escalate, snooze and status updates; a directory of users and escalation policies."""
 
     TYPE: ClassVar[str] = "pagerduty"
     Options: ClassVar[type[PagerDutyOptions]] = PagerDutyOptions
@@ -250,6 +259,7 @@ class PagerDutyProvider(HttpProvider):
                           for a in item.get("assignments") or []
                           if isinstance(a, dict) and isinstance(a.get("assignee"), dict))
         service = item.get("service") if isinstance(item.get("service"), dict) else {}
+        policy = item.get("escalation_policy") if isinstance(item.get("escalation_policy"), dict) else {}
         detail_parts = [f"urgency={urgency}"] if urgency else []
         if priority:
             detail_parts.append(f"priority={priority}")
@@ -257,7 +267,8 @@ class PagerDutyProvider(HttpProvider):
             detail_parts.insert(0, f"#{item['incident_number']}")
         labels = {k: str(v) for k, v in (("urgency", urgency), ("priority", priority),
                                          ("incident_number", item.get("incident_number")),
-                                         ("service_id", (service or {}).get("id")))
+                                         ("service_id", (service or {}).get("id")),
+                                         (oncall.POLICY_LABEL, (policy or {}).get("id")))
                   if v is not None}
         return Incident(
             id=str(item.get("id") or ""),
@@ -272,6 +283,8 @@ class PagerDutyProvider(HttpProvider):
             labels=MappingProxyType(labels),
             detail=" ".join(detail_parts) or None,
             updated_at=parse_time(item.get("updated_at") or item.get("last_status_change_at")),
+            details=incident_details(item),
+            raw=raw_json(item),
         )
 
     async def get_incident(self, incident_id: str) -> Incident | None:
@@ -376,6 +389,10 @@ class PagerDutyProvider(HttpProvider):
         agent = agent_ref.get("summary") if isinstance(agent_ref, dict) else None
         text = sanitize_line(strip_marker(str(entry.get("summary") or kind))) or kind
         note_ref = None
+        message = entry.get("message")
+        if kind == "status_update" and isinstance(message, str) and message.strip():
+            who = sanitize_line(str(agent)) if agent else "someone"
+            text = f"status update by {who}: {sanitize(message).strip()}"
         if kind == "note":
             channel = entry.get("channel") if isinstance(entry.get("channel"), dict) else {}
             raw = (channel or {}).get("summary") or (channel or {}).get("content")
@@ -392,32 +409,22 @@ class PagerDutyProvider(HttpProvider):
     # -- actions ---------------------------------------------------------------------------
 
     def supported_actions(self) -> Mapping[str, str | None]:
-        """Ack, resolve and notes need ``from_email``; silences are Alertmanager's."""
-        need_from = (None if self.options.from_email else
-                     "set from_email (a PagerDuty user's email) in this provider to act on incidents")
+        """Every action but silences needs ``from_email``; silences are Alertmanager's."""
+        need_from = oncall.need_from_reason(self)
         return {"ack": need_from, "resolve": need_from, "note": need_from,
                 "silence": "PagerDuty has no silences: acknowledge instead (a)",
-                "expire_silence": "PagerDuty has no silences"}
-
-    def _status_body(self, action: str, incidents: Sequence[Incident]) -> dict[str, Any]:
-        status = "acknowledged" if action == "ack" else "resolved"
-        return {"incidents": [{"id": i.id, "type": "incident_reference", "status": status}
-                              for i in incidents]}
+                "expire_silence": "PagerDuty has no silences",
+                **dict.fromkeys(ONCALL_ACTIONS, need_from)}
 
     def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
-                silence: SilenceRequest | None = None) -> ActionPreview:
-        """What ``perform`` will send (bulk status changes go in calls of at most 250)."""
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview:
+        """What ``perform`` will send (bulk updates go in calls of at most 250)."""
         reason = self.supported_actions().get(action, f"unknown action {action!r}")
         if reason is not None:
             raise ProviderError(f"{self.name}: {reason}", retryable=False)
-        if action in ("ack", "resolve"):
-            calls = (len(incidents) + BULK_LIMIT - 1) // BULK_LIMIT
-            endpoint = self.client.endpoint("/incidents")
-            if calls > 1:
-                endpoint += f" ({calls} calls of ≤{BULK_LIMIT})"
-            return ActionPreview(self.name, action, "PUT", endpoint,
-                                 {"headers": {"From": self.options.from_email},
-                                  **self._status_body(action, incidents)})
+        if action != "note":
+            return oncall.preview(self, action, incidents, args)
         endpoints = ", ".join(self.client.endpoint(f"/incidents/{quote(i.id, safe='')}/notes")
                               for i in incidents)
         return ActionPreview(self.name, action, "POST", endpoints,
@@ -426,12 +433,15 @@ class PagerDutyProvider(HttpProvider):
 
     async def perform(self, action: str, incidents: Sequence[Incident], *,
                       text: str | None = None, silence: SilenceRequest | None = None,
-                      idempotency_key: str | None = None) -> ActionResult:
-        """Acknowledge/resolve in bulk or add a note (exactly once per ``idempotency_key``).
+                      idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult:
+        """Acknowledge/resolve in bulk, reassign, escalate, snooze, send a status update
+        (``args`` carries their parameters) or add a note (exactly once per
+        ``idempotency_key``).
 
-        Ack and resolve are interactive: every failure comes back as a not-ok result (with how
-        many incidents were done) for the pane's toast. Notes are delivered by the outbox, which
-        must tell a temporary failure from a permanent one:
+        All but notes are interactive: every failure comes back as a not-ok result (with how
+        many incidents were done, and ``retry_after`` after a 429) for the pane's toast. Notes
+        are delivered by the outbox, which must tell a temporary failure from a permanent one:
 
         Raises:
             RateLimitedError: a note hit PagerDuty's rate limit (429); ``retry_after`` says when.
@@ -447,40 +457,15 @@ class PagerDutyProvider(HttpProvider):
             return ActionResult(False, f"{self.name}: context {self.env.context} is read-only")
         if not incidents:
             return ActionResult(False, f"{self.name}: no incident selected")
+        if action in ONCALL_ACTIONS:
+            return await oncall.perform(self, action, incidents, args)
         if action in ("ack", "resolve"):
-            try:
-                return await self._set_status(action, incidents)
-            except ProviderError as exc:
-                return ActionResult(False, str(exc))
+            new_status = IncidentStatus.ACKNOWLEDGED if action == "ack" else IncidentStatus.RESOLVED
+            return await oncall.bulk_put(self, action, incidents, None,
+                                         lambda i: replace(i, status=new_status))
         if not (text or "").strip():
             return ActionResult(False, f"{self.name}: a note needs some text")
         return await self._notes(incidents, text or "", idempotency_key)
-
-    async def _set_status(self, action: str, incidents: Sequence[Incident]) -> ActionResult:
-        updated: list[Incident] = []
-        by_id = {i.id: i for i in incidents}
-        for start in range(0, len(incidents), BULK_LIMIT):
-            chunk = incidents[start:start + BULK_LIMIT]
-            try:
-                answer = await self._call("PUT", "/incidents", json=self._status_body(action, chunk),
-                                          headers=self._from_headers())
-            except ProviderError as exc:
-                if not updated:
-                    raise
-                return ActionResult(False, f"{exc} ({len(updated)} of {len(incidents)} done)",
-                                    tuple(updated))
-            returned = {str(i.get("id")): i for i in (answer or {}).get("incidents") or []
-                        if isinstance(i, dict)}
-            new_status = IncidentStatus.ACKNOWLEDGED if action == "ack" else IncidentStatus.RESOLVED
-            for inc in chunk:
-                if inc.id in returned:
-                    updated.append(self.to_incident(returned[inc.id]))
-                else:
-                    updated.append(replace(by_id[inc.id], status=new_status))
-        verb = "acknowledged" if action == "ack" else "resolved"
-        names = ", ".join(i.id for i in incidents[:5]) + ("…" if len(incidents) > 5 else "")
-        return ActionResult(True, f"{verb} {len(incidents)} incident{'s' if len(incidents) != 1 else ''}"
-                                  f" on {self.name}: {names}", tuple(updated))
 
     async def _notes(self, incidents: Sequence[Incident], text: str,
                      key: str | None) -> ActionResult:
@@ -509,6 +494,17 @@ class PagerDutyProvider(HttpProvider):
         if skipped:
             message += f" ({skipped} already had it)"
         return ActionResult(True, message)
+
+    # -- directory -------------------------------------------------------------------------
+
+    async def search_assignees(self, query: str) -> list[Assignee]:
+        """Users, then escalation policies, matching ``query`` (see
+        :func:`~sre_cockpit.providers.pagerduty_oncall.search_assignees`)."""
+        return await oncall.search_assignees(self, query)
+
+    async def escalation_levels(self, incident: Incident) -> list[EscalationLevel]:
+        """The levels of ``incident``'s escalation policy (``GET /escalation_policies/{id}``)."""
+        return await oncall.escalation_levels(self, incident)
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from sre_cockpit.simulator.alertmanager import AlertmanagerError
-from sre_cockpit.simulator.pagerduty import PagerDutyError, invalid, parse_iso
+from sre_cockpit.simulator.pagerduty_types import PagerDutyError, invalid, parse_iso
 
 if TYPE_CHECKING:
     from sre_cockpit.simulator.state import SimState
@@ -276,6 +276,32 @@ def add_pagerduty_routes(app: web.Application, sim: SimState) -> None:
     async def abilities(request: web.Request) -> web.StreamResponse:
         return pd_response({"abilities": ["teams", "read_only_users", "urgencies"]})
 
+    def paging(request: web.Request) -> tuple[str, int, int, bool]:
+        offset = _int_param(request, "offset", 0)
+        limit = min(_int_param(request, "limit", 25), 100) or 25
+        return (request.query.get("query", ""), offset, limit,
+                request.query.get("total", "false").lower() == "true")
+
+    async def users(request: web.Request) -> web.StreamResponse:
+        return pd_response(pd.ops.list_users(*paging(request)))
+
+    async def policies(request: web.Request) -> web.StreamResponse:
+        return pd_response(pd.ops.list_policies(*paging(request)))
+
+    async def policy(request: web.Request) -> web.StreamResponse:
+        return pd_response(pd.ops.get_policy(request.match_info["id"]))
+
+    async def snooze(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        inc = pd.get(request.match_info["id"])
+        pd.ops.snooze(inc, body, pd.user_for(request.headers["From"].strip()))
+        return pd_response({"incident": pd.incident_json(inc)}, 201)
+
+    async def status_update(request: web.Request) -> web.StreamResponse:
+        body = await _json_body(request)
+        inc = pd.get(request.match_info["id"])
+        return pd_response(pd.ops.status_update(inc, body, pd.user_for(request.headers["From"].strip())))
+
     r = app.router
     r.add_get(f"{PD_PREFIX}/incidents", guarded(list_incidents))
     r.add_put(f"{PD_PREFIX}/incidents", guarded(put_incidents, needs_from=True))
@@ -287,3 +313,9 @@ def add_pagerduty_routes(app: web.Application, sim: SimState) -> None:
     r.add_get(f"{PD_PREFIX}/oncalls", guarded(oncalls))
     r.add_get(f"{PD_PREFIX}/services", guarded(services))
     r.add_get(f"{PD_PREFIX}/abilities", guarded(abilities))
+    r.add_get(f"{PD_PREFIX}/users", guarded(users))
+    r.add_get(f"{PD_PREFIX}/escalation_policies", guarded(policies))
+    r.add_get(f"{PD_PREFIX}/escalation_policies/{{id}}", guarded(policy))
+    r.add_post(f"{PD_PREFIX}/incidents/{{id}}/snooze", guarded(snooze, needs_from=True))
+    r.add_post(f"{PD_PREFIX}/incidents/{{id}}/status_updates",
+               guarded(status_update, needs_from=True))

@@ -1,4 +1,5 @@
-"""PagerDuty REST API v2 state: incidents from the story, log entries, notes and on-calls.
+"""PagerDuty REST API v2 state: incidents from the story, log entries, notes and on-calls
+(reassign, escalate, snooze, status updates and the directory: :mod:`.pagerduty_oncall`).
 
 Story actions (trigger, acknowledge by the on-call user, notes, resolve) are scheduled and
 applied lazily, in order, whenever the state is read: a request at time ``t`` sees exactly the
@@ -7,131 +8,26 @@ actions due by ``t`` plus whatever clients wrote.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from datetime import UTC
+from dataclasses import dataclass
 from typing import Any
 
 from sre_cockpit.simulator.clock import SimClock
+from sre_cockpit.simulator.pagerduty_oncall import OnCall
+from sre_cockpit.simulator.pagerduty_types import (
+    API,
+    STATUSES,
+    WEB,
+    Incident,
+    LogEntry,
+    Note,
+    PagerDutyError,
+    Ref,
+    User,
+    invalid,
+    iso,
+    pd_id,
+)
 from sre_cockpit.simulator.story import Story, hash_keys
-
-API = "https://api.pagerduty.com"
-WEB = "https://shop.pagerduty.com"
-STATUSES = ("triggered", "acknowledged", "resolved")
-_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
-
-
-class PagerDutyError(Exception):
-    """An API error with PagerDuty's envelope."""
-
-    def __init__(self, status: int, message: str, code: int, errors: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.errors = errors
-
-    def body(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"message": self.message, "code": self.code}
-        if self.errors is not None:
-            err["errors"] = self.errors
-        return {"error": err}
-
-
-def invalid(*errors: str) -> PagerDutyError:
-    """PagerDuty's 400 "Invalid Input Provided" (code 2001)."""
-    return PagerDutyError(400, "Invalid Input Provided", 2001, list(errors))
-
-
-def pd_id(seed: int, *keys: int) -> str:
-    """A PagerDuty-looking object id ("P" + 6 characters)."""
-    h = hash_keys(seed, *keys)
-    out = "P"
-    for _ in range(6):
-        out += _ALPHABET[h % len(_ALPHABET)]
-        h //= len(_ALPHABET)
-    return out
-
-
-def parse_iso(value: str, name: str) -> float:
-    """A PagerDuty date parameter (ISO 8601); 400 like PagerDuty when it is not one."""
-    from datetime import datetime
-
-    try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise invalid(f"{name.capitalize()} is not a valid date.") from exc
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
-
-
-def iso(t: float) -> str:
-    """PagerDuty timestamps: RFC3339 seconds, UTC."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
-
-
-@dataclass
-class User:
-    id: str
-    name: str
-    email: str
-
-    def ref(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "user_reference", "summary": self.name,
-                "self": f"{API}/users/{self.id}", "html_url": f"{WEB}/users/{self.id}"}
-
-
-@dataclass
-class Ref:
-    id: str
-    kind: str  # service, escalation_policy, team, priority
-    name: str
-
-    def ref(self) -> dict[str, Any]:
-        path = {"service": "service-directory", "escalation_policy": "escalation_policies",
-                "team": "teams", "priority": "priorities", "schedule": "schedules"}[self.kind]
-        out = {"id": self.id, "type": f"{self.kind}_reference", "summary": self.name,
-               "self": f"{API}/{path.replace('service-directory', 'services')}/{self.id}"}
-        if self.kind != "priority":
-            out["html_url"] = f"{WEB}/{path}/{self.id}"
-        return out
-
-
-@dataclass
-class LogEntry:
-    id: str
-    type: str
-    summary: str
-    at: float
-    agent: dict[str, Any]
-    description: str
-
-
-@dataclass
-class Note:
-    id: str
-    user: User
-    content: str
-    at: float
-
-
-@dataclass
-class Incident:
-    id: str
-    number: int
-    title: str
-    service: Ref
-    urgency: str
-    created_at: float
-    incident_key: str
-    status: str = "triggered"
-    updated_at: float = 0.0
-    resolved_at: float | None = None
-    last_change_by: dict[str, Any] | None = None
-    acknowledgements: list[tuple[float, User]] = field(default_factory=list)
-    log: list[LogEntry] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
 
 
 @dataclass
@@ -162,6 +58,7 @@ class PagerDutyState:
         self.schedule = Ref(pd_id(seed, 5, 1), "schedule", "Shop On-Call")
         self.priority_p1 = Ref(pd_id(seed, 6, 1), "priority", "P1")
         self.priority_p3 = Ref(pd_id(seed, 6, 3), "priority", "P3")
+        self.ops = OnCall(self)
         self.incidents: dict[str, Incident] = {}
         self.order: list[str] = []
         self.actions: list[_Action] = []
@@ -211,7 +108,8 @@ class PagerDutyState:
         number = 1038 + self._n - 1
         iid = pd_id(self.seed, 10, number)
         inc = Incident(iid, number, title, self.services[service], urgency, at,
-                       f"{hash_keys(self.seed, 11, number):032x}"[:32], updated_at=at)
+                       f"{hash_keys(self.seed, 11, number):032x}"[:32], updated_at=at,
+                       assignees=[self.oncall], assigned_at=at, policy_id=self.policy.id)
         inc.log.append(LogEntry(pd_id(self.seed, 12, number, 0), "trigger_log_entry",
                                 "Triggered through the API", at,
                                 inc.service.ref(), title))
@@ -236,11 +134,18 @@ class PagerDutyState:
         return ids
 
     def sync(self) -> None:
-        """Apply every scheduled story action that is due."""
+        """Apply every scheduled story action and every snooze end that is due, in time order."""
         now = self.clock.now()
-        while self._applied < len(self.actions) and self.actions[self._applied].at <= now:
-            self._apply(self.actions[self._applied])
-            self._applied += 1
+        while True:
+            story = self.actions[self._applied].at if self._applied < len(self.actions) else None
+            wake = self.ops.next_wake()
+            if wake is not None and wake <= now and (story is None or wake <= story):
+                self.ops.wake(wake)
+            elif story is not None and story <= now:
+                self._apply(self.actions[self._applied])
+                self._applied += 1
+            else:
+                return
 
     def _entry(self, inc: Incident, kind: str, summary: str, at: float, user: User,
                description: str = "") -> None:
@@ -253,6 +158,7 @@ class PagerDutyState:
             if inc.status != "triggered":
                 return
             inc.status = "acknowledged"
+            self.ops.cancel_snooze(inc)
             inc.acknowledgements.append((a.at, a.user))
             inc.last_change_by = a.user.ref()
             inc.updated_at = a.at
@@ -261,6 +167,7 @@ class PagerDutyState:
             if inc.status == "resolved":
                 return
             inc.status = "resolved"
+            self.ops.cancel_snooze(inc)
             inc.resolved_at = a.at
             inc.last_change_by = a.user.ref()
             inc.updated_at = a.at
@@ -289,7 +196,7 @@ class PagerDutyState:
             "updated_at": iso(inc.updated_at), "status": inc.status, "incident_key": inc.incident_key,
             "service": inc.service.ref(),
             "assignments": [] if inc.status == "resolved" else [
-                {"at": iso(inc.created_at), "assignee": self.oncall.ref()}],
+                {"at": iso(inc.assigned_at), "assignee": u.ref()} for u in inc.assignees],
             "assigned_via": "escalation_policy", "last_status_change_at": iso(status_change),
             "resolved_at": iso(inc.resolved_at) if inc.resolved_at is not None else None,
             "first_trigger_log_entry": {
@@ -299,8 +206,11 @@ class PagerDutyState:
             "alert_counts": {"all": 1, "triggered": 0 if inc.status == "resolved" else 1,
                              "resolved": 1 if inc.status == "resolved" else 0},
             "is_mergeable": True, "incident_type": {"name": "incident_default"},
-            "escalation_policy": self.policy.ref(), "teams": [self.team.ref()],
+            "escalation_policy": self.ops.policies[inc.policy_id].ref.ref(),
+            "teams": [self.team.ref()],
             "pending_actions": [] if inc.status == "resolved" else [
+                *([{"type": "unacknowledge", "at": iso(inc.snoozed_until)}]
+                  if inc.snoozed_until is not None else []),
                 {"type": "resolve", "at": iso(inc.created_at + 4 * 3600)}],
             "acknowledgements": [] if inc.status != "acknowledged" else [
                 {"at": iso(at), "acknowledger": u.ref()} for at, u in inc.acknowledgements],
@@ -339,7 +249,9 @@ class PagerDutyState:
                          "self": f"{API}/incidents/{inc.id}", "html_url": f"{WEB}/incidents/{inc.id}"},
             "teams": [self.team.ref()], "contexts": [],
             "event_details": {"description": (e.summary if e.type == "annotate_log_entry"
-                                              else e.description or e.summary)}}
+                                              else e.description or e.summary)},
+            **({"assignees": [u.ref() for u in e.assignees]} if e.assignees else {}),
+            **({"message": e.message} if e.message is not None else {})}
 
     def note_json(self, n: Note) -> dict[str, Any]:
         return {"id": n.id, "user": n.user.ref(),
@@ -403,11 +315,14 @@ class PagerDutyState:
             if status == "acknowledged" and inc.status == "resolved":
                 raise PagerDutyError(400, "Incident Already Resolved", 1001,
                                      [f"Incident {inc.id} is already resolved."])
-            todo.append((inc, status))
+            self.ops.check_item(inc, item)
+            todo.append((inc, status, item))
         now = self.clock.now()
-        for inc, status in todo:
+        for inc, status, item in todo:
+            self.ops.apply_item(inc, item, user, now)
             if status == "acknowledged":
                 if inc.status == "acknowledged":
+                    self.ops.cancel_snooze(inc)
                     inc.acknowledgements.append((now, user))
                     inc.updated_at = now
                     self._entry(inc, "acknowledge_log_entry", f"Acknowledged by {user.name}", now, user)
@@ -415,7 +330,7 @@ class PagerDutyState:
                     self._apply(_Action(now, inc.id, "ack", user))
             elif status == "resolved":
                 self._apply(_Action(now, inc.id, "resolve", user))
-        return [self.incident_json(inc) for inc, _ in todo]
+        return [self.incident_json(inc) for inc, _, _ in todo]
 
     def add_note(self, iid: str, body: Any, user: User) -> dict[str, Any]:
         inc = self.get(iid)

@@ -32,6 +32,8 @@ from textual.widgets import Footer, Static
 
 from sre_cockpit.core.models import utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.feeds.cockpit import Cockpit
+from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -40,6 +42,8 @@ from sre_cockpit.ui.commandline import (
 )
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
+from sre_cockpit.ui.incidents.view import IncidentsPane
+from sre_cockpit.ui.messages import IncidentsChanged
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.shellcommands import ShellCommands
@@ -177,6 +181,9 @@ class CockpitApp(ShellCommands):
         self._early_keys: list[events.Key] | None = []
         """Keys read before the panes were attached (None once they have been replayed)."""
         self.filters: dict[str, str] = {}
+        self.cockpit: Cockpit | None = None
+        """The feeds of the current context (None until the config is read)."""
+        self._subscriptions: list[Callable[[], None]] = []
         self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
@@ -392,6 +399,7 @@ class CockpitApp(ShellCommands):
     async def on_unmount(self) -> None:
         if self._uninstall_signals is not None:
             self._uninstall_signals()
+        self._unsubscribe()
         if self._runtime is None:
             return
         try:
@@ -401,14 +409,18 @@ class CockpitApp(ShellCommands):
 
     def _attach_panes(self) -> None:
         runtime = self.runtime
+        self._unsubscribe()
+        self.cockpit = Cockpit(runtime.config, runtime.context_name, runtime=runtime)
         for pane in self.panes():
             if pane.id in self.pane_errors:  # a stand-in already saying why it is missing
                 continue
-            takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
-            if not self.start_polling and not takes_flag:
-                pane.set_unconfigured("polling is off")
-                continue
             try:
+                if isinstance(pane, IncidentsPane):
+                    pane.bind(self.cockpit.incidents)
+                    continue
+                takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
+                if not self.start_polling and not takes_flag:
+                    continue  # tests: the pane stays as composed, nothing is fetched
                 if takes_flag:
                     pane.attach(runtime, start_polling=self.start_polling)  # type: ignore[call-arg]
                 else:
@@ -420,6 +432,26 @@ class CockpitApp(ShellCommands):
                 with contextlib.suppress(Exception):  # the pane may be half-built
                     pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
                                           f"{reason}")
+        self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
+        self._incidents_changed(self.cockpit.incidents.snapshot)
+        if self.start_polling:
+            for job in self.cockpit.jobs():
+                self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
+
+    def _unsubscribe(self) -> None:
+        for unsubscribe in self._subscriptions:
+            unsubscribe()
+        self._subscriptions.clear()
+        self.workers.cancel_group(self, "feeds")
+
+    def _incidents_changed(self, snapshot: IncidentsSnapshot) -> None:
+        """The incident feed published: its view, the header and the timeline hear of it."""
+        pane = self.pane("incidents")
+        if isinstance(pane, IncidentsPane):
+            pane.post_message(IncidentsChanged(snapshot))
+        for health in snapshot.sources:
+            self.header.update_health(health, source="incidents")
+        self._call(self.pane("timeline"), "set_incidents", snapshot.incidents)
 
     # ----------------------------------------------------------------------------- panes
 
@@ -445,21 +477,14 @@ class CockpitApp(ShellCommands):
             # before any deferred callback runs, so a deferred focus sent ``t`` to the old pane.
             self._focus_pane(pane)
 
-    def _focus_pane(self, pane: Pane) -> None:
+    def _focus_pane(self, pane: Pane, *, force: bool = False) -> None:
         screen = self.screen_stack[0]
         focused = screen.focused
-        if focused is not None and any(node is pane or isinstance(node, BottomPrompt)
-                                       for node in focused.ancestors_with_self):
+        if not force and focused is not None and any(
+                node is pane or isinstance(node, BottomPrompt)
+                for node in focused.ancestors_with_self):
             return  # already there, or the operator is typing in a prompt
-        focusable = [widget for widget in pane.query("*") if widget.focusable]
-        shown = [widget for widget in focusable  # a hidden one would be blurred on its Hide
-                 if all(node.display for node in widget.ancestors_with_self
-                        if node is pane or pane in node.ancestors)]
-        if shown or focusable:
-            screen.set_focus((shown or focusable)[0])
-            return
-        if focused is not None:
-            screen.set_focus(None)
+        screen.set_focus(pane.focus_target())
 
     def action_show_pane(self, pane_id: str) -> None:
         """``1``-``4``: show and focus a pane."""
@@ -494,8 +519,10 @@ class CockpitApp(ShellCommands):
         pane = self.pane(message.pane_id)
         if pane is None:
             return
-        self.filters[message.pane_id] = message.text
-        self._call(pane, "apply_filter", message.text)
+        if pane.set_filter(message.text):
+            self.filters[message.pane_id] = pane.filter_text
+        if message.pane_id == self.active_pane:
+            self._focus_pane(pane, force=True)  # whatever the outcome, the keys work again
 
     # ----------------------------------------------------------------------------- help, quit
 

@@ -18,13 +18,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
+from sre_cockpit.core.actions import ACTION_TITLES, ActionPreview, SilenceRequest
 from sre_cockpit.core.durations import format_duration, parse_duration
 from sre_cockpit.core.models import Incident
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
-from sre_cockpit.providers.base import ActionPreview, SilenceRequest
 
-ACTION_TITLES = {"ack": "Acknowledge", "resolve": "Resolve", "note": "Add note",
-                 "silence": "Silence", "expire_silence": "Expire silence"}
 MAX_PAYLOAD_CHARS = 20_000
 
 
@@ -43,9 +41,22 @@ def pretty_json(value: Any, indent: int = 0, width: int = 100) -> str:
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
-def describe_preview(previews: Sequence[ActionPreview]) -> Text:
-    """The confirm dialog body: for each provider, the method, endpoint and JSON payload."""
+def describe_preview(previews: Sequence[ActionPreview], targets: Sequence[Incident] = (),
+                     skipped: Sequence[str] = ()) -> Text:
+    """The confirm dialog body: the incidents it goes to (titles, not only ids), what is skipped
+    and why, then for each provider the method, endpoint and JSON payload."""
     text = Text()
+    if targets:
+        text.append("incidents\n", style="bold")
+        for incident in targets:
+            text.append(f"  {sanitize_line(incident.provider)}:{sanitize_line(incident.id)}  ")
+            text.append(sanitize_line(incident.title) + "\n")
+    if skipped:
+        text.append(f"skipped ({len(skipped)})\n", style="bold")
+        for line in skipped:
+            text.append("  " + sanitize_line(line) + "\n")
+    if targets or skipped:
+        text.append("\n")
     for n, preview in enumerate(previews):
         if n:
             text.append("\n\n")
@@ -90,11 +101,14 @@ class ConfirmActionDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, previews: Sequence[ActionPreview], *, title: str,
-                 warning: str | None = None) -> None:
+                 warning: str | None = None, targets: Sequence[Incident] = (),
+                 skipped: Sequence[str] = ()) -> None:
         super().__init__()
         self.previews = tuple(previews)
         self.dialog_title = title
         self.warning = warning
+        self.targets = tuple(targets)
+        self.skipped = tuple(skipped)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -102,7 +116,8 @@ class ConfirmActionDialog(ModalScreen[bool]):
             if self.warning:
                 yield Static(Text(sanitize_line(self.warning), style="bold"), classes="dialog-warning")
             with VerticalScroll():
-                yield Static(describe_preview(self.previews), classes="dialog-body")
+                yield Static(describe_preview(self.previews, self.targets, self.skipped),
+                             classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send (y)", variant="warning", id="confirm")
                 yield Button("Cancel (n)", id="cancel")

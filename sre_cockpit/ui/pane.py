@@ -1,20 +1,31 @@
-"""Base class of the four panes: title, source health line, explained empty state, filter hook.
+"""The base class of every pane, and the truth contract it implements once for all of them.
 
-Subclasses implement ``compose_body`` and ``attach``; they start their own poll workers in
-``attach`` (fetch logic lives in headless core modules) and call ``set_health`` with what the
-poller reports. The health line is a fixed-height widget re-rendered without a layout pass.
+A pane shows what its feed publishes and never fetches. Whatever the pane, the screen never says
+more than the feed knows:
+
+- **Sources.** The first line shows every source of the pane: ``● alerts ok`` while fresh,
+  ``▲ pd stale 40s: HTTP 500 …`` when the last good data is still on screen but the latest
+  answer failed or is overdue, ``✖ loki error: never connected: …`` when it never answered,
+  ``○ prom waiting…`` before the first answer. (:class:`SourceLine`)
+- **Filters.** While a filter is on, a line says so with its text and what it hides
+  (``/checkout — 3 of 7 shown, 4 hidden · esc clears``); the counts are recomputed from every
+  snapshot, so a new row that the filter hides still changes them. ``escape`` in the pane clears
+  the filter before it does anything else. (:class:`FilterBar`)
+- **Focus.** The pane itself can take the focus: when its table is hidden (no rows, an empty
+  state instead) the keys still reach the pane's bindings instead of going nowhere.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
@@ -52,18 +63,60 @@ def _next_step(age: float) -> float:
     return 86400.0 - age % 86400.0
 
 
-class HealthLine(Widget):
-    """One line: per-source state, data age when it matters and the reason of the last error.
+STATE_STYLES = {HealthState.OK: "green", HealthState.STALE: "yellow",
+                HealthState.ERROR: "red bold", HealthState.PENDING: "dim"}
+STATE_SYMBOLS = {HealthState.OK: "●", HealthState.STALE: "▲", HealthState.ERROR: "✖",
+                 HealthState.PENDING: "○"}
 
-    While a source's data is fresh (see :attr:`ProviderHealth.fresh_for`) only its state is
-    shown (``● alerts ok``): a seconds count would repaint the line every second for nothing.
-    Older data reads ``▲ alerts stale 1m`` in the stale colour, in steps that change at most
-    every 10 seconds. A one-shot timer set for the next moment the text can change (fresh data
-    turning stale, the next age step) repaints the line, and only when its text changed.
+
+def shown_state(health: ProviderHealth, now: datetime) -> HealthState:
+    """The state a source is shown in: OK data older than its ``fresh_for`` is stale."""
+    if health.state is HealthState.OK and health.is_aged(now, DEFAULT_FRESH_S):
+        return HealthState.STALE
+    return health.state
+
+
+def source_text(health: ProviderHealth, now: datetime) -> Text:
+    """One source as the truth contract words it (see the module docstring)."""
+    state = shown_state(health, now)
+    style = STATE_STYLES[state]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(STATE_SYMBOLS[state] + " ", style=style)
+    text.append(sanitize_line(health.label or health.provider))
+    age = health.age_seconds(now)
+    if state is HealthState.OK:
+        text.append(f" {sanitize_line(health.mode) if health.mode else 'ok'}", style=style)
+    elif state is HealthState.PENDING:
+        text.append(" waiting…", style=style)
+    elif state is HealthState.STALE:
+        reason = health.error if health.state is not HealthState.OK else None
+        if reason is None and health.last_ok_at is not None:
+            reason = f"no new answer since {health.last_ok_at:%H:%M:%S}"
+        label = f" stale {coarse_age(age)}" if age is not None else " stale"
+        if health.mode and health.state is not HealthState.OK:
+            label += f" ({sanitize_line(health.mode)})"
+        text.append(label, style=style)
+        if reason:
+            text.append(": " + sanitize_line(reason), style=style)
+    else:
+        text.append(" error", style=style)
+        if health.error:
+            text.append(": " + sanitize_line(health.error), style=style)
+    if health.rate_limited_until is not None and health.rate_limited_until > now:
+        text.append(f" (rate limited until {health.rate_limited_until:%H:%M:%S})", style="yellow")
+    return text
+
+
+class SourceLine(Widget):
+    """One line: every source of the pane in the truth contract's words, then extra facts.
+
+    A one-shot timer set for the next moment the text can change (fresh data turning stale, the
+    next coarse age step, a rate limit ending) repaints the line, and only when its text
+    changed: an idle pane does not repaint every second for nothing.
     """
 
     DEFAULT_CSS = """
-    HealthLine { height: 1; width: 1fr; color: $text-muted; }
+    SourceLine { height: 1; width: 1fr; color: $text-muted; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -85,25 +138,7 @@ class HealthLine(Widget):
         for health in self.healths.values():
             if text:
                 text.append("  ")
-            state = health.state
-            aged = health.is_aged(now, DEFAULT_FRESH_S)
-            if state is HealthState.OK and aged:
-                state = HealthState.STALE
-            style = {HealthState.OK: "green", HealthState.STALE: "yellow",
-                     HealthState.ERROR: "red bold"}.get(state, "dim")
-            text.append("● " if state is not HealthState.STALE else "▲ ", style=style)
-            text.append(sanitize_line(health.provider))
-            label = state.value
-            if health.mode and not (aged and health.state is HealthState.OK):
-                label = sanitize_line(health.mode)
-            text.append(f" {label}", style=style)
-            age = health.age_seconds(now)
-            if age is not None and aged:
-                text.append(f" {coarse_age(age)}", style=style)
-            if health.rate_limited_until is not None and health.rate_limited_until > now:
-                text.append(f" rate limited until {health.rate_limited_until:%H:%M:%S}", style="yellow")
-            if health.error and health.state is not HealthState.OK:
-                text.append(f" — {sanitize_line(health.error)}", style=style)
+            text.append_text(source_text(health, now))
         if self.extra:
             text.append(("  " if text else "") + sanitize_line(self.extra))
         return text
@@ -120,8 +155,7 @@ class HealthLine(Widget):
         return True
 
     def next_change_in(self) -> float | None:
-        """Seconds until the text would change by itself (data turning stale, the next coarse
-        age step, a rate limit ending); None when it cannot."""
+        """Seconds until the text would change by itself; None when it cannot."""
         now = self.clock()
         waits: list[float] = []
         for health in self.healths.values():
@@ -139,7 +173,6 @@ class HealthLine(Widget):
         return min(waits) if waits else None
 
     def _schedule(self) -> None:
-        """One timer for the next moment the text can change (no 1 Hz wake-ups while fresh)."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -147,8 +180,7 @@ class HealthLine(Widget):
             return
         wait = self.next_change_in()
         if wait is not None:
-            self._timer = self.set_timer(max(0.2, wait + 0.05), self.tick,
-                                         name="health-line-age")
+            self._timer = self.set_timer(max(0.2, wait + 0.05), self.tick, name="source-line-age")
 
     def render(self) -> Text:
         if self._shown is None:
@@ -156,25 +188,43 @@ class HealthLine(Widget):
         return self._shown
 
 
-class Pane(Vertical):
-    """A titled pane with a health line, a body and an explained empty state."""
+HealthLine = SourceLine
+"""The name the panes used before the truth contract (kept for the panes not yet on feeds)."""
+
+
+class FilterBar(Static):
+    """The active filter and what it hides; hidden while no filter is on."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 1; width: 1fr; display: none; color: $warning; text-style: bold; }
+    FilterBar.-on { display: block; }
+    """
+
+
+class Pane(Vertical, can_focus=True):
+    """A titled pane: source line, filter bar, explained empty state, body."""
 
     PANE_TITLE: ClassVar[str] = ""
     """Border title (fixed text, never provider data)."""
     EMPTY_MESSAGE: ClassVar[str] = "no provider configured"
-    """Shown instead of the body when no provider feeds this pane."""
+    """Shown instead of the body when nothing feeds this pane."""
+    ITEM_NOUN: ClassVar[str] = "rows"
+    """What the filter counts (``incidents``, ``SLOs``…)."""
     health_fresh_s: float = DEFAULT_FRESH_S
-    """Seconds an OK answer stays fresh (panes set ~2x their refresh interval in ``attach``);
-    stamped on every health this pane reports that did not set its own ``fresh_for``."""
+    """Seconds an OK answer stays fresh for sources that do not say (legacy panes)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "escape", "clear filter", show=False, id="pane.escape"),
+    ]
 
     DEFAULT_CSS = """
     Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
-    Pane:focus-within { border: round $accent; }
+    Pane:focus-within, Pane:focus { border: round $accent; }
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
 
     class HealthChanged(Message):
-        """Posted when a source's health changes (the header shows one badge per provider)."""
+        """Posted by a pane not yet on a feed when a source's health changes."""
 
         def __init__(self, health: ProviderHealth) -> None:
             super().__init__()
@@ -185,9 +235,16 @@ class Pane(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = self.PANE_TITLE
         self.runtime: Runtime | None = None
+        self.filter_text = ""
+        """The filter as typed ("" when none)."""
+        self.row_filter = RowFilter()
+        """The parsed filter (table panes)."""
+        self._filter_counts: tuple[int, int] | None = None
+        self._filter_shown: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield HealthLine(classes="pane-health")
+        yield SourceLine(classes="pane-health")
+        yield FilterBar("", classes="pane-filter", markup=False)
         yield Static(self.EMPTY_MESSAGE, classes="pane-empty", markup=False)
         yield from self.compose_body()
 
@@ -199,23 +256,29 @@ class Pane(Vertical):
         return ()
 
     def attach(self, runtime: Runtime) -> None:
-        """Start feeding the pane from ``runtime`` (override; call super first)."""
+        """Feed a pane not yet on a feed from ``runtime`` (override; call super first)."""
         self.runtime = runtime
-        self.query_one(HealthLine).clock = runtime.clock
+        self.query_one(SourceLine).clock = runtime.clock
 
-    def set_unconfigured(self, message: str | None = None) -> None:
-        """Replace the body with a plain explanation ("no incident provider configured")."""
-        empty = self.query_one(".pane-empty", Static)
-        empty.update(Text(message or self.EMPTY_MESSAGE))
-        empty.display = True
-        for child in self.children:
-            if child is not empty and not isinstance(child, HealthLine):
-                child.display = False
+    # ------------------------------------------------------------------------------ sources
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """The clock every age is measured with (tests freeze it)."""
+        self.query_one(SourceLine).clock = clock
+
+    def show_sources(self, sources: Sequence[ProviderHealth], extra: str = "") -> None:
+        """Show exactly these sources (a feed's snapshot) and the extra facts after them."""
+        line = self.query_one(SourceLine)
+        wanted = {h.provider if not h.label else f"{h.provider}/{h.label}": h for h in sources}
+        if wanted != line.healths or extra != line.extra:
+            line.healths = wanted
+            line.extra = extra
+        line.tick()
 
     def set_health(self, healths: Sequence[ProviderHealth] | ProviderHealth, *,
                    extra: str | None = None) -> None:
-        """Update the health line (one entry per source) and tell the header."""
-        line = self.query_one(HealthLine)
+        """Update some sources (panes not yet on a feed) and tell the header."""
+        line = self.query_one(SourceLine)
         items = [healths] if isinstance(healths, ProviderHealth) else list(healths)
         for health in items:
             if health.fresh_for is None:
@@ -227,18 +290,98 @@ class Pane(Vertical):
             line.extra = extra
         line.tick()
 
-    def apply_filter(self, text: str) -> None:
-        """Filter the body (``/`` in the focused pane). Override."""
+    def set_unconfigured(self, message: str | None = None) -> None:
+        """Replace the body with a plain explanation ("no incident provider configured")."""
+        empty = self.query_one(".pane-empty", Static)
+        empty.update(Text(message or self.EMPTY_MESSAGE))
+        empty.display = True
+        for child in self.children:
+            if child is not empty and not isinstance(child, SourceLine | FilterBar):
+                child.display = False
 
-    def parse_row_filter(self, text: str) -> RowFilter | None:
-        """Parse a table pane's ``/`` filter; an invalid regex is a toast and gives None."""
-        try:
-            return RowFilter.parse(text)
-        except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), severity="error", markup=False)
-            return None
+    # ------------------------------------------------------------------------------ filter
 
     @property
     def filter_hint(self) -> str:
         """What ``/`` filters in this pane (shown in the filter prompt)."""
-        return "substring"
+        return "words; /regex/; ! inverts"
+
+    def parse_filter(self, text: str) -> RowFilter:
+        """Parse a filter as typed (override for another grammar).
+
+        Raises:
+            ValueError: an invalid filter (message fit for a toast).
+        """
+        return RowFilter.parse(text)
+
+    def set_filter(self, text: str) -> bool:
+        """Apply a filter typed at ``/`` ("" clears). An invalid one is a toast and the
+        previous filter stays. Returns whether it was applied."""
+        text = text.strip()
+        try:
+            parsed = self.parse_filter(text)
+        except ValueError as exc:
+            self.app.notify(sanitize_line(str(exc)), title="filter not applied",
+                            severity="error", markup=False)
+            return False
+        self.filter_text = text
+        self.row_filter = parsed
+        self._filter_counts = None
+        self.filter_changed()
+        self._render_filter_bar()
+        return True
+
+    def clear_filter(self) -> bool:
+        """Remove the filter; True if there was one."""
+        if not self.filter_text:
+            return False
+        self.set_filter("")
+        return True
+
+    def filter_changed(self) -> None:
+        """Re-render after the filter changed (override; legacy panes filter themselves)."""
+        self.apply_filter(self.filter_text)
+
+    def apply_filter(self, text: str) -> None:
+        """Legacy hook of the panes not yet on a feed."""
+
+    def show_filter_counts(self, shown: int, total: int) -> None:
+        """Tell the filter bar how many items the filter lets through of how many."""
+        self._filter_counts = (shown, total)
+        self._render_filter_bar()
+
+    def _render_filter_bar(self) -> None:
+        bar = self.query_one(FilterBar)
+        if not self.filter_text:
+            bar.set_class(False, "-on")
+            self._filter_shown = None
+            return
+        text = f"/{sanitize_line(self.filter_text)}"
+        if self._filter_counts is not None:
+            shown, total = self._filter_counts
+            text += (f" — {shown} of {total} {self.ITEM_NOUN} shown, {total - shown} hidden"
+                     if total else f" — no {self.ITEM_NOUN} yet")
+        text += " · esc clears"
+        if text != self._filter_shown:
+            self._filter_shown = text
+            bar.update(Text(text, no_wrap=True, overflow="ellipsis"))
+        bar.set_class(True, "-on")
+
+    # ------------------------------------------------------------------------------ keys
+
+    def action_escape(self) -> None:
+        """``escape``: clear the filter first; then whatever the pane does on escape."""
+        if not self.clear_filter():
+            self.escape_pressed()
+
+    def escape_pressed(self) -> None:
+        """``escape`` with no filter on (override: clear a selection, leave a focus…)."""
+
+    def focus_target(self) -> Widget:
+        """The widget that should have the focus in this pane: its main widget while shown,
+        else the pane itself (so its keys keep working over an empty state)."""
+        for widget in self.query("*"):
+            if widget.focusable and all(node.display for node in widget.ancestors_with_self
+                                        if node is self or self in node.ancestors):
+                return widget
+        return self

@@ -71,9 +71,6 @@ class PaneRouting(App[int]):
             self.pane_errors[f"{pane.id}.{method}"] = reason
             self.log.error(f"{pane.id}.{method} failed: {reason}")
 
-    def on_incidents_pane_incidents_updated(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "set_incidents", message.incidents)
-
     def on_incidents_pane_incident_focused(self, message: Any) -> None:
         incident = message.incident
         service = getattr(incident, "service", None) if incident is not None else None

@@ -260,3 +260,11 @@ def rich_color(value: str) -> str:
     if text in ANSI_ALLOWED:
         return "default" if text == "ansi_default" else text[len("ansi_"):]
     return value
+
+
+def theme_colour(app: object, name: str) -> str:
+    """A cockpit colour variable (``sev-critical``, ``slo-ok``…) of the running theme, as a Rich
+    colour; the defaults above when the app has no such variable (the one colour table)."""
+    variables = getattr(app, "theme_variables", None) or {}
+    value = variables.get(name) if isinstance(variables, dict) else None
+    return rich_color(str(value or VARIABLE_DEFAULTS.get(name, "default")))

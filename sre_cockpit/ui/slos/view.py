@@ -540,10 +540,7 @@ class SloPane(Pane):
         """Show only SLOs whose name, service or state contains every word of ``text``;
         ``/regex/`` matches a regular expression and a leading ``!`` inverts (the README's
         ``/`` key)."""
-        row_filter = self.parse_row_filter(text)
-        if row_filter is None:
-            return
-        self._row_filter = row_filter
+        self._row_filter = self.row_filter  # parsed by Pane.set_filter
         self._refresh_rows()
 
     @property

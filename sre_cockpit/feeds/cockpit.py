@@ -1,0 +1,99 @@
+"""Every feed of one context, built together: what the TUI app and the CLI commands hold.
+
+:class:`Cockpit` builds the context's providers (the :class:`~sre_cockpit.feeds.runtime.Runtime`)
+and one feed per kind of data. The TUI runs :meth:`Cockpit.jobs` as workers and subscribes its
+views; a CLI command calls the feeds' ``refresh`` once. Either way the data, its ordering and
+its deadlines come from the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from sre_cockpit.config.model import Config, ServiceConfig
+from sre_cockpit.core.models import ProviderHealth, utcnow
+from sre_cockpit.feeds.base import Feed, Job
+from sre_cockpit.feeds.incidents import IncidentFeed
+from sre_cockpit.feeds.runtime import Runtime
+
+
+class Cockpit:
+    """The feeds of one context.
+
+    Args:
+        config: a validated config.
+        context: the context's name (None: ``default_context``, else the first).
+        read_only: never act, whatever the context says.
+        clock: "now" for every feed (tests freeze it).
+
+    Raises:
+        KeyError: ``context`` is not in the config.
+    """
+
+    def __init__(self, config: Config, context: str | None = None, *, read_only: bool = False,
+                 clock: Callable[[], datetime] = utcnow,
+                 runtime: Runtime | None = None) -> None:
+        self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
+                                          clock=clock)
+        self.incidents = IncidentFeed(self.runtime)
+
+    # ------------------------------------------------------------------------------ facts
+
+    @property
+    def context(self) -> str:
+        """The context's name."""
+        return self.runtime.context_name
+
+    @property
+    def production(self) -> bool:
+        """A production-like context (loud header, confirmations say so)."""
+        return self.runtime.is_production
+
+    @property
+    def read_only(self) -> bool:
+        """Actions are refused."""
+        return self.runtime.read_only
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        """The context's provider names, in config order."""
+        return tuple(self.runtime.context.providers)
+
+    @property
+    def build_errors(self) -> Mapping[str, str]:
+        """Providers that failed to start, and why."""
+        return dict(self.runtime.build_errors)
+
+    @property
+    def services(self) -> Mapping[str, ServiceConfig]:
+        """The context's services (log selectors, SLOs)."""
+        return self.runtime.context.services
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """"Now" for everything shown."""
+        return self.runtime.clock
+
+    @property
+    def user(self) -> str:
+        """Who acts (silences' createdBy, notes' author)."""
+        return self.runtime.env.user
+
+    def feeds(self) -> Sequence[Feed[object]]:
+        """Every feed (for their jobs and their closing)."""
+        return (self.incidents,)  # type: ignore[return-value]
+
+    def jobs(self) -> list[Job]:
+        """Every long-lived coroutine the owner runs while the cockpit is live."""
+        return [job for feed in self.feeds() for job in feed.jobs()]
+
+    def sources(self) -> list[ProviderHealth]:
+        """Every feed's sources now (the header counts each provider by its worst)."""
+        return list(self.incidents.snapshot.sources)
+
+    async def aclose(self) -> None:
+        """Close every feed and every provider's connections."""
+        for feed in self.feeds():
+            await feed.aclose()
+        await self.runtime.aclose()

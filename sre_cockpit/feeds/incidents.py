@@ -1,0 +1,383 @@
+"""The incident feed: every incident provider polled, merged, ordered, and acted on.
+
+One :class:`~sre_cockpit.feeds.polling.Poller` per incident provider, so a dead backend never
+blocks another; the last good list of each provider is kept and its health says whether it is
+fresh. Actions are planned here (what each provider can do, what is skipped and why), previewed
+(the exact request), performed, shown at once through optimistic overrides and reconciled by
+the next poll, which is triggered right after the action.
+
+The view gets an :class:`IncidentsSnapshot` after every change; the CLI's ``snapshot`` and
+``postmortem`` call :meth:`IncidentFeed.refresh` and read the same snapshot, so the ordering
+and the deadlines are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from sre_cockpit.core.actions import (
+    ACTION_NAMES,
+    ACTION_TITLES,
+    ActionPreview,
+    ActionResult,
+    SilenceRequest,
+)
+from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, ProviderHealth
+from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.feeds.base import Feed, Job
+from sre_cockpit.feeds.policy import fetch_deadline, one_line
+from sre_cockpit.feeds.polling import Poller, PollUpdate
+from sre_cockpit.providers.base import (
+    Capability,
+    IncidentActions,
+    IncidentSource,
+    NoticeSource,
+    OnCallSource,
+    ProviderError,
+    SilenceDefaults,
+)
+
+if TYPE_CHECKING:
+    from sre_cockpit.feeds.runtime import Runtime
+
+ONCALL_EVERY_S = 300.0
+"""How often a provider that knows who is on call (PagerDuty) is asked, with the poll."""
+
+def incident_order(incident: Incident) -> tuple[int, int, float, str]:
+    """The one incident ordering (pane, ``snapshot``, ``postmortem``): triggered first, then
+    acknowledged, then resolved; within a status by severity; newest first; then by key."""
+    return (incident.status.rank, incident.severity.rank, -incident.started_at.timestamp(),
+            incident.key)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentsSnapshot:
+    """Everything the incidents view shows, at one moment.
+
+    Attributes:
+        context: the context's name.
+        read_only: actions are refused (``--read-only`` or ``read_only: true``).
+        production: a production-like context (confirmations say so).
+        incidents: every provider's last good list merged, optimistic overrides applied, in
+            :func:`incident_order`.
+        sources: one health per incident provider, including providers that failed to start.
+        oncall: provider → who is on call (providers that can say).
+        notices: provider → a notice about its last answer (e.g. a truncated list).
+        actions: provider → action → None when supported, else why not.
+        unconfigured: why the feed has nothing to show at all (no incident provider).
+    """
+
+    context: str = ""
+    read_only: bool = False
+    production: bool = False
+    incidents: tuple[Incident, ...] = ()
+    sources: tuple[ProviderHealth, ...] = ()
+    oncall: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    notices: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    actions: Mapping[str, Mapping[str, str | None]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    unconfigured: str | None = None
+
+    def source(self, provider: str) -> ProviderHealth | None:
+        """The health of one provider."""
+        return next((s for s in self.sources if s.provider == provider), None)
+
+    def disabled_reason(self, action: str, targets: Sequence[Incident]) -> str | None:
+        """Why ``action`` cannot run on ``targets`` (None when it can on at least one)."""
+        if not targets:
+            return "no incident under the cursor"
+        if action == "note":
+            return None  # the journal keeps what a provider (or a read-only context) cannot take
+        if self.read_only:
+            return f"context {self.context} is read-only: actions are disabled"
+        reasons = []
+        for provider in dict.fromkeys(i.provider for i in targets):
+            supported = self.actions.get(provider)
+            if supported is None:
+                reasons.append(f"{provider} cannot change incidents")
+                continue
+            reason = supported.get(action, f"{provider} does not support {action}")
+            if reason is None:
+                return None
+            reasons.append(reason)
+        return "; ".join(dict.fromkeys(reasons)) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An incident an action leaves out, and why."""
+
+    incident: Incident
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedGroup:
+    """The incidents of one provider an action goes to.
+
+    Attributes:
+        provider: the provider's name.
+        incidents: the targets it takes.
+        silence: the provider's proposed silence (``silence`` only), for the form to start from.
+    """
+
+    provider: str
+    incidents: tuple[Incident, ...]
+    silence: SilenceRequest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPlan:
+    """What an action will do: which incidents go to which provider, which are skipped."""
+
+    action: str
+    groups: tuple[PlannedGroup, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """Incidents the action goes to."""
+        return sum(len(g.incidents) for g in self.groups)
+
+    @property
+    def title(self) -> str:
+        """``Acknowledge 2 incidents?``."""
+        count = self.count
+        return f"{ACTION_TITLES[self.action]} {count} incident{'s' if count != 1 else ''}?"
+
+
+class ActionError(Exception):
+    """An action could not be previewed or sent; ``str()`` is one line for a toast."""
+
+
+class IncidentFeed(Feed[IncidentsSnapshot]):
+    """Every incident provider of a runtime, merged into one :class:`IncidentsSnapshot`."""
+
+    name = "incidents"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.sources: dict[str, IncidentSource] = dict(
+            runtime.of(IncidentSource))  # type: ignore[type-abstract]
+        self.failed = runtime.failed_for(Capability.INCIDENTS)
+        interval = float(runtime.config.refresh.incidents)
+        self.interval = interval
+        self.pollers: dict[str, Poller[tuple[float, list[Incident]]]] = {}
+        for name, source in self.sources.items():
+            self.pollers[name] = Poller(
+                name, self._fetcher(name, source), interval=interval,
+                deadline=fetch_deadline(runtime.get(name)),
+                on_update=lambda update, n=name: self._on_poll(n, update),  # type: ignore[misc]
+                wall=runtime.clock)
+        self._lists: dict[str, list[Incident]] = {}
+        self._healths: dict[str, ProviderHealth] = {
+            name: ProviderHealth(provider=name, state=HealthState.PENDING, fresh_for=2 * interval)
+            for name in self.sources}
+        self._healths.update({
+            name: ProviderHealth(provider=name, state=HealthState.ERROR,
+                                 error=f"failed to start: {reason}")
+            for name, reason in self.failed.items()})
+        self._oncall: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self._overrides: dict[str, tuple[float, Incident]] = {}
+        super().__init__(self._build())
+
+    # ------------------------------------------------------------------------------ polling
+
+    def jobs(self) -> Sequence[Job]:
+        return [Job(f"incidents:{name}", poller.run) for name, poller in self.pollers.items()]
+
+    async def refresh(self) -> IncidentsSnapshot:
+        """Poll every provider once, concurrently, and publish."""
+        await asyncio.gather(*(p.poll_once() for p in self.pollers.values()))
+        return self.snapshot
+
+    def trigger(self, providers: Iterable[str] | None = None) -> None:
+        """Poll now (after an action, or a new page seen elsewhere)."""
+        for name in providers if providers is not None else self.pollers:
+            poller = self.pollers.get(name)
+            if poller is not None:
+                poller.trigger()
+
+    def _fetcher(self, name: str,
+                 source: IncidentSource) -> Callable[[], Awaitable[tuple[float, list[Incident]]]]:
+        async def fetch() -> tuple[float, list[Incident]]:
+            started = time.monotonic()
+            incidents = await source.list_incidents()
+            await self._refresh_oncall(name, source)
+            return started, incidents
+        return fetch
+
+    async def _refresh_oncall(self, name: str, source: IncidentSource) -> None:
+        """Who is on call, asked at most every :data:`ONCALL_EVERY_S`; a failure keeps the
+        previous answer and never fails the poll."""
+        if not isinstance(source, OnCallSource):
+            return
+        last = self._oncall.get(name)
+        if last is not None and time.monotonic() - last[0] < ONCALL_EVERY_S:
+            return
+        try:
+            names = await source.oncall()
+        except (ProviderError, TimeoutError):
+            return
+        self._oncall[name] = (time.monotonic(), tuple(sanitize_line(str(n)) for n in names))
+
+    def _on_poll(self, name: str, update: PollUpdate[tuple[float, list[Incident]]]) -> None:
+        if update.fresh and update.value is not None:
+            started, incidents = update.value
+            self._lists[name] = list(incidents)
+            for key, (at, incident) in list(self._overrides.items()):
+                if incident.provider == name and at <= started:
+                    del self._overrides[key]
+        self._healths[name] = replace(update.health, fresh_for=2 * self.interval)
+        self.publish(self._build())
+
+    # ------------------------------------------------------------------------------ snapshot
+
+    def merged(self) -> tuple[Incident, ...]:
+        """Every provider's last good list with the optimistic overrides, ordered."""
+        out: dict[str, Incident] = {}
+        for incidents in self._lists.values():
+            for incident in incidents:
+                out[incident.key] = incident
+        for key, (_, incident) in self._overrides.items():
+            if key in out:
+                out[key] = incident
+        return tuple(sorted(out.values(), key=incident_order))
+
+    def _build(self) -> IncidentsSnapshot:
+        runtime = self.runtime
+        unconfigured = None
+        if not self.sources and not self.failed:
+            unconfigured = (f"no incident provider configured — add one under contexts."
+                            f"{runtime.context_name}.providers (type: alertmanager, pagerduty "
+                            "or http)")
+        notices = {}
+        for name, source in self.sources.items():
+            if isinstance(source, NoticeSource) and source.notice:
+                notices[name] = sanitize_line(str(source.notice))
+        actions: dict[str, Mapping[str, str | None]] = {}
+        for name in self.sources:
+            provider = runtime.get(name)
+            if provider is not None and isinstance(provider, IncidentActions):
+                actions[name] = MappingProxyType(dict(provider.supported_actions()))
+        ordered = [self._healths[n] for n in runtime.context.providers if n in self._healths]
+        ordered += [h for n, h in self._healths.items() if n not in runtime.context.providers]
+        return IncidentsSnapshot(
+            context=runtime.context_name, read_only=runtime.read_only,
+            production=runtime.is_production, incidents=self.merged(), sources=tuple(ordered),
+            oncall=MappingProxyType({n: names for n, (_, names) in self._oncall.items() if names}),
+            notices=MappingProxyType(notices), actions=MappingProxyType(actions),
+            unconfigured=unconfigured)
+
+    # ------------------------------------------------------------------------------ actions
+
+    def plan(self, action: str, targets: Sequence[Incident]) -> ActionPlan:
+        """Which targets ``action`` goes to, per provider, and which it skips and why."""
+        if action not in ACTION_NAMES:
+            raise ValueError(f"unknown action {action!r}")
+        snap = self.snapshot
+        groups: dict[str, list[Incident]] = {}
+        skipped: list[Skipped] = []
+        for incident in targets:
+            reason = self._skip_reason(action, incident, snap)
+            if reason is not None:
+                skipped.append(Skipped(incident, reason))
+            else:
+                groups.setdefault(incident.provider, []).append(incident)
+        planned = []
+        for provider, incidents in groups.items():
+            silence = None
+            if action == "silence":
+                source = self.runtime.get(provider)
+                silence = (source.default_silence(incidents)
+                           if source is not None and isinstance(source, SilenceDefaults)
+                           else SilenceRequest(matchers=(), duration_s=7200, comment="",
+                                               created_by=self.runtime.env.user))
+            planned.append(PlannedGroup(provider, tuple(incidents), silence))
+        return ActionPlan(action, tuple(planned), tuple(skipped))
+
+    def _skip_reason(self, action: str, incident: Incident,
+                     snap: IncidentsSnapshot) -> str | None:
+        if snap.read_only and action != "note":
+            return f"context {snap.context} is read-only"
+        supported = snap.actions.get(incident.provider)
+        if supported is None:
+            return f"{incident.provider} cannot change incidents"
+        reason = supported.get(action, f"{incident.provider} does not support {action}")
+        if reason is not None:
+            return reason
+        if action == "ack" and incident.status is IncidentStatus.ACKNOWLEDGED:
+            return "already acknowledged"
+        if action in ("ack", "resolve") and incident.status is IncidentStatus.RESOLVED:
+            return "already resolved"
+        return None
+
+    def _actions_of(self, provider: str) -> IncidentActions:
+        source = self.runtime.get(provider)
+        if source is None or not isinstance(source, IncidentActions):
+            raise ActionError(f"{provider} cannot change incidents")
+        return source
+
+    def previews(self, plan: ActionPlan,
+                 silences: Mapping[str, SilenceRequest] | None = None) -> list[ActionPreview]:
+        """Exactly what :meth:`perform` will send, per provider (for the confirm dialog).
+
+        Raises:
+            ActionError: a provider cannot build the request (one line).
+        """
+        out = []
+        for group in plan.groups:
+            try:
+                out.append(self._actions_of(group.provider).preview(
+                    plan.action, group.incidents, silence=(silences or {}).get(group.provider)))
+            except ProviderError as exc:
+                raise ActionError(one_line(str(exc))) from exc
+        return out
+
+    async def perform(self, plan: ActionPlan,
+                      silences: Mapping[str, SilenceRequest] | None = None) -> list[ActionResult]:
+        """Send the action to every provider of the plan concurrently; show the providers'
+        optimistic rows at once and poll those providers right after."""
+        jobs = []
+        for group in plan.groups:
+            actions = self._actions_of(group.provider)
+            jobs.append(actions.perform(plan.action, group.incidents,
+                                        silence=(silences or {}).get(group.provider)))
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        out: list[ActionResult] = []
+        for group, result in zip(plan.groups, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                result = ActionResult(False, one_line(
+                    f"{group.provider}: {type(result).__name__}: {result}"))
+            out.append(result)
+            self.apply_optimistic(result.updated)
+        self.trigger(g.provider for g in plan.groups)
+        return out
+
+    def apply_optimistic(self, updated: Sequence[Incident]) -> None:
+        """Show providers' optimistic new versions of rows until a later poll reconciles."""
+        now = time.monotonic()
+        for incident in updated:
+            self._overrides[incident.key] = (now, incident)
+        if updated:
+            self.publish(self._build())
+
+    async def aclose(self) -> None:
+        self._lists.clear()
+
+
+def targets_in(snapshot: IncidentsSnapshot, keys: Iterable[str]) -> tuple[Incident, ...]:
+    """The incidents of ``snapshot`` with these keys, in the snapshot's order."""
+    wanted = set(keys)
+    return tuple(i for i in snapshot.incidents if i.key in wanted)
+
+
+__all__ = ["ActionError", "ActionPlan", "IncidentFeed", "IncidentsSnapshot", "PlannedGroup",
+           "Skipped", "incident_order", "targets_in"]

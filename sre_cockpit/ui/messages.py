@@ -1,0 +1,36 @@
+"""The typed messages that carry the feeds' snapshots to the views.
+
+The app subscribes to every feed and posts one of these to the view that shows it, in the
+app's event loop; a view only renders what it receives. Like Textual's own messages, each is
+handled by a method named after it:
+
+===========================  =========================  =====================================
+message                      handler                    attributes
+===========================  =========================  =====================================
+:class:`IncidentsChanged`    ``on_incidents_changed``   ``snapshot``: IncidentsSnapshot
+===========================  =========================  =====================================
+
+A snapshot message replaces an older one still waiting in the view's queue (only the newest
+matters); nothing is lost because every snapshot is complete.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from sre_cockpit.feeds.incidents import IncidentsSnapshot
+
+
+class IncidentsChanged(Message):
+    """The incident feed published a new snapshot.
+
+    Attributes:
+        snapshot: every incident, merged and ordered, with per-source health.
+    """
+
+    def __init__(self, snapshot: IncidentsSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IncidentsChanged)
