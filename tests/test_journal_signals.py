@@ -65,7 +65,7 @@ def test_a_hung_flusher_cannot_keep_the_process_alive(tmp_path: Path) -> None:
 
     script = (
         "import signal, time, sys\n"
-        "from sre_cockpit.signals import install_signal_handlers, register_flusher\n"
+        "from sre_cockpit.feeds.signals import install_signal_handlers, register_flusher\n"
         "register_flusher(lambda: time.sleep(3600))  # a flush stuck on a hung disk\n"
         "install_signal_handlers(on_exit=lambda signum: None, exit_deadline=1.0)\n"
         "print('ready', flush=True)\n"

@@ -48,7 +48,8 @@ HEADLESS = {"core", "providers", "config", "feeds", "reports", "simulator"}
 
 PROVIDER_INFRA = {"sre_cockpit.providers", "sre_cockpit.providers.base",
                   "sre_cockpit.providers.registry", "sre_cockpit.providers.http",
-                  "sre_cockpit.providers.incident_util"}
+                  "sre_cockpit.providers.incident_util", "sre_cockpit.providers.redaction",
+                  "sre_cockpit.providers.credentials"}
 """The only provider modules other layers may name: a concrete provider is reached through
 its capability protocols, never by its class or module."""
 

@@ -23,7 +23,6 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 from httpx_ws import (
-    AsyncWebSocketSession,
     WebSocketDisconnect,
     WebSocketNetworkError,
     WebSocketUpgradeError,
@@ -45,7 +44,9 @@ from sre_cockpit.providers.base import (
     TailRefused,
     TailSettings,
 )
+from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.http import (
+    HeaderValue,
     HttpClient,
     HttpOptions,
     HttpProvider,
@@ -53,6 +54,7 @@ from sre_cockpit.providers.http import (
     retry_after_seconds,
 )
 from sre_cockpit.providers.loki_explore import LokiExplore, parse_label_list
+from sre_cockpit.providers.loki_ws import READ_SIZE, TailMessageTooLarge, TailSession, session_class
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 TAIL = "/loki/api/v1/tail"
@@ -65,8 +67,14 @@ class LokiOptions(HttpOptions):
 
     query: str = '{job=~".+"}'
     """Default LogQL selector for the log pane and ``sre-cockpit logs``."""
-    tenant: str | None = None
+    tenant: HeaderValue | None = None
     """Sent as ``X-Scope-OrgID`` (multi-tenant Loki / Grafana Enterprise Logs)."""
+    max_body: ByteSize = 32 * MIB
+    """Largest range-query answer accepted: ``limit`` entries (1,000 by default) of lines that
+    the pane cuts at 4 KB anyway; 32 MiB holds 1,000 lines of 32 KB or 100,000 of 300 B."""
+    max_message: ByteSize = 8 * MIB
+    """Largest tail WebSocket message accepted (one batch of new lines, normally KBs; a larger
+    one drops the connection, which reconnects with backoff)."""
     limit: int = Field(default=1000, ge=1, le=100_000)
     """Entries per range query / page and the tail's ``limit``."""
     tail: Literal["auto", "websocket", "poll"] = "auto"
@@ -287,17 +295,6 @@ def status_error(status: int, body: bytes | str, *, what: str,
 # ----------------------------------------------------------------------------------- provider
 
 
-class _TrackingSession(AsyncWebSocketSession):
-    """Remembers when bytes last arrived (server pings and pongs included) to detect silence."""
-
-    last_rx: float = 0.0
-
-    async def _read_stream(self, max_bytes: int) -> bytes:
-        data = await super()._read_stream(max_bytes)
-        self.last_rx = time.monotonic()
-        return data
-
-
 class LokiProvider(LokiExplore, HttpProvider):
     """Grafana Loki: ``query_range``, the ``/tail`` WebSocket, and (from :class:`LokiExplore`)
     labels, label values, metric range queries, log volume and patterns."""
@@ -416,10 +413,10 @@ class LokiProvider(LokiExplore, HttpProvider):
         try:
             async with aconnect_ws(
                     TAIL, self.http.client, params=self.tail_params(query, start_ns),
-                    max_message_size_bytes=256 * 1024, queue_size=64,
+                    max_message_size_bytes=READ_SIZE, queue_size=64,
                     keepalive_ping_interval_seconds=opts.ping_interval,
                     keepalive_ping_timeout_seconds=opts.silence_timeout,
-                    session_class=_TrackingSession) as ws:
+                    session_class=session_class(int(opts.max_message))) as ws:
                 ws.last_rx = time.monotonic()
                 await queue.put(TailMessage(lines=(), info=MappingProxyType({"event": "open"})))
                 await self._read_loop(ws, queue)
@@ -436,6 +433,8 @@ class LokiProvider(LokiExplore, HttpProvider):
     def _tail_error(self, exc: BaseException) -> ProviderError:
         """Map whatever ended one tail connection to TailRefused / TailClosed."""
         endpoint = self.http.endpoint(TAIL)
+        if isinstance(exc, TailMessageTooLarge):
+            return TailClosed(f"{self.name}: {exc}: {endpoint}", code=exc.code)
         if isinstance(exc, ProviderError):
             return exc
         if isinstance(exc, WebSocketUpgradeError):
@@ -452,7 +451,7 @@ class LokiProvider(LokiExplore, HttpProvider):
         text = self.http.redact(f"{type(exc).__name__} for {endpoint}: {exc}").rstrip(": ")
         return TailClosed(f"{self.name}: tail: {sanitize_line(text)}", code=1006)
 
-    async def _read_loop(self, ws: _TrackingSession,
+    async def _read_loop(self, ws: TailSession,
                          queue: asyncio.Queue[TailMessage | BaseException]) -> None:
         silence = self.options.silence_timeout
         tick = min(1.0, silence / 4)

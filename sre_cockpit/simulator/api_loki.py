@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from sre_cockpit.simulator import api_loki_explore, loki_metrics, promql
+from sre_cockpit.simulator.huge import MB, huge_tail_message
 from sre_cockpit.simulator.logs import Entry, LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
@@ -236,7 +237,7 @@ def add_routes(app: web.Application, sim: SimState) -> None:
         sim.stats["tails_open"] = len(tails)
         reader = asyncio.create_task(_drain(ws))
         try:
-            await _tail_loop(sim, ws, reader, q, start, delay, limit, categorize)
+            await _tail_loop(sim, request, ws, reader, q, start, delay, limit, categorize)
         except ConnectionError:
             pass  # the client went away mid-write: nothing left to tell it
         finally:
@@ -265,7 +266,8 @@ async def _drain(ws: web.WebSocketResponse) -> None:
             break
 
 
-async def _tail_loop(sim: SimState, ws: web.WebSocketResponse, reader: asyncio.Task[None],
+async def _tail_loop(sim: SimState, ws_request: web.Request, ws: web.WebSocketResponse,
+                     reader: asyncio.Task[None],
                      q: Any, start: int, delay: int, limit: int, categorize: bool) -> None:
     gen = sim.logs
     delay_ns = delay * 1_000_000_000
@@ -282,6 +284,10 @@ async def _tail_loop(sim: SimState, ws: web.WebSocketResponse, reader: asyncio.T
         await asyncio.sleep(TAIL_INTERVAL_S)
         mono = time.monotonic()
         fault = sim.faults.active("loki")
+        if fault is not None and fault.mode == "huge":
+            await huge_tail_message(ws_request, ws, int(fault.argument() * MB))
+            await asyncio.sleep(1.0)  # a client that survived it gets the next one in a second
+            continue
         if fault is not None and fault.mode == "ws_close_every" and mono - opened >= fault.argument():
             await ws.close(code=1011, message=f"simulated fault: tail closed after {fault.argument():g}s".encode())
             return

@@ -234,6 +234,8 @@ class IncidentsPane(Pane):
         if any_visible:
             empty.display = False
             table.display = True
+            if self.screen.focused is self:  # the pane held the keys over its empty state
+                self.screen.set_focus(table)
             return
         empty.update(empty_message(self.snapshot, filtered=self.filter_text, now=self.clock()))
         empty.display = True

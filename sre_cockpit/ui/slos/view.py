@@ -233,6 +233,8 @@ class SloPane(Pane):
         if any_shown:
             waiting.display = False
             table.display = True
+            if self.screen.focused is self:  # the pane held the keys over its empty state
+                self.screen.set_focus(table)
             return
         if any_entries and self.filter_text:
             message = Text(f"no SLO matches the filter {sanitize_line(self.filter_text)!r} "
