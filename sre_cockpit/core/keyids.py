@@ -64,7 +64,8 @@ SCOPE_NAMES: dict[str, str] = {
 PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette"})
 """App bindings with ``priority=True``: they answer first on every screen and pane."""
 
-SAME_ACTION: tuple[frozenset[str], ...] = (frozenset({"cockpit.quit", "cockpit.quit_anywhere"}),)
+SAME_ACTION: tuple[frozenset[str], ...] = (
+    frozenset({"cockpit.quit", "cockpit.quit_anywhere", "cockpit.help_quit"}),)
 """Bindings of one scope that run the same action: one key on both of them is no clash (e.g.
 ``cockpit.quit: ctrl+q`` makes ctrl+q quit either way)."""
 
