@@ -446,6 +446,7 @@ def test_the_cockpit_acknowledges_through_the_plugin(venv: Path, stub: Statuspag
         screen = cockpit.wait_for(lambda s: "Checkout API errors" in s and "status ok" in s,
                                   timeout=30)
         assert "Login failures" in screen and "Payments degraded" in screen
+        cockpit.wait_for("identified: A bad config push")  # an incident update, on the timeline
         cockpit.write(b"s")  # silence: greyed out, with the plugin's reason
         cockpit.wait_for("Statuspage has no silences")
         cockpit.write(b"a")  # the first row: Checkout API errors (triggered, critical)
