@@ -10,7 +10,8 @@ from its own ``pyproject.toml`` — nothing in ``sre_cockpit/`` knows about it �
 variant of it; then the venv's real ``sre-cockpit`` lists the plugin with its distribution,
 ``snapshot --format json`` shows its incidents in the cockpit's one ordering and its updates on
 the timeline, the broken plugin costs one warning line and no traceback, and the cockpit on a
-pty acknowledges an incident through the plugin from the keyboard.
+pty shows the plugin's incidents and updates, shows the broken plugin as a failed source, and
+acknowledges an incident through the plugin from the keyboard.
 
 Offline: the fresh venv borrows this interpreter's installed third-party packages (textual,
 httpx, pydantic…; never sre-cockpit itself) through a ``.pth`` file, and pip is told not to retry
@@ -439,13 +440,15 @@ def test_a_broken_plugin_is_one_warning_line(venv: Path, stub: StatuspageStub,
 @pytest.mark.slow
 def test_the_cockpit_acknowledges_through_the_plugin(venv: Path, stub: StatuspageStub,
                                                      tmp_path: Path) -> None:
-    cockpit = Cockpit(config(tmp_path / "config.json", stub), tmp_path / "data",
+    cockpit = Cockpit(config(tmp_path / "config.json", stub, broken=True), tmp_path / "data",
                       command=[str(venv / "bin" / "sre-cockpit")],
                       extra_env={"STATUSPAGE_API_KEY": KEY})
     try:
         screen = cockpit.wait_for(lambda s: "Checkout API errors" in s and "status ok" in s,
                                   timeout=30)
         assert "Login failures" in screen and "Payments degraded" in screen
+        # the broken plugin: its provider is a visible failure with the reason, nothing more
+        assert "✖ next error: failed to start: provider plugin 'statuspage-next'" in screen
         cockpit.wait_for("identified: A bad config push")  # an incident update, on the timeline
         cockpit.write(b"s")  # silence: greyed out, with the plugin's reason
         cockpit.wait_for("Statuspage has no silences")
