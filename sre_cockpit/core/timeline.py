@@ -18,13 +18,14 @@ from sre_cockpit.core.sanitize import sanitize, sanitize_line
 
 KIND_ORDER: tuple[str, ...] = (
     "deploy", "alert_start", "trigger", "slo_state", "assign", "escalate", "acknowledge",
-    "note", "pin", "alert_end", "resolve",
+    "silence", "note", "pin", "silence_end", "alert_end", "resolve",
 )
 """Causal order used to break ties between events with equal timestamps."""
 
 KIND_SYMBOLS: Mapping[str, str] = {
     "trigger": "▲", "alert_start": "△", "acknowledge": "✓", "assign": "→", "escalate": "⇡",
     "note": "✎", "pin": "⚲", "resolve": "●", "alert_end": "○", "deploy": "⬆", "slo_state": "◆",
+    "silence": "⊘", "silence_end": "⊙",
 }
 """One symbol per event kind (the pane shows it before the text)."""
 
@@ -32,18 +33,25 @@ KIND_COLOURS: Mapping[str, str] = {
     "trigger": "sev-critical", "alert_start": "sev-high", "acknowledge": "sev-warning",
     "assign": "sev-info", "escalate": "sev-high", "note": "sev-info", "pin": "sev-info",
     "resolve": "slo-ok", "alert_end": "slo-ok", "deploy": "accent", "slo_state": "slo-warning",
+    "silence": "sev-warning", "silence_end": "sev-high",
 }
 """Theme variable naming each kind's colour."""
 
 FILTER_KINDS: tuple[str | None, ...] = (
-    None, "trigger,acknowledge,assign,escalate,resolve", "alert_start,alert_end", "deploy",
-    "slo_state", "note,pin",
+    None, "trigger,acknowledge,assign,escalate,resolve", "alert_start,alert_end,silence,silence_end",
+    "deploy", "slo_state", "note,pin",
 )
-"""What ``k`` cycles through in the pane: all, incident lifecycle, alerts, deploys, SLOs, notes."""
+"""What ``k`` cycles through in the pane: all, incident lifecycle, alerts (and their silences),
+deploys, SLOs, notes."""
 
 RELATED_KINDS: frozenset[str] = frozenset({"alert_start", "alert_end", "trigger", "acknowledge",
                                           "resolve"})
 """Events of related incidents (same service) shown with the focused incident's."""
+
+LIFECYCLE_KINDS: frozenset[str] = frozenset({"alert_start", "alert_end", "trigger",
+                                            "acknowledge", "resolve"})
+"""Kinds that tell an incident's own lifecycle: a source giving any of them reports its
+incidents' starts and ends itself (the cockpit then adds none of its own for them)."""
 
 NOTE_DEDUPE_WINDOW = timedelta(minutes=10)
 """A provider's copy of an operator note within this time of the journal's copy is the same note."""
