@@ -8,6 +8,7 @@ Textual or does I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -235,11 +236,20 @@ def filter_events(events: Iterable[TimelineEvent], *, kinds: Iterable[str] | Non
     return out
 
 
+def elapsed_seconds(at: datetime, start: datetime) -> int:
+    """Whole seconds from ``start`` to ``at`` as their times are shown (each cut to its second,
+    like ``format_time``): 13:41:16.2 after 13:37:16.9 is 240 s, what the two clocks on the page
+    say, not 239. Every "T+" label and every duration counted from an incident start uses it,
+    so no two figures on one page disagree."""
+    return math.floor(as_utc(at).timestamp()) - math.floor(as_utc(start).timestamp())
+
+
 def relative_label(at: datetime, start: datetime | None) -> str:
-    """Time relative to an incident start: ``T+12m``, ``T-3m``, ``T+45s``, ``T+1h05m``, ``T+2d03h``."""
+    """Time relative to an incident start: ``T+12m``, ``T-3m``, ``T+45s``, ``T+1h05m``, ``T+2d03h``
+    (whole units, cut down: 4m59s is ``T+4m``; seconds counted by :func:`elapsed_seconds`)."""
     if start is None:
         return ""
-    seconds = int((as_utc(at) - as_utc(start)).total_seconds())
+    seconds = elapsed_seconds(at, start)
     sign = "-" if seconds < 0 else "+"
     seconds = abs(seconds)
     if seconds < 60:
