@@ -48,10 +48,15 @@ def cockpit_argv(config: Path, *extra: str) -> str:
     return shlex.join([sys.executable, "-m", "sre_cockpit", "--config", str(config), *extra])
 
 
+PROMPT = "[sh]$"
+"""The prompt of :func:`shell_command`'s shell (a space follows it, which capture-pane drops)."""
+
+
 def shell_command(env: Mapping[str, str] | None = None) -> str:
-    """An interactive bash with job control and no rc files, prompt ``$ ``."""
+    """An interactive bash with job control and no rc files, prompt :data:`PROMPT`."""
     assigns = [f"{k}={v}" for k, v in (env or {}).items()]
-    return shlex.join(["env", *assigns, "PS1=$ ", "bash", "--norc", "--noprofile", "-i"])
+    return shlex.join(["env", *assigns, f"PS1={PROMPT} ", "bash", "--norc", "--noprofile",
+                       "-i"])
 
 
 class TmuxPane:

@@ -155,6 +155,8 @@ class CockpitApp(ShellCommands):
                 id="cockpit.palette"),
         Binding("ctrl+c", "help_quit", "how to quit", show=False, system=True,
                 id="cockpit.help_quit"),
+        Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
+                id="cockpit.suspend"),
     ]
 
     def __init__(self, boot: BootInfo, *, config: Config | None = None,
@@ -335,6 +337,8 @@ class CockpitApp(ShellCommands):
 
     def on_mount(self) -> None:
         self.set_active(self.active_pane, focus=True)
+        # back from ctrl+z / SIGTSTP: the terminal is blank, repaint all of it (not only what changed)
+        self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))
         for warning in self.warnings:
             self.notify(warning, severity="warning", timeout=10)
         # a worker, not the after-refresh callback itself: that would hold the screen's queue
