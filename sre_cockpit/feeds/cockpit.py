@@ -15,6 +15,7 @@ from sre_cockpit.config.model import Config, ServiceConfig
 from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
+from sre_cockpit.feeds.probes import ProbeFeed
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.feeds.slos import SloFeed
 
@@ -39,6 +40,10 @@ class Cockpit:
                                           clock=clock)
         self.incidents = IncidentFeed(self.runtime)
         self.slos = SloFeed(self.runtime)
+        asked = [h.provider for h in (*self.incidents.snapshot.sources,
+                                      *self.slos.snapshot.sources)]
+        self.probes = ProbeFeed(self.runtime, asked=asked)
+        """Providers no pane asks, probed so their badge never waits for ever."""
 
     # ------------------------------------------------------------------------------ facts
 
@@ -84,7 +89,7 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents, self.slos)  # type: ignore[return-value]
+        return (self.incidents, self.slos, self.probes)  # type: ignore[return-value]
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -92,7 +97,8 @@ class Cockpit:
 
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
-        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources]
+        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources,
+                *self.probes.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close every feed and every provider's connections."""

@@ -34,6 +34,7 @@ from sre_cockpit.core.models import utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.feeds.probes import ProbesSnapshot
 from sre_cockpit.feeds.slos import SlosSnapshot
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
@@ -458,6 +459,7 @@ class CockpitApp(ShellCommands):
                                           f"{reason}")
         self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
         self._subscriptions.append(self.cockpit.slos.subscribe(self._slos_changed))
+        self._subscriptions.append(self.cockpit.probes.subscribe(self._probes_changed))
         self._incidents_changed(self.cockpit.incidents.snapshot)
         self._slos_changed(self.cockpit.slos.snapshot)
         if self.start_polling:
@@ -479,6 +481,11 @@ class CockpitApp(ShellCommands):
             self.header.update_health(health, source="slos")
         if snapshot.moment is None and snapshot.entries:
             self._call(self.pane("timeline"), "observe_slos", snapshot.statuses)
+
+    def _probes_changed(self, snapshot: ProbesSnapshot) -> None:
+        """Providers no pane asks were probed: their header badges say whether they answer."""
+        for health in snapshot.sources:
+            self.header.update_health(health, source="probes")
 
     def _incidents_changed(self, snapshot: IncidentsSnapshot) -> None:
         """The incident feed published: its view, the header and the timeline hear of it."""
