@@ -98,7 +98,7 @@ class Incident:
     url: str | None = None
     assignees: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
-    detail: str | None = None  # e.g. "silenced by 5c1e…" or "urgency=high priority=P1"
+    detail: str | None = None  # e.g. "silenced by carol: disk swap, until … (silence 5c1e…)"
     updated_at: datetime | None = None
     details: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
     """Everything the provider said that a describe view shows, in display order, keyed in the
