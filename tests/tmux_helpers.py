@@ -146,7 +146,11 @@ class TmuxPane:
         raise AssertionError(f"timed out waiting for {want!r}; the screen:\n{screen}")
 
     def close(self) -> None:
-        """Kill the private server and everything it runs."""
+        """Kill the private server and everything it runs, and remove its socket (tmux 3.3
+        leaves it behind)."""
         with contextlib.suppress(Exception):
             subprocess.run([self.tmux, "-L", self.server, "kill-server"], capture_output=True,
                            timeout=10)
+        base = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+        with contextlib.suppress(OSError):
+            (base / self.server).unlink(missing_ok=True)
