@@ -528,20 +528,22 @@ async def test_health_reports_become_header_badges_with_age() -> None:
         await app.started.wait()
         await pilot.pause()
         assert "○ prom …" in app.header.text  # not heard from yet
+        assert app.cockpit is not None
+        probes, timeline = app.cockpit.probes, app.cockpit.timeline
         ok = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=12))
-        app.pane("slos").post_message(Pane.HealthChanged(ok))  # type: ignore[union-attr]
+        probes.publish(replace(probes.snapshot, sources=(ok,)))
         await pilot.pause()
         assert "● prom ok" in app.header.text  # fresh data: no ticking seconds count
         aged = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=47),
                               fresh_for=10.0)
-        app.pane("slos").post_message(Pane.HealthChanged(aged))  # type: ignore[union-attr]
+        probes.publish(replace(probes.snapshot, sources=(aged,)))
         await pilot.pause()
         assert "▲ prom 40s" in app.header.text  # older than 2x its interval: stale, 10 s steps
         stale = ProviderHealth("prom", HealthState.STALE, last_ok_at=FIXED - timedelta(minutes=3),
-                               error="timeout")
-        app.pane("timeline").post_message(Pane.HealthChanged(stale))  # type: ignore[union-attr]
+                               error="timeout", label="prom deploys")
+        timeline.publish(replace(timeline.snapshot, sources=(stale,)))
         await pilot.pause()
-        assert "▲ prom 3m" in app.header.text  # worst state and oldest data across panes
+        assert "▲ prom 3m" in app.header.text  # worst state and oldest data across feeds
         badges = app.query_one("#header-badges")
         assert badges.tick() is False  # frozen clock: nothing changed, nothing repaints
 

@@ -413,7 +413,8 @@ def test_snapshot_shows_the_plugin_incidents_in_the_cockpit_order(
     assert doc["incidents"][0] == {
         "id": "p0checkout001", "provider": "status", "title": "Checkout API errors",
         "status": "triggered", "severity": "critical", "service": "Checkout",
-        "started_at": doc["incidents"][0]["started_at"], "url": "https://stspg.io/out001"}
+        "started_at": doc["incidents"][0]["started_at"], "url": "https://stspg.io/out001",
+        "suppressed": None}
     updates = [(e["kind"], e["incident_id"]) for e in doc["timeline"] if e["source"] == "status"]
     assert ("acknowledge", "p0payments001") in updates and ("resolve", "p0cdn00000001") in updates
     assert len(updates) == 9
@@ -449,7 +450,7 @@ def test_the_cockpit_acknowledges_through_the_plugin(venv: Path, stub: Statuspag
         assert "Login failures" in screen and "Payments degraded" in screen
         # the broken plugin: its provider is a visible failure with the reason, nothing more
         assert "✖ next error: failed to start: provider plugin 'statuspage-next'" in screen
-        cockpit.wait_for("identified: A bad config push")  # an incident update, on the timeline
+        cockpit.wait_for("identified: A bad config")  # an incident update, on the timeline
         cockpit.write(b"s")  # silence: greyed out, with the plugin's reason
         cockpit.wait_for("Statuspage has no silences")
         cockpit.write(b"a")  # the first row: Checkout API errors (triggered, critical)

@@ -21,7 +21,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "cockpit.pane_timeline": "4", "cockpit.zoom": "z", "cockpit.filter": "slash",
         "cockpit.command": "colon", "cockpit.help": "question_mark", "cockpit.live": "full_stop",
         "cockpit.quit": "q", "cockpit.quit_anywhere": "ctrl+q", "cockpit.palette": "ctrl+p",
-        "cockpit.help_quit": "ctrl+c"},
+        "cockpit.help_quit": "ctrl+c", "cockpit.suspend": "ctrl+z"},
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
                     "prompt.history_next": "down"},

@@ -17,9 +17,11 @@ from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
 from sre_cockpit.feeds.notes import NotesFeed
+from sre_cockpit.feeds.probes import ProbeFeed
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.feeds.slos import SloFeed
 from sre_cockpit.feeds.timeline import TimelineFeed
+from sre_cockpit.providers.base import LogSource
 
 
 class Cockpit:
@@ -64,6 +66,15 @@ class Cockpit:
         """Every source's events, the observed ones and the notes, merged."""
         return TimelineFeed(self.runtime, incidents=self.incidents, slos=self.slos,
                             notes=self.notes)
+
+    @cached_property
+    def probes(self) -> ProbeFeed:
+        """Providers no pane asks, probed so their badge never waits for ever."""
+        asked = [h.provider for h in (*self.incidents.snapshot.sources,
+                                      *self.slos.snapshot.sources,
+                                      *self.timeline.snapshot.sources)]
+        asked += list(self.runtime.of(LogSource))  # type: ignore[type-abstract]
+        return ProbeFeed(self.runtime, asked=asked)
 
     # ------------------------------------------------------------------------------ facts
 
@@ -110,7 +121,7 @@ class Cockpit:
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
         return (self.incidents, self.slos, self.notes,  # type: ignore[return-value]
-                self.timeline)
+                self.timeline, self.probes)
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -119,7 +130,7 @@ class Cockpit:
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
         return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources,
-                *self.timeline.snapshot.sources]
+                *self.timeline.snapshot.sources, *self.probes.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close the feeds that were built and every provider's connections."""
@@ -131,4 +142,6 @@ class Cockpit:
             await self.slos.aclose()
         if "notes" in self.__dict__:
             await self.notes.aclose()
+        if "probes" in self.__dict__:
+            await self.probes.aclose()
         await self.runtime.aclose()

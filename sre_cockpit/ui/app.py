@@ -57,6 +57,7 @@ from sre_cockpit.ui.toast import toast
 if TYPE_CHECKING:  # the feeds, the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config
     from sre_cockpit.feeds.cockpit import Cockpit
+    from sre_cockpit.feeds.probes import ProbesSnapshot
 
 __all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app", "make_app"]
 
@@ -131,6 +132,8 @@ class CockpitApp(App[int]):
                 id="cockpit.palette"),
         Binding("ctrl+c", "request_quit", "quit", show=False, system=True,
                 id="cockpit.help_quit"),
+        Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
+                id="cockpit.suspend"),
     ]
 
     def __init__(self, boot: BootInfo, *, cockpit: Cockpit | None = None,
@@ -228,6 +231,8 @@ class CockpitApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_active(self.active_pane, focus=True)
+        # back from ctrl+z / SIGTSTP: the terminal is blank, repaint all of it (not only what changed)
+        self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))
         for warning in self.warnings:
             toast(self, warning, severity="warning", timeout=10)
         # a worker, not the after-refresh callback itself: that would hold the screen's queue
@@ -354,6 +359,8 @@ class CockpitApp(App[int]):
                 self.log.error(f"pane {spec.id} failed to start: {reason}")
                 with contextlib.suppress(Exception):  # the pane may be half-built
                     pane.set_unconfigured(f"{spec.title} pane failed to start: {reason}")
+        self._subscriptions.append(cockpit.probes.subscribe(self._probes_changed))
+        self._probes_changed(cockpit.probes.snapshot)
         if self.start_polling:
             for job in cockpit.jobs():
                 self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
@@ -504,6 +511,11 @@ class CockpitApp(App[int]):
     @on(Pane.MomentRequested)
     def _moment_requested(self, message: Pane.MomentRequested) -> None:
         self.set_moment(message.at, message.label)
+
+    def _probes_changed(self, snapshot: ProbesSnapshot) -> None:
+        """Providers no pane asks were probed: their header badges say whether they answer."""
+        for health in snapshot.sources:
+            self.header.update_health(health, source="probes")
 
     # ----------------------------------------------------------------------------- panes
 
