@@ -262,9 +262,59 @@ def rich_color(value: str) -> str:
     return value
 
 
+def paint_colour(value: str, background: str | None = None) -> Color | None:
+    """The colour Textual paints for a theme value over ``background``: ``#rrggbb``,
+    ``#rrggbb 60%`` (blended over the background), ``auto 87%`` (black or white, whichever
+    contrasts more with the background, blended). None for the terminal's own colours (ANSI
+    names, ``ansi_default``, ``transparent``): only the terminal knows those."""
+    text = value.strip()
+    match = _ALPHA.match(text)
+    base, alpha = (match.group("color"), int(match.group("alpha")) / 100) if match else (text, 1.0)
+    base = base.strip()
+    if base in ANSI_ALLOWED or f"ansi_{base}" in ANSI_ALLOWED or base in ("transparent",
+                                                                          "default"):
+        return None
+    back = paint_colour(background) if background is not None else None
+    if base == "auto":
+        if back is None:
+            return None
+        return back + back.get_contrast_text(alpha)
+    try:
+        colour = Color.parse(base)
+    except ColorParseError:
+        return None
+    if colour.ansi is not None:
+        return None
+    if alpha < 1.0 or colour.a < 1.0:
+        if back is None:
+            return colour.with_alpha(1.0)
+        return back + colour.with_alpha(alpha * colour.a)
+    return colour
+
+
+def rich_colour_of(value: str, background: str | None = None) -> str:
+    """A theme value as a colour Rich can parse: ANSI names as Rich names (``bright_red``),
+    blended and ``auto`` values resolved over ``background`` to ``#rrggbb``, ``default`` for
+    anything only the terminal knows."""
+    text = value.strip()
+    match = _ALPHA.match(text)
+    base = match.group("color").strip() if match else text
+    if base in ANSI_ALLOWED:
+        return rich_color(base)
+    if f"ansi_{base}" in ANSI_ALLOWED:  # already a Rich name (app.theme_variables)
+        return base
+    painted = paint_colour(text, background)
+    if painted is not None:
+        return painted.hex
+    return "default"
+
+
 def theme_colour(app: object, name: str) -> str:
-    """A cockpit colour variable (``sev-critical``, ``slo-ok``…) of the running theme, as a Rich
-    colour; the defaults above when the app has no such variable (the one colour table)."""
+    """A colour variable (``sev-critical``, ``slo-ok``, ``text-muted``…) of the running theme,
+    as a Rich colour painted over the theme's background; the defaults above when the app has
+    no such variable (the one colour table)."""
     variables = getattr(app, "theme_variables", None) or {}
     value = variables.get(name) if isinstance(variables, dict) else None
-    return rich_color(str(value or VARIABLE_DEFAULTS.get(name, "default")))
+    background = variables.get("background") if isinstance(variables, dict) else None
+    return rich_colour_of(str(value or VARIABLE_DEFAULTS.get(name, "default")),
+                          str(background) if background else None)
