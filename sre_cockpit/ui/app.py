@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
 from textual.actions import parse as parse_action
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
@@ -40,6 +40,7 @@ from sre_cockpit.ui.commandline import (
     CockpitCommands,
     CommandLine,
     PromptInput,
+    without_textual_theme_command,
 )
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
@@ -60,7 +61,13 @@ from sre_cockpit.ui.slots import (
     load_pane_class,
     starting_pane,
 )
-from sre_cockpit.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
+from sre_cockpit.ui.themes import (
+    DEFAULT_THEME,
+    VARIABLE_DEFAULTS,
+    load_cockpit_themes,
+    offer_only_cockpit_themes,
+    rich_color,
+)
 
 if TYPE_CHECKING:  # the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config, ServiceConfig
@@ -193,18 +200,19 @@ class CockpitApp(ShellCommands):
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
-        themes, errors = load_themes()
+        themes, errors = load_cockpit_themes()
         for loaded in themes.values():
             self.register_theme(loaded.theme)
             self._cockpit_themes.append(loaded.theme.name)
         self.warnings.extend(f"theme: {error}" for error in errors)
         wanted = boot.theme or DEFAULT_THEME
-        if wanted in self.available_themes:
+        if wanted in self._cockpit_themes:
             self.theme = wanted
         else:
             self.warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
+        offer_only_cockpit_themes(self)
         self.set_keymap(dict(boot.keys))
         self.header = CockpitHeader(boot.context, danger=boot.danger, read_only=boot.read_only,
                                     providers=boot.providers, clock=clock,
@@ -625,6 +633,10 @@ class CockpitApp(ShellCommands):
         return None
 
     # ----------------------------------------------------------------------------- themes, keys
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Textual's "Theme" entry offered its built-in themes; CockpitCommands has ours
+        yield from without_textual_theme_command(super().get_system_commands(screen))
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

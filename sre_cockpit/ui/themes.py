@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -228,6 +229,32 @@ def load_themes(directory: Path | None = None) -> tuple[dict[str, ThemeFile], li
         cached = _CACHE[key] = _load_all(paths)
     themes, errors = cached
     return dict(themes), list(errors)
+
+
+def load_cockpit_themes() -> tuple[dict[str, ThemeFile], list[str]]:
+    """The themes the cockpit offers: the shipped ones, then the user's own from
+    :func:`~sre_cockpit.core.themenames.user_themes_dir` (a user theme replaces a shipped one of
+    the same name). Returns them by name and one error line per invalid file."""
+    from sre_cockpit.core.themenames import user_themes_dir
+
+    themes, errors = load_themes(themes_dir())
+    user = user_themes_dir()
+    if user.is_dir():
+        mine, more = load_themes(user)
+        themes.update(mine)
+        errors.extend(more)
+    return themes, errors
+
+
+def offer_only_cockpit_themes(app: App[Any]) -> None:
+    """Unregister Textual's built-in themes, so the palette, ``:theme`` and Textual's own
+    theme picker offer the cockpit's themes only (the running theme is kept, so an app with no
+    theme file at all still has one)."""
+    from textual.theme import BUILTIN_THEMES
+
+    for name in BUILTIN_THEMES:
+        if name != app.theme:
+            app.unregister_theme(name)
 
 
 def _mtime(path: Path) -> int:
