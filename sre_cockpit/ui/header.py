@@ -19,13 +19,10 @@ from textual.widget import Widget
 from sre_cockpit.core.models import HealthState, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.ui.badges import Badge, badge_text, fit_badges
-from sre_cockpit.ui.pane import DEFAULT_FRESH_S, coarse_age
-from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.pane import DEFAULT_FRESH_S, STATE_STYLES, coarse_age, theme_state_style
 
 _STATE_RANK = {HealthState.ERROR: 0, HealthState.STALE: 1, HealthState.PENDING: 2,
                HealthState.OK: 3}
-_STATE_VARIABLE = {HealthState.OK: "success", HealthState.STALE: "warning",
-                   HealthState.ERROR: "error"}
 
 
 class _Part(Widget):
@@ -157,10 +154,8 @@ class ProviderBadges(_Part):
         return Badge(name, state, coarse_age(age) if age is not None else None)
 
     def state_style(self, state: HealthState) -> str:
-        """The Rich style of a state in the running theme (one colour table)."""
-        if state is HealthState.PENDING:
-            return theme_colour(self.app, "text-muted") if self.is_attached else "dim"
-        return theme_colour(self.app, _STATE_VARIABLE[state]) if self.is_attached else ""
+        """The Rich style of a state in the running theme (the source lines' colours)."""
+        return theme_state_style(self.app, state) if self.is_attached else STATE_STYLES[state]
 
     def badge_text(self, name: str) -> Text:
         """``● prom ok`` while fresh; ``▲ prom 1m`` (coarse age, stale colour) once older."""

@@ -47,8 +47,10 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     "stale": "#c9a227",
     "context-danger": "#c40000", "context-danger-text": "#ffffff", "context-normal": "#2b5f8f",
     "read-only": "#b36b00", "read-only-text": "#000000",
+    "moment-text": "#000000",
 }
-"""Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own)."""
+"""Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own);
+``moment-text`` (the text of the moment banner on ``$warning``) is optional in a theme file."""
 
 ANSI_THEME_VARIABLES: tuple[str, ...] = ("ansi-background", "ansi-foreground")
 """Textual's own CSS uses these under ANSI themes (its non-ANSI themes derive them)."""
@@ -289,7 +291,7 @@ def rich_color(value: str) -> str:
     return value
 
 
-def paint_colour(value: str, background: str | None = None) -> Color | None:
+def paint_colour(value: str, background: str | Color | None = None) -> Color | None:
     """The colour Textual paints for a theme value over ``background``: ``#rrggbb``,
     ``#rrggbb 60%`` (blended over the background), ``auto 87%`` (black or white, whichever
     contrasts more with the background, blended). None for the terminal's own colours (ANSI
@@ -301,7 +303,8 @@ def paint_colour(value: str, background: str | None = None) -> Color | None:
     if base in ANSI_ALLOWED or f"ansi_{base}" in ANSI_ALLOWED or base in ("transparent",
                                                                           "default"):
         return None
-    back = paint_colour(background) if background is not None else None
+    back = (background if isinstance(background, Color) or background is None
+            else paint_colour(background))
     if base == "auto":
         if back is None:
             return None

@@ -37,13 +37,13 @@ from sre_cockpit.core.loglines import (
     row_level,
 )
 from sre_cockpit.core.models import LogLine
+from sre_cockpit.ui.themes import theme_colour
 
 if TYPE_CHECKING:
     from sre_cockpit.ui.logs.view import LogPane
 
 _MARK_STYLE = Style(dim=True, italic=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
-_SELECTED_STYLE = Style(bgcolor="grey23", bold=True)
 _TS_STYLE = Style(dim=True)
 
 
@@ -108,7 +108,7 @@ class LogView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._styles_theme: str | None = None
         self._logview_base_style: Style | None = None
-        self._combo_cache: dict[tuple[Style, int, bool, bool, bool], Style] = {}
+        self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------------- data
@@ -387,7 +387,7 @@ class LogView(ScrollView, can_focus=True):
     def _combined(self, base: Style, level: int, mark: bool, match: bool,
                   selected: bool) -> Style:
         """Base + level colour + marker/match/selection emphasis (cached per theme)."""
-        key = (base, level, mark, match, selected)
+        key = (base, level, mark, match, selected, self.has_focus)
         style = self._combo_cache.get(key)
         if style is None:
             level_name = LEVEL_NAMES.get(level)
@@ -396,8 +396,11 @@ class LogView(ScrollView, can_focus=True):
                 style += _MARK_STYLE
             if match:
                 style += _MATCH_STYLE
-            if selected:
-                style += _SELECTED_STYLE
+            if selected:  # the theme's table cursor (readable in every theme; not grey23)
+                cursor = "block-cursor" if self.has_focus else "block-cursor-blurred"
+                style += Style(color=theme_colour(self.app, f"{cursor}-foreground"),
+                               bgcolor=theme_colour(self.app, f"{cursor}-background"),
+                               bold=True)
             if len(self._combo_cache) > 256:
                 self._combo_cache.clear()
             self._combo_cache[key] = style
