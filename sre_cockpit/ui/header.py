@@ -232,6 +232,7 @@ class CockpitHeader(Horizontal):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick, name="header-tick")
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.tick())
 
     def tick(self) -> None:
         """Once per second: repaint the parts whose text changed (clock, badge ages)."""

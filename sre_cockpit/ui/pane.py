@@ -270,6 +270,18 @@ class Pane(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.query_one(".pane-empty").display = False
+        self.app.theme_changed_signal.subscribe(self, self._theme_signal)
+
+    def _theme_signal(self, _theme: object) -> None:
+        self.theme_changed()
+
+    def theme_changed(self) -> None:
+        """The theme changed (``:theme``, the palette): re-render what carries theme colours
+        in Rich text: CSS colours follow by themselves, text built with the old theme's colours
+        (table cells, the source line) would keep them — after ``:theme ansi-16`` a 256-colour
+        terminal got 256-colour indices from cells built under war-room. Override to re-render
+        the pane's own text; call super."""
+        self.query_one(SourceLine).tick()
 
     def compose_body(self) -> Iterable[Widget]:
         """The pane's own widgets (override)."""

@@ -22,7 +22,7 @@ from textual.color import Color
 from textual.theme import Theme
 
 from sre_cockpit.core.contrast import contrast_ratio
-from sre_cockpit.ui.themes import _ALPHA, VARIABLE_DEFAULTS, paint_colour
+from sre_cockpit.ui.themes import ALPHA_VALUE, VARIABLE_DEFAULTS, paint_colour
 
 DIM_FACTOR = 0.66
 """How Textual draws ``dim`` text: 66% of the way from the background to the colour
@@ -136,7 +136,7 @@ def theme_variables(theme: Theme) -> dict[str, str]:
 
 def _ansi(value: str, *, text: bool) -> Color:
     name = value.strip()
-    match = _ALPHA.match(name)
+    match = ALPHA_VALUE.match(name)
     if match:
         name = match.group("color").strip()
     if name in ANSI_REFERENCE:

@@ -76,7 +76,8 @@ _TOP_KEYS = frozenset({"name", "dark", "ansi", "colors", "variables", "descripti
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, ThemeFile], list[str]]] = {}
 """Theme files read once per process (``--theme`` check and app start share them)."""
-_ALPHA = re.compile(r"^(?P<color>.+?)\s+(?P<alpha>\d{1,3})%$")
+ALPHA_VALUE = re.compile(r"^(?P<color>.+?)\s+(?P<alpha>\d{1,3})%$")
+"""A colour with an opacity, as Textual writes it: ``#4f9cf0 30%``, ``auto 87%``."""
 
 
 class ThemeError(ValueError):
@@ -106,7 +107,7 @@ def _check_color(value: Any, where: str, *, ansi_only: bool) -> str:
         raise ThemeError(f"{where}: expected a colour string, got {value!r}")
     text = value.strip()
     base = text
-    match = _ALPHA.match(text)
+    match = ALPHA_VALUE.match(text)
     if match:
         if ansi_only:
             raise ThemeError(f"{where}: {text!r}: an ANSI theme cannot blend colours (no '%')")
@@ -297,7 +298,7 @@ def paint_colour(value: str, background: str | Color | None = None) -> Color | N
     contrasts more with the background, blended). None for the terminal's own colours (ANSI
     names, ``ansi_default``, ``transparent``): only the terminal knows those."""
     text = value.strip()
-    match = _ALPHA.match(text)
+    match = ALPHA_VALUE.match(text)
     base, alpha = (match.group("color"), int(match.group("alpha")) / 100) if match else (text, 1.0)
     base = base.strip()
     if base in ANSI_ALLOWED or f"ansi_{base}" in ANSI_ALLOWED or base in ("transparent",
@@ -327,7 +328,7 @@ def rich_colour_of(value: str, background: str | None = None) -> str:
     blended and ``auto`` values resolved over ``background`` to ``#rrggbb``, ``default`` for
     anything only the terminal knows."""
     text = value.strip()
-    match = _ALPHA.match(text)
+    match = ALPHA_VALUE.match(text)
     base = match.group("color").strip() if match else text
     if base in ANSI_ALLOWED:
         return rich_color(base)

@@ -156,6 +156,10 @@ class IncidentsPane(Pane):
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
 
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self._render_rows()  # the cells carry the old theme's severity colours
+
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
 

@@ -146,6 +146,10 @@ class SloPane(Pane):
         """A theme colour as a Rich colour."""
         return theme_colour(self.app, name)
 
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self._refresh_rows()  # the cells carry the old theme's state colours
+
     def on_resize(self, event: events.Resize) -> None:
         self._refresh_rows()
 

@@ -398,6 +398,10 @@ class TimelinePane(Pane):
 
     # ----------------------------------------------------------------------------- rendering
 
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self.render_events()  # markers and note states carry the old theme's colours
+
     def _colour(self, variable: str) -> str:
         try:
             variables = self.app.theme_variables
