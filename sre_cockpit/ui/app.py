@@ -27,6 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -68,6 +69,7 @@ from sre_cockpit.ui.themes import (
     offer_only_cockpit_themes,
     rich_color,
 )
+from sre_cockpit.ui.toast import repaint_when_gone
 
 if TYPE_CHECKING:  # the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config, ServiceConfig
@@ -633,6 +635,11 @@ class CockpitApp(ShellCommands):
         return None
 
     # ----------------------------------------------------------------------------- themes, keys
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        repaint_when_gone(self, timeout)  # Textual can leave an expired toast on screen
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # Textual's "Theme" entry offered its built-in themes; CockpitCommands has ours
