@@ -87,10 +87,10 @@ async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
         loaded(pane)
-        await pilot.press("k")
+        await pilot.press("K")  # k moves up, as in every table
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["▲ trigger", "✓ acknowledge"]
-        await pilot.press("k", "k")
+        await pilot.press("K", "K")
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["⬆ deploy"]
         pane.apply_filter("kind: slo_state")

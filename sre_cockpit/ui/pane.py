@@ -31,7 +31,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
@@ -216,6 +216,23 @@ class FilterBar(Static):
     FilterBar { height: 1; width: 1fr; display: none; color: $warning; text-style: bold; }
     FilterBar.-on { display: block; }
     """
+
+
+class PaneTable(DataTable[Text]):
+    """The table of a table pane (incidents, SLOs, timeline), with the keys k9s and lnav users
+    expect: ``j``/``k`` down/up, ``g``/``home`` the first row, ``G``/``end`` the last.
+
+    Textual's ``DataTable`` gives ``home``/``end`` to the leftmost/rightmost *column*, which
+    does nothing visible with a row cursor and no horizontal scroll: the help promised them and
+    nothing happened. Arrows, page up/down and ``ctrl+home``/``ctrl+end`` stay Textual's.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "up", show=False, id="table.up"),
+        Binding("home,g", "scroll_top", "first row", show=False, id="table.first"),
+        Binding("end,G", "scroll_bottom", "last row", show=False, id="table.last"),
+    ]
 
 
 class Pane(Vertical, can_focus=True):

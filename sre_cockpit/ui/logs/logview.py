@@ -70,14 +70,14 @@ class LogView(ScrollView, can_focus=True):
         Binding("l", "edit_query", "LogQL", id="logs.query"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
-        Binding("up", "cursor(-1)", "up", show=False, id="logs.up"),
-        Binding("down", "cursor(1)", "down", show=False, id="logs.down"),
+        Binding("up,k", "cursor(-1)", "up", show=False, id="logs.up"),
+        Binding("down,j", "cursor(1)", "down", show=False, id="logs.down"),
         Binding("pageup", "page(-1)", "page up", show=False, id="logs.page_up"),
         Binding("pagedown", "page(1)", "page down", show=False, id="logs.page_down"),
-        Binding("home", "home", "oldest", show=False, id="logs.home"),
+        Binding("home,g", "home", "oldest", show=False, id="logs.home"),
         Binding("left", "sideways(-8)", "left", show=False, id="logs.left"),
         Binding("right", "sideways(8)", "right", show=False, id="logs.right"),
-        Binding("end", "end", "newest", show=False, id="logs.end"),
+        Binding("end,G", "end", "newest", show=False, id="logs.end"),
     ]
 
     def __init__(self, max_lines: int = 50_000, *, max_line_bytes: int = 4096,

@@ -4,7 +4,8 @@
   relative to the focused incident's start (``T+12m``), a colour and a symbol per kind.
 - ``enter`` moves the whole cockpit to an event's moment (``MomentSelected``), ``[`` / ``]`` step
   through events, ``.`` (the app's key) returns to live.
-- ``k`` cycles the kind filter, ``/`` filters by kind names or text (``kind:deploy,note``).
+- ``K`` cycles the kind filter (``k`` moves up, as in every table), ``/`` filters by kind
+  names or text (``kind:deploy,note``).
 - ``n`` opens the note editor for the focused incident; notes are journalled (fsync) before the
   outbox sends them and their state is shown on their row; ``r`` retries a note that could not be
   saved or delivered.
@@ -55,7 +56,7 @@ from sre_cockpit.feeds.signals import register_flusher
 from sre_cockpit.feeds.timeline_sources import TimelineFetch, TimelineTracker, fetch_timeline_report
 from sre_cockpit.providers.base import EventSource, IncidentActions, IncidentSource
 from sre_cockpit.ui.notes_editor import NoteEditor
-from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.pane import Pane, PaneTable
 
 COLOUR_FALLBACK = {"sev-critical": "#ff5555", "sev-high": "#ff9944", "sev-warning": "#e5c07b",
                    "sev-info": "#61afef", "slo-ok": "#98c379", "slo-warning": "#e5c07b",
@@ -107,7 +108,7 @@ class TimelinePane(Pane):
         Binding("left_square_bracket", "step(-1)", "earlier event", id="timeline.previous"),
         Binding("right_square_bracket", "step(1)", "later event", id="timeline.next"),
         Binding("full_stop", "live", "back to live", id="timeline.live"),
-        Binding("k", "cycle_kinds", "kinds", id="timeline.kinds"),
+        Binding("K", "cycle_kinds", "kinds", id="timeline.kinds"),  # k: up, as in every table
         Binding("n", "note", "note", id="timeline.note"),
         Binding("r", "retry", "retry note", id="timeline.retry"),
     ]
@@ -149,8 +150,7 @@ class TimelinePane(Pane):
     # ----------------------------------------------------------------------------- compose
 
     def compose_body(self) -> Iterable[Widget]:
-        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False,
-                                           id="timeline-table")
+        table = PaneTable(cursor_type="row", zebra_stripes=False, id="timeline-table")
         table.add_column(Text("time"), key="time")  # relabelled with the zone in attach
         table.add_column(Text("T±"), key="rel")
         table.add_column(Text("kind"), key="kind")
