@@ -298,8 +298,8 @@ async def test_theme_command_switches_and_rejects_unknown() -> None:
 
 
 async def test_export_writes_the_focused_incidents_draft(monkeypatch: Any) -> None:
+    from sre_cockpit.reports import export as export_module  # ui.commands imports it when used
     from sre_cockpit.reports.export import ExportError
-    from sre_cockpit.ui import commands
 
     app = shell_app()
     async with app.run_test(size=SMALL) as pilot:
@@ -310,7 +310,7 @@ async def test_export_writes_the_focused_incidents_draft(monkeypatch: Any) -> No
             calls.append((incident, path))
             return "/tmp/pm.md"
 
-        monkeypatch.setattr(commands, "export_postmortem", export)
+        monkeypatch.setattr(export_module, "export_postmortem", export)
         await pilot.press("colon")
         await _type(pilot, "export out.md")
         await pilot.press("enter")
@@ -328,7 +328,7 @@ async def test_export_writes_the_focused_incidents_draft(monkeypatch: Any) -> No
         async def failing(cockpit: Any, incident: Any, path: str | None) -> str:
             raise ExportError("cannot write out.md: Read-only file system")
 
-        monkeypatch.setattr(commands, "export_postmortem", failing)
+        monkeypatch.setattr(export_module, "export_postmortem", failing)
         await pilot.press("colon")
         await _type(pilot, "export")
         await pilot.press("enter")
