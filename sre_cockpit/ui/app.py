@@ -178,6 +178,7 @@ class CockpitApp(App[int]):
         self.keys = KeyRouter(self)
         self.commands = CommandRunner(self)
         self._subscriptions: list[Callable[[], None]] = []
+        self._jobs_of: Cockpit | None = None  # the cockpit whose feed jobs are running
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
@@ -265,6 +266,9 @@ class CockpitApp(App[int]):
         if self.cockpit is None:
             try:
                 self.cockpit = await asyncio.to_thread(self._build_cockpit)
+                # The first polls go out now and are answered while the views load and mount;
+                # each view gets its feed's latest snapshot when it binds.
+                self._run_jobs()
                 classes = await asyncio.to_thread(lambda: [load_view(s) for s in PANES])
                 await asyncio.to_thread(_preload_dialogs)
             except Exception as exc:
@@ -353,7 +357,7 @@ class CockpitApp(App[int]):
         """Bind every pane to its feed, subscribe, and run the feeds' jobs as workers."""
         cockpit = self.cockpit
         assert cockpit is not None
-        self._unbind()
+        self._unsubscribe()
         for spec in PANES:
             pane = self.pane(spec.id)
             if pane is None or spec.id in self.pane_errors:
@@ -374,9 +378,17 @@ class CockpitApp(App[int]):
                     pane.set_unconfigured(f"{spec.title} pane failed to start: {reason}")
         self._subscriptions.append(cockpit.probes.subscribe(self._probes_changed))
         self._probes_changed(cockpit.probes.snapshot)
-        if self.start_polling:
-            for job in cockpit.jobs():
-                self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
+        self._run_jobs()
+
+    def _run_jobs(self) -> None:
+        """Run the cockpit's feed jobs as workers, once per cockpit (their first polls start at
+        once: a :class:`~sre_cockpit.feeds.polling.Poller` fetches before it first sleeps)."""
+        cockpit = self.cockpit
+        if cockpit is None or not self.start_polling or self._jobs_of is cockpit:
+            return
+        self._jobs_of = cockpit
+        for job in cockpit.jobs():
+            self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
 
     def _attach_legacy(self, pane: Pane) -> None:
         """A pane that still fetches for itself (the log pane, until it is on a feed)."""
@@ -402,10 +414,15 @@ class CockpitApp(App[int]):
         self.header.update_health(message.health, source=pane_id)
 
     def _unbind(self) -> None:
+        """Stop listening to the feeds and stop their jobs."""
+        self._unsubscribe()
+        self.workers.cancel_group(self, "feeds")
+        self._jobs_of = None
+
+    def _unsubscribe(self) -> None:
         for unsubscribe in self._subscriptions:
             unsubscribe()
         self._subscriptions.clear()
-        self.workers.cancel_group(self, "feeds")
 
     # ----------------------------------------------------------------------------- app state
 
