@@ -31,7 +31,7 @@ from textual.containers import Container
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
@@ -43,6 +43,7 @@ from sre_cockpit.ui.commandline import (
 )
 from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
+from sre_cockpit.ui.footer import CockpitFooter
 from sre_cockpit.ui.header import CockpitHeader
 from sre_cockpit.ui.keyrouting import KeyRouter
 from sre_cockpit.ui.pane import Pane
@@ -241,7 +242,7 @@ class CockpitApp(App[int]):
             yield from self._make_slots(placeholders=self.cockpit is None)
         yield CommandLine(id="command-line", names=self.commands.names_for)
         yield FilterPrompt(id="filter-prompt")
-        yield Footer()
+        yield CockpitFooter()
 
     def on_mount(self) -> None:
         self.set_active(self.active_pane, focus=True)
@@ -306,7 +307,7 @@ class CockpitApp(App[int]):
     async def _first_frame_painted(self) -> None:
         """Wait (at most ~0.5 s) until the footer shows its keys and that frame is painted, so
         the heavy imports that follow never hold back the first complete frame."""
-        footer = self.query_one(Footer)
+        footer = self.query_one(CockpitFooter)
         for _ in range(50):
             if footer.children:
                 break
