@@ -27,7 +27,6 @@ from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs
     Loc,
     Problem,
     default_config_path,
-    did_you_mean,
     errors_from_pydantic,
     parse_document,
     position_of,
@@ -37,6 +36,7 @@ from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs
 )
 from sre_cockpit.config.slo_model import AlertingRule, SloConfig
 from sre_cockpit.core.durations import Duration
+from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.providers.base import StrictModel
 from sre_cockpit.providers.credentials import userinfo_to_auth
 from sre_cockpit.providers.redaction import remember_secrets
