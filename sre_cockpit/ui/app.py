@@ -76,6 +76,8 @@ __all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app"
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
+HELP_SCREEN = "cockpit-help"
+"""Name of the installed help screen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,10 +644,20 @@ class CockpitApp(App[int]):
         return dict(self.config.keys if self.config is not None else self.boot.keys)
 
     def action_help(self) -> None:
-        """``?``: every binding with its id and key."""
+        """``?``: every binding with its id and key (the screen is built on the first ``?``
+        and kept: later ones only update it)."""
         from sre_cockpit.ui.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.help_rows()))
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = self.help_rows()
+        if not self.is_screen_installed(HELP_SCREEN):
+            self.install_screen(HelpScreen(rows), HELP_SCREEN)
+        else:
+            screen = self.get_screen(HELP_SCREEN)
+            if isinstance(screen, HelpScreen):
+                screen.show_rows(rows)
+        self.push_screen(HELP_SCREEN)
 
     def action_command_line(self) -> None:
         """``:``: open the command line."""
