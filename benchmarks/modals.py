@@ -91,6 +91,9 @@ class ModalResult:
 
     name: str
     open_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    """CPU the cockpit's process tree used from the key to the paint (what a loaded machine's
+    other work does not inflate, unlike the wall-clock latency)."""
     unpainted: int = 0
     note: str = ""
 
@@ -124,7 +127,9 @@ def measure_modal(session: PtySession, spec: ModalSpec, opens: int, rng: random.
         if session.check(spec.shown):  # still open from the previous round
             session.write(spec.close)
             session.wait_for(lambda s: not spec.shown(s), 3.0)
+        before = session.sample()
         latency = session.press(spec.key, spec.shown, timeout=2.0)
+        after = session.sample()
         if latency is None:
             result.unpainted += 1
             if n == 0 and spec.optional:
@@ -134,6 +139,8 @@ def measure_modal(session: PtySession, spec: ModalSpec, opens: int, rng: random.
             time.sleep(0.5)
             continue
         result.open_ms.append(latency * 1000.0)
+        if before is not None and after is not None:
+            result.cpu_ms.append((after.cpu_seconds - before.cpu_seconds) * 1000.0)
         session.write(spec.close)
         if session.wait_for(lambda s: not spec.shown(s), 3.0) is None:
             result.note = "did not close within 3 s"
@@ -176,15 +183,17 @@ def measure(workdir: Path, cols: int, rows: int, opens: int, *, rate: int = 1000
         session.start()
         names = sim.slo_names
         if session.wait_for(lambda s: ck.panes_with_data(s, names).all(), 60.0) is None:
-            return [ModalResult(spec.name, note="the panes never showed data")
+            seen = session.check(lambda s: ck.panes_with_data(s, names))
+            return [ModalResult(spec.name, note=f"the panes never all showed data ({seen})")
                     for spec in MODALS]
         time.sleep(2.0)  # the first polls' repaints are over
         for spec in MODALS:
             result = measure_modal(session, spec, opens, rng)
             results.append(result)
             if log is not None:
-                log(f"  {spec.name}: p50 {result.pct(50)} ms, p95 {result.pct(95)} ms, "
-                    f"{len(result.open_ms)} opens, {result.unpainted} unpainted {result.note}")
+                log(f"  {spec.name}: p50 {result.pct(50)} ms, p95 {result.pct(95)} ms, CPU p50 "
+                    f"{percentile(result.cpu_ms, 50)} ms, {len(result.open_ms)} opens, "
+                    f"{result.unpainted} unpainted {result.note}")
     finally:
         session.close(quit_keys=ESC + ESC + b"q", grace=5.0)
         sim.stop()
@@ -206,6 +215,9 @@ def rows_for(results: list[ModalResult]) -> list[tuple[str, float | None, str, s
         note = f"{len(result.open_ms)} opens, {result.unpainted} unpainted"
         if p50 is not None:
             note += f"; p50 {p50:.1f} ms, max {max(result.open_ms):.1f} ms"
+        cpu = percentile(result.cpu_ms, 50)
+        if cpu is not None:
+            note += f"; CPU per open (key → paint) p50 {cpu:.0f} ms"
 
         if result.note:
             note += f"; {result.note}"
