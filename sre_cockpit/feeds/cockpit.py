@@ -15,6 +15,7 @@ from sre_cockpit.config.model import Config, ServiceConfig
 from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
+from sre_cockpit.feeds.logs import LogFeed
 from sre_cockpit.feeds.runtime import Runtime
 
 
@@ -26,6 +27,7 @@ class Cockpit:
         context: the context's name (None: ``default_context``, else the first).
         read_only: never act, whatever the context says.
         clock: "now" for every feed (tests freeze it).
+        low_bandwidth: ``--low-bandwidth`` (the log feed hands over lines once a second).
 
     Raises:
         KeyError: ``context`` is not in the config.
@@ -33,10 +35,11 @@ class Cockpit:
 
     def __init__(self, config: Config, context: str | None = None, *, read_only: bool = False,
                  clock: Callable[[], datetime] = utcnow,
-                 runtime: Runtime | None = None) -> None:
+                 runtime: Runtime | None = None, low_bandwidth: bool = False) -> None:
         self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
                                           clock=clock)
         self.incidents = IncidentFeed(self.runtime)
+        self.logs = LogFeed(self.runtime, low_bandwidth=low_bandwidth)
 
     # ------------------------------------------------------------------------------ facts
 
@@ -82,7 +85,7 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents,)  # type: ignore[return-value]
+        return (self.incidents, self.logs)  # type: ignore[return-value]
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -90,7 +93,7 @@ class Cockpit:
 
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
-        return list(self.incidents.snapshot.sources)
+        return [*self.incidents.snapshot.sources, *self.logs.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close every feed and every provider's connections."""
