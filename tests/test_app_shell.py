@@ -20,6 +20,7 @@ from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import ContextBadge, ReadOnlyBadge
 from sre_cockpit.ui.help import HelpScreen
 from sre_cockpit.ui.incidents.view import IncidentsPane
+from sre_cockpit.ui.logs.view import LogPane
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 
@@ -236,7 +237,10 @@ async def test_ctx_rebuilds_the_runtime_and_reattaches_fresh_panes() -> None:
         assert app.cockpit is not None and app.cockpit.runtime is app.runtime
         incidents = app.pane("incidents")
         assert isinstance(incidents, IncidentsPane) and incidents.feed is app.cockpit.incidents
-        assert all(p.runtime is app.runtime for p in new_panes if p is not incidents)
+        logs = app.pane("logs")
+        assert isinstance(logs, LogPane) and logs.feed is app.cockpit.logs
+        assert app.cockpit.logs.runtime is app.runtime
+        assert all(p.runtime is app.runtime for p in new_panes if p not in (incidents, logs))
         assert not app.query_one(ContextBadge).has_class("-danger")
         assert app.query_one(ReadOnlyBadge).display
         assert "ctx staging" in app.header.text and "READ-ONLY" in app.header.text
@@ -426,7 +430,8 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         logs, slos, timeline = Recorder(), Recorder(), Recorder()
-        app.pane("logs").focus_service = logs  # type: ignore[method-assign,union-attr]
+        assert app.cockpit is not None
+        app.cockpit.logs.focus_service = logs  # type: ignore[method-assign]
         app.pane("slos").focus_service = slos  # type: ignore[method-assign,union-attr]
         app.pane("timeline").focus_incident = timeline  # type: ignore[method-assign,union-attr]
         incident = _incident()
@@ -475,7 +480,8 @@ async def test_moment_banner_and_period_returns_to_live() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         logs, slos = Recorder(), Recorder()
-        app.pane("logs").show_moment = logs  # type: ignore[method-assign,union-attr]
+        assert app.cockpit is not None
+        app.cockpit.logs.show_moment = logs  # type: ignore[method-assign]
         app.pane("slos").show_moment = slos  # type: ignore[method-assign,union-attr]
         at = FIXED - timedelta(minutes=30)
         app.pane("timeline").post_message(TimelinePane.MomentSelected(at, "13:33 UTC (T+12m)"))  # type: ignore[union-attr]

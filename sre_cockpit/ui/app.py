@@ -34,6 +34,7 @@ from sre_cockpit.core.models import utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -43,7 +44,7 @@ from sre_cockpit.ui.commandline import (
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
 from sre_cockpit.ui.incidents.view import IncidentsPane
-from sre_cockpit.ui.messages import IncidentsChanged
+from sre_cockpit.ui.messages import IncidentsChanged, LogLinesArrived, LogsChanged
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.shellcommands import ShellCommands
@@ -408,15 +409,21 @@ class CockpitApp(ShellCommands):
             self.log.warning(f"closing providers: {exc}")
 
     def _attach_panes(self) -> None:
+        from sre_cockpit.ui.logs.view import LogPane  # loaded after the first frame
+
         runtime = self.runtime
         self._unsubscribe()
-        self.cockpit = Cockpit(runtime.config, runtime.context_name, runtime=runtime)
+        self.cockpit = Cockpit(runtime.config, runtime.context_name, runtime=runtime,
+                               low_bandwidth=self.low_bandwidth)
         for pane in self.panes():
             if pane.id in self.pane_errors:  # a stand-in already saying why it is missing
                 continue
             try:
                 if isinstance(pane, IncidentsPane):
                     pane.bind(self.cockpit.incidents)
+                    continue
+                if isinstance(pane, LogPane):
+                    pane.bind(self.cockpit.logs)
                     continue
                 takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
                 if not self.start_polling and not takes_flag:
@@ -434,6 +441,9 @@ class CockpitApp(ShellCommands):
                                           f"{reason}")
         self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
         self._incidents_changed(self.cockpit.incidents.snapshot)
+        self._subscriptions.append(self.cockpit.logs.subscribe(self._logs_changed))
+        self._subscriptions.append(self.cockpit.logs.subscribe_lines(self._log_lines))
+        self._logs_changed(self.cockpit.logs.snapshot)
         if self.start_polling:
             for job in self.cockpit.jobs():
                 self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
@@ -452,6 +462,24 @@ class CockpitApp(ShellCommands):
         for health in snapshot.sources:
             self.header.update_health(health, source="incidents")
         self._call(self.pane("timeline"), "set_incidents", snapshot.incidents)
+
+    def _logs_changed(self, snapshot: LogsSnapshot) -> None:
+        """The log feed published: its view and the header hear of it."""
+        from sre_cockpit.ui.logs.view import LogPane
+
+        pane = self.pane("logs")
+        if isinstance(pane, LogPane):
+            pane.post_message(LogsChanged(snapshot))
+        for health in snapshot.sources:
+            self.header.update_health(health, source="logs")
+
+    def _log_lines(self, batch: LogBatch) -> None:
+        """The log feed handed over lines: to its view, in order, never merged."""
+        from sre_cockpit.ui.logs.view import LogPane
+
+        pane = self.pane("logs")
+        if isinstance(pane, LogPane):
+            pane.post_message(LogLinesArrived(batch))
 
     # ----------------------------------------------------------------------------- panes
 

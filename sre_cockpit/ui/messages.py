@@ -8,10 +8,13 @@ handled by a method named after it:
 message                      handler                    attributes
 ===========================  =========================  =====================================
 :class:`IncidentsChanged`    ``on_incidents_changed``   ``snapshot``: IncidentsSnapshot
+:class:`LogsChanged`         ``on_logs_changed``        ``snapshot``: LogsSnapshot
+:class:`LogLinesArrived`     ``on_log_lines_arrived``   ``batch``: LogBatch
 ===========================  =========================  =====================================
 
 A snapshot message replaces an older one still waiting in the view's queue (only the newest
-matters); nothing is lost because every snapshot is complete.
+matters); nothing is lost because every snapshot is complete. A batch of log lines is never
+replaced or merged: each one holds lines no other message has.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 
 
 class IncidentsChanged(Message):
@@ -34,3 +38,30 @@ class IncidentsChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, IncidentsChanged)
+
+
+class LogsChanged(Message):
+    """The log feed published a new snapshot (mode, counters, query, moment, health).
+
+    Attributes:
+        snapshot: the stream's state; the lines come in :class:`LogLinesArrived`.
+    """
+
+    def __init__(self, snapshot: LogsSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LogsChanged)
+
+
+class LogLinesArrived(Message):
+    """The log feed handed over a batch of lines (live lines, or the lines around a moment).
+
+    Attributes:
+        batch: the lines, their stream's generation and, for a moment, the moment.
+    """
+
+    def __init__(self, batch: LogBatch) -> None:
+        super().__init__()
+        self.batch = batch

@@ -116,7 +116,8 @@ class SourceLine(Widget):
     """
 
     DEFAULT_CSS = """
-    SourceLine { height: 1; width: 1fr; color: $text-muted; }
+    SourceLine { height: 1; width: 1fr; color: $text-muted; text-wrap: nowrap;
+                 text-overflow: ellipsis; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -364,7 +365,9 @@ class Pane(Vertical, can_focus=True):
         text += " · esc clears"
         if text != self._filter_shown:
             self._filter_shown = text
-            bar.update(Text(text, no_wrap=True, overflow="ellipsis"))
+            # one fixed-size line: no layout pass (the log pane updates its counts with every
+            # batch of lines, up to 4 times a second)
+            bar.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
         bar.set_class(True, "-on")
 
     # ------------------------------------------------------------------------------ keys

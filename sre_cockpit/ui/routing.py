@@ -1,13 +1,15 @@
 """Routing of the cross-pane messages of the TUI contract (a base class of the cockpit app).
 
 Panes never call each other: each posts a message, the app forwards it to the public method of
-the pane that owns the behaviour. A pane without that method (a stand-in, an older pane) is
-skipped; a method that raises is logged and recorded in ``pane_errors``, never fatal.
+the pane that owns the behaviour, or to the feed that owns the data (the log feed streams the
+focused service and loads the moment's lines; its view follows its snapshots). A pane without
+that method (a stand-in, an older pane) is skipped; a method that raises is logged and recorded
+in ``pane_errors``, never fatal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,8 @@ from sre_cockpit.ui.slots import PANES, PaneSlot
 
 if TYPE_CHECKING:
     from sre_cockpit.config.model import ServiceConfig
+    from sre_cockpit.feeds.cockpit import Cockpit
+    from sre_cockpit.feeds.logs import LogFeed
 
 
 class PaneRouting(App[int]):
@@ -30,6 +34,7 @@ class PaneRouting(App[int]):
     pane_errors: dict[str, str]
     """Pane id (or ``id.method``) → why it is unavailable or failed."""
     _moment: datetime | None
+    cockpit: Cockpit | None
 
     def services(self) -> Mapping[str, ServiceConfig]:
         """Service → log selector mapping of the current context (override)."""
@@ -71,6 +76,17 @@ class PaneRouting(App[int]):
             self.pane_errors[f"{pane.id}.{method}"] = reason
             self.log.error(f"{pane.id}.{method} failed: {reason}")
 
+    def _to_log_feed(self, method: str, call: Callable[[LogFeed], None]) -> None:
+        """Act on the log feed (when there is one); a failure is logged, never fatal."""
+        if self.cockpit is None:
+            return
+        try:
+            call(self.cockpit.logs)
+        except Exception as exc:
+            reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
+            self.pane_errors[f"logs.{method}"] = reason
+            self.log.error(f"logs.{method} failed: {reason}")
+
     def on_incidents_pane_incident_focused(self, message: Any) -> None:
         incident = message.incident
         service = getattr(incident, "service", None) if incident is not None else None
@@ -78,7 +94,7 @@ class PaneRouting(App[int]):
         services = self.services()
         if service is not None and service in services:
             selector = services[service].logs
-        self._call(self.pane("logs"), "focus_service", service, selector)
+        self._to_log_feed("focus_service", lambda feed: feed.focus_service(service, selector))
         self._call(self.pane("slos"), "focus_service", service)
         self._call(self.pane("timeline"), "focus_incident", incident)
 
@@ -105,6 +121,6 @@ class PaneRouting(App[int]):
             banner.update(Text(f"viewing {shown} — . returns to live"))
             banner.display = True
         if changed:
-            self._call(self.pane("logs"), "show_moment", at)
+            self._to_log_feed("show_moment", lambda feed: feed.show_moment(at))
             self._call(self.pane("slos"), "show_moment", at)
             self.refresh_bindings()
