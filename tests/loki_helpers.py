@@ -317,12 +317,14 @@ def write_config(path: Any, url: str, *, query: str = '{app="stub"}', extra: str
 
 
 def make_runtime(url: str | None, *, query: str = '{app="stub"}', clock: Any = None,
-                 **ui: Any) -> Any:
-    """A Runtime with one Loki provider at ``url`` (or none) and ``ui`` overrides."""
+                 loki: dict[str, Any] | None = None, **ui: Any) -> Any:
+    """A Runtime with one Loki provider at ``url`` (or none; ``loki``: more of its options)
+    and ``ui`` overrides."""
     from sre_cockpit.config.model import Config
     from sre_cockpit.feeds.runtime import Runtime
 
-    providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query}}
+    providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query,
+                                                 **(loki or {})}}
     config = Config.model_validate({"default_context": "test",
                                     "contexts": {"test": {"providers": providers}},
                                     "ui": ui})
