@@ -18,7 +18,7 @@ from loki_helpers import loki_stub
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.feeds import logstream
 from sre_cockpit.feeds.logstream import LogStream, StreamMode, StreamStatus
-from sre_cockpit.providers.base import TailClosed, TailMessage, TailRefused
+from sre_cockpit.providers.base import ProviderError, TailClosed, TailMessage, TailRefused
 from sre_cockpit.providers.loki import LokiOptions, LokiProvider
 
 
@@ -148,3 +148,44 @@ async def test_websocket_retry_doubles_while_refused_and_resets_once_open(
     expected = [0.2, 0.4, 0.8, 0.0, 0.2, 0.4]
     for gap, want in zip(gaps, expected, strict=False):
         assert want - 0.05 <= gap <= want + 0.35, (gaps, expected)
+
+
+class OutageSource(RefusingSource):
+    """Loki down (upgrade refused, every range query failing) until the tail has been tried
+    ``until_attempt`` times; then everything works."""
+
+    def __init__(self, until_attempt: int) -> None:
+        super().__init__(opens=set())
+        self.until_attempt = until_attempt
+
+    @property
+    def down(self) -> bool:
+        return len(self.attempts) < self.until_attempt
+
+    async def query_range(self, query: str, start_ns: int, end_ns: int, *, limit: int = 1000,
+                          direction: str = "backward") -> list[LogLine]:
+        if self.down:
+            raise ProviderError("scripted: query_range: HTTP 500")
+        return []
+
+    async def tail(self, query: str, *, start_ns: int | None = None) -> AsyncIterator[TailMessage]:
+        self.attempts.append(time.monotonic())
+        if len(self.attempts) <= self.until_attempt:
+            raise TailRefused("scripted: WebSocket upgrade refused: HTTP 500", status=500)
+        yield TailMessage(lines=())
+        await asyncio.sleep(3600)
+
+
+async def test_recovery_at_the_start_of_a_polling_window_still_goes_live_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The polls failed in earlier polling windows; the first poll of a new window answers:
+    the WebSocket is tried at once, not after that window (60 s in the benchmark)."""
+    monkeypatch.setattr(logstream, "WEBSOCKET_RETRY_FIRST_S", 0.3)
+    source = OutageSource(until_attempt=3)
+    stream = LogStream(source, '{a="b"}', poll_interval=0.05, websocket_retry=10,
+                       backoff_base=0.01, backoff_cap=0.02)
+    status = await run_until(stream, lambda: stream.mode is StreamMode.LIVE, 15)
+    assert status.connected and not status.failing
+    gaps = [b - a for a, b in zip(source.attempts, source.attempts[1:], strict=False)]
+    assert len(gaps) == 3 and gaps[0] >= 0.25 and gaps[1] >= 0.55, gaps  # windows 0.3, 0.6 s
+    assert gaps[2] < 0.6, gaps  # not the third window's 1.2 s

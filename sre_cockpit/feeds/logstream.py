@@ -444,12 +444,13 @@ class LogStream(LineBuffer):
                 cap = max(POLL_BACKOFF_CAP_S, self.poll_interval)
                 await asyncio.sleep(min(cap, self.poll_interval * 2 ** min(failures, 5)))
                 continue
-            if asked:  # the first poll without a backfill only marks where the stream starts
+            if asked:  # (the first poll without a backfill only marks where the stream starts)
+                recovered = self._failing  # failed before, maybe in an earlier polling window
                 self._mark_ok()
-            self._set_mode(StreamMode.POLLING, detail)
-            if asked and failures and until_s is not None:
-                self._emit("log stream: polls answer again: trying the WebSocket tail")
-                return
-            failures = 0
+                self._set_mode(StreamMode.POLLING, detail)
+                if recovered and until_s is not None:
+                    self._emit("log stream: polls answer again: trying the WebSocket tail")
+                    return
+                failures = 0
             await asyncio.sleep(self.poll_interval)
         self._emit("log stream: trying the WebSocket tail again")
