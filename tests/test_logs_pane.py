@@ -158,6 +158,20 @@ async def test_query_editor_keeps_old_query_on_loki_error(stub: LokiStub) -> Non
         await wait_for(pilot, lambda: pane.snapshot.query == '{app="stub"}')  # the default
 
 
+async def test_a_loki_error_body_with_markup_is_shown_as_text(stub: LokiStub) -> None:
+    """``[/]`` in Loki's answer to a typed query crashed the cockpit (MarkupError) through
+    app.notify; ``[@click=app.quit]`` became a live action."""
+    async with running_pane(make_runtime(stub.url)) as (app, pilot, pane):
+        stub.hostile_error = "parse error [/] [@click=app.quit]quit[/]"
+        await pilot.press("l")
+        pane.query_one("#log-query").value = '{app="x"}'  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("[@click=app.quit]quit[/]" in str(n.message)
+                                          for n in app._notifications))
+        await pilot.pause(0.3)
+        assert app.is_running and pane.snapshot.query == '{app="stub"}'
+
+
 async def test_a_new_query_starts_a_new_buffer(stub: LokiStub) -> None:
     """The old query's lines leave with it (the stub answers every query with every line, so
     the new stream's backfill brings the old line back once: kept twice, it was not cleared)."""
