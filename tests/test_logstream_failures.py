@@ -189,3 +189,30 @@ async def test_recovery_at_the_start_of_a_polling_window_still_goes_live_at_once
     gaps = [b - a for a, b in zip(source.attempts, source.attempts[1:], strict=False)]
     assert len(gaps) == 3 and gaps[0] >= 0.25 and gaps[1] >= 0.55, gaps  # windows 0.3, 0.6 s
     assert gaps[2] < 0.6, gaps  # not the third window's 1.2 s
+
+
+class BlipSource(OutageSource):
+    """The upgrade is refused once and the next range query fails once: the poll succeeds on
+    its retry (the outage ended within one poll)."""
+
+    def __init__(self) -> None:
+        super().__init__(until_attempt=1)
+        self.range_failures = 2  # the query check after the refusal, then the poll's first try
+
+    async def query_range(self, query: str, start_ns: int, end_ns: int, *, limit: int = 1000,
+                          direction: str = "backward") -> list[LogLine]:
+        if self.range_failures:
+            self.range_failures -= 1
+            raise ProviderError("scripted: query_range: HTTP 500")
+        return []
+
+
+async def test_a_poll_that_needed_a_retry_sends_the_stream_back_to_the_websocket(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logstream, "WEBSOCKET_RETRY_FIRST_S", 5.0)
+    source = BlipSource()
+    stream = LogStream(source, '{a="b"}', since_s=60, backfill_limit=10, poll_interval=0.05,
+                       backoff_base=0.01, backoff_cap=0.02)
+    status = await run_until(stream, lambda: stream.mode is StreamMode.LIVE, 10)
+    assert status.connected and not status.failing
+    assert source.attempts[1] - source.attempts[0] < 1.0  # not after the 5 s polling window

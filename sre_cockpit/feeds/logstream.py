@@ -137,6 +137,7 @@ class LogStream(LineBuffer):
         self._failing = False
         self._attempts = 0
         self._last_ok: datetime | None = None
+        self._retried = False  # a range query of the current poll needed a retry
         self._ws_retry = min(WEBSOCKET_RETRY_FIRST_S, websocket_retry)
 
     # ----------------------------------------------------------------------------- factory
@@ -412,6 +413,7 @@ class LogStream(LineBuffer):
                 raise
             except ProviderError as exc:
                 self._last_error = f"range query failed: {exc}"
+                self._retried = True
                 if attempt == attempts:
                     raise
                 wait = exc.retry_after if exc.retry_after is not None else delay
@@ -421,7 +423,8 @@ class LogStream(LineBuffer):
 
     async def _poll_forever(self, until_s: float | None, reason: str) -> None:
         """Polling mode; returns after ``until_s`` seconds, or as soon as a poll succeeds after
-        failed ones (to retry the WebSocket), unless ``until_s`` is None (``tail: poll``)."""
+        failed ones or after a retry (to try the WebSocket again), unless ``until_s`` is None
+        (``tail: poll``)."""
         every = f"polling every {self.poll_interval:g}s"
         detail = every if until_s is None else f"{reason}; {every}"
         self._set_mode(StreamMode.POLLING, detail)
@@ -429,6 +432,7 @@ class LogStream(LineBuffer):
         failures = 0
         while until_s is None or time.monotonic() - started < until_s:
             end = self.now_ns()
+            self._retried = False
             try:
                 if not self._started:
                     asked = await self._fill_before(end)
@@ -445,7 +449,9 @@ class LogStream(LineBuffer):
                 await asyncio.sleep(min(cap, self.poll_interval * 2 ** min(failures, 5)))
                 continue
             if asked:  # (the first poll without a backfill only marks where the stream starts)
-                recovered = self._failing  # failed before, maybe in an earlier polling window
+                # it failed before (maybe in an earlier polling window), or this poll needed a
+                # retry: the outage that refused the upgrade may be over, try the WebSocket
+                recovered = self._failing or self._retried
                 self._mark_ok()
                 self._set_mode(StreamMode.POLLING, detail)
                 if recovered and until_s is not None:
