@@ -215,9 +215,11 @@ class LogFeed(Feed[LogsSnapshot]):
         self._moment_loading = False
         self._moment_error: str | None = None
         self._healthy_since: datetime | None = None
+        self._dirty = True  # something besides the stream's status changed since the last tick
+        self._last_status: StreamStatus | None = None
         if self.source is not None:
             self._new_stream(self.base_query)
-        super().__init__(self._build())
+        super().__init__(self._build(self.stream.status if self.stream is not None else None))
 
     # ------------------------------------------------------------------------------ lines
 
@@ -263,13 +265,24 @@ class LogFeed(Feed[LogsSnapshot]):
     def tick(self) -> None:
         """Drain the stream into one batch and publish the snapshot if it changed."""
         stream = self.stream
+        status = None
         if stream is not None:
             lines = stream.drain()
             if lines:
                 self._emit_lines(LogBatch(self._generation, tuple(lines)))
-        snapshot = self._build()
+            status = stream.status
+        if not self._dirty and status == self._last_status:
+            return  # (a tick of an idle or steady stream builds nothing)
+        self._dirty = False
+        self._last_status = status
+        snapshot = self._build(status)
         if snapshot != self.snapshot:
             self.publish(snapshot)
+
+    def _changed(self) -> None:
+        """Publish now: the query, the moment or an error changed (not only the stream)."""
+        self._dirty = True
+        self.tick()
 
     async def _pump(self) -> None:
         interval = 1.0 / self.display.repaint_hz
@@ -297,7 +310,7 @@ class LogFeed(Feed[LogsSnapshot]):
         except ProviderError as exc:  # Loki refused the query: shown until the query changes
             if generation == self._generation:
                 self._query_error = one_line(str(exc))
-                self.tick()
+                self._changed()
 
     def _new_stream(self, query: str) -> None:
         assert self.source is not None
@@ -306,6 +319,7 @@ class LogFeed(Feed[LogsSnapshot]):
         self.query = query
         self._query_error = None
         self._healthy_since = None
+        self._dirty = True
         self.stream = LogStream.for_provider(
             self.source, query, since_s=BACKFILL_S,
             backfill_limit=min(1000, self.display.buffer_lines), wall=self.runtime.clock)
@@ -319,7 +333,7 @@ class LogFeed(Feed[LogsSnapshot]):
             self._moment_loading = True
             self._moment_error = None
             self._moment_wanted.set()
-        self.tick()
+        self._changed()
 
     # ------------------------------------------------------------------------------ actions
 
@@ -363,7 +377,7 @@ class LogFeed(Feed[LogsSnapshot]):
         self._moment_loading = at is not None and self.source is not None
         if self._moment_loading:
             self._moment_wanted.set()
-        self.tick()
+        self._changed()
 
     async def _load_moments(self) -> None:
         task: asyncio.Future[None] | None = None
@@ -407,7 +421,7 @@ class LogFeed(Feed[LogsSnapshot]):
         if error is None:
             self._emit_lines(LogBatch(generation, tuple(before + after), moment=at,
                                       before=len(before)))
-        self.tick()
+        self._changed()
 
     def _deadline(self) -> float:
         provider = self.runtime.get(self.source_name)
@@ -415,9 +429,8 @@ class LogFeed(Feed[LogsSnapshot]):
 
     # ------------------------------------------------------------------------------ snapshot
 
-    def _build(self) -> LogsSnapshot:
+    def _build(self, status: StreamStatus | None) -> LogsSnapshot:
         runtime = self.runtime
-        status = self.stream.status if self.stream is not None else None
         sources: list[ProviderHealth] = []
         if self.source is not None:
             health = stream_health(self.source_name, status, query_error=self._query_error,

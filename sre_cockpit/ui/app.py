@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from sre_cockpit.core.models import utcnow
+from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
@@ -63,6 +63,7 @@ from sre_cockpit.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes,
 if TYPE_CHECKING:  # the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config, ServiceConfig
     from sre_cockpit.feeds.runtime import Runtime
+    from sre_cockpit.ui.logs.view import LogPane
 
 __all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app",
            "load_pane_class", "make_app"]
@@ -184,6 +185,9 @@ class CockpitApp(ShellCommands):
         self.filters: dict[str, str] = {}
         self.cockpit: Cockpit | None = None
         """The feeds of the current context (None until the config is read)."""
+        self._log_pane: LogPane | None = None
+        """The log view bound to ``cockpit.logs`` (4 batches a second: no DOM query each)."""
+        self._log_sources: tuple[ProviderHealth, ...] | None = None
         self._subscriptions: list[Callable[[], None]] = []
         self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
@@ -413,6 +417,8 @@ class CockpitApp(ShellCommands):
 
         runtime = self.runtime
         self._unsubscribe()
+        self._log_pane = None
+        self._log_sources = None
         self.cockpit = Cockpit(runtime.config, runtime.context_name, runtime=runtime,
                                low_bandwidth=self.low_bandwidth)
         for pane in self.panes():
@@ -424,6 +430,7 @@ class CockpitApp(ShellCommands):
                     continue
                 if isinstance(pane, LogPane):
                     pane.bind(self.cockpit.logs)
+                    self._log_pane = pane
                     continue
                 takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
                 if not self.start_polling and not takes_flag:
@@ -464,22 +471,18 @@ class CockpitApp(ShellCommands):
         self._call(self.pane("timeline"), "set_incidents", snapshot.incidents)
 
     def _logs_changed(self, snapshot: LogsSnapshot) -> None:
-        """The log feed published: its view and the header hear of it."""
-        from sre_cockpit.ui.logs.view import LogPane
-
-        pane = self.pane("logs")
-        if isinstance(pane, LogPane):
-            pane.post_message(LogsChanged(snapshot))
-        for health in snapshot.sources:
-            self.header.update_health(health, source="logs")
+        """The log feed published: its view and (when its sources changed) the header."""
+        if self._log_pane is not None:
+            self._log_pane.post_message(LogsChanged(snapshot))
+        if snapshot.sources != self._log_sources:
+            self._log_sources = snapshot.sources
+            for health in snapshot.sources:
+                self.header.update_health(health, source="logs")
 
     def _log_lines(self, batch: LogBatch) -> None:
         """The log feed handed over lines: to its view, in order, never merged."""
-        from sre_cockpit.ui.logs.view import LogPane
-
-        pane = self.pane("logs")
-        if isinstance(pane, LogPane):
-            pane.post_message(LogLinesArrived(batch))
+        if self._log_pane is not None:
+            self._log_pane.post_message(LogLinesArrived(batch))
 
     # ----------------------------------------------------------------------------- panes
 

@@ -148,6 +148,7 @@ class LogPane(Pane):
 
     def show(self, snapshot: LogsSnapshot) -> None:
         """Render a snapshot: the sources, a new stream's empty buffer, the moment."""
+        sources_changed = snapshot.sources != self.snapshot.sources
         self.snapshot = snapshot
         if snapshot.unconfigured:
             self.set_unconfigured(snapshot.unconfigured)
@@ -167,7 +168,8 @@ class LogPane(Pane):
         if snapshot.moment_error and snapshot.moment_error != self._toasted_moment_error:
             toast(self, snapshot.moment_error, title="moment", severity="error", timeout=6)
         self._toasted_moment_error = snapshot.moment_error
-        self.show_sources(snapshot.sources)
+        if sources_changed:
+            self.show_sources(snapshot.sources)
         self._render_status()
 
     def add_batch(self, batch: LogBatch) -> None:
