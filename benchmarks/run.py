@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import cockpit as ck  # noqa: E402
+import hostile as hb  # noqa: E402
 import pyspy as prof  # noqa: E402
 from harness import (  # noqa: E402
     REAPER,
@@ -745,7 +746,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sample the cockpit with py-spy during each measuring window "
                              "(adds a little CPU; summaries go to the JSON and stderr)")
     parser.add_argument("--only", default="",
-                        help="comma-separated phases to run: idle,1k,5k,lowbw,lowbw5k,others")
+                        help="comma-separated phases to run: idle,1k,5k,lowbw,lowbw5k,hostile,"
+                             "others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sizes = args.sizes or ([(120, 40)] if args.quick else [(120, 40), (200, 50)])
@@ -790,6 +792,10 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{size}: --low-bandwidth at 5,000 lines/s to 100,000 lines")
                 phases["lowbw5k"] = runner.run(5000, low_bandwidth=True, keys=False,
                                                rss_lines=plan.lines_for_rss)
+            hostile: hb.HostilePhase | None = None
+            if want("hostile"):
+                log(f"{size}: every backend answers 100 MB for 20 s, then recovers")
+                hostile = hb.run_hostile(workdir, cols, rows_, log)
             others: dict[str, Phase | str] = {}
             for name, (cmd, toggle, quit_keys) in tailers.items():
                 if cmd is None:
@@ -799,6 +805,11 @@ def main(argv: list[str] | None = None) -> int:
                 others[name] = run_other(name, cmd, toggle, quit_keys, workdir, cols, rows_,
                                          1000, plan, rng, log)
             size_rows = build_rows(phases, others, size, plan)
+            if hostile is not None:
+                size_rows += [Row(size, measure, value, unit, target, verdict_, note=note)
+                              for measure, value, unit, target, verdict_, note
+                              in hb.hostile_rows(hostile)]
+                results.setdefault("hostile", []).append(asdict(hostile))
             if "lowbw5k" in phases:
                 p = phases["lowbw5k"]
                 size_rows.append(Row(size, "--low-bandwidth: RSS after 100,000 lines",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sre_cockpit.core.models import Incident, IncidentStatus, Severity, TimelineEvent
 from sre_cockpit.providers.base import (
@@ -58,3 +59,48 @@ class FakeEvents:
 
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
         return list(self.events)
+
+
+class DiskFull:
+    """Make the notes store behave as on a full disk: every write transaction fails the way
+    SQLite fails (``SQLITE_FULL``) and new small files (drafts, parked notes) get ENOSPC.
+    ``on()`` / ``off()`` switch it (a ``pytest.MonkeyPatch`` undoes it after the test)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        import contextlib
+        import errno
+        import os
+        import sqlite3
+
+        from sre_cockpit.feeds.notes_store import safefile
+        from sre_cockpit.feeds.notes_store.db import NotesDb
+
+        self.full = False
+        real_transaction = NotesDb.transaction
+        real_open = os.open
+
+        @contextlib.contextmanager
+        def transaction(db: NotesDb) -> Any:
+            if self.full:
+                error = sqlite3.OperationalError("database or disk is full")
+                error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+                error.sqlite_errorname = "SQLITE_FULL"  # type: ignore[attr-defined]
+                raise error
+            with real_transaction(db) as conn:
+                yield conn
+
+        def open_(path: Any, flags: int, mode: int = 0o777) -> int:
+            if self.full and flags & os.O_CREAT:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real_open(path, flags, mode)
+
+        monkeypatch.setattr(NotesDb, "transaction", transaction)
+        monkeypatch.setattr(safefile.os, "open", open_)
+
+    def on(self) -> None:
+        """The disk is full from now on."""
+        self.full = True
+
+    def off(self) -> None:
+        """Space again."""
+        self.full = False

@@ -240,7 +240,8 @@ async def test_ctx_rebuilds_the_runtime_and_reattaches_fresh_panes() -> None:
         logs = app.pane("logs")
         assert isinstance(logs, LogPane) and logs.feed is app.cockpit.logs
         assert app.cockpit.logs.runtime is app.runtime
-        assert all(p.runtime is app.runtime for p in new_panes if p not in (incidents, logs))
+        on_feeds = {"incidents", "slos", "logs"}
+        assert all(p.runtime is app.runtime for p in new_panes if p.id not in on_feeds)
         assert not app.query_one(ContextBadge).has_class("-danger")
         assert app.query_one(ReadOnlyBadge).display
         assert "ctx staging" in app.header.text and "READ-ONLY" in app.header.text
@@ -338,7 +339,7 @@ async def test_slash_filters_the_active_pane() -> None:
         await pilot.press("3")
         slos = app.pane("slos")
         recorder = Recorder()
-        slos.apply_filter = recorder  # type: ignore[method-assign,union-attr]
+        slos.filter_changed = lambda: recorder(slos.filter_text)  # type: ignore[method-assign,union-attr]
         await pilot.press("slash")
         await pilot.pause()
         prompt = app.query_one(FilterPrompt)
@@ -428,6 +429,7 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
     config = make_config({"prod": {"services": {"checkout": {"logs": '{app="checkout"}'}}}})
     app = shell_app(config)
     async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()
         await pilot.pause()
         logs, slos, timeline = Recorder(), Recorder(), Recorder()
         assert app.cockpit is not None
@@ -445,11 +447,22 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
         assert app.pane_errors == {}
 
 
+def _slo_status() -> Any:
+    from types import MappingProxyType
+
+    from sre_cockpit.core.models import SloState, SloStatus
+
+    return SloStatus(name="checkout", objective=0.999, window="30d", sli=0.99,
+                     error_budget_remaining=0.5, burn_rates=MappingProxyType({}),
+                     state=SloState.WARNING, exhausted_at=None, evaluated_at=FIXED)
+
+
 async def test_updates_pins_and_notes_reach_the_timeline() -> None:
     from sre_cockpit.core.models import LogLine
+    from sre_cockpit.feeds.slo_eval import SloRow
+    from sre_cockpit.feeds.slos import SloEntry
     from sre_cockpit.ui.incidents.view import IncidentsPane
     from sre_cockpit.ui.logs.view import LogPane
-    from sre_cockpit.ui.slos.view import SloPane
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -465,12 +478,13 @@ async def test_updates_pins_and_notes_reach_the_timeline() -> None:
         feed.publish(replace(feed.snapshot, incidents=incidents))
         app.pane("incidents").post_message(IncidentsPane.NoteRequested(incidents))  # type: ignore[union-attr]
         app.pane("logs").post_message(LogPane.PinRequested(line))  # type: ignore[union-attr]
-        app.pane("slos").post_message(SloPane.SloStatusesUpdated(()))  # type: ignore[union-attr]
+        slos = app.cockpit.slos  # type: ignore[union-attr]
+        slos.publish(replace(slos.snapshot, entries=(SloEntry(SloRow(_slo_status()), "prom", None),)))
         await pilot.pause()
         assert recs["set_incidents"].calls[-1] == (incidents,)
         assert recs["open_note_editor"].calls == [(incidents,)]
         assert recs["pin_log_line"].calls == [(line,)]
-        assert recs["observe_slos"].calls == [((),)]
+        assert recs["observe_slos"].calls[-1] == ((_slo_status(),),)
 
 
 async def test_moment_banner_and_period_returns_to_live() -> None:
@@ -478,11 +492,12 @@ async def test_moment_banner_and_period_returns_to_live() -> None:
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()
         await pilot.pause()
         logs, slos = Recorder(), Recorder()
         assert app.cockpit is not None
         app.cockpit.logs.show_moment = logs  # type: ignore[method-assign]
-        app.pane("slos").show_moment = slos  # type: ignore[method-assign,union-attr]
+        app.cockpit.slos.show_moment = slos  # type: ignore[method-assign]
         at = FIXED - timedelta(minutes=30)
         app.pane("timeline").post_message(TimelinePane.MomentSelected(at, "13:33 UTC (T+12m)"))  # type: ignore[union-attr]
         await pilot.pause()

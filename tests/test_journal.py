@@ -1,10 +1,12 @@
-"""Journal + outbox: fsync'd before sending, replay, idempotency keys, exactly-once, disk errors."""
+"""Notes store + outbox: committed before sending, replay, idempotency keys, claims, disk errors."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
+import sqlite3
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +14,8 @@ import pytest
 from journal_helpers import T0, FakeActions, FakeEvents, incident
 
 from sre_cockpit.core.models import TimelineEvent
-from sre_cockpit.feeds import journal as journal_mod
-from sre_cockpit.feeds.journal import Journal, JournalError, Outbox, default_journal_dir
+from sre_cockpit.feeds.journal import Claim, Journal, JournalError, Outbox, default_journal_dir
+from sre_cockpit.feeds.notes_store import safefile
 from sre_cockpit.providers.base import ProviderError, RateLimitedError
 
 
@@ -21,19 +23,32 @@ def make(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "data" / "nested", clock=lambda: T0)
 
 
-def test_note_is_fsynced_before_anything_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real_fsync = os.fsync
-    monkeypatch.setattr(journal_mod.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd))[1])
+def test_note_is_committed_durably_before_anything_else(tmp_path: Path) -> None:
     journal = make(tmp_path)
     record = journal.add_note("rolled back\nchecking", [incident()], author="ann", context="prod")
-    assert calls.count("fsync") >= 3  # the file, the directory it was created in, new dirs
-    lines = journal.path.read_text().splitlines()
-    data = json.loads(lines[0])
-    assert data["type"] == "note" and data["text"] == "rolled back\nchecking"
-    assert data["keys"]["pd"] == record.targets["pd"].idempotency_key
-    assert oct(journal.path.stat().st_mode & 0o777) == "0o600"
+    conn = journal._db.require()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: fsync on commit
+    # committed: another connection (another process) reads it at once
+    other = sqlite3.connect(journal.path)
+    try:
+        text, = other.execute("SELECT text FROM notes WHERE id = ?", (record.id,)).fetchone()
+        key, = other.execute("SELECT idempotency_key FROM deliveries WHERE note_id = ?",
+                             (record.id,)).fetchone()
+    finally:
+        other.close()
+    assert text == "rolled back\nchecking" and key == record.targets["pd"].idempotency_key
+    for path in journal.directory.iterdir():
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path.name
+    assert oct(journal.directory.stat().st_mode & 0o777) == "0o700"
     assert record.state == "pending" and journal.pending_count() == 1
+
+
+def delivery_row(journal: Journal, note_id: str) -> tuple[object, ...]:
+    row = journal._db.require().execute(
+        "SELECT state, attempted, attempts, claim_owner FROM deliveries WHERE note_id = ?",
+        (note_id,)).fetchone()
+    return tuple(row)
 
 
 async def test_outbox_delivers_once_and_replay_rebuilds_state(tmp_path: Path) -> None:
@@ -48,8 +63,8 @@ async def test_outbox_delivers_once_and_replay_rebuilds_state(tmp_path: Path) ->
     again.replay()
     assert again.records[record.id].state == "delivered"
     assert again.pending() == [] and again.pending_count() == 0
-    types = [json.loads(line)["type"] for line in journal.path.read_text().splitlines()]
-    assert types == ["note", "attempt", "state"]
+    # one attempt recorded before the request, then the outcome; the claim is released
+    assert delivery_row(again, record.id) == ("delivered", 0, 1, None)
 
 
 async def test_retryable_errors_back_off_and_keep_the_key(tmp_path: Path) -> None:
@@ -84,6 +99,7 @@ async def test_temporary_failures_are_retried_forever_with_capped_backoff(tmp_pa
         assert await outbox.deliver_once() == 1
         assert len(pd.failures) == before - 1
         assert record.state.startswith("pending: pd: ")  # visible, never given up
+        assert delivery_row(journal, record.id)[0] == "pending"  # never "failed" on disk
         delays.append(outbox.next_due())
         now[0] += timedelta(seconds=delays[-1] + 0.001)
     assert await outbox.deliver_once() == 0 and record.state == "delivered"
@@ -91,8 +107,6 @@ async def test_temporary_failures_are_retried_forever_with_capped_backoff(tmp_pa
     assert delays[12] == 60  # retry_after asked for more: the cap still wins
     assert max(delays[8:]) > 30  # grew towards the cap
     assert [c[3] for c in pd.calls] == [record.targets["pd"].idempotency_key]
-    states = [json.loads(line).get("state") for line in journal.path.read_text().splitlines()]
-    assert "failed" not in states
 
 
 async def test_permanent_failures_and_local_only(tmp_path: Path) -> None:
@@ -152,33 +166,64 @@ async def test_other_contexts_and_unconfigured_providers(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC, errno.EACCES])
-def test_disk_errors_keep_the_note_in_memory_and_offer_it_again(
+def test_a_store_that_cannot_be_created_keeps_the_note_in_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    reason = {errno.EROFS: "read-only file system", errno.ENOSPC: "disk full",
+              errno.EACCES: "permission denied"}[code]
     journal = make(tmp_path)
     real_open = os.open
 
     def refuse(path: object, flags: int, mode: int = 0o777) -> int:
-        if str(path).endswith("notes.jsonl"):
+        if str(path).endswith("notes.db") or ".unsaved-" in str(path):
             raise OSError(code, os.strerror(code))
         return real_open(path, flags, mode)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(journal_mod.os, "open", refuse)
+    monkeypatch.setattr(safefile.os, "open", refuse)
     with pytest.raises(JournalError) as info:
         journal.add_note("do not lose me", [incident()])
-    assert "cannot write the notes journal" in str(info.value)
-    assert info.value.errno == code
+    assert str(info.value) == (f"note not saved: cannot create notes.db: {reason} (kept only "
+                               "in memory until it is saved)")  # not even parked: the disk took nothing
     assert [r.text for r in journal.unsaved] == ["do not lose me"]
     assert journal.pending_count() == 1
     assert [(e.text, e.state) for e in journal.events()] == [("do not lose me", "not saved")]
     with pytest.raises(JournalError):
         journal.retry_unsaved()
     assert len(journal.unsaved) == 1
-    monkeypatch.setattr(journal_mod.os, "open", real_open)
+    monkeypatch.setattr(safefile.os, "open", real_open)
     saved = journal.retry_unsaved()
     assert [r.text for r in saved] == ["do not lose me"] and journal.unsaved == []
     reread = Journal(journal.directory)
     reread.replay()
     assert [r.text for r in reread.notes()] == ["do not lose me"]
+
+
+def test_a_full_store_keeps_the_note_parked_and_saves_it_once_there_is_room(
+        tmp_path: Path) -> None:
+    journal = make(tmp_path)
+    journal.add_note("first", [incident()])
+    conn = journal._db.require()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "database or disk is full"
+    big = ("do not lose me " * 1000).strip()  # needs overflow pages
+    with pytest.raises(JournalError, match="disk full"):
+        journal.add_note(big, [incident()])
+    assert [r.text for r in journal.unsaved] == [big]
+    parked = list(journal.directory.glob("unsaved-*.json"))
+    assert len(parked) == 1 and oct(parked[0].stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(JournalError, match="disk full"):
+        journal.retry_unsaved()
+    # a restart (a connection with room) finds the parked note and stores it
+    again = Journal(journal.directory)
+    again.replay()
+    assert [(r.text, r.saved) for r in again.notes()] == [("first", True), (big, True)]
+    assert not list(journal.directory.glob("unsaved-*.json"))
+    # the first process's own retry then finds it stored: still once
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    journal.retry_unsaved()
+    assert journal.unsaved == []
+    final = Journal(journal.directory)
+    final.replay()
+    assert [r.text for r in final.notes()] == ["first", big]
 
 
 def test_read_only_directory_is_a_visible_error(tmp_path: Path) -> None:
@@ -194,14 +239,17 @@ def test_read_only_directory_is_a_visible_error(tmp_path: Path) -> None:
         ro.chmod(0o700)
 
 
-def test_torn_last_line_is_skipped_on_replay(tmp_path: Path) -> None:
-    journal = make(tmp_path)
-    journal.add_note("kept", [incident()])
-    with open(journal.path, "ab") as fh:
-        fh.write(b'{"type":"note","id":"tor')
-    again = Journal(journal.directory)
+def test_torn_last_line_of_an_old_journal_is_skipped_and_said(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    directory.mkdir()
+    note = Journal(tmp_path / "scratch").add_note("kept", [incident()])
+    (directory / "notes.jsonl").write_text(json.dumps(note.to_json()) + "\n"
+                                           + '{"type":"note","id":"tor')
+    again = Journal(directory)
     again.replay()
     assert [r.text for r in again.notes()] == ["kept"] and again.skipped_lines == 1
+    assert any("notes.jsonl line 2 (byte" in p for p in again.problems)
+    assert again.last_error is not None and "1 damaged record(s) skipped" in again.last_error
 
 
 def test_drafts_per_incident_round_trip_and_clear(tmp_path: Path) -> None:
@@ -215,6 +263,7 @@ def test_drafts_per_incident_round_trip_and_clear(tmp_path: Path) -> None:
     assert other is not None and other.text == "other"
     assert sorted(d.text for d in journal.drafts()) == ["half a th", "other"]
     assert not list(journal.directory.glob(".*.tmp"))
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in journal.directory.glob("draft*"))
     journal.clear_draft(["pd:P1"])
     assert journal.load_draft(["pd:P1"]) is None
     assert journal.load_draft(["pd:P2", "am:x"]) is not None
@@ -234,21 +283,58 @@ def test_default_dir_lookup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert default_journal_dir(None).name == "sre-cockpit"
 
 
-async def test_a_second_cockpit_on_the_same_journal_does_not_deliver_twice(tmp_path: Path) -> None:
-    import fcntl
-
-    journal = make(tmp_path)
-    journal.add_note("once", [incident()])
+async def test_a_second_cockpit_that_read_the_note_as_pending_does_not_send_it_again(
+        tmp_path: Path) -> None:
+    first = make(tmp_path)
+    record = first.add_note("once", [incident()])
+    second = Journal(first.directory)
+    second.replay()
+    assert second.records[record.id].state == "pending"
     pd = FakeActions()
-    holder = os.open(journal.directory / "outbox.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the other cockpit is delivering
-        assert await Outbox(journal, {"pd": pd}).deliver_once() == 1
-        assert pd.calls == []
-    finally:
-        os.close(holder)
-    assert await Outbox(journal, {"pd": pd}).deliver_once() == 0
-    assert len(pd.calls) == 1
+    assert await Outbox(first, {"pd": pd}).deliver_once() == 0
+    # the second cockpit still holds "pending" in memory: the claim reads the store first
+    assert await Outbox(second, {"pd": pd}).deliver_once() == 0
+    assert len(pd.calls) == 1 and second.records[record.id].state == "delivered"
+
+
+async def test_a_live_claim_holds_off_other_cockpits_until_it_lapses(tmp_path: Path) -> None:
+    first = make(tmp_path)
+    record = first.add_note("slow", [incident()])
+    second = Journal(first.directory)
+    second.replay()
+    assert first.claim(record.id, "pd", lease=60) == Claim(recheck=False)
+    pd = FakeActions()
+    outbox = Outbox(second, {"pd": pd})
+    assert await outbox.deliver_once() == 1 and pd.calls == []  # being sent elsewhere
+    assert 50 < outbox.next_due() <= 60  # waits for the lease, no busy loop
+    assert second.claim(record.id, "pd", lease=60) is None
+    first.release(record.id, "pd")
+    assert await outbox.deliver_once() == 0 and len(pd.calls) == 1
+
+
+def dead_pid() -> int:
+    """A pid that no longer runs."""
+    gone = subprocess.Popen(["sleep", "60"])
+    gone.kill()
+    gone.wait()
+    return gone.pid
+
+
+async def test_a_claim_of_a_dead_process_is_taken_over_after_a_look(tmp_path: Path) -> None:
+    first = make(tmp_path)
+    record = first.add_note("in flight when it died", [incident()])
+    first.claim(record.id, "pd", lease=600)
+    first.mark_attempt(record.id, "pd")
+    gone = dead_pid()  # the claim's owner died with the request in flight
+    first._db.require().execute("UPDATE deliveries SET claim_pid = ?, claim_owner = 'dead'",
+                                (gone,))
+    second = Journal(first.directory)
+    second.replay()
+    seen = FakeEvents("pd", [TimelineEvent(at=T0, kind="note", source="pd",
+                                           text="in flight when it died", incident_id="P1")])
+    pd = FakeActions()
+    await Outbox(second, {"pd": pd}, events={"pd": seen}).deliver_once()
+    assert pd.calls == [] and second.records[record.id].state == "delivered"
 
 
 async def test_only_a_previous_process_in_flight_attempt_is_looked_up(tmp_path: Path) -> None:

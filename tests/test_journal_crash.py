@@ -7,10 +7,11 @@ tiny PagerDuty notes server in this process counts what it receives.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -137,8 +138,16 @@ def deliver(config: Path) -> list[str]:
     return done.stdout.decode().splitlines()
 
 
-def journal_types(data: Path) -> list[str]:
-    return [json.loads(line)["type"] for line in (data / "notes.jsonl").read_text().splitlines()]
+def deliveries(data: Path) -> list[tuple[str, str, int]]:
+    """(note text, delivery state, attempted) for every delivery in the store, read by a
+    connection of this process (as another cockpit would)."""
+    conn = sqlite3.connect(data / "notes.db")
+    try:
+        return [tuple(row) for row in conn.execute(
+            "SELECT n.text, d.state, d.attempted FROM notes n JOIN deliveries d "
+            "ON d.note_id = n.id ORDER BY n.seq")]
+    finally:
+        conn.close()
 
 
 @pytest.mark.slow
@@ -146,8 +155,8 @@ def test_note_survives_kill_9_while_provider_unreachable(setup: tuple[Path, Path
     config, data, port = setup
     code = submit_and_signal(config, "rolled back checkout 2.3.1", signal.SIGKILL, settle=1.0)
     assert code == -signal.SIGKILL
-    assert journal_types(data)[0] == "note"
-    assert "state" not in journal_types(data)  # nothing was delivered
+    (text, state, _attempted), = deliveries(data)  # committed before the first try
+    assert (text, state) == ("rolled back checkout 2.3.1", "pending")  # nothing delivered
     server = NotesServer(port).start()
     try:
         assert deliver(config) == ["rolled back checkout 2.3.1\tdelivered"]
@@ -167,7 +176,7 @@ def test_note_in_flight_at_kill_9_is_not_sent_twice(setup: tuple[Path, Path, int
         code = submit_and_signal(config, "paging payments", signal.SIGKILL, settle=1.0)
         assert code == -signal.SIGKILL
         assert server.posts == 1  # the request reached the provider, the answer never came
-        assert journal_types(data) == ["note", "attempt"]
+        assert deliveries(data) == [("paging payments", "pending", 1)]  # attempt, no outcome
         server.hang = False
         assert deliver(config) == ["paging payments\tdelivered"]
         assert server.posts == 1 and len(server.notes) == 1
@@ -188,3 +197,48 @@ def test_sighup_flushes_draft_and_the_note_is_delivered_once(setup: tuple[Path, 
         assert server.posts == 1
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_the_note_is_on_disk_before_the_provider_is_contacted(setup: tuple[Path, Path, int],
+                                                              tmp_path: Path) -> None:
+    """DESIGN §6, checked at the system-call boundary: strace shows the fsync of the store's
+    WAL (the commit holding the note) before the first connect() to the provider."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    config, _data, port = setup
+    trace = tmp_path / "trace.txt"
+    server = NotesServer(port).start()
+    try:
+        proc = subprocess.Popen([strace, "-f", "-y", "-e", "trace=fsync,fdatasync,connect,write",
+                                 "-o", str(trace), sys.executable, str(SCRIPT), "submit",
+                                 str(config), "fsync first"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+        try:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != b"journaled":
+                pytest.skip("cannot trace here: " + (proc.stderr.read(300).decode()
+                                                     if proc.stderr else ""))
+            deadline = time.monotonic() + 20
+            while server.posts == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.kill()
+            proc.wait(10)
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
+    finally:
+        server.stop()
+    assert server.posts == 1
+    calls = [c for c in trace.read_text().splitlines()
+             if "sync(" in c or "connect(" in c or ("write(1<" in c and '"journaled' in c)]
+    # add_note returned (the script printed "journaled") right after a sync of the WAL, and
+    # the provider was contacted only after that
+    returned = next(i for i, c in enumerate(calls) if '"journaled' in c)
+    last_sync = max(i for i, c in enumerate(calls[:returned]) if "sync(" in c)
+    assert "notes.db-wal>" in calls[last_sync], "\n".join(calls)
+    contacted = next(i for i, c in enumerate(calls)
+                     if "connect(" in c and f"sin_port=htons({port})" in c)
+    assert returned < contacted, "\n".join(calls)

@@ -56,3 +56,31 @@ def test_a_failing_flusher_does_not_stop_the_others(tmp_path: Path) -> None:
         for u in undo:
             u()
     assert seen == [1]
+
+
+def test_a_hung_flusher_cannot_keep_the_process_alive(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import signal, time, sys\n"
+        "from sre_cockpit.feeds.signals import install_signal_handlers, register_flusher\n"
+        "register_flusher(lambda: time.sleep(3600))  # a flush stuck on a hung disk\n"
+        "install_signal_handlers(on_exit=lambda signum: None, exit_deadline=1.0)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    time.sleep(0.05)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 128 + signal.SIGTERM
+        assert time.monotonic() - started < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
 """Which layers a layer may import from."""
 
 UI_FORBIDDEN = ("sre_cockpit.feeds.polling", "sre_cockpit.feeds.runtime",
-                "sre_cockpit.feeds.journal", "sre_cockpit.providers")
+                "sre_cockpit.feeds.journal", "sre_cockpit.feeds.notes_store",
+                "sre_cockpit.providers")
 """The views never poll, build providers, open the journal or talk to a provider."""
 
 HEADLESS = {"core", "providers", "config", "feeds", "reports", "simulator"}
@@ -47,7 +48,8 @@ HEADLESS = {"core", "providers", "config", "feeds", "reports", "simulator"}
 
 PROVIDER_INFRA = {"sre_cockpit.providers", "sre_cockpit.providers.base",
                   "sre_cockpit.providers.registry", "sre_cockpit.providers.http",
-                  "sre_cockpit.providers.incident_util"}
+                  "sre_cockpit.providers.incident_util", "sre_cockpit.providers.redaction",
+                  "sre_cockpit.providers.credentials"}
 """The only provider modules other layers may name: a concrete provider is reached through
 its capability protocols, never by its class or module."""
 
@@ -70,12 +72,6 @@ TRANSITIONAL: set[tuple[str, str]] = {
      "sre_cockpit.feeds.journal"),
     ("sre_cockpit.ui.pane",
      "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.feeds.polling"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.slos.view",
-     "sre_cockpit.providers.base"),
     ("sre_cockpit.ui.timeline.view",
      "sre_cockpit.cli.postmortem"),
     ("sre_cockpit.ui.timeline.view",
@@ -93,7 +89,7 @@ TRANSITIONAL: set[tuple[str, str]] = {
 only shrinks, and is empty when the redesign is done."""
 
 
-TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.slos.view"}
+TRANSITIONAL_TYPE_NAMES: set[str] = set()
 """Views that still pick their providers by ``type:`` until the feeds redesign moves that out."""
 
 

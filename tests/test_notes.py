@@ -68,7 +68,7 @@ async def test_discard_and_empty_submit(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "the note is empty" in str(editor.query_one("#note-status").render())
+        assert "empty note not saved" in str(editor.query_one("#note-status").render())
         await pilot.click("#note-discard")
         await pilot.pause()
         assert results == [None]

@@ -143,7 +143,7 @@ async def test_slo_poll_with_same_rows_updates_changed_cells_only() -> None:
         first = changed[0]
         changed[0] = type(first)(**{**{f: getattr(first, f) for f in first.__dataclass_fields__},
                                     "sli": 0.9991})
-        pane.show_statuses(changed, provider="prom", fetched_at=FROZEN - timedelta(seconds=12))
+        app.show_statuses(changed, provider="prom", fetched_at=FROZEN - timedelta(seconds=12))
         await pilot.pause()
         assert clears == [] and updates == [("checkout-availability", "sli")]
         rows_after = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]

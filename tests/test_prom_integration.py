@@ -25,8 +25,11 @@ from sre_cockpit.core.models import HealthState, SloState, SloStatus
 from sre_cockpit.feeds.polling import Poller, PollUpdate
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.feeds.slo_eval import SloEvaluator, SloRow, evaluate_slos
+from sre_cockpit.feeds.slos import SloFeed
 from sre_cockpit.providers.prometheus import PrometheusOptions, PrometheusProvider, PromQLError
-from sre_cockpit.ui.slos.view import SloPane, fmt_burn, fmt_percent
+from sre_cockpit.ui.messages import SlosChanged
+from sre_cockpit.ui.slos.format import fmt_burn, fmt_percent
+from sre_cockpit.ui.slos.view import SloPane
 from sre_cockpit.ui.themes import VARIABLE_DEFAULTS
 
 pytestmark = [
@@ -287,6 +290,7 @@ class _PaneApp(App[None]):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__()
         self.runtime = runtime
+        self.feed = SloFeed(runtime)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -295,7 +299,9 @@ class _PaneApp(App[None]):
         yield SloPane()
 
     def on_mount(self) -> None:
-        self.query_one(SloPane).attach(self.runtime, start_polling=False)
+        pane = self.query_one(SloPane)
+        pane.bind(self.feed)
+        self.feed.subscribe(lambda snap: pane.post_message(SlosChanged(snap)))
 
 
 async def test_pane_shows_prometheus_figures_then_stale_then_recovers(
@@ -304,8 +310,8 @@ async def test_pane_shows_prometheus_figures_then_stale_then_recovers(
     app = _PaneApp(runtime)
     try:
         async with app.run_test(size=(160, 40)) as pilot:
-            pane = app.query_one(SloPane)
-            await pane.poll_now()
+            app.query_one(SloPane)
+            await app.feed.refresh()
             await pilot.pause()
             table = app.query_one(DataTable)
             cells = {str(r.key.value): [c.plain.strip() for c in table.get_row(r.key)]
@@ -318,15 +324,15 @@ async def test_pane_shows_prometheus_figures_then_stale_then_recovers(
                 cells["payments-availability"]
             assert any("error" in c for c in cells["broken-query"])
             prom.stop()
-            await pane.poll_now()
+            await app.feed.refresh()
             await pilot.pause()
-            assert pane.pollers["prom"].health.state is HealthState.STALE
+            assert app.feed.pollers["prom"].health.state is HealthState.STALE
             row = [c.plain.strip() for c in table.get_row("checkout-availability")]
             assert any("stale" in c for c in row) and "CRIT" in row  # last good figures kept
             prom.start()
-            await pane.poll_now()
+            await app.feed.refresh()
             await pilot.pause()
-            assert pane.pollers["prom"].health.state is HealthState.OK
+            assert app.feed.pollers["prom"].health.state is HealthState.OK
             row = [c.plain.strip() for c in table.get_row("checkout-availability")]
             assert not any("stale" in c for c in row)
     finally:

@@ -3,6 +3,7 @@ detail view, ordering, focus, moments, stale marking and the pane's empty states
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -14,10 +15,13 @@ from textual.widgets import DataTable, Static
 
 from sre_cockpit.config.model import Config
 from sre_cockpit.core.models import SloState, SloStatus
+from sre_cockpit.core.slo import worst_first
 from sre_cockpit.feeds.runtime import Runtime
-from sre_cockpit.ui.slos.view import (
-    SloDetailScreen,
-    SloPane,
+from sre_cockpit.feeds.slo_eval import SloRow
+from sre_cockpit.feeds.slos import SloEntry, SloFeed, SlosSnapshot
+from sre_cockpit.ui.messages import SlosChanged
+from sre_cockpit.ui.slos.detail import SloDetailScreen
+from sre_cockpit.ui.slos.format import (
     exhaustion_text,
     fmt_burn,
     fmt_remaining,
@@ -25,6 +29,7 @@ from sre_cockpit.ui.slos.view import (
     layout_columns,
     sparkline,
 )
+from sre_cockpit.ui.slos.view import SloPane
 from sre_cockpit.ui.themes import VARIABLE_DEFAULTS
 
 FROZEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -96,13 +101,14 @@ def canned() -> list[SloStatus]:
 
 
 class PaneApp(App[None]):
-    """One SLO pane filling the screen, fed by the test."""
+    """One SLO pane filling the screen on an SloFeed, as the cockpit app hosts it."""
 
     def __init__(self, runtime: Runtime, *, start_polling: bool = False) -> None:
         super().__init__()
         self.runtime = runtime
         self.start_polling = start_polling
-        self.messages: list[SloPane.SloStatusesUpdated] = []
+        self.feed = SloFeed(runtime)
+        self.published: list[SlosSnapshot] = []
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -116,10 +122,29 @@ class PaneApp(App[None]):
         yield SloPane()
 
     def on_mount(self) -> None:
-        self.query_one(SloPane).attach(self.runtime, start_polling=self.start_polling)
+        pane = self.query_one(SloPane)
+        pane.bind(self.feed)
+        self.feed.subscribe(self._published)
+        if self.start_polling:
+            for job in self.feed.jobs():
+                self.run_worker(job.run(), name=job.name, exit_on_error=False)
 
-    def on_slo_pane_slo_statuses_updated(self, message: SloPane.SloStatusesUpdated) -> None:
-        self.messages.append(message)
+    def _published(self, snapshot: SlosSnapshot) -> None:
+        self.published.append(snapshot)
+        self.query_one(SloPane).post_message(SlosChanged(snapshot))
+
+    def show_statuses(self, statuses: list[SloStatus], *, provider: str = "prom",
+                      fetched_at: datetime | None = None,
+                      stale_errors: dict[str, str] | None = None) -> None:
+        """Publish canned figures as the feed would after an evaluation."""
+        errors = stale_errors or {}
+        snap = self.feed.snapshot
+        entries = {e.status.name: e for e in snap.entries}
+        for st in statuses:
+            entries[st.name] = SloEntry(SloRow(st, errors.get(st.name)), provider,
+                                        fetched_at or FROZEN)
+        ordered = worst_first(e.status for e in entries.values())
+        self.feed.publish(replace(snap, entries=tuple(entries[x.name] for x in ordered)))
 
 
 def make_app(cfg: Config | None = None) -> PaneApp:
@@ -127,8 +152,9 @@ def make_app(cfg: Config | None = None) -> PaneApp:
 
 
 async def feed(pilot: Pilot[Any]) -> None:
-    pane = pilot.app.query_one(SloPane)
-    pane.show_statuses(canned(), provider="prom", fetched_at=FROZEN - timedelta(seconds=12))
+    app = pilot.app
+    assert isinstance(app, PaneApp)
+    app.show_statuses(canned(), provider="prom", fetched_at=FROZEN - timedelta(seconds=12))
     await pilot.pause()
 
 
@@ -139,9 +165,10 @@ def test_snapshot_80x24(snap_compare: Any) -> None:
 def test_snapshot_160x48(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await feed(pilot)
-        pane = pilot.app.query_one(SloPane)
-        pane.show_statuses([canned()[1]], provider="prom", fetched_at=FROZEN - timedelta(minutes=4),
-                           stale_errors={"payments-availability": "prom: ConnectError: refused"})
+        app = pilot.app
+        assert isinstance(app, PaneApp)
+        app.show_statuses([canned()[1]], provider="prom", fetched_at=FROZEN - timedelta(minutes=4),
+                          stale_errors={"payments-availability": "prom: ConnectError: refused"})
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(160, 48), run_before=run_before)
@@ -166,7 +193,7 @@ async def test_rows_are_worst_first_and_statuses_are_posted() -> None:
         keys = [str(r.key.value) for r in table.ordered_rows]
         assert keys == ["checkout-availability", "payments-availability", "broken-query",
                         "idle-availability", "auth-latency", "search-availability"]
-        assert app.messages and [s.name for s in app.messages[-1].statuses] == keys
+        assert app.published and [x.name for x in app.published[-1].statuses] == keys
         row = table.get_row("checkout-availability")
         plain = [c.plain.strip() for c in row]
         assert "CRIT" in plain and "30.0" in plain and "in 4h37m" in plain
@@ -191,22 +218,20 @@ async def test_focus_service_puts_its_slos_first() -> None:
         assert str(table.ordered_rows[0].key.value) == "checkout-availability"
 
 
-async def test_show_moment_marks_the_pane_and_does_not_post() -> None:
+async def test_show_moment_marks_the_pane_and_drops_live_figures() -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await feed(pilot)
         pane = app.query_one(SloPane)
-        posted = len(app.messages)
         moment = FROZEN - timedelta(hours=3, minutes=57)
-        pane.show_moment(moment)
+        app.feed.show_moment(moment)
         await pilot.pause()
-        assert pane.moment == moment and pane.has_class("-moment")
+        assert pane.snapshot.moment == moment and pane.has_class("-moment")
+        assert pane.snapshot.entries == ()  # figures of another moment never pass for this one
         from sre_cockpit.ui.pane import HealthLine
         assert "as of 08:03 UTC" in pane.query_one(HealthLine).render().plain
-        pane.show_statuses(canned()[:1], provider="prom")  # an evaluation as of the moment
-        await pilot.pause()
-        assert len(app.messages) == posted  # the timeline only hears live evaluations
-        pane.show_moment(None)
+        assert "evaluating 6 SLOs as of 08:03 UTC" in str(pane.query_one(".slo-waiting").render())
+        app.feed.show_moment(None)
         await pilot.pause()
         assert not pane.has_class("-moment")
         assert "as of" not in pane.query_one(HealthLine).render().plain
@@ -273,10 +298,9 @@ async def test_no_slos_and_no_provider_are_explained() -> None:
 async def test_hostile_names_are_not_markup() -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(SloPane)
         evil = status("[@click=app.quit]x[/] \x1b]52;c;ZXZpbA==\x07", SloState.OK, budget=0.5,
                       burns=[0.1] * 7)
-        pane.show_statuses([evil], provider="prom")
+        app.show_statuses([evil], provider="prom")
         await pilot.pause()
         (row,) = app.query_one(DataTable).ordered_rows
         name_cell = app.query_one(DataTable).get_row(row.key)[0]
@@ -287,10 +311,9 @@ async def test_hostile_names_are_not_markup() -> None:
 async def test_polling_a_dead_prometheus_shows_each_slo_with_its_error() -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(SloPane)
-        await pane.poll_now()
+        await app.feed.refresh()
         await pilot.pause()
-        health = pane.pollers["prom"].health
+        health = app.feed.pollers["prom"].health
         assert health.state.value == "error" and health.error
         # the rows carry their own errors (no good value yet)
         rows = app.query_one(DataTable).ordered_rows
@@ -335,8 +358,7 @@ async def test_overspent_budget_figure_is_never_cut(size: tuple[int, int]) -> No
     # the 6 reserved for the figure); a budget overspent a thousandfold drops the decimal
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        pane = app.query_one(SloPane)
-        pane.show_statuses([
+        app.show_statuses([
             status("checkout-availability", SloState.WARNING, budget=-2.0, sli=0.9997,
                    objective=0.9999, burns=[0.0, 0.0, 0.0, 3.0, 3.0, 3.0, 3.0]),
             status("payments-availability", SloState.CRITICAL, budget=-998.99, sli=0.0,

@@ -89,8 +89,8 @@ async def test_fetch_merges_every_source_and_reports_failures(tmp_path: Path) ->
         ("acknowledge", "acked by ann"),
         ("note", "rolled back"),
     ]
-    assert set(report.errors) == {"pd2", "deploys[2] (missing)"}
-    assert "503" in report.errors["pd2"]
+    assert set(report.errors) == {"pd2 events", "missing deploys"}
+    assert "503" in report.errors["pd2 events"]
     # The default window starts an hour before the earliest incident.
     assert prom.calls[0][2] == T0 - timedelta(hours=1)
     assert prom.calls[0][3] == T0 + timedelta(minutes=30)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import errno
-import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from journal_helpers import T0, incident
+from journal_helpers import T0, DiskFull, incident
 from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.core.models import LogLine
-from sre_cockpit.feeds import journal as journal_mod
 from sre_cockpit.ui.notes_editor import NoteEditor
 from sre_cockpit.ui.timeline.view import TimelinePane, pin_text
 
@@ -150,17 +147,12 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     runtime, journal = make_runtime(tmp_path)
     app = TimelineHost(runtime, journal)
-    real_open = os.open
-
-    def full(path: object, flags: int, mode: int = 0o777) -> int:
-        if str(path).endswith("notes.jsonl"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_open(path, flags, mode)  # type: ignore[arg-type]
+    disk = DiskFull(monkeypatch)
 
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
         loaded(pane)
-        monkeypatch.setattr(journal_mod.os, "open", full)
+        disk.on()
         assert not pane.submit_note("keep me", [incident()])
         await pilot.pause()
         status = str(pane.query_one(".timeline-status").render())
@@ -170,14 +162,14 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
         await pilot.press("r")  # still full
         await pilot.pause()
         assert journal.unsaved and "disk full" in str(pane.query_one(".timeline-status").render())
-        monkeypatch.setattr(journal_mod.os, "open", real_open)
+        disk.off()
         await pilot.press("r")
         await pilot.pause()
         assert journal.unsaved == [] and rows(pane)[-1][3] == "[pending] keep me"
         # The next submit also offers refused notes again.
-        monkeypatch.setattr(journal_mod.os, "open", full)
+        disk.on()
         assert not pane.submit_note("second", [incident()])
-        monkeypatch.setattr(journal_mod.os, "open", real_open)
+        disk.off()
         assert pane.submit_note("third", [incident()])
         assert journal.unsaved == []
         assert [r.text for r in journal.notes()] == ["keep me", "second", "third"]

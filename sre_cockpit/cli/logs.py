@@ -19,6 +19,7 @@ from sre_cockpit.core.models import LogLine
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.logstream import NS, LogStream
 from sre_cockpit.providers.base import LogSource, ProviderError, QueryError
+from sre_cockpit.providers.redaction import redact
 
 HELP = "print or follow log lines from the context's Loki provider"
 
@@ -204,7 +205,9 @@ def loop_now_ns() -> int:
 
 
 def _err(text: str) -> None:
-    print(f"sre-cockpit: {sanitize_line(text)}", file=sys.stderr, flush=True)
+    """One line on stderr, terminal-safe and without any secret of the config or its clients
+    (a 401 answer may echo the Authorization header)."""
+    print(f"sre-cockpit: {sanitize_line(redact(text))}", file=sys.stderr, flush=True)
 
 
 def _silence_stdout() -> None:

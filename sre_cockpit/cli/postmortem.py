@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import sys
 from pathlib import Path
 
 from sre_cockpit.cli.common import UsageError
 from sre_cockpit.config.model import load_for_cli
+from sre_cockpit.core.privatefile import write_private_file
 from sre_cockpit.core.sanitize import sanitize_line
 
 HELP = "write a Markdown postmortem draft for an incident (summary, SLO impact, timeline, notes)"
@@ -29,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write_draft(text: str, output: str | None) -> Path | None:
-    """Write ``text`` to ``output`` (None or ``-`` = stdout) durably; returns the path written.
+    """Write ``text`` to ``output`` (None or ``-`` = stdout) as a private file (0600, atomic,
+    fsynced); returns the path written.
 
     Raises:
         UsageError: the file cannot be written (one line).
@@ -39,19 +39,11 @@ def write_draft(text: str, output: str | None) -> Path | None:
         sys.stdout.flush()
         return None
     path = Path(output).expanduser()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        return write_private_file(path, text)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write {sanitize_line(str(path))}: {reason}") from None
-    return path
 
 
 def run(args: argparse.Namespace) -> int:

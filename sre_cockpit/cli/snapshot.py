@@ -9,11 +9,12 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from sre_cockpit.cli.common import UsageError
 from sre_cockpit.config.model import Config, load_for_cli
+from sre_cockpit.core.privatefile import write_private_file
+from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.reports.snapshot import RENDERERS, Snapshot, collect_snapshot
 
 HELP = "fetch incidents, SLOs and the timeline once and print them"
@@ -54,21 +55,13 @@ async def take(config: Config, context: str, *, read_only: bool = False) -> Snap
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename.
+    """Write ``text`` to ``path`` as a private file (0600, atomic, fsynced).
 
     Raises:
         UsageError: the file cannot be written (one line).
     """
-    path = Path(os.path.expanduser(str(path)))
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private_file(path, text)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        shown = sanitize_line(os.path.expanduser(str(path)))
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None

@@ -236,17 +236,22 @@ class _References:
                                       f"{exc.strerror or type(exc).__name__}") from None
         except UnicodeDecodeError:
             raise self.fail(loc, pos, f"secret file {shown} is not UTF-8 text") from None
-        value = content.rstrip("\r\n")
+        # One trailing newline (as editors and `echo` leave it) is not part of the secret; any
+        # other line break is, and is refused where the value is used (a header, say).
+        value = content.removesuffix("\n").removesuffix("\r")
         self.secrets.append(value)
         return value
 
 
 def _literal_secrets(data: Any) -> Iterator[str]:
-    """Values written literally under secret-looking keys (redacted from messages too)."""
+    """Values written literally under secret-looking keys, and passwords in URLs
+    (``http://user:PASS@host``), as written and percent-decoded (redacted from messages too)."""
     if isinstance(data, dict):
         for key, value in data.items():
             if isinstance(value, str) and _SECRET_KEY.search(str(key)):
                 yield value
+            elif isinstance(value, str) and "@" in value and "://" in value:
+                yield from _url_passwords(value)
             else:
                 yield from _literal_secrets(value)
     elif isinstance(data, list):
@@ -254,6 +259,19 @@ def _literal_secrets(data: Any) -> Iterator[str]:
             yield from _literal_secrets(item)
 
 
+
+
+def _url_passwords(text: str) -> Iterator[str]:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        netloc = urlsplit(text.strip()).netloc
+    except ValueError:
+        return
+    password = netloc.rpartition("@")[0].partition(":")[2]
+    if password:
+        yield password
+        yield unquote(password)
 
 
 def errors_from_pydantic(exc: ValidationError, doc: Doc, prefix: Loc,

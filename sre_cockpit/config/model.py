@@ -37,6 +37,8 @@ from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs
 )
 from sre_cockpit.core.durations import Duration, parse_duration
 from sre_cockpit.providers.base import StrictModel
+from sre_cockpit.providers.credentials import userinfo_to_auth
+from sre_cockpit.providers.redaction import remember_secrets
 
 __all__ = [
     "ENV_VAR",
@@ -271,8 +273,17 @@ def _validate(doc: Doc, file: str) -> Config:
         merged = contexts[cname].model_copy(update={"slos": [*contexts[cname].slos, *slos]})
         merged._slos_imported = True
         contexts[cname] = merged
+    for cname, ctx in contexts.items():
+        # user:password@ in a provider's url is basic auth from here on: nothing built from the
+        # config (links, snapshots, the journal, the clipboard) ever sees it again
+        providers = {pname: userinfo_to_auth(raw) for pname, raw in ctx.providers.items()}
+        if providers != ctx.providers:
+            moved = ctx.model_copy(update={"providers": providers})
+            moved._slos_imported = ctx._slos_imported
+            contexts[cname] = moved
     loaded = config.model_copy(update={"source": file, "contexts": contexts})
     loaded._secrets = sorted({s for s in doc.secrets if s}, key=len, reverse=True)
+    remember_secrets(loaded._secrets)  # redact() anywhere in the process covers them
     return loaded
 
 

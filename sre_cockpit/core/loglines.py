@@ -40,6 +40,12 @@ COLOUR_FALLBACK = {"log-error": "#ff6b6b", "log-warn": "#ffd23f", "log-info": "#
 TAB_SIZE = 4
 
 
+def level_of_word(word: str) -> int:
+    """The level class of one level word (``"WARNING"`` → :data:`WARN`, ``"fatal"`` →
+    :data:`ERROR`); :data:`NONE` for a word that is not a level."""
+    return _LEVEL_WORDS.get(word.strip().lower(), NONE)
+
+
 def detect_level(line: str, labels: Any = None, metadata: Any = None) -> int:
     """The line's level: Loki labels/metadata first, then logfmt ``level=``, JSON ``"level"``,
     then common upper-case words (ERROR, WARN, …) near the start of the line."""

@@ -17,6 +17,7 @@ from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
 from sre_cockpit.feeds.logs import LogFeed
 from sre_cockpit.feeds.runtime import Runtime
+from sre_cockpit.feeds.slos import SloFeed
 
 
 class Cockpit:
@@ -39,6 +40,7 @@ class Cockpit:
         self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
                                           clock=clock)
         self.incidents = IncidentFeed(self.runtime)
+        self.slos = SloFeed(self.runtime)
         self.logs = LogFeed(self.runtime, low_bandwidth=low_bandwidth)
 
     # ------------------------------------------------------------------------------ facts
@@ -85,7 +87,7 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents, self.logs)  # type: ignore[return-value]
+        return (self.incidents, self.slos, self.logs)  # type: ignore[return-value]
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -93,7 +95,8 @@ class Cockpit:
 
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
-        return [*self.incidents.snapshot.sources, *self.logs.snapshot.sources]
+        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources,
+                *self.logs.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close every feed and every provider's connections."""

@@ -13,10 +13,10 @@ GRACE_S = 5.0
 DEFAULT_TIMEOUT_S = 10.0
 
 
-def fetch_deadline(provider: Provider | None) -> float:
+def fetch_deadline(provider: object) -> float:
     """How long one fetch from ``provider`` may take, in the TUI's pollers and in the CLI alike:
     ``3 × timeout + 5 s`` (its ``timeout`` option, 10 s when it has none)."""
-    timeout = provider.timeout_s if provider is not None else DEFAULT_TIMEOUT_S
+    timeout = provider.timeout_s if isinstance(provider, Provider) else DEFAULT_TIMEOUT_S
     return RETRIES_PER_FETCH * timeout + GRACE_S
 
 

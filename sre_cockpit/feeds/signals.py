@@ -2,9 +2,10 @@
 
 Textual installs no handler for either, and a dropped SSH link (without tmux) sends SIGHUP: the
 default action kills the cockpit with the note being typed still in memory. The handlers here
-run every registered flusher (the journal's fsync, the note editor's draft save), then either ask
-the app to exit (``on_exit``) with a hard deadline, or re-deliver the signal with its default
-action so the process ends exactly as it would have. Nothing here imports Textual.
+run every registered flusher (the notes store saving what is only in memory, the note editor's
+draft save), then either ask the app to exit (``on_exit``) or re-deliver the signal with its
+default action so the process ends exactly as it would have; either way the process is ended
+``EXIT_DEADLINE_S`` after the signal even if a flusher hangs. Nothing here imports Textual.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sre_cockpit.feeds.journal import Journal
 
 HANDLED_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGHUP, signal.SIGTERM)
 EXIT_DEADLINE_S = 3.0
-"""After ``on_exit`` was asked, the process is ended anyway this many seconds later (a hung-up
-terminal can block a clean exit)."""
+"""After a handled signal the process is ended anyway this many seconds later (a hung-up
+terminal can block a clean exit, a hung disk a flush)."""
 
 _flushers: list[Callable[[], None]] = []
 
@@ -67,8 +68,8 @@ def install_signal_handlers(journal: Journal | None = None, *,
         loop: install through ``loop.add_signal_handler`` (default: the running loop, if any,
             else ``signal.signal``).
         signals: which signals.
-        exit_deadline: seconds after ``on_exit`` before the process is ended anyway (None:
-            never; tests).
+        exit_deadline: seconds after the signal before the process is ended anyway, even
+            if a flusher hangs (None: never; tests).
 
     Returns:
         A function restoring the previous handlers and unregistering the journal flusher.
@@ -80,15 +81,17 @@ def install_signal_handlers(journal: Journal | None = None, *,
             loop = asyncio.get_running_loop()
 
     def handle(signum: int) -> None:
+        # The deadline starts before the flush: a flusher stuck on a hung disk must not keep
+        # a process that was told to end alive (it was deaf to SIGTERM and SIGHUP before).
+        if exit_deadline is not None:
+            timer = threading.Timer(exit_deadline, os._exit, args=(128 + signum,))
+            timer.daemon = True
+            timer.start()
         flush_all()
         if on_exit is None:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        if exit_deadline is not None:
-            timer = threading.Timer(exit_deadline, os._exit, args=(128 + signum,))
-            timer.daemon = True
-            timer.start()
         try:
             on_exit(signum)
         except Exception:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sre_cockpit.config.model import DeployConfig
 from sre_cockpit.core.models import (
@@ -184,81 +184,139 @@ async def _deploys_from_logs(source: LogSource, deploy: DeployConfig, since: dat
     return events
 
 
+@dataclass(frozen=True, slots=True)
+class TimelineSource:
+    """One place timeline events come from: a provider's own events (PagerDuty log entries) or
+    one ``deploys:`` entry.
+
+    Attributes:
+        key: unique among the context's sources (``pd``, ``deploys[0]``).
+        provider: the provider it asks (the header counts it under this name).
+        label: how a pane names it (``pd events``, ``prom deploys``).
+        fetch: the events between ``since`` and ``until`` (None: up to the source's now).
+        problem: why it cannot be asked at all (provider missing or unable); ``fetch`` raises it.
+    """
+
+    key: str
+    provider: str
+    label: str
+    fetch: Callable[[datetime, datetime | None], Awaitable[list[TimelineEvent]]]
+    problem: str | None = None
+
+
+def timeline_sources(runtime: Runtime) -> list[TimelineSource]:
+    """Every timeline source of a runtime's context, in config order."""
+    sources: list[TimelineSource] = []
+    for name, source in runtime.of(EventSource).items():  # type: ignore[type-abstract]
+        sources.append(TimelineSource(name, name, f"{name} events", source.list_events))
+    for index, deploy in enumerate(runtime.context.deploys):
+        key = f"deploys[{index}]"
+        label = f"{deploy.provider} deploys"
+        provider = runtime.get(deploy.provider)
+        problem: str | None = None
+        fetch: Callable[[datetime, datetime | None], Awaitable[list[TimelineEvent]]]
+        if provider is None:
+            problem = sanitize_line(f"{deploy.provider}: "
+                                    f"{runtime.build_errors.get(deploy.provider, 'not configured')}")
+        elif isinstance(provider, DeploySource):
+            fetch = _deploy_fetcher(provider, deploy, runtime.clock)
+        elif isinstance(provider, LogSource):
+            fetch = _log_deploy_fetcher(provider, deploy, runtime.clock)
+        else:
+            problem = (f"{deploy.provider}: cannot give deploy events (needs a metrics or a log "
+                       "provider)")
+        if problem is not None:
+            fetch = _failing(problem)
+        sources.append(TimelineSource(key, deploy.provider, label, fetch, problem))
+    return sources
+
+
+def _deploy_fetcher(provider: DeploySource, deploy: DeployConfig, clock: Callable[[], datetime]
+                    ) -> Callable[[datetime, datetime | None], Awaitable[list[TimelineEvent]]]:
+    async def fetch(since: datetime, until: datetime | None) -> list[TimelineEvent]:
+        return await provider.deploy_events(deploy.query, deploy.version_label, since,
+                                            until or clock(), deploy.service,
+                                            service_label=deploy.service_label)
+    return fetch
+
+
+def _log_deploy_fetcher(provider: LogSource, deploy: DeployConfig, clock: Callable[[], datetime]
+                        ) -> Callable[[datetime, datetime | None], Awaitable[list[TimelineEvent]]]:
+    async def fetch(since: datetime, until: datetime | None) -> list[TimelineEvent]:
+        return await _deploys_from_logs(provider, deploy, since, until or clock())
+    return fetch
+
+
+def _failing(problem: str) -> Callable[[datetime, datetime | None], Awaitable[list[TimelineEvent]]]:
+    async def fetch(since: datetime, until: datetime | None) -> list[TimelineEvent]:
+        raise ProviderError(problem, retryable=False)
+    return fetch
+
+
+def default_since(incidents: Sequence[Incident], now: datetime) -> datetime:
+    """Where the timeline starts: an hour before the earliest incident, else six hours ago."""
+    starts = [as_utc(i.started_at) for i in incidents]
+    return (min(starts) - BEFORE_INCIDENT) if starts else now - DEFAULT_LOOKBACK
+
+
 async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident], *,
                                 since: datetime | None = None, until: datetime | None = None,
                                 tracker: TimelineTracker | None = None,
                                 journal: Journal | None = None,
                                 source_timeout: float = 20.0) -> TimelineFetch:
-    """Fetch every source concurrently and merge; a failing source is reported, never fatal.
+    """Fetch every source once, concurrently, and merge; a failing source is reported, never
+    fatal (the CLI's one-shot timeline; the TUI polls the same sources in the TimelineFeed).
 
     Args:
         runtime: the context's providers and config.
         incidents: the incidents currently known (their starts set the default window and give
             alert-start events when no tracker was given).
-        since: start of the window (default: an hour before the earliest incident, else 6 h ago).
+        since: start of the window (default: :func:`default_since`).
         until: end of the window (default: now).
-        tracker: the pane's tracker (alert ends and SLO changes observed across polls).
-        journal: the operator's notes (default: the configured journal, read from disk).
+        tracker: alert ends and SLO changes observed across polls.
+        journal: the operator's notes (default: the configured store, read from disk).
         source_timeout: deadline per source.
     """
     now = runtime.clock()
-    end = until or now
-    if since is None:
-        starts = [as_utc(i.started_at) for i in incidents]
-        since = (min(starts) - BEFORE_INCIDENT) if starts else now - DEFAULT_LOOKBACK
-    event_sources = runtime.of(EventSource)  # type: ignore[type-abstract]
-    jobs: dict[str, Any] = {}
+    since = since or default_since(incidents, now)
+    sources = timeline_sources(runtime)
 
-    async def guarded(coro: Any) -> list[TimelineEvent]:
+    async def guarded(source: TimelineSource) -> list[TimelineEvent]:
         async with asyncio.timeout(source_timeout):
-            result: list[TimelineEvent] = await coro
-            return result
+            return await source.fetch(since, until)
 
-    for name, source in event_sources.items():  # live (no until): each source reads up to its
-        jobs[name] = guarded(source.list_events(since, until))  # own now; skew is corrected below
-    for index, deploy in enumerate(runtime.context.deploys):
-        label = f"deploys[{index}] ({deploy.provider})"
-        provider = runtime.get(deploy.provider)
-        if provider is None:
-            reason = runtime.build_errors.get(deploy.provider, "not configured")
-            jobs[label] = _fail(ProviderError(f"{deploy.provider}: {reason}", retryable=False))
-        elif isinstance(provider, DeploySource):
-            jobs[label] = guarded(provider.deploy_events(
-                deploy.query, deploy.version_label, since, end, deploy.service,
-                service_label=deploy.service_label))
-        elif isinstance(provider, LogSource):
-            jobs[label] = guarded(_deploys_from_logs(provider, deploy, since, end))
-        else:
-            jobs[label] = _fail(ProviderError(
-                f"{deploy.provider}: cannot give deploy events (needs Prometheus or Loki)",
-                retryable=False))
-    names = list(jobs)
-    results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+    results = await asyncio.gather(*(guarded(s) for s in sources), return_exceptions=True)
     fetched: list[list[TimelineEvent]] = []
     errors: dict[str, str] = {}
-    for name, result in zip(names, results, strict=True):
+    for source, result in zip(sources, results, strict=True):
         if isinstance(result, BaseException):
             if isinstance(result, asyncio.CancelledError):
                 raise result
-            errors[name] = _error_text(name, result)
+            errors[source.label] = _error_text(source.label, result)
         else:
             fetched.append(result)
     if tracker is None:
-        tracker = TimelineTracker(clock=runtime.clock, lifecycle_sources=event_sources)
+        tracker = TimelineTracker(clock=runtime.clock,
+                                  lifecycle_sources=runtime.of(EventSource))  # type: ignore[type-abstract]
         tracker.observe_incidents(incidents, now)
+    own_journal = journal is None
     if journal is None:
         from sre_cockpit.feeds.journal import Journal
 
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
-    notes = [e for e in journal.events()
-             if not e.incident_id or any(e.incident_id == i.id for i in incidents)
-             or not incidents]
-    offsets = _clock_offsets(runtime)
-    events = merge_events(*fetched, tracker.events(), notes, offsets=offsets, now=now)
-    return TimelineFetch(events=events, errors=errors, sources=tuple(names))
+    try:
+        notes = [e for e in journal.events()
+                 if not e.incident_id or any(e.incident_id == i.id for i in incidents)
+                 or not incidents]
+    finally:
+        if own_journal:
+            journal.close()
+    events = merge_events(*fetched, tracker.events(), notes, offsets=clock_offsets(runtime),
+                          now=now)
+    return TimelineFetch(events=events, errors=errors, sources=tuple(s.label for s in sources))
 
 
-def _clock_offsets(runtime: Runtime) -> dict[str, float]:
+def clock_offsets(runtime: Runtime) -> dict[str, float]:
     """Seconds each provider's clock runs ahead of ours, for providers that measure it (an
     optional ``clock_offset`` attribute, e.g. from the ``Date`` header and the round trip)."""
     offsets: dict[str, float] = {}
@@ -267,10 +325,6 @@ def _clock_offsets(runtime: Runtime) -> dict[str, float]:
         if isinstance(value, int | float) and math.isfinite(value) and abs(value) < 86400:
             offsets[name] = float(value)
     return offsets
-
-
-async def _fail(exc: BaseException) -> list[TimelineEvent]:
-    raise exc
 
 
 async def fetch_timeline(runtime: Runtime, incidents: Sequence[Incident], *,

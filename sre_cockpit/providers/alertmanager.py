@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from sre_cockpit.core.durations import Duration, format_duration
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
@@ -35,6 +35,8 @@ from sre_cockpit.providers.base import (
     RateLimitedError,
     SilenceRequest,
 )
+from sre_cockpit.providers.bodies import MIB, ByteSize
+from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     detail_map,
@@ -68,6 +70,18 @@ class AlertmanagerOptions(HttpOptions):
     include_inhibited: bool = True
     external_url: str | None = None
     """Alertmanager's public URL for links (default: ``url``)."""
+    max_body: ByteSize = 16 * MIB
+    """Largest answer accepted: ``/api/v2/alerts`` lists every alert at once (no paging), about
+    1–2 KB each, so 16 MiB holds an alert storm of ~10,000 alerts."""
+
+    @field_validator("external_url")
+    @classmethod
+    def _no_credentials_in_links(cls, value: str | None) -> str | None:
+        # Links are shown, copied (OSC 52), journaled and exported: never with a password.
+        if value is not None and split_userinfo(value)[1] is not None:
+            raise ValueError("must not contain user:password@ (links are shown, copied and "
+                             "exported); put the credentials of url under auth:")
+        return value
 
 
 class AlertmanagerProvider(HttpProvider):

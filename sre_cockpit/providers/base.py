@@ -25,6 +25,7 @@ from sre_cockpit.core.actions import AssigneeKind as AssigneeKind
 from sre_cockpit.core.actions import EscalationLevel as EscalationLevel
 from sre_cockpit.core.actions import SilenceRequest as SilenceRequest
 from sre_cockpit.core.actions import args_problem as args_problem
+from sre_cockpit.core.logpatterns import PatternReport
 from sre_cockpit.core.models import (
     Incident,
     LogLine,
@@ -155,6 +156,40 @@ class LogSource(Protocol):
                           direction: str = "backward") -> list[LogLine]: ...
 
     def tail(self, query: str, *, start_ns: int | None = None) -> AsyncIterator[TailMessage]: ...
+
+
+@runtime_checkable
+class LogLabelSource(Protocol):
+    """Label names and values of the log streams (the label browser)."""
+
+    name: str
+
+    async def labels(self, start_ns: int | None = None, end_ns: int | None = None, *,
+                     query: str | None = None) -> list[str]: ...
+
+    async def label_values(self, name: str, start_ns: int | None = None,
+                           end_ns: int | None = None, *, query: str | None = None) -> list[str]: ...
+
+
+@runtime_checkable
+class LogVolumeSource(Protocol):
+    """Log lines per step by level for a log query (the volume strip)."""
+
+    name: str
+
+    async def volume(self, query: str, start_ns: int, end_ns: int,
+                     step_s: float) -> list[MetricSeries]: ...
+
+
+@runtime_checkable
+class LogPatternSource(Protocol):
+    """Server-side log patterns; ``patterns`` answers ``None`` when the server has none to
+    offer (the caller mines the buffer itself)."""
+
+    name: str
+
+    async def patterns(self, query: str, start_ns: int, end_ns: int,
+                       step_s: float | None = None) -> PatternReport | None: ...
 
 
 @runtime_checkable

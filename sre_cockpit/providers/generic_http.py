@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
 from sre_cockpit.providers.action_templates import action_subs, fill_template, fill_url
@@ -42,6 +42,7 @@ from sre_cockpit.providers.base import (
     StrictModel,
     args_problem,
 )
+from sre_cockpit.providers.credentials import origin_of, show_origin, split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
     detail_map,
@@ -102,6 +103,23 @@ class ActionSpec(StrictModel):
     url: str
     body: Any = None
 
+    @field_validator("url")
+    @classmethod
+    def _no_userinfo(cls, value: str) -> str:
+        return _without_userinfo(value)
+
+
+def _without_userinfo(value: str) -> str:
+    """A configured URL without ``user:password@`` (credentials belong under ``auth:``).
+
+    Raises:
+        ValueError: the URL carries userinfo.
+    """
+    if value.lower().startswith(("http://", "https://")) and split_userinfo(value)[1] is not None:
+        raise ValueError("must not contain user:password@: put the credentials under auth: "
+                         "(they are sent to the configured origin only)")
+    return value
+
 
 class AssigneeSearch(StrictModel):
     """One directory endpoint for reassign. ``url`` and the values of ``params`` may contain
@@ -132,6 +150,11 @@ class GenericHttpOptions(HttpOptions):
     assignee_search: list[AssigneeSearch] = Field(default_factory=list)
     """Where reassign finds people (and teams or policies): one search per kind."""
     include_resolved: bool = False
+
+    @field_validator("list_url")
+    @classmethod
+    def _no_userinfo(cls, value: str) -> str:
+        return _without_userinfo(value)
 
     @model_validator(mode="after")
     def _maps(self) -> GenericHttpOptions:
@@ -201,6 +224,9 @@ class GenericHttpProvider(HttpProvider):
                  *, client: HttpClient | None = None) -> None:
         super().__init__(name, options, env)
         self.client = client or build_client(options, provider=name)
+        for configured in (options.list_url, *(a.url for a in options.actions.values())):
+            if configured.lower().startswith(("http://", "https://")):
+                self.client.allow_origin(configured)  # the operator wrote it: trusted
         self.notice: str | None = None
         self.clock: Callable[[], datetime] = utcnow
         """"now" for items without a start time (tests freeze it)."""
@@ -256,6 +282,7 @@ class GenericHttpProvider(HttpProvider):
                 if nxt and str(nxt) not in seen_urls:
                     seen_urls.add(str(nxt))
                     url = str(resp.request.url.join(str(nxt)))
+                    self._check_next_link(url)
                     params = {}
             elif pag.next_token and pag.token_param:
                 token = json_path(body, pag.next_token)
@@ -276,6 +303,24 @@ class GenericHttpProvider(HttpProvider):
             ids.add(inc.id)
             incidents.append(inc)
         return incidents
+
+    def _check_next_link(self, url: str) -> None:
+        """Refuse a next page on another origin than the configured one.
+
+        Following it without credentials was the alternative; refusing is safer: the link comes
+        from the server, so following it would let whoever controls an answer make the cockpit
+        fetch any URL from inside the operator's network and mix its items into the incident
+        list, and an unauthenticated page would fail or come back partial anyway.
+
+        Raises:
+            ProviderError: the link's origin is not one the config names.
+        """
+        foreign = self.client.foreign_origin(url)
+        if foreign is not None:
+            raise ProviderError(
+                f"{self.name}: pagination.next_link leads to {foreign}, another origin than the "
+                f"configured {show_origin(origin_of(self.client.base_url))}; not followed (credentials "
+                "go only to the configured origin)", retryable=False)
 
     def to_incident(self, item: Mapping[str, Any]) -> Incident | None:
         """Map one item through ``fields`` and ``value_maps`` (None without an id)."""

@@ -1,218 +1,91 @@
 """The one HTTP layer every provider uses: options schema, client factory, deadline, retries,
-auth, TLS and redaction of secrets."""
+a bound on answer size and on requests in flight, auth, TLS and redaction of secrets.
+
+Memory is bounded per client: at most ``max_in_flight`` requests are open at once and each
+answer is read as a stream that stops at ``max_body`` (see :mod:`.bodies`), so a backend that
+answers 100 MB costs at most ``max_in_flight × max_body`` while it lasts. Credentials are sent only
+to the configured origin (see :mod:`.credentials`); every error body is scrubbed of every form of
+every secret before a provider reads it (see :mod:`.redaction`).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
+import contextlib
+import contextvars
 import email.utils
 import logging
 import os
 import random
-import re
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from sre_cockpit import __version__
-from sre_cockpit.core.durations import Duration
-from sre_cockpit.providers.base import Provider, ProviderError, RateLimitedError, StrictModel
+from sre_cockpit.providers.base import Provider, ProviderError, RateLimitedError
+from sre_cockpit.providers.bodies import (
+    ACCEPT_ENCODING,
+    MIB,
+    BodyDecodeError,
+    BodyTooLarge,
+    buffered_copy,
+    format_size,
+    read_capped,
+)
+from sre_cockpit.providers.credentials import origin_of, show_origin
+from sre_cockpit.providers.http_options import (
+    AuthOptions,
+    BasicAuth,
+    HeaderSecret,
+    HeaderValue,
+    HttpOptions,
+    secrets_of,
+)
+from sre_cockpit.providers.redaction import (
+    REDACTED,
+    RedactingFilter,
+    install_log_redaction,
+    redact,
+    redact_bytes,
+    remember_secrets,
+)
+
+__all__ = [
+    "MIB",
+    "REDACTED",
+    "AnswerTooLarge",
+    "AuthOptions",
+    "BasicAuth",
+    "HeaderSecret",
+    "HeaderValue",
+    "HttpClient",
+    "HttpOptions",
+    "HttpProvider",
+    "RedactingFilter",
+    "RetryPolicy",
+    "build_client",
+    "install_log_redaction",
+    "redact",
+    "remember_secrets",
+    "retry_after_seconds",
+    "secrets_of",
+]
 
 log = logging.getLogger(__name__)
 
 
-class BasicAuth(StrictModel):
-    """HTTP basic auth."""
-
-    username: str
-    password: SecretStr
+class AnswerTooLarge(ProviderError):
+    """An answer was larger than the provider's ``max_body`` (the call was abandoned)."""
 
 
-class AuthOptions(StrictModel):
-    """Exactly one of ``bearer_token`` or ``basic``."""
-
-    bearer_token: SecretStr | None = None
-    basic: BasicAuth | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> AuthOptions:
-        if self.bearer_token is not None and self.basic is not None:
-            raise ValueError("set either bearer_token or basic, not both")
-        if self.bearer_token is None and self.basic is None:
-            raise ValueError("set bearer_token or basic: {username, password}")
-        return self
-
-
-class HttpOptions(StrictModel):
-    """Options every HTTP provider accepts (subclass it for provider-specific keys)."""
-
-    type: str
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-    auth: AuthOptions | None = None
-    timeout: Duration = Field(default=10.0, gt=0)  # overall deadline per call, e.g. "10s"
-    ca_file: str | None = None
-    insecure_skip_verify: bool = False
-    proxy: str | None = None
-
-    @field_validator("url", "proxy")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            parsed = httpx.URL(value)
-        except Exception:  # httpx.InvalidURL and friends; never echo the value (credentials)
-            raise ValueError("not a valid URL") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("must be an http:// or https:// URL with a host, e.g. "
-                             "http://127.0.0.1:9090")
-        if parsed.query or parsed.fragment:
-            raise ValueError("must not contain a query string or fragment (put credentials "
-                             "under auth: or headers:)")
-        return value
-
-    @field_validator("ca_file")
-    @classmethod
-    def _readable_ca_file(cls, value: str | None) -> str | None:
-        # Checked here, not when the client is built: a missing or broken CA bundle is a config
-        # error (FILE:LINE:COL, exit 2), not a provider failure with a raw FileNotFoundError.
-        if value is None:
-            return None
-        path = os.path.expanduser(value)
-        if not os.path.isfile(path):
-            raise ValueError(f"no such file: {value} (or not a regular file)")
-        try:
-            ssl.create_default_context(cafile=path)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or "unreadable"
-            raise ValueError(f"not a readable PEM CA bundle: {value} ({reason})") from None
-        return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Redaction
-# ---------------------------------------------------------------------------------------------
-
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
-_TOKEN_PARAM = re.compile(
-    r"(?i)(?P<key>[?&](?:access_token|token|api_key|apikey|key|password|secret|sig|signature|auth)=)"
-    r"(?P<val>[^&#\s]+)"
-)
-_AUTH_HEADER = re.compile(r"(?i)(?P<key>(?:authorization|token token)[\"']?\s*[:=]\s*[\"']?)(?P<val>[^\"'\s,]+(?:\s+[^\"'\s,]+)?)")
-REDACTED = "***"
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove secrets from ``text``: known secret values, ``user:pass@`` in URLs, token query
-    parameters and Authorization header values."""
-    for secret in sorted((s for s in secrets if s and len(s) >= 3), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
-    text = _TOKEN_PARAM.sub(lambda m: f"{m['key']}{REDACTED}", text)
-    text = _AUTH_HEADER.sub(lambda m: f"{m['key']}{REDACTED}", text)
-    return text
-
-
-def secrets_of(opts: HttpOptions) -> list[str]:
-    """Every secret value carried by an options model (for redaction)."""
-    found: list[str] = []
-
-    def walk(value: object) -> None:
-        if isinstance(value, SecretStr):
-            found.append(value.get_secret_value())
-        elif isinstance(value, BaseModel):
-            for name in type(value).model_fields:
-                walk(getattr(value, name))
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, str) and _SECRET_HEADER.search(str(key)):
-                    found.append(item)
-                    # "Bearer abc" / "Token token=abc": also the bare credential
-                    found.extend(part.split("=", 1)[-1] for part in item.split()[1:])
-                walk(item)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                walk(item)
-
-    walk(opts)
-    if opts.auth is not None and opts.auth.basic is not None:
-        # the Authorization header value itself ("Basic <base64>") must not leak either
-        pair = f"{opts.auth.basic.username}:{opts.auth.basic.password.get_secret_value()}"
-        found.append(base64.b64encode(pair.encode("utf-8")).decode("ascii"))
-    for url in (opts.url, opts.proxy):
-        if not url:
-            continue
-        try:
-            parsed = httpx.URL(url)
-        except Exception:
-            continue
-        if parsed.password:
-            found.append(parsed.password)
-        for key, value in parsed.params.multi_items():
-            if _SECRET_HEADER.search(key) and value:
-                found.append(value)
-    return [s for s in found if s]
-
-
-_SECRET_HEADER = re.compile(r"(?i)auth|token|key|secret|cookie|password")
-
-
-_KNOWN_SECRETS: set[str] = set()
-"""Secrets of every client built in this process (log records are redacted against them)."""
-
-
-def remember_secrets(secrets: Iterable[str]) -> None:
-    """Add secrets that every :class:`RedactingFilter` removes from log records."""
-    _KNOWN_SECRETS.update(s for s in secrets if s)
-
-
-class RedactingFilter(logging.Filter):
-    """Logging filter that redacts secrets (its own, and every client's) from every record
-    passing through: message, arguments, exception and stack text."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = list(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [*self.secrets, *_KNOWN_SECRETS]
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: keep the raw text
-            message = str(record.msg)
-        record.msg = redact(message, secrets)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, secrets)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, secrets)
-        return True
-
-
-_FILTER = RedactingFilter()
-
-
-def install_log_redaction(target: logging.Logger | logging.Handler | None = None) -> None:
-    """Attach the process-wide redacting filter to a logger or handler (idempotent). Without a
-    target: the ``httpx``, ``httpcore`` and ``sre_cockpit`` loggers and the root handlers."""
-    targets: list[logging.Logger | logging.Handler] = []
-    if target is not None:
-        targets.append(target)
-    else:
-        targets += [logging.getLogger(n) for n in ("httpx", "httpcore", "sre_cockpit", __name__)]
-        targets += logging.getLogger().handlers
-    for item in targets:
-        if _FILTER not in item.filters:
-            item.addFilter(_FILTER)
+_HELD: contextvars.ContextVar[frozenset[tuple[int, int]]] = contextvars.ContextVar(
+    "sre_cockpit_http_slots", default=frozenset())
+"""(client, task) pairs holding an in-flight slot: a task never waits for its own slot."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,11 +135,13 @@ def retry_after_seconds(resp: httpx.Response, cap: float = 300.0) -> float | Non
 
 
 class HttpClient:
-    """An httpx.AsyncClient with an overall deadline per call, retries, auth and redaction.
+    """An httpx.AsyncClient with an overall deadline per call, retries, auth, bounded answers,
+    a bound on requests in flight and redaction.
 
-    ``request`` returns the response for every HTTP status (callers map statuses to their own
-    errors), except that 429 and 502/503/504 on idempotent calls are retried first. Network
-    errors and deadline overruns raise ``ProviderError`` with a redacted one-line message.
+    ``request`` returns the response, fully read, for every HTTP status (callers map statuses to
+    their own errors), except that 429 and 502/503/504 on idempotent calls are retried first.
+    Network errors, deadline overruns, answers over ``max_body`` and URLs of another origin raise
+    ``ProviderError`` with a redacted one-line message.
     """
 
     def __init__(self, opts: HttpOptions, *, provider: str, user_agent: str | None = None,
@@ -278,7 +153,8 @@ class HttpClient:
         self.secrets = secrets_of(opts)
         remember_secrets(self.secrets)
         install_log_redaction()
-        headers = {"User-Agent": user_agent or f"sre-cockpit/{__version__}", **opts.headers}
+        headers = {"User-Agent": user_agent or f"sre-cockpit/{__version__}",
+                   "Accept-Encoding": ACCEPT_ENCODING, **opts.headers}
         auth: httpx.Auth | None = None
         if opts.auth and opts.auth.bearer_token is not None:
             headers["Authorization"] = f"Bearer {opts.auth.bearer_token.get_secret_value()}"
@@ -293,6 +169,14 @@ class HttpClient:
         elif opts.ca_file:
             verify = ssl.create_default_context(cafile=os.path.expanduser(opts.ca_file))
         self.base_url = opts.url.rstrip("/")
+        self.origins = {origin_of(self.base_url)}
+        """Where this client sends requests (and so its credentials): the configured origin."""
+        self.max_body = int(opts.max_body)
+        self.in_flight = 0
+        """Requests open right now (observed by tests and the benchmark)."""
+        self.peak_in_flight = 0
+        self._sem: asyncio.Semaphore | None = None
+        self._sem_loop: asyncio.AbstractEventLoop | None = None
         self.client = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -315,17 +199,127 @@ class HttpClient:
         # Like httpx's own merge (and unlike URL.join): keep the base path, e.g. /pagerduty.
         return self.redact(self.base_url + "/" + path.lstrip("/"))
 
+    # -- origins ---------------------------------------------------------------------------
+
+    def allow_origin(self, url: str) -> None:
+        """Also send requests (with credentials) to ``url``'s origin: for absolute URLs the
+        operator wrote in the config, never for URLs a server sent."""
+        self.origins.add(origin_of(url))
+
+    def foreign_origin(self, url: str) -> str | None:
+        """``scheme://host:port`` of an absolute ``url`` this client must not send to, or None
+        (relative, or one of :attr:`origins`)."""
+        if not url.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
+            return None
+        try:
+            origin = origin_of(url)
+        except Exception:  # an unparsable URL from a server is as foreign as it gets
+            return "an unparsable URL"
+        return None if origin in self.origins else show_origin(origin)
+
+    # -- in-flight bound -------------------------------------------------------------------
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._sem_loop is not loop:
+            self._sem = asyncio.Semaphore(self.opts.max_in_flight)
+            self._sem_loop = loop
+        return self._sem
+
+    @contextlib.asynccontextmanager
+    async def slot(self, path: str, budget: float | None = None) -> AsyncIterator[None]:
+        """Hold one of the ``max_in_flight`` slots (``request`` takes one itself; a caller that
+        needs to check something once its turn has come holds it around ``request``).
+
+        The wait is bounded by two call deadlines, so one call overrunning its deadline still
+        lets the queued ones through and a backend that accepts but never answers cannot make
+        queued calls wait a deadline each, one after the other.
+
+        Raises:
+            ProviderError: no slot freed within two deadlines.
+        """
+        key = (id(self), id(asyncio.current_task()))
+        held = _HELD.get()
+        if key in held:  # this task already holds one (the caller took it around request)
+            yield
+            return
+        budget = float(budget if budget is not None else self.opts.timeout)
+        sem = self._semaphore()
+        try:
+            async with asyncio.timeout(2 * budget):
+                await sem.acquire()
+        except TimeoutError:
+            raise ProviderError(self.redact(
+                f"{self.provider}: no complete answer from {self.endpoint(path)} within "
+                f"{budget:g}s (waited {2 * budget:g}s for one of {self.opts.max_in_flight} "
+                "busy connections)"), retryable=True) from None
+        token = _HELD.set(held | {key})
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            _HELD.reset(token)
+            sem.release()
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def _send_once(self, method: str, path: str, *, params: Any, json: Any, data: Any,
+                         headers: Mapping[str, str] | None) -> httpx.Response:
+        """One exchange: the answer read as a stream up to ``max_body``, decoded, and — for an
+        error status — scrubbed of every form of every secret."""
+        request = self.client.build_request(method, path, params=params, json=json, data=data,
+                                            headers=headers)
+        streamed = await self.client.send(request, stream=True)
+        try:
+            body = await read_capped(streamed, self.max_body)
+        except BodyTooLarge as exc:
+            size = f" (announced {format_size(exc.declared)})" if exc.declared else ""
+            raise AnswerTooLarge(self.redact(
+                f"{self.provider}: answer larger than {format_size(exc.cap)} (max_body){size}: "
+                f"{method} {self.endpoint(path)}; raise max_body for {self.provider} if answers "
+                "this large are expected"), retryable=True, status=streamed.status_code) from None
+        except BodyDecodeError as exc:
+            raise ProviderError(self.redact(
+                f"{self.provider}: unreadable answer from {self.endpoint(path)}: {exc}"),
+                status=streamed.status_code) from None
+        finally:
+            await streamed.aclose()
+        if streamed.status_code >= 400 and body:
+            body = redact_bytes(body, self.secrets)
+        return buffered_copy(streamed, body)
+
     async def request(self, method: str, path: str, *, params: Any = None, json: Any = None,
                       data: Any = None, headers: Mapping[str, str] | None = None,
                       idempotent: bool | None = None, deadline: float | None = None,
                       attempts: int | None = None) -> httpx.Response:
         """Send one request under an overall deadline (default ``opts.timeout``), retrying
-        idempotent calls on network errors, 429 and 502/503/504 with capped full-jitter backoff."""
+        idempotent calls on network errors, 429 and 502/503/504 with capped full-jitter backoff.
+
+        Raises:
+            ProviderError: network error, deadline, an answer over ``max_body``
+                (:class:`AnswerTooLarge`), or an absolute URL of another origin.
+        """
         method = method.upper()
+        foreign = self.foreign_origin(path)
+        if foreign is not None:
+            raise ProviderError(self.redact(
+                f"{self.provider}: refusing to send a request with credentials to {foreign}, "
+                f"which is not the configured {show_origin(next(iter(self.origins)))}"),
+                retryable=False)
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         tries = attempts if attempts is not None else (self.retry.attempts if idempotent else 1)
         budget = deadline if deadline is not None else self.opts.timeout
+        async with self.slot(path, budget):
+            return await self._with_retries(method, path, params=params, json=json, data=data,
+                                            headers=headers, idempotent=idempotent,
+                                            tries=tries, budget=budget)
+
+    async def _with_retries(self, method: str, path: str, *, params: Any, json: Any, data: Any,
+                            headers: Mapping[str, str] | None, idempotent: bool, tries: int,
+                            budget: float) -> httpx.Response:
         loop = asyncio.get_running_loop()
         end = loop.time() + budget
         last_error: ProviderError | None = None
@@ -335,9 +329,8 @@ class HttpClient:
                 break
             try:
                 async with asyncio.timeout(remaining):
-                    resp = await self.client.request(method, path, params=params, json=json,
-                                                     data=data, headers=headers)
-                    await resp.aread()
+                    resp = await self._send_once(method, path, params=params, json=json,
+                                                 data=data, headers=headers)
             except TimeoutError:
                 last_error = ProviderError(
                     f"{self.provider}: no complete answer from {self.endpoint(path)} within {budget:g}s")

@@ -23,7 +23,6 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 from httpx_ws import (
-    AsyncWebSocketSession,
     WebSocketDisconnect,
     WebSocketNetworkError,
     WebSocketUpgradeError,
@@ -45,17 +44,20 @@ from sre_cockpit.providers.base import (
     TailRefused,
     TailSettings,
 )
+from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.http import (
+    HeaderValue,
     HttpClient,
     HttpOptions,
     HttpProvider,
     build_client,
     retry_after_seconds,
 )
+from sre_cockpit.providers.loki_explore import LokiExplore, parse_label_list
+from sre_cockpit.providers.loki_ws import READ_SIZE, TailMessageTooLarge, TailSession, session_class
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 TAIL = "/loki/api/v1/tail"
-LABELS = "/loki/api/v1/labels"
 READY = "/ready"
 MAX_ERROR_CHARS = 300
 
@@ -65,8 +67,14 @@ class LokiOptions(HttpOptions):
 
     query: str = '{job=~".+"}'
     """Default LogQL selector for the log pane and ``sre-cockpit logs``."""
-    tenant: str | None = None
+    tenant: HeaderValue | None = None
     """Sent as ``X-Scope-OrgID`` (multi-tenant Loki / Grafana Enterprise Logs)."""
+    max_body: ByteSize = 32 * MIB
+    """Largest range-query answer accepted: ``limit`` entries (1,000 by default) of lines that
+    the pane cuts at 4 KB anyway; 32 MiB holds 1,000 lines of 32 KB or 100,000 of 300 B."""
+    max_message: ByteSize = 8 * MIB
+    """Largest tail WebSocket message accepted (one batch of new lines, normally KBs; a larger
+    one drops the connection, which reconnects with backoff)."""
     limit: int = Field(default=1000, ge=1, le=100_000)
     """Entries per range query / page and the tail's ``limit``."""
     tail: Literal["auto", "websocket", "poll"] = "auto"
@@ -253,14 +261,8 @@ def parse_query_response(body: Any) -> list[LogLine]:
     return parse_streams(data.get("result"))
 
 
-def parse_labels(body: Any) -> list[str]:
-    """``/loki/api/v1/labels`` (``data`` is omitted entirely when there are none)."""
-    if not isinstance(body, dict):
-        raise ValueError("answer is not a JSON object")
-    data = body.get("data") or []
-    if not isinstance(data, list):
-        raise ValueError("'data' is not a list")
-    return [str(x) for x in data]
+parse_labels = parse_label_list
+"""``/loki/api/v1/labels`` (``data`` is omitted entirely when there are none)."""
 
 
 def error_text(body: bytes | str) -> str:
@@ -294,19 +296,9 @@ def status_error(status: int, body: bytes | str, *, what: str,
 # ----------------------------------------------------------------------------------- provider
 
 
-class _TrackingSession(AsyncWebSocketSession):
-    """Remembers when bytes last arrived (server pings and pongs included) to detect silence."""
-
-    last_rx: float = 0.0
-
-    async def _read_stream(self, max_bytes: int) -> bytes:
-        data = await super()._read_stream(max_bytes)
-        self.last_rx = time.monotonic()
-        return data
-
-
-class LokiProvider(HttpProvider):
-    """Grafana Loki: ``query_range`` and the ``/tail`` WebSocket."""
+class LokiProvider(LokiExplore, HttpProvider):
+    """Grafana Loki: ``query_range``, the ``/tail`` WebSocket, and (from :class:`LokiExplore`)
+    labels, label values, metric range queries, log volume and patterns."""
 
     TYPE: ClassVar[str] = "loki"
     Options: ClassVar[type[LokiOptions]] = LokiOptions
@@ -359,17 +351,6 @@ class LokiProvider(HttpProvider):
         except ValueError as exc:
             raise ProviderError(f"{self.name}: query_range: unexpected answer: {exc}",
                                 status=200) from exc
-
-    async def labels(self, start_ns: int | None = None) -> list[str]:
-        """Label names seen since ``start_ns`` (default: the last 5 minutes)."""
-        now = time.time_ns()
-        params = {"start": str(start_ns if start_ns is not None else now - 300 * 10**9),
-                  "end": str(now)}
-        body = await self._get(LABELS, params, what="labels")
-        try:
-            return parse_labels(body)
-        except ValueError as exc:
-            raise ProviderError(f"{self.name}: labels: unexpected answer: {exc}") from exc
 
     def tail_settings(self) -> TailSettings:
         """The tail as configured (``tail``, ``max_tail_duration``, ``poll_interval``…)."""
@@ -433,10 +414,10 @@ class LokiProvider(HttpProvider):
         try:
             async with aconnect_ws(
                     TAIL, self.http.client, params=self.tail_params(query, start_ns),
-                    max_message_size_bytes=256 * 1024, queue_size=64,
+                    max_message_size_bytes=READ_SIZE, queue_size=64,
                     keepalive_ping_interval_seconds=opts.ping_interval,
                     keepalive_ping_timeout_seconds=opts.silence_timeout,
-                    session_class=_TrackingSession) as ws:
+                    session_class=session_class(int(opts.max_message))) as ws:
                 ws.last_rx = time.monotonic()
                 await queue.put(TailMessage(lines=(), info=MappingProxyType({"event": "open"})))
                 await self._read_loop(ws, queue)
@@ -453,6 +434,8 @@ class LokiProvider(HttpProvider):
     def _tail_error(self, exc: BaseException) -> ProviderError:
         """Map whatever ended one tail connection to TailRefused / TailClosed."""
         endpoint = self.http.endpoint(TAIL)
+        if isinstance(exc, TailMessageTooLarge):
+            return TailClosed(f"{self.name}: {exc}: {endpoint}", code=exc.code)
         if isinstance(exc, ProviderError):
             return exc
         if isinstance(exc, WebSocketUpgradeError):
@@ -469,7 +452,7 @@ class LokiProvider(HttpProvider):
         text = self.http.redact(f"{type(exc).__name__} for {endpoint}: {exc}").rstrip(": ")
         return TailClosed(f"{self.name}: tail: {sanitize_line(text)}", code=1006)
 
-    async def _read_loop(self, ws: _TrackingSession,
+    async def _read_loop(self, ws: TailSession,
                          queue: asyncio.Queue[TailMessage | BaseException]) -> None:
         silence = self.options.silence_timeout
         tick = min(1.0, silence / 4)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from sre_cockpit.core.models import (
     Incident,
@@ -51,7 +51,15 @@ from sre_cockpit.providers.base import (
     RateLimitedError,
     SilenceRequest,
 )
-from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
+from sre_cockpit.providers.bodies import MIB, ByteSize
+from sre_cockpit.providers.http import (
+    HeaderSecret,
+    HeaderValue,
+    HttpClient,
+    HttpOptions,
+    HttpProvider,
+    build_client,
+)
 from sre_cockpit.providers.incident_util import (
     error_text,
     find_marker,
@@ -96,9 +104,11 @@ class PagerDutyOptions(HttpOptions):
 
     type: str = "pagerduty"
     url: str = "https://api.pagerduty.com"
-    token: SecretStr
+    max_body: ByteSize = 4 * MIB
+    """Largest answer accepted: pages hold at most 100 incidents or log entries (~0.5 MB)."""
+    token: HeaderSecret
     """REST API key, sent as ``Authorization: Token token=…``."""
-    from_email: str | None = None
+    from_email: HeaderValue | None = None
     """Email of a PagerDuty user: required to acknowledge, resolve or add notes."""
     service_ids: list[str] = Field(default_factory=list)
     team_ids: list[str] = Field(default_factory=list)

@@ -3,20 +3,19 @@
 Only ``/api/v1/query`` and ``/api/v1/query_range`` are used for data (the endpoints every
 Prometheus-compatible engine serves) and ``/api/v1/status/buildinfo`` for the probe. Queries go
 out as GET, or as a POST form when they are long (a proxy or an engine may cap the URL length).
-Every request of one provider passes through one semaphore so a refresh of many SLOs never has
-more than ``max_in_flight`` requests open against the backend. Nothing here imports Textual.
+Every request of one provider holds one of its HTTP client's ``max_in_flight`` slots, so a refresh
+of many SLOs never has more than that many requests open against the backend. Nothing here imports Textual.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import json
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -35,6 +34,7 @@ from sre_cockpit.providers.base import (
     QueryError,
     RateLimitedError,
 )
+from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.http import (
     HttpClient,
     HttpOptions,
@@ -57,6 +57,10 @@ class PrometheusOptions(HttpOptions):
 
     max_in_flight: int = Field(default=8, ge=1, le=256)
     """Most requests this provider has open at once (one refresh of many SLOs shares it)."""
+    max_body: ByteSize = 16 * MIB
+    """Largest answer accepted. The cockpit asks for SLO ratios and deploy markers: answers of a
+    few KB; a range query at the 11,000-point limit is ~0.4 MB per series, so 16 MiB is some
+    forty such series. With ``max_in_flight`` 8 a flood of huge answers holds at most 128 MiB."""
     step_align: bool = True
     """Align range-query start/end to a multiple of step so query-frontend caches hit."""
     query_timeout: Duration | None = None
@@ -244,45 +248,21 @@ class PrometheusProvider(HttpProvider):
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(name, options, env)
         self.client: HttpClient = build_client(options, provider=name, transport=transport)
-        self._sem: asyncio.Semaphore | None = None
-        self._sem_loop: asyncio.AbstractEventLoop | None = None
         self._down: tuple[float, str, int | None] | None = None  # (loop time, error, status)
-        self.in_flight = 0
-        """Requests open right now (observed by tests and the benchmark)."""
-        self.peak_in_flight = 0
         self.requests = 0
         """Requests sent since construction (the benchmark reports it)."""
 
+    @property
+    def in_flight(self) -> int:
+        """Requests open right now (the client's in-flight bound; tests and the benchmark)."""
+        return self.client.in_flight
+
+    @property
+    def peak_in_flight(self) -> int:
+        """Most requests that were open at once."""
+        return self.client.peak_in_flight
+
     # -- plumbing ------------------------------------------------------------------------------
-
-    def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._sem is None or self._sem_loop is not loop:
-            self._sem = asyncio.Semaphore(self.options.max_in_flight)
-            self._sem_loop = loop
-        return self._sem
-
-    @contextlib.asynccontextmanager
-    async def _slot(self, path: str, budget: float) -> AsyncIterator[None]:
-        """Hold one of the ``max_in_flight`` slots, waiting at most two call deadlines for it
-        (so one heavy query overrunning its deadline still lets the queued ones through).
-        Without a bound, against a backend that accepts but never answers, queued queries
-        each waited their turn and then a full deadline of their own: one snapshot of four SLOs
-        took ~110 s, and it grew with the number of SLOs."""
-        sem = self._semaphore()
-        try:
-            async with asyncio.timeout(2 * budget):
-                await sem.acquire()
-        except TimeoutError:
-            raise ProviderError(self.client.redact(
-                f"{self.name}: no complete answer from {self.client.endpoint(path)} within "
-                f"{budget:g}s (waited {2 * budget:g}s for one of {self.options.max_in_flight} "
-                "busy connections)"),
-                retryable=True) from None
-        try:
-            yield
-        finally:
-            sem.release()
 
     async def _call(self, path: str, params: dict[str, str]) -> PromResult:
         """One API call under the in-flight bound: GET, or POST form for a long query.
@@ -294,27 +274,25 @@ class PrometheusProvider(HttpProvider):
         use_post = len(params.get("query", "")) > self.options.post_over
         loop = asyncio.get_running_loop()
         queued_at = loop.time()
-        budget = float(self.options.timeout)
-        async with self._slot(path, budget):
+        # The client's in-flight slot (max_in_flight), held around the request so that the
+        # "is the backend down" check below happens once this query's turn has come.
+        async with self.client.slot(path, float(self.options.timeout)):
             down = self._down
             if down is not None and down[0] >= queued_at:
                 raise ProviderError(down[1], retryable=True, status=down[2])
-            self.in_flight += 1
             self.requests += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 if use_post:
                     resp = await self.client.request("POST", path, data=params, idempotent=True)
                 else:
                     resp = await self.client.request("GET", path, params=params)
             except ProviderError as exc:
-                # unreachable (refused, reset, DNS, TLS): the backend is down for everyone queued.
-                # One slow query overrunning its deadline says nothing about the others.
+                # unreachable (refused, reset, DNS, TLS) or an answer over max_body: the same
+                # for everyone queued. One slow query overrunning its deadline says nothing
+                # about the others.
                 if "no complete answer" not in str(exc):
                     self._down = (loop.time(), str(exc), exc.status)
                 raise
-            finally:
-                self.in_flight -= 1
         if resp.status_code == 429:
             told = retry_after_seconds(resp)
             wait = 30.0 if told is None else told
@@ -397,8 +375,7 @@ class PrometheusProvider(HttpProvider):
         setups) are probed with the instant query ``vector(1)`` instead."""
         started = time.perf_counter()
         try:
-            async with self._semaphore():
-                resp = await self.client.request("GET", "/api/v1/status/buildinfo")
+            resp = await self.client.request("GET", "/api/v1/status/buildinfo")
             detail: str | None = None
             if resp.status_code in (404, 405):
                 await self.query("vector(1)")

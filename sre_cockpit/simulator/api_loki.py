@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from sre_cockpit.simulator import promql
+from sre_cockpit.simulator import api_loki_explore, loki_metrics, promql
+from sre_cockpit.simulator.huge import MB, huge_tail_message
 from sre_cockpit.simulator.logs import Entry, LogQLError, parse_logql, parse_loki_time
 
 if TYPE_CHECKING:
@@ -117,10 +118,13 @@ def add_routes(app: web.Application, sim: SimState) -> None:
     """Register the Loki endpoints."""
     gen = sim.logs
     tails: set[int] = set()
+    engine = loki_metrics.MetricEngine(gen)
 
     async def query_range(request: web.Request) -> web.Response:
         t0 = time.monotonic()
         p = await _params(request)
+        if loki_metrics.is_metric(p.get("query", "")):
+            return await api_loki_explore.metric_range(sim, engine, p, empty_stats)
         try:
             q = parse_logql(p.get("query", ""))
             now = sim.clock.now_ns()
@@ -167,21 +171,13 @@ def add_routes(app: web.Application, sim: SimState) -> None:
 
     async def instant(request: web.Request) -> web.Response:
         p = await _params(request)
+        if loki_metrics.is_metric(p.get("query", "")):
+            return await api_loki_explore.metric_instant(sim, engine, p, empty_stats)
         try:
             parse_logql(p.get("query", ""))
         except LogQLError as exc:
             return plain(400, str(exc))
         return plain(400, ERR_INSTANT_LOG)
-
-    async def labels(request: web.Request) -> web.Response:
-        return web.json_response({"status": "success", "data": ["app", "env", "namespace", "pod"]})
-
-    async def label_values(request: web.Request) -> web.Response:
-        values = gen.label_values(request.match_info["name"])
-        body: dict[str, Any] = {"status": "success"}
-        if values:
-            body["data"] = values
-        return web.json_response(body)
 
     async def series(request: web.Request) -> web.Response:
         matches = request.query.getall("match[]", []) or request.query.getall("match", [])
@@ -241,7 +237,7 @@ def add_routes(app: web.Application, sim: SimState) -> None:
         sim.stats["tails_open"] = len(tails)
         reader = asyncio.create_task(_drain(ws))
         try:
-            await _tail_loop(sim, ws, reader, q, start, delay, limit, categorize)
+            await _tail_loop(sim, request, ws, reader, q, start, delay, limit, categorize)
         except ConnectionError:
             pass  # the client went away mid-write: nothing left to tell it
         finally:
@@ -256,12 +252,11 @@ def add_routes(app: web.Application, sim: SimState) -> None:
     app.router.add_route("POST", "/loki/api/v1/query_range", query_range)
     app.router.add_route("GET", "/loki/api/v1/query", instant)
     app.router.add_route("POST", "/loki/api/v1/query", instant)
-    app.router.add_get("/loki/api/v1/labels", labels)
-    app.router.add_get("/loki/api/v1/label/{name}/values", label_values)
     app.router.add_get("/loki/api/v1/series", series)
     app.router.add_get("/loki/api/v1/tail", tail)
     app.router.add_get("/loki/api/v1/status/buildinfo", buildinfo)
     app.router.add_get("/ready", ready)
+    api_loki_explore.add_routes(app, sim)
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
@@ -271,7 +266,8 @@ async def _drain(ws: web.WebSocketResponse) -> None:
             break
 
 
-async def _tail_loop(sim: SimState, ws: web.WebSocketResponse, reader: asyncio.Task[None],
+async def _tail_loop(sim: SimState, ws_request: web.Request, ws: web.WebSocketResponse,
+                     reader: asyncio.Task[None],
                      q: Any, start: int, delay: int, limit: int, categorize: bool) -> None:
     gen = sim.logs
     delay_ns = delay * 1_000_000_000
@@ -288,6 +284,10 @@ async def _tail_loop(sim: SimState, ws: web.WebSocketResponse, reader: asyncio.T
         await asyncio.sleep(TAIL_INTERVAL_S)
         mono = time.monotonic()
         fault = sim.faults.active("loki")
+        if fault is not None and fault.mode == "huge":
+            await huge_tail_message(ws_request, ws, int(fault.argument() * MB))
+            await asyncio.sleep(1.0)  # a client that survived it gets the next one in a second
+            continue
         if fault is not None and fault.mode == "ws_close_every" and mono - opened >= fault.argument():
             await ws.close(code=1011, message=f"simulated fault: tail closed after {fault.argument():g}s".encode())
             return

@@ -3,9 +3,10 @@
 JSON schema of one fault (``POST /_sim/faults`` accepts one object or a list)::
 
     {"backend": "prometheus|loki|alertmanager|pagerduty|all",
-     "mode": "none|refuse|hang|drip|slow|error500|error502|error429|error429_noheaders|timeout|garbage|ws_close_every|tail_drop",
+     "mode": "none|refuse|hang|drip|slow|error500|error502|error429|error429_noheaders|timeout|garbage|ws_close_every|tail_drop|huge",
      "seconds": 4,      # optional: the fault clears itself after this long
-     "arg": 250}        # optional: drip/slow ms, ws_close_every s, tail_drop entries per message
+     "arg": 250}        # optional: drip/slow ms, ws_close_every s, tail_drop entries per message,
+                        # huge MB per answer (every HTTP answer, and one tail message)
 
 ``mode: none`` clears the backend's fault.
 """
@@ -18,8 +19,9 @@ from typing import Any
 
 BACKENDS = ("prometheus", "loki", "alertmanager", "pagerduty")
 MODES = ("none", "refuse", "hang", "drip", "slow", "error500", "error502", "error429",
-         "error429_noheaders", "timeout", "garbage", "ws_close_every", "tail_drop")
-DEFAULT_ARGS = {"drip": 200.0, "slow": 2000.0, "ws_close_every": 5.0, "tail_drop": 10.0}
+         "error429_noheaders", "timeout", "garbage", "ws_close_every", "tail_drop", "huge")
+DEFAULT_ARGS = {"drip": 200.0, "slow": 2000.0, "ws_close_every": 5.0, "tail_drop": 10.0,
+                "huge": 100.0}
 
 
 class FaultSpecError(ValueError):

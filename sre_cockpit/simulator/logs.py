@@ -226,9 +226,10 @@ class LogGenerator:
                 break
         return out
 
-    def iter_range(self, query: LogQuery, lo: int, hi: int) -> Iterator[Entry]:
-        """Matching entries with indices in ``[lo, hi)`` (for the tail)."""
-        for i in range(lo, hi):
+    def iter_range(self, query: LogQuery, lo: int, hi: int, stride: int = 1) -> Iterator[Entry]:
+        """Matching entries with indices in ``[lo, hi)`` (for the tail); with ``stride`` > 1
+        only every stride-th line is looked at (metric estimates over many lines)."""
+        for i in range(lo, hi, stride):
             app, h = self.pick_app(i)
             if query.apps is not None and app not in query.apps:
                 continue
@@ -252,9 +253,17 @@ class LogGenerator:
                     out.add(self._labels(app, replica << 3, int(t * 1e9) + 1))
         return sorted(out)
 
-    def label_values(self, name: str) -> list[str]:
-        """Values of one label over the story (for the labels endpoints)."""
-        return sorted({dict(labels)[name] for labels in self.streams() if name in dict(labels)})
+    def streams_between(self, start_ns: int, end_ns: int) -> list[tuple[tuple[str, str], ...]]:
+        """The stream label sets that have lines in ``[start_ns, end_ns)`` (versions change at
+        the story's deploys; every app writes from three replicas)."""
+        lo, hi = self.first_at_or_after(start_ns), self.first_at_or_after(end_ns)
+        if hi <= lo:
+            return []
+        first_ts, last_ts = self.ts(lo), self.ts(hi - 1)
+        times = [first_ts, *(int(at * 1e9) for at, *_ in self.story.deploys
+                             if first_ts < at * 1e9 <= last_ts)]
+        return sorted({self._labels(app, replica << 3, t)
+                       for app, _share in APPS for t in times for replica in range(3)})
 
 
 # ---------------------------------------------------------------------- LogQL subset

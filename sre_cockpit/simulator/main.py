@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hours of healthy history before the story (default 96)")
     parser.add_argument("--tail-max-duration", type=float, default=3600.0, metavar="S",
                         help="close tails after this many seconds with 1011 (default 3600)")
+    parser.add_argument("--loki-no-patterns", action="store_true",
+                        help="answer /loki/api/v1/patterns with 404, like a Loki without pattern "
+                             "ingesters")
     parser.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -79,7 +82,8 @@ def _options(args: argparse.Namespace) -> SimOptions:
                       faults=list(args.fault), pd_rate_limit=args.pd_rate_limit,
                       pd_extra_incidents=args.pd_extra_incidents,
                       pd_token=args.pd_token or DEFAULT_PD_TOKEN,
-                      history_hours=args.history_hours, tail_max_duration=args.tail_max_duration)
+                      history_hours=args.history_hours, tail_max_duration=args.tail_max_duration,
+                      loki_patterns=not args.loki_no_patterns)
 
 
 def run(args: argparse.Namespace) -> int:

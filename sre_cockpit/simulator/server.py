@@ -25,6 +25,7 @@ from aiohttp import web
 
 from sre_cockpit.simulator import api_incidents, api_loki, api_prom
 from sre_cockpit.simulator.faults import Fault, FaultSpecError
+from sre_cockpit.simulator.huge import MB, huge_response
 from sre_cockpit.simulator.state import SimOptions, SimState
 
 
@@ -96,6 +97,10 @@ class Simulator(SimState):
             return await handler(request)
         assert backend is not None
         mode = fault.mode
+        if mode == "huge":
+            if request.path == "/loki/api/v1/tail":
+                return await handler(request)  # the tail sends one huge message itself
+            return await huge_response(request, int(fault.argument() * MB))
         if mode == "refuse":
             _reset_connection(request)
             return web.Response(status=500)  # never written: the transport is gone

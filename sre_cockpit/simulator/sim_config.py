@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sre_cockpit.core.privatefile import write_private_file
 from sre_cockpit.simulator.api_incidents import PD_PREFIX
 
 ERROR_RATIO = 'sum(rate(http_requests_total{{service="{svc}",code=~"5.."}}[{{{{.window}}}}]))'
@@ -71,18 +71,4 @@ def render_config(url: str, *, pd_token: str, from_email: str = "operator@exampl
 
 def write_config(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` readable by the owner only (0600), atomically."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_private_file(path, text, make_parents=True)

@@ -36,6 +36,8 @@ class SimOptions:
     history_hours: float = 96.0
     tail_max_duration: float = 3600.0
     max_tails: int = 10
+    loki_patterns: bool = True
+    """Serve ``/loki/api/v1/patterns`` (False: 404, a Loki without pattern ingesters)."""
 
 
 class SimState:

@@ -35,6 +35,7 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
+from sre_cockpit.feeds.slos import SlosSnapshot
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -44,10 +45,12 @@ from sre_cockpit.ui.commandline import (
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
 from sre_cockpit.ui.incidents.view import IncidentsPane
-from sre_cockpit.ui.messages import IncidentsChanged, LogLinesArrived, LogsChanged
+from sre_cockpit.ui.keyhold import KeyHold
+from sre_cockpit.ui.messages import IncidentsChanged, LogLinesArrived, LogsChanged, SlosChanged
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.shellcommands import ShellCommands
+from sre_cockpit.ui.slos.view import SloPane
 from sre_cockpit.ui.slots import (
     GRID_ORDER,
     PANES,
@@ -182,6 +185,8 @@ class CockpitApp(ShellCommands):
         """Set once the runtime exists and the panes are attached."""
         self._early_keys: list[events.Key] | None = []
         """Keys read before the panes were attached (None once they have been replayed)."""
+        self._key_hold = KeyHold(self)
+        """Keys read after a key that opens a dialog (``OPENS_DIALOG``), until it can take them."""
         self.filters: dict[str, str] = {}
         self.cockpit: Cockpit | None = None
         """The feeds of the current context (None until the config is read)."""
@@ -218,6 +223,9 @@ class CockpitApp(ShellCommands):
                 # (a placeholder pane has no bindings, so "2t" would lose the t).
                 self._early_keys.append(events.Key(event.key, event.character))
                 return
+            if self._key_hold.active and not self._priority_key(event.key):
+                self._key_hold.add(event)
+                return
             if await self._key_now(event):
                 return
         await super().on_event(event)
@@ -246,7 +254,9 @@ class CockpitApp(ShellCommands):
         the first one's binding moves the focus: the rest went to the old pane or were lost.
         Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``), a prompt's
         ``escape`` and the pane actions a widget lists in ``ROUTE_AT_ONCE`` (e.g. ``l``, the
-        LogQL editor) act at routing time, so the next key already sees the new focus.
+        LogQL editor) act at routing time, so the next key already sees the new focus. An
+        action listed in ``OPENS_DIALOG`` (``n``, the note editor) also acts at routing time,
+        and the keys read after it wait (:class:`KeyHold`) until the dialog has the focus.
         Precedence is unchanged: only a key whose nearest binding (focused widget upwards) is
         one of these, and never while a text input has the focus.
         """
@@ -262,14 +272,18 @@ class CockpitApp(ShellCommands):
                 if binding.priority:
                     continue
                 _, name, _ = parse_action(binding.action)
+                dialog = False
                 if isinstance(namespace, PromptInput):
                     wanted = name == "cancel"
                 elif namespace in (self, screen):
                     wanted = name in FOCUS_ACTIONS and not _takes_text(focused)
                 else:  # a pane action that opens an editor opts in (``ROUTE_AT_ONCE``)
-                    wanted = (name in getattr(namespace, "ROUTE_AT_ONCE", ())
+                    dialog = name in getattr(namespace, "OPENS_DIALOG", ())
+                    wanted = ((dialog or name in getattr(namespace, "ROUTE_AT_ONCE", ()))
                               and not _takes_text(focused))
                 if wanted and await self.run_action(binding.action, namespace):
+                    if dialog:
+                        self._key_hold.start()  # the rest of the read is for the dialog
                     event.stop()
                     return True
             return False
@@ -391,6 +405,9 @@ class CockpitApp(ShellCommands):
                 await self.screen_stack[0].wait_for_refresh()
 
     async def _replace_panes(self, classes: dict[str, tuple[type[Pane], str | None]]) -> None:
+        # Removing the focused placeholder moves Textual's focus to a neighbour, which would make
+        # that neighbour's pane the active one (on_descendant_focus): the operator's stays.
+        active = self.active_pane
         for slot in self.query(PaneSlot):
             cls, error = classes[slot.pane_id]
             if error is not None:
@@ -399,7 +416,7 @@ class CockpitApp(ShellCommands):
             slot.pane = cls(id=slot.pane_id)
             await slot.mount(slot.pane)
         await self._after_refresh()  # the new panes have composed their children
-        self.set_active(self.active_pane, focus=True)
+        self.set_active(active, focus=True)
 
     async def on_unmount(self) -> None:
         if self._uninstall_signals is not None:
@@ -428,6 +445,9 @@ class CockpitApp(ShellCommands):
                 if isinstance(pane, IncidentsPane):
                     pane.bind(self.cockpit.incidents)
                     continue
+                if isinstance(pane, SloPane):
+                    pane.bind(self.cockpit.slos)
+                    continue
                 if isinstance(pane, LogPane):
                     pane.bind(self.cockpit.logs)
                     self._log_pane = pane
@@ -447,7 +467,9 @@ class CockpitApp(ShellCommands):
                     pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
                                           f"{reason}")
         self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
+        self._subscriptions.append(self.cockpit.slos.subscribe(self._slos_changed))
         self._incidents_changed(self.cockpit.incidents.snapshot)
+        self._slos_changed(self.cockpit.slos.snapshot)
         self._subscriptions.append(self.cockpit.logs.subscribe(self._logs_changed))
         self._subscriptions.append(self.cockpit.logs.subscribe_lines(self._log_lines))
         self._logs_changed(self.cockpit.logs.snapshot)
@@ -460,6 +482,16 @@ class CockpitApp(ShellCommands):
             unsubscribe()
         self._subscriptions.clear()
         self.workers.cancel_group(self, "feeds")
+
+    def _slos_changed(self, snapshot: SlosSnapshot) -> None:
+        """The SLO feed published: its view, the header and (live figures) the timeline."""
+        pane = self.pane("slos")
+        if isinstance(pane, SloPane):
+            pane.post_message(SlosChanged(snapshot))
+        for health in snapshot.sources:
+            self.header.update_health(health, source="slos")
+        if snapshot.moment is None and snapshot.entries:
+            self._call(self.pane("timeline"), "observe_slos", snapshot.statuses)
 
     def _incidents_changed(self, snapshot: IncidentsSnapshot) -> None:
         """The incident feed published: its view, the header and the timeline hear of it."""

@@ -8,6 +8,7 @@ handled by a method named after it:
 message                      handler                    attributes
 ===========================  =========================  =====================================
 :class:`IncidentsChanged`    ``on_incidents_changed``   ``snapshot``: IncidentsSnapshot
+:class:`SlosChanged`         ``on_slos_changed``        ``snapshot``: SlosSnapshot
 :class:`LogsChanged`         ``on_logs_changed``        ``snapshot``: LogsSnapshot
 :class:`LogLinesArrived`     ``on_log_lines_arrived``   ``batch``: LogBatch
 ===========================  =========================  =====================================
@@ -23,6 +24,7 @@ from textual.message import Message
 
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
+from sre_cockpit.feeds.slos import SlosSnapshot
 
 
 class IncidentsChanged(Message):
@@ -38,6 +40,21 @@ class IncidentsChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, IncidentsChanged)
+
+
+class SlosChanged(Message):
+    """The SLO feed published a new snapshot.
+
+    Attributes:
+        snapshot: every SLO's figures, worst first, with per-provider health and the moment.
+    """
+
+    def __init__(self, snapshot: SlosSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SlosChanged)
 
 
 class LogsChanged(Message):

@@ -59,7 +59,11 @@ class NoteEditor(ModalScreen[str | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "submit", "send note", priority=True, id="notes.submit"),
+        # Not a priority binding: those run when the key is *read*, before the keys read with
+        # it (typeahead, a coalesced SSH packet) reach the editor, so "text^S" sent the note
+        # without its text. This one runs when ctrl+s comes back up from the TextArea, after
+        # every key before it was inserted.
+        Binding("ctrl+s", "submit", "send note", id="notes.submit"),
         Binding("escape", "keep_draft", "close (keep draft)", id="notes.close"),
     ]
 
@@ -117,7 +121,9 @@ class NoteEditor(ModalScreen[str | None]):
 
     @property
     def text(self) -> str:
-        """What is typed now (kept in step with the editor, so it survives the unmount)."""
+        """What the editor holds now (the last known text once it is unmounted)."""
+        with contextlib.suppress(Exception):
+            self._latest = self.query_one("#note-text", TextArea).text
         return self._latest
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
@@ -133,12 +139,12 @@ class NoteEditor(ModalScreen[str | None]):
         """Save the draft if it changed (timer, signal handler, close). Never raises."""
         if self._finished:
             return
-        text = self._latest
+        text = self.text
         if text == self._saved_text:
             return
         try:
             if text.strip():
-                self.journal.save_draft(text, self.keys)
+                self.journal.save_draft(text, self.keys, incidents=self.incidents)
             else:
                 self.journal.clear_draft(self.keys)
         except JournalError as exc:
@@ -150,10 +156,11 @@ class NoteEditor(ModalScreen[str | None]):
             self.show_status(f"draft saved {self.clock().strftime('%H:%M:%S')}")
 
     def action_submit(self) -> None:
-        """Send: hand the text to the timeline pane (which journals it before anything else)."""
+        """Send what the editor holds: hand it to the timeline pane (which stores it before
+        anything else). An empty editor says so and stays open."""
         text = self.text
         if not text.strip():
-            self.show_status("the note is empty", error=True)
+            self.show_status("empty note not saved — type the note, then ctrl+s", error=True)
             return
         self.flush_draft()
         self._finished = True

@@ -104,9 +104,6 @@ class PaneRouting(App[int]):
     def on_log_pane_pin_requested(self, message: Any) -> None:
         self._call(self.pane("timeline"), "pin_log_line", message.line)
 
-    def on_slo_pane_slo_statuses_updated(self, message: Any) -> None:
-        self._call(self.pane("timeline"), "observe_slos", message.statuses)
-
     def on_timeline_pane_moment_selected(self, message: Any) -> None:
         self._show_moment(message.at, str(message.label or ""))
 
@@ -122,5 +119,6 @@ class PaneRouting(App[int]):
             banner.display = True
         if changed:
             self._to_log_feed("show_moment", lambda feed: feed.show_moment(at))
-            self._call(self.pane("slos"), "show_moment", at)
+            if self.cockpit is not None:
+                self.cockpit.slos.show_moment(at)
             self.refresh_bindings()

@@ -57,6 +57,9 @@ class IncidentsPane(Pane):
     PANE_TITLE: ClassVar[str] = "Incidents"
     EMPTY_MESSAGE: ClassVar[str] = "no incident provider configured"
     ITEM_NOUN: ClassVar[str] = "incidents"
+    OPENS_DIALOG: ClassVar[frozenset[str]] = frozenset({"note"})
+    """Run when the key is read; the keys read with it wait for the note editor (the app's
+    key hold), so a note typed right after ``n`` lands in the editor."""
 
     DEFAULT_CSS = """
     IncidentsPane > DataTable { height: 1fr; }
@@ -231,10 +234,12 @@ class IncidentsPane(Pane):
         if any_visible:
             empty.display = False
             table.display = True
+            if self.screen.focused is self:  # the pane held the keys over its empty state
+                self.screen.set_focus(table)
             return
         empty.update(empty_message(self.snapshot, filtered=self.filter_text, now=self.clock()))
         empty.display = True
-        if table.has_focus:
+        if self.screen.focused is table:  # not has_focus: that is set by a later event
             self.screen.set_focus(self)  # the keys stay with the pane, not nowhere
         table.display = False
 

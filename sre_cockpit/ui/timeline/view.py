@@ -94,6 +94,8 @@ class TimelinePane(Pane):
 
     PANE_TITLE = "Timeline"
     EMPTY_MESSAGE = "no timeline source configured"
+    OPENS_DIALOG: ClassVar[frozenset[str]] = frozenset({"note"})
+    """Run when the key is read; the keys read with it wait for the note editor."""
 
     DEFAULT_CSS = """
     TimelinePane > DataTable { height: 1fr; scrollbar-size-horizontal: 0; }
@@ -142,6 +144,7 @@ class TimelinePane(Pane):
         self._row_events: dict[str, TimelineEvent] = {}
         self._shown_signature: tuple[object, ...] | None = None
         self._shown_status: str | None = None
+        self._journal_error: str | None = None
 
     # ----------------------------------------------------------------------------- compose
 
@@ -188,7 +191,7 @@ class TimelinePane(Pane):
                              configured=set(runtime.context.providers), events=events,
                              read_only=runtime.read_only)
         if self.journal.last_error:
-            self.show_status(self.journal.last_error, error=True)
+            self._show_journal_error(self.journal.last_error)
         has_source = bool(events or runtime.context.deploys or runtime.context.slos
                           or runtime.of(IncidentSource))  # type: ignore[type-abstract]
         self.render_events()
@@ -201,6 +204,8 @@ class TimelinePane(Pane):
         if not start_polling:
             return
         self.run_worker(self.outbox.run(), exit_on_error=False, group="timeline-outbox")
+        # other cockpits on the same store: their notes and delivery states appear here too
+        self.run_worker(self.journal.watch(), exit_on_error=False, group="timeline-notes")
         interval = runtime.config.refresh.timeline
         self.health_fresh_s = 2 * float(interval)  # older data reads "stale 1m" (HealthLine)
         self.poller = Poller("timeline", self._fetch, interval=interval,
@@ -229,6 +234,19 @@ class TimelinePane(Pane):
 
     def _journal_changed(self) -> None:
         self.render_events()
+        problems = self.journal.problems if self.journal is not None else []
+        error = problems[-1] if problems else None
+        if error and error != self._journal_error:  # e.g. a damaged store was moved aside
+            self._show_journal_error(error)
+
+    def _show_journal_error(self, error: str) -> None:
+        """What the notes store skipped, refused or moved aside: the status line and a toast
+        (the line is cut in a narrow pane; the toast wraps)."""
+        self._journal_error = error
+        self.show_status(error, error=True)
+        with contextlib.suppress(Exception):
+            self.app.notify(sanitize_line(error), title="Notes", severity="warning",
+                            timeout=20, markup=False)
 
     # ----------------------------------------------------------------------------- public API
 
@@ -313,16 +331,20 @@ class TimelinePane(Pane):
         if self.journal is None:
             return False
         assert self.runtime is not None
+        # A typed note's draft is removed once it is stored, or replaced by the parked note
+        # when the disk refuses it (it must not come back as the start of the next note).
+        draft_keys = [i.key for i in incidents] if kind == "note" else None
         try:
             self.journal.add_note(text, incidents, kind=kind, author=self.runtime.env.user,
-                                  context=self.runtime.context_name)
+                                  context=self.runtime.context_name, draft_keys=draft_keys)
         except JournalError as exc:
-            message = f"{exc} — press r in the timeline to retry"
+            message = sanitize_line(f"{exc} — press r in the timeline to retry")
             self.show_status(message, error=True)
-            self.app.notify(message, severity="error", timeout=15)
+            # later: called from the note editor's dismiss, a toast raised now belongs to the
+            # closing editor and was never seen
+            self.call_later(self.app.notify, message, severity="error", timeout=15,
+                            markup=False)
             return False
-        if kind == "note":
-            self.journal.clear_draft(i.key for i in incidents)
         if self.journal.unsaved:  # the disk takes notes again: save the ones it refused
             with contextlib.suppress(JournalError):
                 self.journal.retry_unsaved()
