@@ -466,6 +466,7 @@ async def test_updates_pins_and_notes_reach_the_timeline() -> None:
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()  # one pause did not always see the feeds built (a loaded box)
         await pilot.pause()
         timeline = app.pane("timeline")
         recs = {name: Recorder() for name in ("set_incidents", "pin_log_line", "observe_slos",
