@@ -256,9 +256,6 @@ async def test_unconfigured_pane_explains() -> None:
         assert empty.display
         assert "no log provider configured" in str(empty.render())
         assert app.feed.jobs() == ()
-        await pilot.press("i")  # the reason is one key away, even over the empty state
-        await pilot.pause()
-        assert any("no log provider configured" in str(n.message) for n in app._notifications)
 
 
 async def test_a_log_provider_that_failed_to_start_is_an_error_source() -> None:

@@ -4,8 +4,10 @@ Not ``Log(max_lines=…)``, which stops repainting once full (Textual 8.2.8), no
 too slow at 1k lines/s). Rows are drawn from the end while following, so new lines never cost a
 layout pass; the scroll geometry (a layout reactive in Textual) is only synced when paused.
 
-The view knows nothing of its pane: ``p`` posts :class:`LogView.PinRequested` (the pane passes it
-on), and the pane sets ``on_state_change`` to hear of follow/pause and cursor moves.
+The view knows nothing of its pane: ``p`` and ``i`` post :class:`LogView.PinRequested` and
+:class:`LogView.ExplainRequested`; the pane sets ``on_state_change`` to hear of follow/pause and
+cursor moves and ``on_edit_query`` to open its query editor at once (``l`` is routed when its key
+is read, so the keys typed next must already find the editor: a message would come too late).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class LogView(ScrollView, can_focus=True):
     LogView:focus { background-tint: $foreground 4%; }
     """
 
+    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query"})
+    """Run when the key is read (the app's key routing): the query typed next goes to the
+    editor."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_follow", "follow/pause", id="logs.follow"),
         Binding("w", "toggle_wrap", "wrap", id="logs.wrap"),
@@ -64,6 +69,8 @@ class LogView(ScrollView, can_focus=True):
         Binding("L", "toggle_labels", "labels", id="logs.labels"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
+        Binding("l", "edit_query", "LogQL", id="logs.query"),
+        Binding("i", "explain", "why", id="logs.explain"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
         Binding("up", "cursor(-1)", "up", show=False, id="logs.up"),
@@ -82,6 +89,9 @@ class LogView(ScrollView, can_focus=True):
         def __init__(self, line: LogLine) -> None:
             super().__init__()
             self.line = line
+
+    class ExplainRequested(Message):
+        """``i``: say why the stream is in its state."""
 
     def __init__(self, max_lines: int = 50_000, *, max_line_bytes: int = 4096,
                  name: str | None = None, id: str | None = None,
@@ -113,6 +123,7 @@ class LogView(ScrollView, can_focus=True):
         self._logview_base_style: Style | None = None
         self._combo_cache: dict[tuple[Style, int, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
+        self.on_edit_query: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------------- data
 
@@ -566,6 +577,13 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         if self.on_state_change is not None:
             self.on_state_change()
+
+    def action_edit_query(self) -> None:
+        if self.on_edit_query is not None:
+            self.on_edit_query()
+
+    def action_explain(self) -> None:
+        self.post_message(self.ExplainRequested())
 
     def action_copy_line(self) -> None:
         row = self.current_row()

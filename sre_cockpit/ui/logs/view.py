@@ -16,8 +16,8 @@
   Under the status line the reason of a failure is shown whole; ``i`` shows every detail.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``e``/``E`` next/previous error, ``c`` copy the
-  line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline; on the pane ``l`` edit the
-  LogQL query (checked with Loki before it is used), ``i`` why the stream is in its state.
+  line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline, ``l`` edit the LogQL query
+  (checked with Loki before it is used), ``i`` why the stream is in its state.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
@@ -78,19 +77,11 @@ class LogPane(Pane):
     PANE_TITLE: ClassVar[str] = "Logs"
     EMPTY_MESSAGE: ClassVar[str] = "no log provider configured"
     ITEM_NOUN: ClassVar[str] = "lines"
-    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query"})
-    """Run when the key is read (the app's key routing): the query typed next goes to the
-    editor."""
 
     DEFAULT_CSS = """
     LogPane > #log-query { display: none; height: 3; }
     LogPane > #log-query.-open { display: block; }
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "edit_query", "LogQL", id="logs.query"),
-        Binding("i", "explain", "why", id="logs.explain"),
-    ]
 
     class PinRequested(Message):
         """``p``: pin this line to the timeline."""
@@ -104,6 +95,7 @@ class LogPane(Pane):
         super().__init__(name=name, id=id, classes=classes)
         self.view = LogView(id="log-view")
         self.view.on_state_change = self._render_status
+        self.view.on_edit_query = self.open_query_editor
         self.status_line = LogStatus(id="log-status")
         self.reason_line = LogReason(id="log-reason")
         self.feed: LogFeed | None = None
@@ -219,8 +211,9 @@ class LogPane(Pane):
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
 
-    def action_explain(self) -> None:
+    def on_log_view_explain_requested(self, message: LogView.ExplainRequested) -> None:
         """``i``: every fact about the stream in a toast (the whole reason, the query)."""
+        message.stop()
         toast(self, explain_text(self.snapshot), title="Logs", timeout=15)
 
     # ------------------------------------------------------------------------ filter
@@ -256,7 +249,7 @@ class LogPane(Pane):
         message.stop()
         self.post_message(self.PinRequested(message.line))
 
-    def action_edit_query(self) -> None:
+    def open_query_editor(self) -> None:
         """``l``: edit the LogQL query."""
         if self.feed is None or self.feed.source is None:
             toast(self, "no log provider to query", severity="warning")
