@@ -48,7 +48,7 @@ class LogPaneApp(App[None]):
         pane = self.query_one(LogPane)
         pane.bind(self.feed)
         self.feed.subscribe(self._published)
-        self.feed.subscribe_lines(self._lines)
+        self.feed.subscribe_batches(self._lines)
         if self.start:
             for job in self.feed.jobs():
                 self.run_worker(job.run(), name=job.name, exit_on_error=False)
@@ -62,7 +62,7 @@ class LogPaneApp(App[None]):
         self.batches.append(batch)
         self.query_one(LogPane).post_message(LogLinesArrived(batch))
 
-    def on_log_pane_pin_requested(self, message: LogPane.PinRequested) -> None:
+    def on_pane_pin_requested(self, message: LogPane.PinRequested) -> None:
         self.pins.append(message.line)
 
     @property

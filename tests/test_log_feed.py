@@ -67,7 +67,7 @@ def recorded(feed: LogFeed) -> tuple[list[LogsSnapshot], list[LogBatch]]:
     snapshots: list[LogsSnapshot] = []
     batches: list[LogBatch] = []
     feed.subscribe(snapshots.append)
-    feed.subscribe_lines(batches.append)
+    feed.subscribe_batches(batches.append)
     return snapshots, batches
 
 

@@ -42,11 +42,11 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         pane = app.query_one(Pane)
         line = pane.query_one(HealthLine)
         line.clock = lambda: app.now
-        pane.health_fresh_s = 10.0  # 2 x a 5 s refresh interval
-        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=T0))
+        fresh = 10.0  # 2 x a 5 s refresh interval, as a feed stamps it
+        pane.show_sources([ProviderHealth("alerts", HealthState.OK, last_ok_at=T0,
+                                          fresh_for=fresh)])
         await pilot.pause()
         assert line.make_text().plain == "● alerts ok"
-        assert line.healths["alerts"].fresh_for == 10.0  # stamped for the header too
         assert line.next_change_in() == 10.0  # one wake-up when it turns stale, none before
         app.now = T0 + timedelta(seconds=9)
         assert line.tick() is False  # fresh: the same text, nothing repainted
@@ -61,7 +61,8 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         app.now = T0 + timedelta(minutes=3, seconds=5)
         assert line.tick() is True and line.make_text().plain == "▲ alerts stale 3m: no new answer since 14:00:00"
         # a new good answer: fresh again, no age
-        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now))
+        pane.show_sources([ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now,
+                                          fresh_for=fresh)])
         assert line.make_text().plain == "● alerts ok"
 
 
@@ -71,14 +72,14 @@ async def test_stream_health_with_its_own_mode_never_ages() -> None:
         pane = app.query_one(Pane)
         line = pane.query_one(HealthLine)
         line.clock = lambda: app.now
-        pane.set_health(ProviderHealth("loki", HealthState.OK, last_ok_at=T0, mode="live",
-                                       fresh_for=float("inf")))
+        pane.show_sources([ProviderHealth("loki", HealthState.OK, last_ok_at=T0, mode="live",
+                                          fresh_for=float("inf"))])
         await pilot.pause()
         app.now = T0 + timedelta(hours=2)  # a quiet tail: no line for two hours
         assert line.make_text().plain == "● loki live"
         assert line.next_change_in() is None  # nothing to wake up for
-        pane.set_health(ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
-                                       error="connection reset", fresh_for=float("inf")))
+        pane.show_sources([ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
+                                          error="connection reset", fresh_for=float("inf"))])
         assert line.make_text().plain == "▲ loki stale (reconnecting): connection reset"
 
 
@@ -87,7 +88,7 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.pause()
         clears: list[int] = []
         original = pane.table.clear
@@ -100,14 +101,14 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
         rows_before = pane.table.row_count
         cursor = pane.table.cursor_row
         # the polls an idle cockpit sees: same incidents, same events
-        pane.set_incidents([incident("P1"), incident("P2", service="payments")])
-        pane.set_events(story_events())
+        app.set_incidents([incident("P1"), incident("P2", service="payments")])
+        await app.set_events(story_events())
         pane.render_events()
         await pilot.pause()
         assert clears == [] and pane.table.row_count == rows_before
         assert pane.table.cursor_row == cursor
         # a real change still rebuilds
-        pane.focus_incident(None)
+        app.focus(None)
         await pilot.pause()
         assert clears and pane.table.row_count > rows_before
 

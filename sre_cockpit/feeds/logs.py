@@ -7,7 +7,7 @@ accepted). Its job drains the stream at ``ui.log_repaint_hz`` (at most 4 Hz, 1 H
 ``--low-bandwidth``), so whatever shows the lines repaints at that rate, not at the line rate,
 and publishes two things:
 
-- **batches of new lines** (:class:`LogBatch`, to :meth:`LogFeed.subscribe_lines`), never merged
+- **batches of new lines** (:class:`LogBatch`, to :meth:`LogFeed.subscribe_batches`), never merged
   or replaced: the view appends each to its ring buffer. Every batch carries the stream's
   ``generation``; a new query starts a new generation (the view starts a new buffer). A moment
   batch (``moment`` set) holds the lines around a moment of the incident clock instead.
@@ -223,7 +223,7 @@ class LogFeed(Feed[LogsSnapshot]):
 
     # ------------------------------------------------------------------------------ lines
 
-    def subscribe_lines(self, callback: Callable[[LogBatch], None]) -> Callable[[], None]:
+    def subscribe_batches(self, callback: Callable[[LogBatch], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` with every batch of lines; returns the unsubscribe
         function. Batches are never merged, replaced or dropped."""
         self._line_subscribers.append(callback)

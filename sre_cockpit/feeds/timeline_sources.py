@@ -25,10 +25,11 @@ from sre_cockpit.core.models import (
     utcnow,
 )
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.core.timeline import as_utc, merge_events
+from sre_cockpit.core.timeline import LIFECYCLE_KINDS, as_utc, merge_events
 from sre_cockpit.providers.base import (
     ClockSkew,
     DeploySource,
+    EventKinds,
     EventSource,
     LogSource,
     ProviderError,
@@ -43,18 +44,31 @@ BEFORE_INCIDENT = timedelta(hours=1)
 MAX_TRACKED_EVENTS = 5000
 
 
+def lifecycle_names(sources: Iterable[str] | Mapping[str, object]) -> set[str]:
+    """Names of the providers that report their incidents' lifecycle themselves: the names
+    given, or, given the ``EventSource`` providers by name, those that do not say
+    (``EventKinds``) that their events hold none of ``LIFECYCLE_KINDS`` (Alertmanager's are
+    silences: its alerts still get the starts and ends the cockpit observes)."""
+    if isinstance(sources, Mapping):
+        return {name for name, source in sources.items()
+                if not (isinstance(source, EventKinds)
+                        and not source.event_kinds & LIFECYCLE_KINDS)}
+    return set(sources)
+
+
 class TimelineTracker:
     """What the cockpit itself observed between polls: alert starts and ends, SLO state changes.
 
     Incidents of providers that report their own lifecycle (``EventSource`` providers such as
-    PagerDuty, named in ``lifecycle_sources``) get no synthetic start/end events: their log entries
-    already hold trigger and resolve.
+    PagerDuty, named in ``lifecycle_sources`` or given there as providers, see
+    :func:`lifecycle_names`) get no synthetic start/end events: their log entries already hold
+    trigger and resolve.
     """
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow,
-                 lifecycle_sources: Iterable[str] = ()) -> None:
+                 lifecycle_sources: Iterable[str] | Mapping[str, object] = ()) -> None:
         self.clock = clock
-        self.lifecycle_sources = set(lifecycle_sources)
+        self.lifecycle_sources = lifecycle_names(lifecycle_sources)
         self._incidents: dict[str, Incident] | None = None
         self._slo_states: dict[str, SloState] = {}
         self._events: dict[str, TimelineEvent] = {}
@@ -263,6 +277,7 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
                                 since: datetime | None = None, until: datetime | None = None,
                                 tracker: TimelineTracker | None = None,
                                 journal: Journal | None = None,
+                                context: str | None = None,
                                 source_timeout: float = 20.0) -> TimelineFetch:
     """Fetch every source once, concurrently, and merge; a failing source is reported, never
     fatal (the CLI's one-shot timeline; the TUI polls the same sources in the TimelineFeed).
@@ -275,6 +290,7 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         until: end of the window (default: now).
         tracker: alert ends and SLO changes observed across polls.
         journal: the operator's notes (default: the configured store, read from disk).
+        context: only the notes written in this context (default: the runtime's).
         source_timeout: deadline per source.
     """
     now = runtime.clock()
@@ -304,10 +320,13 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         from sre_cockpit.feeds.journal import Journal
 
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
+    context = context or runtime.context_name
+    ids = {i.id for i in incidents}
     try:
-        notes = [e for e in journal.events()
-                 if not e.incident_id or any(e.incident_id == i.id for i in incidents)
-                 or not incidents]
+        notes = [event for record in journal.notes()
+                 if not record.context or record.context == context
+                 for event in record.to_event()
+                 if not event.incident_id or event.incident_id in ids or not incidents]
     finally:
         if own_journal:
             journal.close()

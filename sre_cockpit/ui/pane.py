@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,12 +33,8 @@ from textual.widgets import Static
 
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
-from sre_cockpit.core.models import HealthState, ProviderHealth, utcnow
+from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-
-if TYPE_CHECKING:
-    from sre_cockpit.feeds.runtime import Runtime
-
 
 DEFAULT_FRESH_S = 30.0
 """How long an OK answer counts as fresh when the source did not say (streams)."""
@@ -190,7 +185,7 @@ class SourceLine(Widget):
 
 
 HealthLine = SourceLine
-"""The name the panes used before the truth contract (kept for the panes not yet on feeds)."""
+"""The name the panes used before the truth contract."""
 
 
 class FilterBar(Static):
@@ -211,8 +206,6 @@ class Pane(Vertical, can_focus=True):
     """Shown instead of the body when nothing feeds this pane."""
     ITEM_NOUN: ClassVar[str] = "rows"
     """What the filter counts (``incidents``, ``SLOs``…)."""
-    health_fresh_s: float = DEFAULT_FRESH_S
-    """Seconds an OK answer stays fresh for sources that do not say (legacy panes)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "escape", "clear filter", show=False, id="pane.escape"),
@@ -224,18 +217,42 @@ class Pane(Vertical, can_focus=True):
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
 
-    class HealthChanged(Message):
-        """Posted by a pane not yet on a feed when a source's health changes."""
+    class FocusRequested(Message):
+        """The operator focused an incident (enter), or left it (``incident`` None): the app
+        makes it the cockpit's focused incident and every pane follows (``show_focus``)."""
 
-        def __init__(self, health: ProviderHealth) -> None:
+        def __init__(self, incident: Incident | None) -> None:
             super().__init__()
-            self.health = health
+            self.incident = incident
+
+    class NoteRequested(Message):
+        """``n``: the app opens the durable note editor for ``incidents`` (empty: the focused
+        incident)."""
+
+        def __init__(self, incidents: tuple[Incident, ...] = ()) -> None:
+            super().__init__()
+            self.incidents = incidents
+
+    class PinRequested(Message):
+        """``p``: the app pins ``line`` to the focused incident (a note)."""
+
+        def __init__(self, line: LogLine) -> None:
+            super().__init__()
+            self.line = line
+
+    class MomentRequested(Message):
+        """The operator chose a moment (``at``) on the timeline, or live (``at`` None): the app
+        moves every pane and feed there (``show_moment``)."""
+
+        def __init__(self, at: datetime | None, label: str = "") -> None:
+            super().__init__()
+            self.at = at
+            self.label = label
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = self.PANE_TITLE
-        self.runtime: Runtime | None = None
         self.filter_text = ""
         """The filter as typed ("" when none)."""
         self.row_filter = RowFilter()
@@ -256,10 +273,27 @@ class Pane(Vertical, can_focus=True):
         """The pane's own widgets (override)."""
         return ()
 
-    def attach(self, runtime: Runtime) -> None:
-        """Feed a pane not yet on a feed from ``runtime`` (override; call super first)."""
-        self.runtime = runtime
-        self.query_one(SourceLine).clock = runtime.clock
+    # ------------------------------------------------------------------------------ feed
+
+    def bind(self, feed: Any) -> None:
+        """Show ``feed``: render its current snapshot, then every message the app posts for
+        each later one (override in every view; see :meth:`changed_message`)."""
+        raise NotImplementedError(f"{type(self).__name__} shows no feed")
+
+    def changed_message(self, snapshot: Any) -> Message:
+        """The typed message that carries one of this view's feed snapshots (override)."""
+        raise NotImplementedError(f"{type(self).__name__} shows no feed")
+
+    def batch_message(self, batch: Any) -> Message:
+        """The typed message that carries one batch of a feed that also hands over batches
+        (:class:`~sre_cockpit.feeds.base.BatchFeed`, the log lines; override in its view)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no batches")
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """The cockpit's focused incident changed (app-level state; override to follow it)."""
+
+    def show_moment(self, at: datetime | None) -> None:
+        """The cockpit's clock moment changed (app-level state; override to follow it)."""
 
     # ------------------------------------------------------------------------------ sources
 
@@ -273,21 +307,6 @@ class Pane(Vertical, can_focus=True):
         wanted = {h.provider if not h.label else f"{h.provider}/{h.label}": h for h in sources}
         if wanted != line.healths or extra != line.extra:
             line.healths = wanted
-            line.extra = extra
-        line.tick()
-
-    def set_health(self, healths: Sequence[ProviderHealth] | ProviderHealth, *,
-                   extra: str | None = None) -> None:
-        """Update some sources (panes not yet on a feed) and tell the header."""
-        line = self.query_one(SourceLine)
-        items = [healths] if isinstance(healths, ProviderHealth) else list(healths)
-        for health in items:
-            if health.fresh_for is None:
-                health = replace(health, fresh_for=self.health_fresh_s)
-            if line.healths.get(health.provider) != health:
-                line.healths[health.provider] = health
-                self.post_message(self.HealthChanged(health))
-        if extra is not None:
             line.extra = extra
         line.tick()
 
@@ -340,11 +359,7 @@ class Pane(Vertical, can_focus=True):
         return True
 
     def filter_changed(self) -> None:
-        """Re-render after the filter changed (override; legacy panes filter themselves)."""
-        self.apply_filter(self.filter_text)
-
-    def apply_filter(self, text: str) -> None:
-        """Legacy hook of the panes not yet on a feed."""
+        """Re-render after the filter changed (override: every view filters what it shows)."""
 
     def show_filter_counts(self, shown: int, total: int) -> None:
         """Tell the filter bar how many items the filter lets through of how many."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.text import Text
 
 from sre_cockpit.core.durations import humanize_age
-from sre_cockpit.core.models import HealthState, Incident, IncidentStatus
+from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, Suppression
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 
@@ -21,6 +21,16 @@ COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("title", "t
            ("service", "service"), ("age", "age"), ("assignee", "assignee"), ("source", "source"))
 STATUS_LABELS = {IncidentStatus.TRIGGERED: "triggered", IncidentStatus.ACKNOWLEDGED: "acked",
                  IncidentStatus.RESOLVED: "resolved"}
+SUPPRESSED_LABELS = {Suppression.SILENCED: "silenced", Suppression.INHIBITED: "inhibited"}
+"""A suppressed alert is acknowledged by no one: its status cell says why it is quiet."""
+
+
+def status_label(incident: Incident) -> str:
+    """The status cell: ``triggered``, ``acked`` (a person), ``silenced``, ``inhibited`` or
+    ``resolved``."""
+    if incident.suppressed is not None:
+        return SUPPRESSED_LABELS[incident.suppressed]
+    return STATUS_LABELS[incident.status]
 
 
 def column_widths(width: int, id_len: int) -> dict[str, int]:
@@ -72,7 +82,7 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
     return (
         KeyCell(marker + sanitize_line(incident.id), key, widths["id"], style=id_style),
         fit(incident.severity.value, widths["severity"], f"bold {sev}"),
-        fit(STATUS_LABELS[incident.status], widths["status"], status_style),
+        fit(status_label(incident), widths["status"], status_style),
         fit(sanitize_line(incident.title), widths["title"], "bold" if key == focused else ""),
         fit(sanitize_line(incident.service or "") or "—", widths["service"]),
         fit(age, widths["age"]),
@@ -131,11 +141,11 @@ def detail_text(incident: Incident | None, selected: int) -> Text:
 
 
 def searchable(incident: Incident) -> str:
-    """The text a ``/`` filter looks in: id, title, service, source, status, severity,
-    assignees and label values."""
+    """The text a ``/`` filter looks in: id, title, service, source, status (and ``silenced``
+    or ``inhibited``), severity, assignees and label values."""
     return " ".join([incident.id, incident.title, incident.service or "", incident.provider,
-                     incident.status.value, incident.severity.value, *incident.assignees,
-                     *incident.labels.values()])
+                     incident.status.value, incident.suppressed or "", incident.severity.value,
+                     *incident.assignees, *incident.labels.values()])
 
 
 def oncall_text(snapshot: IncidentsSnapshot) -> str:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -78,19 +77,10 @@ class IncidentsPane(Pane):
         Binding("enter", "focus_incident", "Focus", id="incidents.focus"),
     ]
 
-    class IncidentFocused(Message):
-        """Enter focuses an incident (other panes narrow to it); escape sends None."""
-
-        def __init__(self, incident: Incident | None) -> None:
-            super().__init__()
-            self.incident = incident
-
-    class NoteRequested(Message):
-        """``n``: the durable note editor should open for these incidents."""
-
-        def __init__(self, incidents: tuple[Incident, ...]) -> None:
-            super().__init__()
-            self.incidents = incidents
+    IncidentFocused = Pane.FocusRequested
+    """enter focuses an incident; escape leaves it (the app's state, see ``show_focus``)."""
+    NoteRequested = Pane.NoteRequested
+    """``n``: the note editor for the target incidents."""
 
     def __init__(self, *, name: str | None = None, id: str | None = "incidents",
                  classes: str | None = None) -> None:
@@ -137,6 +127,16 @@ class IncidentsPane(Pane):
         self.clock = feed.runtime.clock
         self.set_clock(feed.runtime.clock)
         self.show(feed.snapshot)
+
+    def changed_message(self, snapshot: IncidentsSnapshot) -> IncidentsChanged:
+        return IncidentsChanged(snapshot)
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """Mark the cockpit's focused incident (``▶``)."""
+        key = incident.key if incident is not None else None
+        if key != self.focused_key:
+            self.focused_key = key
+            self._render_rows()
 
     def on_incidents_changed(self, message: IncidentsChanged) -> None:
         message.stop()
@@ -383,9 +383,7 @@ class IncidentsPane(Pane):
         incident = self.cursor_incident()
         if incident is None:
             return
-        self.focused_key = incident.key
-        self._render_rows()
-        self.post_message(self.IncidentFocused(incident))
+        self.post_message(self.IncidentFocused(incident))  # the app's state; see show_focus
 
     def escape_pressed(self) -> None:
         """``escape`` without a filter: clear the selection, else leave the focused incident."""
@@ -395,8 +393,6 @@ class IncidentsPane(Pane):
             return
         if self.focused_key is None:
             return
-        self.focused_key = None
-        self._render_rows()
         self.post_message(self.IncidentFocused(None))
 
     def action_open_url(self) -> None:

@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -47,7 +46,6 @@ from sre_cockpit.core.loglines import (
     make_row,
     row_level,
 )
-from sre_cockpit.core.models import LogLine
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.logs.logview import LogView
@@ -83,12 +81,8 @@ class LogPane(Pane):
     LogPane > #log-query.-open { display: block; }
     """
 
-    class PinRequested(Message):
-        """``p``: pin this line to the timeline."""
-
-        def __init__(self, line: LogLine) -> None:
-            super().__init__()
-            self.line = line
+    PinRequested = Pane.PinRequested
+    """``p``: pin this line to the focused incident (the app stores it as a note)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -124,6 +118,12 @@ class LogPane(Pane):
         self.view.show_labels = display.show_labels
         self.set_clock(feed.runtime.clock)
         self.show(feed.snapshot)
+
+    def changed_message(self, snapshot: LogsSnapshot) -> LogsChanged:
+        return LogsChanged(snapshot)
+
+    def batch_message(self, batch: LogBatch) -> LogLinesArrived:
+        return LogLinesArrived(batch)
 
     @property
     def repaint_hz(self) -> float:
