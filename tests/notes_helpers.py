@@ -28,7 +28,7 @@ class Cockpit:
 
     def __init__(self, config: Path, data: Path, *, cols: int = 160, rows: int = 50,
                  prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None,
-                 command: Sequence[str] | None = None) -> None:
+                 command: Sequence[str] | None = None, args: Sequence[str] = ()) -> None:
         self.screen = pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
         self._replies: list[bytes] = []
@@ -37,13 +37,13 @@ class Cockpit:
         self.output = bytearray()
         master, slave = os.openpty()
         set_winsize(slave, rows, cols)
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows),
-                   SRE_COCKPIT_DATA_DIR=str(data), **(extra_env or {}))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols),
+               "LINES": str(rows), "SRE_COCKPIT_DATA_DIR": str(data), **(extra_env or {})}
         env.pop("TMUX", None)
         env.pop("TEXTUAL", None)
         # command: another installation's cockpit (e.g. a fresh venv's ``bin/sre-cockpit``)
         argv = [*prefix, *(command or (sys.executable, "-m", "sre_cockpit")),
-                "--config", str(config)]
+                "--config", str(config), *args]
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True, close_fds=True)
         os.close(slave)

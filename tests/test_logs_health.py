@@ -15,6 +15,7 @@ from shell_helpers import make_config, shell_app
 
 from sre_cockpit.core.models import HealthState
 from sre_cockpit.feeds.streamstatus import StreamMode
+from sre_cockpit.ui.logs.view import LogPane
 from sre_cockpit.ui.pane import SourceLine
 
 
@@ -54,6 +55,29 @@ async def test_a_loki_that_never_answered_says_never_connected_with_the_whole_re
         shown = "\n".join(str(n.message) for n in app._notifications)
         assert f"ConnectError for {url}/loki/api/v1/tail" in shown
         assert "Loki has not answered yet" in shown
+
+
+async def test_the_status_lines_take_the_new_theme_colours_without_new_data() -> None:
+    config = make_config({"prod": {"providers": {"loki": {"type": "loki",
+                                                          "url": refused_url()}}}})
+    app = shell_app(config, start_polling=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.started.wait()
+        pane = app.pane("logs")
+        assert isinstance(pane, LogPane)
+        await wait_for(pilot, lambda: pane.status_line.content.plain.startswith(
+            "✖ never connected"))
+        assert app.set_theme("war-room") is None
+        await pilot.pause()
+        reason = pane.reason_line.content
+        assert reason is not None
+        before = (str(pane.status_line.content.spans[0].style), str(reason.spans[0].style))
+        assert app.set_theme("daylight") is None  # nothing new from the feed: not re-published
+        await pilot.pause()
+        reason = pane.reason_line.content
+        assert reason is not None
+        after = (str(pane.status_line.content.spans[0].style), str(reason.spans[0].style))
+        assert after[0] != before[0] and after[1] != before[1]
 
 
 async def test_failing_polls_are_never_green_and_recovery_goes_live(failing_stub: LokiStub) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.core.models import HealthState, ProviderHealth
-from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age
+from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age, theme_state_style
 from sre_cockpit.ui.timeline.view import TimelinePane
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
@@ -54,7 +54,9 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         assert line.tick() is True
         text: Text = line.make_text()
         assert text.plain == "▲ alerts stale 20s: no new answer since 14:00:00"
-        assert any("yellow" in str(span.style) for span in text.spans)  # stale colour
+        stale = theme_state_style(app, HealthState.STALE)  # the theme's warning colour
+        assert stale != theme_state_style(app, HealthState.OK)
+        assert any(str(span.style) == stale for span in text.spans)
         assert line.next_change_in() == 7.0  # the next 10 s step, at 30 s
         app.now = T0 + timedelta(seconds=29)
         assert line.tick() is False  # same 10 s step

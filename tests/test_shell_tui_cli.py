@@ -93,7 +93,7 @@ def test_unknown_theme_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["--config", str(path), "--theme", "war-rom"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "ui.theme: unknown theme 'war-rom' (did you mean war-room?)" in err
+    assert "--theme: unknown theme 'war-rom' (did you mean war-room?)" in err
 
 
 def test_unknown_context_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,19 +33,22 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "incidents.silence": "s", "incidents.expire_silence": "S,X", "incidents.open_url": "o",
         "incidents.select": "x,space", "incidents.focus": "enter"},
     "Pane": {"pane.escape": "escape"},
+    "PaneTable": {"table.down": "j", "table.up": "k", "table.first": "home,g",
+                  "table.last": "end,G"},
     "LogView": {
         "logs.follow": "space", "logs.wrap": "w", "logs.timestamps": "t", "logs.utc": "u",
         "logs.labels": "L", "logs.next_error": "e", "logs.previous_error": "E",
         "logs.query": "l", "logs.explain": "i", "logs.copy": "c", "logs.pin": "p",
-        "logs.up": "up", "logs.down": "down", "logs.page_up": "pageup", "logs.page_down": "pagedown",
-        "logs.home": "home", "logs.left": "left", "logs.right": "right", "logs.end": "end"},
+        "logs.up": "up,k", "logs.down": "down,j", "logs.page_up": "pageup",
+        "logs.page_down": "pagedown", "logs.home": "home,g", "logs.left": "left",
+        "logs.right": "right", "logs.end": "end,G"},
     "NoteEditor": {"notes.submit": "ctrl+s", "notes.close": "escape"},
     "QuitScreen": {"quit.confirm": "y", "quit.cancel": "n,escape"},
     "SloDetailScreen": {"slos.detail_close": "escape,q,enter"},
     "SloPane": {"slos.detail": "enter"},
     "TimelinePane": {
         "timeline.previous": "left_square_bracket", "timeline.next": "right_square_bracket",
-        "timeline.live": "full_stop", "timeline.kinds": "k", "timeline.note": "n",
+        "timeline.live": "full_stop", "timeline.kinds": "K", "timeline.note": "n",
         "timeline.retry": "r"},
 }
 """Class that declares the bindings (one Textual binding scope) → binding id → default keys."""
@@ -55,6 +58,7 @@ SCOPE_NAMES: dict[str, str] = {
     "PromptInput": "the command and filter prompt", "ConfirmActionDialog": "the confirm dialog",
     "SilenceDialog": "the silence dialog", "HelpScreen": "the help screen",
     "IncidentsPane": "the incidents pane", "LogView": "the logs pane", "Pane": "every pane",
+    "PaneTable": "the tables of the incidents, SLO and timeline panes",
     "NoteEditor": "the note editor", "QuitScreen": "the quit dialog",
     "SloDetailScreen": "the SLO detail", "SloPane": "the SLO pane",
     "TimelinePane": "the timeline pane",

@@ -25,17 +25,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.base import BatchFeed
-from sre_cockpit.ui.commandline import BottomPrompt, CockpitCommands, CommandLine
+from sre_cockpit.ui.commandline import (
+    BottomPrompt,
+    CockpitCommands,
+    CommandLine,
+    without_textual_theme_command,
+)
 from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
@@ -52,8 +58,14 @@ from sre_cockpit.ui.panes import (
     starting_pane,
 )
 from sre_cockpit.ui.quit import QuitScreen
-from sre_cockpit.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
-from sre_cockpit.ui.toast import toast
+from sre_cockpit.ui.themes import (
+    DEFAULT_THEME,
+    VARIABLE_DEFAULTS,
+    load_cockpit_themes,
+    offer_only_cockpit_themes,
+    rich_color,
+)
+from sre_cockpit.ui.toast import repaint_when_gone, toast
 
 if TYPE_CHECKING:  # the feeds, the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config
@@ -170,18 +182,19 @@ class CockpitApp(App[int]):
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
-        themes, errors = load_themes()
+        themes, errors = load_cockpit_themes()
         for loaded in themes.values():
             self.register_theme(loaded.theme)
             self._cockpit_themes.append(loaded.theme.name)
         self.warnings.extend(f"theme: {error}" for error in errors)
         wanted = boot.theme or DEFAULT_THEME
-        if wanted in self.available_themes:
+        if wanted in self._cockpit_themes:
             self.theme = wanted
         else:
             self.warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
+        offer_only_cockpit_themes(self)
         self.set_keymap(dict(boot.keys))
         self.header = CockpitHeader(boot.context, danger=boot.danger, read_only=boot.read_only,
                                     providers=boot.providers, clock=clock,
@@ -716,6 +729,15 @@ class CockpitApp(App[int]):
         return None
 
     # ----------------------------------------------------------------------------- themes, keys
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        repaint_when_gone(self, timeout)  # Textual can leave an expired toast on screen
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Textual's "Theme" entry offered its built-in themes; CockpitCommands has ours
+        yield from without_textual_theme_command(super().get_system_commands(screen))
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
@@ -261,8 +261,18 @@ class CommandLine(BottomPrompt):
         self.post_message(self.Command(verb, tuple(words[1:]), text))
 
 
+def without_textual_theme_command(commands: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
+    """Textual's system commands minus its "Theme" entry, which opened Textual's own theme
+    picker (its 20 built-in themes half-apply: they lack the cockpit's colours). The cockpit's
+    themes are offered as "Theme: NAME" by :class:`CockpitCommands`."""
+    for command in commands:
+        if command.title != "Theme":
+            yield command
+
+
 class CockpitCommands(Provider):
-    """Command-palette entries: panes, zoom, contexts, themes, export, help."""
+    """Command-palette entries: panes, zoom, contexts, themes (the cockpit's own only), export,
+    help."""
 
     def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app

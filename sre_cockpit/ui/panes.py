@@ -2,10 +2,10 @@
 
 Adding a pane is one :class:`PaneSpec` line here, a view (a :class:`~sre_cockpit.ui.pane.Pane`
 that implements ``bind`` and ``changed_message``, and ``batch_message`` when its feed also hands
-over batches) and a feed in :class:`~sre_cockpit.feeds.cockpit.Cockpit`. The app builds the ``1``-``N`` keys, the grid, the
-placeholders of the first frame and the feed wiring from this table. A view loads after the
-first frame (its package's ``view()``); a view that fails to load is replaced by a pane that
-says why, and the others work.
+over batches) and a feed in :class:`~sre_cockpit.feeds.cockpit.Cockpit`. The app builds the
+``1``-``N`` keys, the grid, the placeholders of the first frame and the feed wiring from this
+table. A view loads after the first frame (its package's ``view()``); a view that fails to load
+is replaced by a pane that says why, and the others work.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from sre_cockpit.ui.incidents.table import (
     stale_providers,
 )
 from sre_cockpit.ui.messages import IncidentsChanged
-from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.pane import Pane, PaneTable
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.toast import link, toast
 
@@ -102,7 +102,7 @@ class IncidentsPane(Pane):
     # ------------------------------------------------------------------ composition
 
     def compose_body(self) -> Iterable[Widget]:
-        yield DataTable(id="incidents-table", cursor_type="row", zebra_stripes=False,
+        yield PaneTable(id="incidents-table", cursor_type="row", zebra_stripes=False,
                         cell_padding=0)
         yield Static("", classes="incidents-empty")
         yield Static("", classes="incident-detail")
@@ -155,6 +155,10 @@ class IncidentsPane(Pane):
 
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self._render_rows()  # the cells carry the old theme's severity colours
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()

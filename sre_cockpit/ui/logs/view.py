@@ -211,6 +211,12 @@ class LogPane(Pane):
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
 
+    def theme_changed(self) -> None:
+        """``:theme``: the status and reason lines carry the old theme's colours (a stream that
+        never connected publishes nothing new to rebuild them)."""
+        super().theme_changed()
+        self._render_status()
+
     def on_log_view_explain_requested(self, message: LogView.ExplainRequested) -> None:
         """``i``: every fact about the stream in a toast (the whole reason, the query)."""
         message.stop()
