@@ -89,7 +89,7 @@ async def test_an_unknown_certificate_is_still_refused(certificate: tuple[Path, 
     async with tls_server(certificate) as url:
         client = build_client(opts(url, timeout=5), provider="prom")
         try:
-            with pytest.raises(ProviderError, match="(?i)certificate|ssl|tls"):
+            with pytest.raises(ProviderError, match=r"(?i)certificate|ssl|tls"):
                 await client.request("GET", "/")
         finally:
             await client.aclose()
