@@ -68,7 +68,7 @@ def test_every_modal_is_recognised_by_text_it_alone_draws() -> None:
              "silence form (s)": "Duration (e.g. 30m, 2h, 1d)  Continue (ctrl+s)",
              "SLO detail (enter)": "evaluated 2026-12-06  queries as sent (instant"}
     main = Screen(120, 3)
-    main.feed(" ctx sim  Incidents  SLOs  Logs  Timeline  a Ack  s Silence".encode())
+    main.feed(b" ctx sim  Incidents  SLOs  Logs  Timeline  a Ack  s Silence")
     for spec in modals.MODALS:
         screen = Screen(120, 3)
         screen.feed(texts[spec.name].encode())

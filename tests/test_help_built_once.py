@@ -30,12 +30,12 @@ async def test_help_is_built_once_and_its_marks_follow_the_focus() -> None:
         await pilot.pause()
         first = app.screen
         assert isinstance(first, HelpScreen) and first.builds == 1
-        assert "logs.timestamps" not in marked(first)
+        assert "timeline.kinds" not in marked(first) and "incidents.ack" in marked(first)
         first.query_one(DataTable).move_cursor(row=20)
-        await pilot.press("escape", "2", "question_mark")
+        await pilot.press("escape", "4", "question_mark")
         await pilot.pause()
         assert app.screen is first and first.builds == 1
-        assert "logs.timestamps" in marked(first) and "incidents.ack" not in marked(first)
+        assert "timeline.kinds" in marked(first) and "incidents.ack" not in marked(first)
         assert first.query_one(DataTable).cursor_row == 0
         await pilot.press("q")
         await pilot.pause()
