@@ -8,8 +8,10 @@ benchmark's job (``benchmarks/startup.py``); this only keeps the heavy modules o
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 NOT_BEFORE_THE_FIRST_FRAME = (
     "httpx", "pydantic", "aiohttp", "sqlite3", "sre_cockpit.providers.base",
@@ -40,3 +42,20 @@ def test_the_ui_reaches_them_once_it_builds_the_feeds() -> None:
     # the list is not vacuous: building the cockpit does load them
     loaded = loaded_after("import sre_cockpit.ui.app, sre_cockpit.feeds.cockpit")
     assert {"httpx", "pydantic", "sre_cockpit.providers.http"} <= loaded
+
+
+def test_the_header_drawn_before_the_ui_needs_no_textual(tmp_path: Path) -> None:
+    # peek (the quick read of the config) and the pre-frame run before Textual is imported
+    config = tmp_path / "config.yaml"
+    config.write_text("contexts:\n  prod:\n    providers: {prom: {type: prometheus, url: x}}\n")
+    code = ("import sys\nfrom pathlib import Path\nfrom sre_cockpit.cli import tui, preframe\n"
+            f"boot = tui.peek(Path({str(config)!r}), context=None, read_only=False, "
+            "low_bandwidth=False, theme=None)\n"
+            "assert boot is not None and boot.danger and tui.shipped_theme(boot.theme)\n"
+            "preframe.header_line(boot, 80)\n"
+            "print(sorted(m for m in ('textual', 'rich', 'pydantic', 'httpx') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True, env={**os.environ,
+                                                         "XDG_CONFIG_HOME": str(tmp_path)})
+    assert result.stdout.strip() == "[]"

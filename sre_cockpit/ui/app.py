@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +36,7 @@ from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.feeds.base import BatchFeed
+from sre_cockpit.ui.boot import BootInfo
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -79,28 +80,6 @@ WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
 HELP_SCREEN = "cockpit-help"
 """Name of the installed help screen."""
-
-
-@dataclass(frozen=True, slots=True)
-class BootInfo:
-    """What the first frame shows, known before the providers (or even the config) are built."""
-
-    context: str
-    danger: bool
-    read_only: bool
-    providers: tuple[str, ...]
-    theme: str = DEFAULT_THEME
-    keys: Mapping[str, str] = field(default_factory=dict)
-    low_bandwidth: bool = False
-
-    @classmethod
-    def from_cockpit(cls, cockpit: Cockpit, *, low_bandwidth: bool) -> BootInfo:
-        """Everything from a built cockpit."""
-        config = cockpit.runtime.config
-        return cls(context=cockpit.context, danger=cockpit.production,
-                   read_only=cockpit.read_only, providers=cockpit.providers,
-                   theme=config.ui.theme or DEFAULT_THEME, keys=dict(config.keys),
-                   low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
 
 
 class MainScreen(Screen[None]):
