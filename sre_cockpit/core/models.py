@@ -31,7 +31,7 @@ class Severity(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for critical … 4 for unknown (sort key)."""
-        return list(Severity).index(self)
+        return _SEVERITY_RANKS[self]
 
 
 class IncidentStatus(enum.StrEnum):
@@ -44,7 +44,12 @@ class IncidentStatus(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for triggered … 2 for resolved (sort key)."""
-        return list(IncidentStatus).index(self)
+        return _STATUS_RANKS[self]
+
+
+_SEVERITY_RANKS = {s: n for n, s in enumerate(Severity)}
+_STATUS_RANKS = {s: n for n, s in enumerate(IncidentStatus)}
+"""Ranks looked up, not searched: sorting an alert flood of 7,000 rows asks 14,000 times."""
 
 
 class HealthState(enum.StrEnum):
@@ -102,6 +107,9 @@ class Incident:
     characters; a longer text is cut and ends with ``…[cut]``); None without an object."""
     runbook_url: str | None = field(default=None, compare=False)
     """The runbook link as the provider gave it (not validated: display checks http/https)."""
+    silenced: bool = False
+    """An alert muted by a silence (Alertmanager's ``silencedBy``): shown acknowledged, and
+    counted as silenced, not as firing, in the incidents pane's groups."""
 
     @property
     def key(self) -> str:

@@ -198,6 +198,7 @@ class AlertmanagerProvider(HttpProvider):
             details=details,
             raw=raw_json(alert),
             runbook_url=_runbook_of(annotations, labels),
+            silenced=bool(silenced),
         )
 
     @staticmethod
