@@ -154,7 +154,11 @@ def header_text(widths: dict[str, int], sort: SortKey, descending: bool) -> Text
     arrow = "▲" if descending else "▼"
     line = Text(no_wrap=True, overflow="crop", end="")
     for key, label in COLUMNS:
-        line.append_text(fit(label + (arrow if key == marked else ""), widths[key], "bold"))
+        width = widths[key]
+        if key == marked:  # the arrow always shows: the name gives way first
+            room = max(1, width - 2)
+            label = (label if len(label) <= room else label[:room - 1] + "…") + arrow
+        line.append_text(fit(label, width, "bold"))
     return line
 
 
