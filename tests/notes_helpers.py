@@ -27,7 +27,8 @@ class Cockpit:
     """A real cockpit process on a pty."""
 
     def __init__(self, config: Path, data: Path, *, cols: int = 160, rows: int = 50,
-                 prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> None:
+                 prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None,
+                 args: Sequence[str] = ()) -> None:
         self.screen = pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
         self._replies: list[bytes] = []
@@ -40,7 +41,7 @@ class Cockpit:
                    SRE_COCKPIT_DATA_DIR=str(data), **(extra_env or {}))
         env.pop("TMUX", None)
         env.pop("TEXTUAL", None)
-        argv = [*prefix, sys.executable, "-m", "sre_cockpit", "--config", str(config)]
+        argv = [*prefix, sys.executable, "-m", "sre_cockpit", "--config", str(config), *args]
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True, close_fds=True)
         os.close(slave)
