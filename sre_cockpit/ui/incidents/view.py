@@ -191,6 +191,7 @@ class IncidentsPane(Pane):
         if snapshot.user != self.arrangement.user:
             self.arrangement = replace(self.arrangement, user=snapshot.user)
         if snapshot.unconfigured and not snapshot.sources:
+            self.border_subtitle = ""  # nothing to sort: no sort to announce
             self.set_unconfigured(snapshot.unconfigured)
             return
         self.show_sources(snapshot.sources, oncall_text(snapshot))
@@ -253,6 +254,7 @@ class IncidentsPane(Pane):
         if self.selected:
             self.selected &= {i.key for i in arranged.matched}
         self.table.set_rows(arranged.rows)
+        self._show_arrangement()
         self._show_counts()
         self._render_empty(bool(arranged.rows))
         self._render_detail()
@@ -275,9 +277,12 @@ class IncidentsPane(Pane):
             self._render_filter_bar()
 
     def _show_arrangement(self) -> None:
-        """The sort arrow in the header and the arrangement on the pane's bottom border."""
+        """The sort arrow in the header and the arrangement on the pane's bottom border (once
+        there is something to arrange)."""
         how = self.arrangement
         self.table.set_header(header_text(self._widths, how.sort, how.descending))
+        if not self.snapshot.sources:
+            return
         summary = Text(how.summary())
         if self.border_subtitle != summary:
             self.border_subtitle = summary
