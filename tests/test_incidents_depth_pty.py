@@ -14,7 +14,15 @@ import pytest
 import yaml
 from am_helpers import create_silence, post_alerts, start_alertmanager, wait_states
 from notes_helpers import Cockpit
-from sim_helpers import PD_TOKEN, SimHandle, clear_faults, http, launch_simulator, pd_headers, set_fault
+from sim_helpers import (
+    PD_TOKEN,
+    SimHandle,
+    clear_faults,
+    http,
+    launch_simulator,
+    pd_headers,
+    set_fault,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

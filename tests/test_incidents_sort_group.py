@@ -195,3 +195,28 @@ async def test_config_sets_the_starting_arrangement() -> None:
         assert (how.sort, how.grouped, how.group_by, how.mine) == (
             SortKey.AGE, True, ("alertname", "service"), MineMode.FIRST)
         assert "B / checkout" in (pane.table.line_text(pane.table.row_keys()[0]) or "").plain
+
+
+async def test_ages_change_by_a_timer_not_by_polls() -> None:
+    """The table wakes up when an age on screen reads differently (here in 60 s), repaints
+    those lines only, and sleeps otherwise."""
+    from datetime import timedelta
+
+    from incidents_helpers import FROZEN
+
+    from sre_cockpit.ui.incidents.table import next_row_change
+
+    mem = MemoryIncidents("mem", [incident(1, minutes_ago=10), incident(2, minutes_ago=90)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = pane_of(app)
+        await app.poll_now()
+        await pilot.pause()
+        table = pane.table
+        assert next_row_change(table.rows, FROZEN) == 60.0  # 10m → 11m first
+        assert table._tick is not None  # one timer, for that moment
+        before = table.repaints
+        pane.clock = lambda: FROZEN + timedelta(seconds=61)
+        table.redraw()  # what the timer does
+        assert table.repaints == before + 1  # 10m → 11m; 1h stays 1h
+        assert pane.cells("mem:INC001")["age"] == "11m"

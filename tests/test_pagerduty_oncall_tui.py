@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sim_helpers import PD_TOKEN, SimHandle, clear_faults, http, launch_simulator, pd_headers, set_fault
+from sim_helpers import (
+    PD_TOKEN,
+    SimHandle,
+    clear_faults,
+    http,
+    launch_simulator,
+    pd_headers,
+    set_fault,
+)
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 

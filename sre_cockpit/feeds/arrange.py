@@ -231,6 +231,14 @@ class Arranged:
         """Incidents the filter or "mine only" hide."""
         return self.total - len(self.matched)
 
+    def collapsed_note(self) -> str:
+        """``12 of them in 3 collapsed groups`` ("" when no group is collapsed)."""
+        if not self.in_collapsed:
+            return ""
+        groups = self.collapsed_groups
+        return (f"{self.in_collapsed} of them in {groups} collapsed "
+                f"group{'s' if groups != 1 else ''}")
+
 
 def group_values(incident: Incident, group_by: Sequence[str]) -> tuple[tuple[str, str | None], ...]:
     """The grouping label values of one incident (``service`` falls back to its service)."""

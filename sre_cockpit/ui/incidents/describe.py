@@ -16,6 +16,7 @@ view fills the screen.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -26,15 +27,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.models import Incident
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
+from sre_cockpit.feeds.arrange import Group, Row
 from sre_cockpit.ui.dialogs import pretty_json
 from sre_cockpit.ui.incidents.links import copy_link, copy_value
 from sre_cockpit.ui.incidents.table import STATUS_LABELS
+from sre_cockpit.ui.toast import toast
 
 MAX_VALUE_BYTES = 64 * 1024
 """A value longer than this is shown cut with the number of bytes left (the raw object is
@@ -210,3 +214,21 @@ class DescribeScreen(ModalScreen["str | None"]):
     def action_close(self) -> None:
         """Close."""
         self.dismiss(None)
+
+
+def open_describe(where: Widget, row: Row | None, *, now: datetime,
+                  on_focus: Callable[[Incident], None]) -> None:
+    """``d`` in the incidents pane: describe the highlighted incident (a group row or nothing
+    highlighted: say so); ``f`` inside calls ``on_focus``."""
+    if not isinstance(row, Incident):
+        toast(where, "a group row: enter expands it, then d describes an incident"
+              if isinstance(row, Group) else "no incident under the cursor",
+              title="Describe", severity="warning")
+        return
+    incident = row
+
+    def done(result: str | None) -> None:
+        if result == "focus":
+            on_focus(incident)
+
+    where.app.push_screen(DescribeScreen(incident, now=now), done)

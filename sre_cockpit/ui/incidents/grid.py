@@ -26,11 +26,13 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from sre_cockpit.feeds.arrange import Row
 
 CACHE_LIMIT = 4096
 """Rows whose drawn line is kept (a flood scrolled end to end does not keep 7,000 lines)."""
+MIN_TICK_S = 1.0
 
 
 def row_key(row: Row) -> str:
@@ -82,6 +84,10 @@ class IncidentTable(ScrollView, can_focus=True):
         self.render_row: Callable[[Row], Text] = lambda row: Text(row.key)
         """How one row reads (set by the pane)."""
         self.header = Text()
+        self.next_change: Callable[[Sequence[Row]], float | None] = lambda rows: None
+        """Seconds until any of these rows reads differently by itself (ages; set by the
+        pane). The table wakes up then, and only then, to repaint what changed."""
+        self._tick: Timer | None = None
         self._index: dict[str, int] = {}
         self._lines: dict[str, tuple[Row, Text, Strip]] = {}
         self._styles: tuple[Style, Style, Style] | None = None
@@ -204,6 +210,25 @@ class IncidentTable(ScrollView, can_focus=True):
                     continue
             self._lines.pop(key, None)
             self._refresh_line(offset, width)
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        """One timer for the next moment a row on screen reads differently (none when no row
+        on screen will): ages stay true without a poll, and an idle table sleeps."""
+        if self._tick is not None:
+            self._tick.stop()
+            self._tick = None
+        if not self.is_mounted:
+            return
+        top = self._top
+        wait = self.next_change(self.rows[top:top + self._page])
+        if wait is not None:
+            self._tick = self.set_timer(max(MIN_TICK_S, wait + 0.05), self.redraw,
+                                        name="incident-table-tick")
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._schedule_tick()  # other rows on screen: other ages
 
     def _refresh_line(self, offset: int, width: int) -> None:
         self.repaints += 1

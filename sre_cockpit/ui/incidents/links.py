@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from textual.dom import DOMNode
 
+from sre_cockpit.core.models import Incident
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.ui.clipboard import MAX_CLIPBOARD_BYTES, copy_text, safe_link
 from sre_cockpit.ui.toast import link, toast
@@ -61,3 +62,19 @@ def copy_value(where: DOMNode, name: str, value: str) -> bool:
     preview = sanitize_line(text, max_bytes=200)
     toast(where, f"copied {name}: {preview}", title="copy")
     return True
+
+
+def copy_url(where: DOMNode, incident: Incident | None) -> bool:
+    """``o``: the incident's own link (its page in the incident system)."""
+    return copy_link(where, incident.url if incident is not None else None, what="URL",
+                     missing="this incident has no URL" if incident is not None
+                     else "no incident under the cursor")
+
+
+def copy_runbook(where: DOMNode, incident: Incident | None) -> bool:
+    """``b``: the incident's runbook link, or why there is none."""
+    missing = ("no incident under the cursor" if incident is None else
+               f"{sanitize_line(incident.title)[:80]} has no runbook link (Alertmanager: a "
+               "runbook_url annotation)")
+    return copy_link(where, incident.runbook_url if incident is not None else None,
+                     what="runbook", missing=missing)

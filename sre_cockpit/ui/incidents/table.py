@@ -162,10 +162,29 @@ def header_text(widths: dict[str, int], sort: SortKey, descending: bool) -> Text
     return line
 
 
-def row_ages(rows: Iterable[Row], now: datetime) -> list[float]:
-    """Seconds since each row's incident (a group: its newest) started."""
-    return [max(0.0, (now - (r.newest if isinstance(r, Group) else r.started_at))
-                .total_seconds()) for r in rows]
+def next_row_change(rows: Iterable[Row], now: datetime) -> float | None:
+    """Seconds until the age of any of these rows (a group: its newest) reads differently;
+    None without rows."""
+    waits = [next_age_change(max(0.0, (now - (r.newest if isinstance(r, Group)
+                                                else r.started_at)).total_seconds()))
+             for r in rows]
+    return min(waits) if waits else None
+
+
+def cell_texts(cells: tuple[Text, ...]) -> dict[str, str]:
+    """Column key → what the cell reads (tests, and what a person reads)."""
+    return {name: cell.plain.rstrip() for (name, _), cell in zip(COLUMNS, cells, strict=True)}
+
+
+def group_detail(group: Group, selected: int) -> Text:
+    """The line under the table on a group row: its label and what enter and x do there."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(sanitize_line(group.label), style="bold")
+    text.append(f"  enter {'expands' if group.collapsed else 'collapses'} the group · "
+                "x selects it")
+    if selected:
+        text.append(f"  [{selected} selected]", style="bold")
+    return text
 
 
 def stale_providers(snapshot: IncidentsSnapshot) -> frozenset[str]:

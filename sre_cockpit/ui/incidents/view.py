@@ -27,7 +27,6 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -46,17 +45,18 @@ from sre_cockpit.feeds.arrange import (
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.incidents.actions import run_action
 from sre_cockpit.ui.incidents.grid import IncidentTable
-from sre_cockpit.ui.incidents.links import copy_link
+from sre_cockpit.ui.incidents.links import copy_runbook, copy_url
 from sre_cockpit.ui.incidents.table import (
+    cell_texts,
     column_widths,
     detail_text,
     empty_message,
+    group_detail,
     group_text,
     header_text,
     join_cells,
-    next_age_change,
+    next_row_change,
     oncall_text,
-    row_ages,
     row_cells,
     searchable,
     stale_providers,
@@ -68,9 +68,6 @@ from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.incidents import IncidentFeed
-
-MIN_AGE_TICK_S = 1.0
-
 
 class IncidentsPane(Pane):
     """Merged incidents from every incident provider, with their actions."""
@@ -142,7 +139,6 @@ class IncidentsPane(Pane):
         self._stale: frozenset[str] = frozenset()
         self._bindings_state: tuple[bool | None, ...] | None = None
         self._detail_shown: Text | None = None
-        self._age_timer: Timer | None = None
         self.clock = utcnow
 
     # ------------------------------------------------------------------ composition
@@ -160,6 +156,7 @@ class IncidentsPane(Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.table.render_row = self._render_row
+        self.table.next_change = lambda rows: next_row_change(rows, self.clock())
         self.query_one(".incidents-empty", Static).display = False
         self._show_arrangement()
 
@@ -229,14 +226,12 @@ class IncidentsPane(Pane):
 
     def cells(self, key: str) -> dict[str, str]:
         """The text of each cell of an incident's row (tests, and what a person reads)."""
-        from sre_cockpit.ui.incidents.table import COLUMNS
-
         row = self.table.row(key)
         if not isinstance(row, Incident):
             return {}
-        cells = row_cells(row, widths=self._widths, now=self.clock(), colour=self._colour,
-                          focused=self.focused_key, selected=self.selected, stale=self._stale)
-        return {name: cell.plain.rstrip() for (name, _), cell in zip(COLUMNS, cells, strict=True)}
+        return cell_texts(row_cells(row, widths=self._widths, now=self.clock(),
+                                    colour=self._colour, focused=self.focused_key,
+                                    selected=self.selected, stale=self._stale))
 
     def filter_changed(self) -> None:
         self._render_rows()
@@ -259,20 +254,15 @@ class IncidentsPane(Pane):
         self._render_empty(bool(arranged.rows))
         self._render_detail()
         self._refresh_bindings_if_changed()
-        self._schedule_age_tick()
 
     def _show_counts(self) -> None:
         arranged = self.arranged
         mine_only = self.arrangement.mine is MineMode.ONLY
         self.filter_extra = (f"mine only ({sanitize_line(self.arrangement.user) or 'no user'})"
                              if mine_only else "")
-        note = ""
-        if arranged.in_collapsed:
-            groups = arranged.collapsed_groups
-            note = (f"{arranged.in_collapsed} of them in {groups} collapsed "
-                    f"group{'s' if groups != 1 else ''}")
         if self.filter_text or mine_only:
-            self.show_filter_counts(len(arranged.matched), arranged.total, note)
+            self.show_filter_counts(len(arranged.matched), arranged.total,
+                                    arranged.collapsed_note())
         else:
             self._render_filter_bar()
 
@@ -305,40 +295,14 @@ class IncidentsPane(Pane):
 
     def _render_detail(self) -> None:
         row = self.cursor_row()
-        if isinstance(row, Group):
-            text = Text(no_wrap=True, overflow="ellipsis")
-            text.append(sanitize_line(row.label), style="bold")
-            text.append("  enter " + ("expands" if row.collapsed else "collapses") +
-                        " the group · x selects it")
-            if self.selected:
-                text.append(f"  [{len(self.selected)} selected]", style="bold")
-        else:
-            text = detail_text(row, len(self.selected))
+        text = (group_detail(row, len(self.selected)) if isinstance(row, Group)
+                else detail_text(row, len(self.selected)))
         shown = self._detail_shown
         # Static.update lays out and repaints: only when the text changed
         if shown is not None and shown.plain == text.plain and shown.spans == text.spans:
             return
         self._detail_shown = text
         self.query_one(".incident-detail", Static).update(text)
-
-    def _schedule_age_tick(self) -> None:
-        """One timer for the next moment an age on screen changes (none while nothing is
-        shown): ages stay true without a poll, and a poll repaints nothing by itself."""
-        if self._age_timer is not None:
-            self._age_timer.stop()
-            self._age_timer = None
-        table = self.table
-        top = int(table.scroll_offset.y)
-        visible = table.rows[top:top + max(1, table.size.height)]
-        if not visible:
-            return
-        wait = min(next_age_change(a) for a in row_ages(visible, self.clock()))
-        self._age_timer = self.set_timer(max(MIN_AGE_TICK_S, wait + 0.05), self._age_tick,
-                                         name="incident-ages")
-
-    def _age_tick(self) -> None:
-        self.table.redraw()
-        self._schedule_age_tick()
 
     # ------------------------------------------------------------------ cursor, selection
 
@@ -523,37 +487,18 @@ class IncidentsPane(Pane):
     def action_open_url(self) -> None:
         """Copy the incident's URL to the clipboard (OSC 52; tmux passthrough when in tmux)
         and show it as a hyperlink."""
-        incident = self.cursor_incident()
-        copy_link(self, incident.url if incident is not None else None, what="URL",
-                  missing="this incident has no URL" if incident is not None
-                  else "no incident under the cursor")
+        copy_url(self, self.cursor_incident())
 
     def action_runbook(self) -> None:
         """Open the incident's runbook: copy its link (OSC 52) and show it as a hyperlink."""
-        incident = self.cursor_incident()
-        missing = ("no incident under the cursor" if incident is None else
-                   f"{sanitize_line(incident.title)[:80]} has no runbook link (Alertmanager: "
-                   "a runbook_url annotation)")
-        copy_link(self, incident.runbook_url if incident is not None else None,
-                  what="runbook", missing=missing)
+        copy_runbook(self, self.cursor_incident())
 
     def action_describe(self) -> None:
-        """Everything the provider said about the highlighted incident, in a scrollable view."""
-        from sre_cockpit.ui.incidents.describe import DescribeScreen
+        """Everything the provider said about the highlighted incident, in a scrollable view
+        (``f`` there focuses it)."""
+        from sre_cockpit.ui.incidents.describe import open_describe
 
-        incident = self.cursor_incident()
-        if incident is None:
-            row = self.cursor_row()
-            toast(self, "a group row: enter expands it, then d describes an incident"
-                  if isinstance(row, Group) else "no incident under the cursor",
-                  title="Describe", severity="warning")
-            return
-
-        def done(result: str | None) -> None:
-            if result == "focus":
-                self.focus_on(incident)
-
-        self.app.push_screen(DescribeScreen(incident, now=self.clock()), done)
+        open_describe(self, self.cursor_row(), now=self.clock(), on_focus=self.focus_on)
 
     # ------------------------------------------------------------------ arrangement
 
