@@ -7,6 +7,7 @@ Nothing here imports Textual.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -86,7 +87,13 @@ def parse_time(value: object) -> datetime | None:
             return datetime.fromtimestamp(number, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
+    return _parse_time_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_time_text(text: str) -> datetime | None:
+    """:func:`parse_time` of a string, remembered: every poll of an alert flood brings the same
+    ten thousand timestamps again (``startsAt``, ``updatedAt``), parsed once, not per poll."""
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return parse_time(float(text))
     text = re.sub(r"[zZ]$", "+00:00", text)
