@@ -39,9 +39,11 @@ from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
+    cut_raw,
     detail_map,
     error_text,
     format_time,
+    iter_json_array,
     parse_time,
     rate_limit_wait,
     raw_json,
@@ -49,9 +51,9 @@ from sre_cockpit.providers.incident_util import (
 )
 
 ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
-CONVERT_SLICE = 250
-"""Alerts turned into incidents between two yields to the event loop (~15 ms of work): 5,000
-alerts take ~0.3 s to convert, which would hold every key press that long."""
+YIELD_EVERY_S = 0.004
+"""Longest stretch of decoding or converting alerts before yielding to the event loop: 5,000
+alerts take ~0.3 s, which would otherwise hold every key press that long."""
 
 
 class AlertmanagerOptions(HttpOptions):
@@ -143,9 +145,7 @@ class AlertmanagerProvider(HttpProvider):
                    ("inhibited", str(self.options.include_inhibited).lower())]
         if self.options.receiver:
             params.append(("receiver", self.options.receiver))
-        alerts = await self._get_json("/api/v2/alerts", params)
-        if not isinstance(alerts, list):
-            raise ProviderError(f"{self.name}: unexpected answer from /api/v2/alerts (not a list)")
+        alerts, raws = await self._get_alerts(params)
         silences: dict[str, Mapping[str, Any]] = {}
         if any((a.get("status") or {}).get("silencedBy") for a in alerts if isinstance(a, dict)):
             try:
@@ -155,20 +155,51 @@ class AlertmanagerProvider(HttpProvider):
             except ProviderError:
                 silences = {}  # the detail is a nicety; the alerts are what matter
         incidents = []
-        for n, alert in enumerate(a for a in alerts if isinstance(a, dict)):
-            if n and not n % CONVERT_SLICE:
-                await asyncio.sleep(0)  # a flood of alerts: let keys through between slices
-            incidents.append(self.alert_to_incident(alert, silences))
-        self._silenced_by = {i.id: self._silences_of(a) for i, a in zip(incidents, alerts, strict=False)}
+        silenced_by: dict[str, tuple[str, ...]] = {}
+        last = time.perf_counter()
+        for alert, raw in zip(alerts, raws, strict=True):
+            if time.perf_counter() - last > YIELD_EVERY_S:
+                await asyncio.sleep(0)  # a flood of alerts: let keys through
+                last = time.perf_counter()
+            incident = self.alert_to_incident(alert, silences, raw=raw)
+            incidents.append(incident)
+            silenced_by[incident.id] = self._silences_of(alert)
+        self._silenced_by = silenced_by
         return incidents
+
+    async def _get_alerts(self, params: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        """``GET /api/v2/alerts``: the alert objects and each one's JSON text, decoded one by
+        one with yields to the event loop (see :func:`iter_json_array`)."""
+        path = "/api/v2/alerts"
+        resp = await self.client.request("GET", path, params=params)
+        self._raise_for(resp, path)
+        alerts: list[dict[str, Any]] = []
+        raws: list[str] = []
+        last = time.perf_counter()
+        try:
+            for item, raw in iter_json_array(resp.text):
+                if isinstance(item, dict):
+                    alerts.append(item)
+                    raws.append(raw)
+                if time.perf_counter() - last > YIELD_EVERY_S:
+                    await asyncio.sleep(0)
+                    last = time.perf_counter()
+        except ValueError as exc:
+            what = ("not a list" if str(exc) == "not a JSON array"
+                    else f"not JSON: {exc}")
+            raise ProviderError(f"{self.name}: unexpected answer from {path} ({what}, "
+                                f"HTTP {resp.status_code})") from exc
+        return alerts, raws
 
     @staticmethod
     def _silences_of(alert: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(str(s) for s in (alert.get("status") or {}).get("silencedBy") or ())
 
     def alert_to_incident(self, alert: Mapping[str, Any],
-                          silences: Mapping[str, Mapping[str, Any]] | None = None) -> Incident:
-        """Map one v2 alert (and the silences it refers to) to an Incident."""
+                          silences: Mapping[str, Mapping[str, Any]] | None = None, *,
+                          raw: str | None = None) -> Incident:
+        """Map one v2 alert (and the silences it refers to) to an Incident; ``raw`` is the
+        alert's JSON text as the server wrote it (encoded from ``alert`` when not given)."""
         labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
         annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
         status = alert.get("status") or {}
@@ -203,7 +234,7 @@ class AlertmanagerProvider(HttpProvider):
             detail=detail,
             updated_at=parse_time(alert.get("updatedAt")),
             details=details,
-            raw=raw_json(alert),
+            raw=cut_raw(raw) if raw is not None else raw_json(alert),
             runbook_url=_runbook_of(annotations, labels),
             silenced=bool(silenced),
         )

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -203,10 +203,56 @@ def raw_json(obj: object, limit: int = RAW_LIMIT) -> str | None:
     with ``RAW_CUT``) when longer; None when ``obj`` is None."""
     if obj is None:
         return None
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    return cut_raw(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str),
+                   limit)
+
+
+def cut_raw(text: str, limit: int = RAW_LIMIT) -> str:
+    """A provider object's JSON text bounded for ``Incident.raw`` (see :func:`raw_json`)."""
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(RAW_CUT))] + RAW_CUT
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def iter_json_array(text: str) -> Iterator[tuple[Any, str]]:
+    """Each element of a JSON array with its own text, as the server wrote it.
+
+    Decoding element by element lets a caller yield to the event loop between elements (one
+    ``json.loads`` of an alert flood's 3 MB holds it ~60 ms), and the element's text is its
+    ``Incident.raw`` without encoding it again (which cost as much as the decoding).
+
+    Raises:
+        ValueError: not one JSON array (a message for the error line).
+    """
+    def space(at: int) -> int:
+        found = _JSON_SPACE.match(text, at)
+        return found.end() if found is not None else at
+
+    pos = space(0)
+    if text[pos:pos + 1] != "[":
+        raise ValueError("not a JSON array")
+    pos = space(pos + 1)
+    if text[pos:pos + 1] == "]":
+        closing = pos
+    else:
+        while True:
+            obj, end = _DECODER.raw_decode(text, pos)
+            yield obj, text[pos:end]
+            pos = space(end)
+            mark = text[pos:pos + 1]
+            if mark == ",":
+                pos = space(pos + 1)
+                continue
+            if mark != "]":
+                raise ValueError(f"expected ',' or ']' at character {pos}")
+            closing = pos
+            break
+    if space(closing + 1) != len(text):
+        raise ValueError(f"extra data after the array at character {closing + 1}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -139,6 +139,7 @@ class IncidentsPane(Pane):
         self._stale: frozenset[str] = frozenset()
         self._bindings_state: tuple[bool | None, ...] | None = None
         self._detail_shown: Text | None = None
+        self._subtitle_shown: str | None = None
         self.clock = utcnow
 
     # ------------------------------------------------------------------ composition
@@ -188,7 +189,7 @@ class IncidentsPane(Pane):
         if snapshot.user != self.arrangement.user:
             self.arrangement = replace(self.arrangement, user=snapshot.user)
         if snapshot.unconfigured and not snapshot.sources:
-            self.border_subtitle = ""  # nothing to sort: no sort to announce
+            self.border_subtitle = self._subtitle_shown = None  # nothing to sort: no sort
             self.set_unconfigured(snapshot.unconfigured)
             return
         self.show_sources(snapshot.sources, oncall_text(snapshot))
@@ -273,9 +274,10 @@ class IncidentsPane(Pane):
         self.table.set_header(header_text(self._widths, how.sort, how.descending))
         if not self.snapshot.sources:
             return
-        summary = Text(how.summary())
-        if self.border_subtitle != summary:
-            self.border_subtitle = summary
+        summary = how.summary()
+        if summary != self._subtitle_shown:  # setting it repaints the whole pane, always
+            self._subtitle_shown = summary
+            self.border_subtitle = Text(summary)
 
     def _render_empty(self, any_visible: bool) -> None:
         empty = self.query_one(".incidents-empty", Static)
