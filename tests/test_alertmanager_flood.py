@@ -113,3 +113,36 @@ def test_timestamps_are_parsed_once_per_distinct_string() -> None:
     info = incident_util._parse_time_text.cache_info()
     assert info.misses == 1 and info.hits == 2
     assert parse_time("2026-11-23T10:00:00Z") == parse_time(1795341600 + 86400)
+
+
+async def test_an_alert_sent_again_byte_for_byte_is_not_converted_again() -> None:
+    alerts = flood(3)
+    bodies = [json.dumps(alerts)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/silences":
+            return httpx.Response(200, text=json.dumps(silences))
+        return httpx.Response(200, text=bodies[-1])
+
+    silences: list[dict[str, Any]] = []
+    options = AlertmanagerOptions.model_validate({"type": "alertmanager", "url": "http://am"})
+    am = AlertmanagerProvider("am", options, client=build_client(
+        options, provider="am", transport=httpx.MockTransport(handler)))
+    first = await am.list_incidents()
+    again = await am.list_incidents()
+    assert all(a is b for a, b in zip(first, again, strict=True))  # no work for the same alert
+    alerts[1]["updatedAt"] = "2026-11-26T10:01:00Z"  # re-sent by Prometheus: it changed
+    bodies.append(json.dumps(alerts))
+    third = await am.list_incidents()
+    assert third[0] is first[0] and third[1] is not first[1]
+    assert third[1].details["updatedAt"] == "2026-11-26T10:01:00Z"
+    # a silence changes what an alert reads: everything is converted again
+    alerts[2]["status"] = {"state": "suppressed", "silencedBy": ["s1"], "inhibitedBy": []}
+    silences.append({"id": "s1", "createdBy": "carol", "comment": "swap",
+                     "endsAt": "2026-11-26T12:00:00Z"})
+    bodies.append(json.dumps(alerts))
+    fourth = await am.list_incidents()
+    assert fourth[2].silenced and "carol" in (fourth[2].detail or "")
+    silences[0]["comment"] = "disk swap, day 2"
+    fifth = await am.list_incidents()
+    assert "day 2" in (fifth[2].detail or "") and fifth[0] is not fourth[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -106,6 +107,10 @@ class AlertmanagerProvider(HttpProvider):
         self.clock: Callable[[], datetime] = utcnow
         """Where "now" comes from for silence start/end (tests freeze it)."""
         self._silenced_by: dict[str, tuple[str, ...]] = {}
+        self._converted: dict[str, Incident] = {}
+        """Last poll's incidents by their alert's JSON text: an alert the server sends again
+        byte for byte (with the same silences) is the same incident, not converted again."""
+        self._converted_silences: object = None
         self._rate_limited = 0
 
     # -- reading ---------------------------------------------------------------------------
@@ -156,15 +161,23 @@ class AlertmanagerProvider(HttpProvider):
                 silences = {}  # the detail is a nicety; the alerts are what matter
         incidents = []
         silenced_by: dict[str, tuple[str, ...]] = {}
+        silences_now = sorted((sid, json.dumps(s, sort_keys=True, default=str))
+                              for sid, s in silences.items())
+        previous = self._converted if silences_now == self._converted_silences else {}
+        converted: dict[str, Incident] = {}
         last = time.perf_counter()
         for alert, raw in zip(alerts, raws, strict=True):
             if time.perf_counter() - last > YIELD_EVERY_S:
                 await asyncio.sleep(0)  # a flood of alerts: let keys through
                 last = time.perf_counter()
-            incident = self.alert_to_incident(alert, silences, raw=raw)
+            incident = previous.get(raw)
+            if incident is None:
+                incident = self.alert_to_incident(alert, silences, raw=raw)
+            converted[raw] = incident
             incidents.append(incident)
             silenced_by[incident.id] = self._silences_of(alert)
         self._silenced_by = silenced_by
+        self._converted, self._converted_silences = converted, silences_now
         return incidents
 
     async def _get_alerts(self, params: Any) -> tuple[list[dict[str, Any]], list[str]]:
