@@ -94,6 +94,11 @@ def parse_time(value: object) -> datetime | None:
 def _parse_time_text(text: str) -> datetime | None:
     """:func:`parse_time` of a string, remembered: every poll of an alert flood brings the same
     ten thousand timestamps again (``startsAt``, ``updatedAt``), parsed once, not per poll."""
+    if len(text) >= 20 and text[10:11] == "T" and text[-1:] in "zZ":
+        try:  # the common case (Alertmanager, PagerDuty): RFC 3339 in UTC, ≤ 6 decimals
+            return datetime.fromisoformat(text[:-1] + "+00:00")
+        except ValueError:
+            pass  # more decimals (Go writes nanoseconds) or not RFC 3339: the general path
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return parse_time(float(text))
     text = re.sub(r"[zZ]$", "+00:00", text)

@@ -483,7 +483,9 @@ class CockpitApp(ShellCommands):
             pane.post_message(IncidentsChanged(snapshot))
         for health in snapshot.sources:
             self.header.update_health(health, source="incidents")
-        self._call(self.pane("timeline"), "set_incidents", snapshot.incidents)
+        # after the incidents pane has drawn: with an alert flood the timeline's own work
+        # (an alert_start event per alert) would hold the pane's first rows back
+        self.call_later(self._call, self.pane("timeline"), "set_incidents", snapshot.incidents)
 
     # ----------------------------------------------------------------------------- panes
 

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 
 from sre_cockpit.feeds.arrange import Row
 
@@ -331,3 +332,29 @@ class IncidentTable(ScrollView, can_focus=True):
         self.virtual_size = Size(event.size.width, len(self.rows) + 1)
         self._lines.clear()
         self._keep_cursor_visible()
+
+
+class LineWidget(Widget):
+    """One line of text that repaints without a layout pass (``Static.update`` lays out the
+    whole screen: with four panes that cost more than the key press it answered)."""
+
+    DEFAULT_CSS = """
+    LineWidget { height: 1; width: 1fr; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.text = Text()
+        """What the line says (plain text, never markup)."""
+
+    def show(self, text: Text) -> bool:
+        """Say ``text``; repaint only when it differs. True when it did."""
+        if text.plain == self.text.plain and text.spans == self.text.spans:
+            return False
+        self.text = text
+        self.refresh()
+        return True
+
+    def render(self) -> Text:
+        return self.text

@@ -44,7 +44,7 @@ from sre_cockpit.feeds.arrange import (
 )
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.incidents.actions import run_action
-from sre_cockpit.ui.incidents.grid import IncidentTable
+from sre_cockpit.ui.incidents.grid import IncidentTable, LineWidget
 from sre_cockpit.ui.incidents.links import copy_runbook, copy_url
 from sre_cockpit.ui.incidents.table import (
     cell_texts,
@@ -138,7 +138,6 @@ class IncidentsPane(Pane):
         self._id_len = 6
         self._stale: frozenset[str] = frozenset()
         self._bindings_state: tuple[bool | None, ...] | None = None
-        self._detail_shown: Text | None = None
         self._subtitle_shown: str | None = None
         self.clock = utcnow
 
@@ -147,7 +146,7 @@ class IncidentsPane(Pane):
     def compose_body(self) -> Iterable[Widget]:
         yield IncidentTable(id="incidents-table")
         yield Static("", classes="incidents-empty")
-        yield Static("", classes="incident-detail")
+        yield LineWidget(classes="incident-detail")
 
     @property
     def table(self) -> IncidentTable:
@@ -299,12 +298,7 @@ class IncidentsPane(Pane):
         row = self.cursor_row()
         text = (group_detail(row, len(self.selected)) if isinstance(row, Group)
                 else detail_text(row, len(self.selected)))
-        shown = self._detail_shown
-        # Static.update lays out and repaints: only when the text changed
-        if shown is not None and shown.plain == text.plain and shown.spans == text.spans:
-            return
-        self._detail_shown = text
-        self.query_one(".incident-detail", Static).update(text)
+        self.query_one(".incident-detail", LineWidget).show(text)
 
     # ------------------------------------------------------------------ cursor, selection
 
