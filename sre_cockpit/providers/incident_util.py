@@ -223,6 +223,42 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+def _space(text: str, at: int) -> int:
+    """The index of the first non-blank character at or after ``at``."""
+    found = _JSON_SPACE.match(text, at)
+    return found.end() if found is not None else at
+
+
+def _elements(text: str, pos: int, end: list[int]) -> Iterator[tuple[Any, str]]:
+    """The elements of the JSON array opening at ``text[pos]`` with their text; once
+    exhausted, ``end[0]`` is the index after its ``]``.
+
+    Raises:
+        ValueError: malformed JSON.
+    """
+    pos = _space(text, pos + 1)
+    if text[pos:pos + 1] == "]":
+        end[0] = pos + 1
+        return
+    while True:
+        obj, stop = _DECODER.raw_decode(text, pos)
+        yield obj, text[pos:stop]
+        pos = _space(text, stop)
+        mark = text[pos:pos + 1]
+        if mark == ",":
+            pos = _space(text, pos + 1)
+            continue
+        if mark != "]":
+            raise ValueError(f"expected ',' or ']' at character {pos}")
+        end[0] = pos + 1
+        return
+
+
+def _no_more(text: str, at: int) -> None:
+    if _space(text, at) != len(text):
+        raise ValueError(f"extra data after the JSON value at character {at}")
+
+
 def iter_json_array(text: str) -> Iterator[tuple[Any, str]]:
     """Each element of a JSON array with its own text, as the server wrote it.
 
@@ -233,31 +269,53 @@ def iter_json_array(text: str) -> Iterator[tuple[Any, str]]:
     Raises:
         ValueError: not one JSON array (a message for the error line).
     """
-    def space(at: int) -> int:
-        found = _JSON_SPACE.match(text, at)
-        return found.end() if found is not None else at
-
-    pos = space(0)
+    pos = _space(text, 0)
     if text[pos:pos + 1] != "[":
         raise ValueError("not a JSON array")
-    pos = space(pos + 1)
-    if text[pos:pos + 1] == "]":
-        closing = pos
-    else:
-        while True:
-            obj, end = _DECODER.raw_decode(text, pos)
-            yield obj, text[pos:end]
-            pos = space(end)
-            mark = text[pos:pos + 1]
-            if mark == ",":
-                pos = space(pos + 1)
-                continue
-            if mark != "]":
-                raise ValueError(f"expected ',' or ']' at character {pos}")
-            closing = pos
-            break
-    if space(closing + 1) != len(text):
-        raise ValueError(f"extra data after the array at character {closing + 1}")
+    end = [len(text)]
+    yield from _elements(text, pos, end)
+    _no_more(text, end[0])
+
+
+def json_object_with_items(text: str, member: str) -> tuple[dict[str, Any],
+                                                              list[tuple[Any, str]]]:
+    """A JSON object decoded, and the elements of its array ``member`` each with its own text
+    (a PagerDuty page: ``{"incidents": [...], "more": true, ...}``). The object's ``member``
+    holds the decoded elements as usual.
+
+    Raises:
+        ValueError: not one JSON object.
+    """
+    pos = _space(text, 0)
+    if text[pos:pos + 1] != "{":
+        raise ValueError("not a JSON object")
+    out: dict[str, Any] = {}
+    items: list[tuple[Any, str]] = []
+    pos = _space(text, pos + 1)
+    if text[pos:pos + 1] == "}":
+        _no_more(text, pos + 1)
+        return out, items
+    while True:
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _space(text, pos)
+        if not isinstance(key, str) or text[pos:pos + 1] != ":":
+            raise ValueError(f"expected a member name and ':' at character {pos}")
+        pos = _space(text, pos + 1)
+        if key == member and text[pos:pos + 1] == "[":
+            end = [pos]
+            items = list(_elements(text, pos, end))
+            out[key], pos = [obj for obj, _ in items], end[0]
+        else:
+            out[key], pos = _DECODER.raw_decode(text, pos)
+        pos = _space(text, pos)
+        mark = text[pos:pos + 1]
+        if mark == ",":
+            pos = _space(text, pos + 1)
+            continue
+        if mark != "}":
+            raise ValueError(f"expected ',' or '}}' at character {pos}")
+        _no_more(text, pos + 1)
+        return out, items
 
 
 # ---------------------------------------------------------------------------------------------
