@@ -52,3 +52,34 @@ async def test_a_page_that_is_not_json_is_one_line() -> None:
                               lambda r: httpx.Response(200, text="<html>proxy</html>")))
     with pytest.raises(ProviderError, match="did not answer JSON"):
         await PagerDutyProvider("pd", options, client=client).list_incidents()
+
+
+async def test_the_timelines_first_events_wait_for_the_listing_in_progress() -> None:
+    """At start the incident feed lists every incident and the timeline asks for events, which
+    needs the same list: it waits for that listing instead of fetching all pages again."""
+    import asyncio
+    from datetime import timedelta
+
+    import httpx
+
+    class WithLogs(FakePD):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/log_entries"):
+                self.requests.append(request)
+                return httpx.Response(200, json={"log_entries": [], "more": False})
+            return super().__call__(request)
+
+    fake = WithLogs()
+    fake.add(250)
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # a network: the two callers interleave
+        return fake(request)
+
+    pd = make(slow, event_incident_limit=5)
+    since = pd.clock() - timedelta(hours=1)
+    incidents, _events = await asyncio.gather(pd.list_incidents(), pd.list_events(since))
+    assert len(incidents) == 250
+    listings = [r for r in fake.requests if r.url.path == "/incidents"
+                and r.url.params.get_list("statuses[]")]
+    assert len(listings) == 3  # one listing of three pages, not two

@@ -150,6 +150,9 @@ class PagerDutyProvider(HttpProvider):
         self._rate_limited = 0
         self._known: dict[str, Incident] = {}
         self._converted: dict[str, Incident] = {}
+        self._listing = asyncio.Lock()
+        """Held while listing: the timeline's first ``list_events`` waits for the incident
+        feed's listing in progress instead of listing every incident a second time."""
         """Last listing's incidents by their JSON text: an incident PagerDuty sends again
         byte for byte is not converted again (2,000 of them cost ~0.1 s a poll)."""
         self._severity_map = {**DEFAULT_SEVERITY_MAP, **options.severity_map}
@@ -238,6 +241,10 @@ class PagerDutyProvider(HttpProvider):
 
     async def list_incidents(self) -> list[Incident]:
         """Triggered and acknowledged incidents (plus recently resolved ones if configured)."""
+        async with self._listing:
+            return await self._list_incidents()
+
+    async def _list_incidents(self) -> list[Incident]:
         cap = self.options.max_incidents
         params = [("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
                   ("date_range", "all"), *self._filters()]
@@ -367,7 +374,9 @@ class PagerDutyProvider(HttpProvider):
         ``LIVE_SLACK`` for PagerDuty's clock)."""
         end = until if until is not None else self.clock() + LIVE_SLACK
         if not self._known:
-            await self.list_incidents()
+            async with self._listing:  # the incident feed may be listing them right now
+                if not self._known:
+                    await self._list_incidents()
         candidates = dict(self._known)
         window, _ = await self._paged(
             "/incidents", "incidents",
