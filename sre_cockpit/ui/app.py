@@ -485,7 +485,8 @@ class CockpitApp(ShellCommands):
             self.header.update_health(health, source="incidents")
         # after the incidents pane has drawn: with an alert flood the timeline's own work
         # (an alert_start event per alert) would hold the pane's first rows back
-        self.call_later(self._call, self.pane("timeline"), "set_incidents", snapshot.incidents)
+        self.call_after_refresh(self._call, self.pane("timeline"), "set_incidents",
+                                snapshot.incidents)
 
     # ----------------------------------------------------------------------------- panes
 

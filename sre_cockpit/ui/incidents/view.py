@@ -156,6 +156,7 @@ class IncidentsPane(Pane):
     def on_mount(self) -> None:
         super().on_mount()
         self.table.render_row = self._render_row
+        self.table.highlighted = self._highlighted
         self.table.next_change = lambda rows: next_row_change(rows, self.clock())
         self.query_one(".incidents-empty", Static).display = False
         self._show_arrangement()
@@ -331,8 +332,8 @@ class IncidentsPane(Pane):
     def filter_hint(self) -> str:
         return "words in id, title, service, assignee, labels; /regex/; ! inverts"
 
-    def on_incident_table_highlighted(self, event: IncidentTable.Highlighted) -> None:
-        event.stop()
+    def _highlighted(self, key: str | None) -> None:
+        """The table's cursor moved: the line under it and the footer's greyed-out keys."""
         self._render_detail()
         self._refresh_bindings_if_changed()
 
