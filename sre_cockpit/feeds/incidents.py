@@ -185,6 +185,9 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
                 on_update=lambda update, n=name: self._on_poll(n, update),  # type: ignore[misc]
                 wall=runtime.clock)
         self._lists: dict[str, list[Incident]] = {}
+        self._merged: tuple[Incident, ...] | None = None
+        """The last merge, until a list or an override changes (a poll that brings the same
+        incidents does not sort thousands of them again)."""
         self._healths: dict[str, ProviderHealth] = {
             name: ProviderHealth(provider=name, state=HealthState.PENDING, fresh_for=2 * interval)
             for name in self.sources}
@@ -239,10 +242,13 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
     def _on_poll(self, name: str, update: PollUpdate[tuple[float, list[Incident]]]) -> None:
         if update.fresh and update.value is not None:
             started, incidents = update.value
-            self._lists[name] = list(incidents)
+            if self._lists.get(name) != incidents:  # providers reuse unchanged incidents
+                self._lists[name] = list(incidents)
+                self._merged = None
             for key, (at, incident) in list(self._overrides.items()):
                 if incident.provider == name and at <= started:
                     del self._overrides[key]
+                    self._merged = None
         self._healths[name] = replace(update.health, fresh_for=2 * self.interval)
         self.publish(self._build())
 
@@ -250,6 +256,11 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
 
     def merged(self) -> tuple[Incident, ...]:
         """Every provider's last good list with the optimistic overrides, ordered."""
+        if self._merged is None:
+            self._merged = self._merge()
+        return self._merged
+
+    def _merge(self) -> tuple[Incident, ...]:
         out: dict[str, Incident] = {}
         for incidents in self._lists.values():
             for incident in incidents:
@@ -465,11 +476,13 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
         now = time.monotonic()
         for incident in updated:
             self._overrides[incident.key] = (now, incident)
+            self._merged = None
         if updated:
             self.publish(self._build())
 
     async def aclose(self) -> None:
         self._lists.clear()
+        self._merged = None
 
 
 def targets_in(snapshot: IncidentsSnapshot, keys: Iterable[str]) -> tuple[Incident, ...]:

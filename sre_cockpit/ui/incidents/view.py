@@ -139,6 +139,7 @@ class IncidentsPane(Pane):
         self._stale: frozenset[str] = frozenset()
         self._bindings_state: tuple[bool | None, ...] | None = None
         self._subtitle_shown: str | None = None
+        self._arranged_from: tuple[object, ...] | None = None
         self.clock = utcnow
 
     # ------------------------------------------------------------------ composition
@@ -243,10 +244,13 @@ class IncidentsPane(Pane):
             return
         if self.size.width:
             self._layout_columns()
-        matches = ((lambda i: self.row_filter.matches(searchable(i)))
-                   if self.filter_text else None)
-        arranged = arrange(self.snapshot.incidents, self.arrangement, matches=matches)
-        self.arranged = arranged
+        basis = (self.snapshot.incidents, self.arrangement, self.filter_text)
+        if basis != self._arranged_from:  # the same incidents, choices and filter: the same rows
+            matches = ((lambda i: self.row_filter.matches(searchable(i)))
+                       if self.filter_text else None)
+            self.arranged = arrange(self.snapshot.incidents, self.arrangement, matches=matches)
+            self._arranged_from = basis
+        arranged = self.arranged
         if self.selected:
             self.selected &= {i.key for i in arranged.matched}
         self.table.set_rows(arranged.rows)
