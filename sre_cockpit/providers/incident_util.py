@@ -47,17 +47,20 @@ DEFAULT_STATUS_WORDS: Mapping[str, IncidentStatus] = {
 }
 """Status words mapped to the three normalised states (case-insensitive)."""
 
+_SEVERITY_LOOKUP: dict[str, Severity] = {  # reversed: the first spelling of a word wins
+    key.strip().lower(): Severity(sev) for key, sev in reversed(list(DEFAULT_SEVERITY_WORDS.items()))}
+"""The built-in severity words, normalised once (an alert flood asks 5,000 times a poll)."""
+
 
 def severity_of(value: object, overrides: Mapping[str, Severity] | None = None) -> Severity:
     """Normalise a raw severity value; user ``overrides`` win over the built-in words."""
     if value is None:
         return Severity.UNKNOWN
     word = str(value).strip().lower()
-    for table in (overrides or {}, DEFAULT_SEVERITY_WORDS):
-        for key, sev in table.items():
-            if key.strip().lower() == word:
-                return Severity(sev)
-    return Severity.UNKNOWN
+    for key, sev in (overrides or {}).items():
+        if key.strip().lower() == word:
+            return Severity(sev)
+    return _SEVERITY_LOOKUP.get(word, Severity.UNKNOWN)
 
 
 def status_of(value: object, overrides: Mapping[str, IncidentStatus] | None = None) -> IncidentStatus:
