@@ -256,11 +256,16 @@ def run_flood(workdir: Path, cols: int, rows: int, log: Callable[[str], None], *
     """One flood run: first rows and idle at a 30 s poll interval, then keys at 15 s."""
     phase = FloodPhase(f"{cols}x{rows}", alerts, pd_incidents)
     rng = random.Random(seed)
+    workdir = workdir / f"flood-{cols}x{rows}-{time.monotonic_ns()}"
+    workdir.mkdir(parents=True)
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        am_url, _am = start_alertmanager(workdir)
+        am_url, am_proc = start_alertmanager(workdir)
+        started.append(am_proc)
         log(f"  posting {alerts:,} alerts to a real Alertmanager")
         flood(am_url, alerts)
-        pd, _sim = start_pd(workdir, pd_incidents)
+        pd, sim_proc = start_pd(workdir, pd_incidents)
+        started.append(sim_proc)
         sim_url = str(pd["url"]).rsplit("/pagerduty", 1)[0]
         env = terminal_env(extra={"SRE_COCKPIT_DATA_DIR": str(workdir / "data")})
         config = write_config(workdir / "flood-30s.yaml", am_url, pd, "30s")
@@ -307,7 +312,8 @@ def run_flood(workdir: Path, cols: int, rows: int, log: Callable[[str], None], *
         phase.error = f"{type(exc).__name__}: {exc}"
         log(f"  error: {phase.error}")
     finally:
-        REAPER.kill_all()
+        for proc in started:  # only what this phase started (run.py has its own)
+            REAPER.kill(proc)
     return phase
 
 
