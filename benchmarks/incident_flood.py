@@ -258,14 +258,14 @@ def run_flood(workdir: Path, cols: int, rows: int, log: Callable[[str], None], *
     rng = random.Random(seed)
     workdir = workdir / f"flood-{cols}x{rows}-{time.monotonic_ns()}"
     workdir.mkdir(parents=True)
-    started: list[subprocess.Popen[bytes]] = []
+    mine: list[subprocess.Popen[bytes]] = []
     try:
         am_url, am_proc = start_alertmanager(workdir)
-        started.append(am_proc)
+        mine.append(am_proc)
         log(f"  posting {alerts:,} alerts to a real Alertmanager")
         flood(am_url, alerts)
         pd, sim_proc = start_pd(workdir, pd_incidents)
-        started.append(sim_proc)
+        mine.append(sim_proc)
         sim_url = str(pd["url"]).rsplit("/pagerduty", 1)[0]
         env = terminal_env(extra={"SRE_COCKPIT_DATA_DIR": str(workdir / "data")})
         config = write_config(workdir / "flood-30s.yaml", am_url, pd, "30s")
@@ -300,9 +300,9 @@ def run_flood(workdir: Path, cols: int, rows: int, log: Callable[[str], None], *
                 raise RuntimeError("the second cockpit never showed both providers ok")
             log(f"  {presses} down/up presses while both providers poll every 15 s")
             before = sim_requests(sim_url)
-            started = time.monotonic()
+            keys_from = time.monotonic()
             _keys(session, phase, presses, rng)
-            phase.key_window_s = time.monotonic() - started
+            phase.key_window_s = time.monotonic() - keys_from
             after = sim_requests(sim_url)
             if before is not None and after is not None:
                 phase.pd_requests_in_keys = after - before
@@ -312,7 +312,7 @@ def run_flood(workdir: Path, cols: int, rows: int, log: Callable[[str], None], *
         phase.error = f"{type(exc).__name__}: {exc}"
         log(f"  error: {phase.error}")
     finally:
-        for proc in started:  # only what this phase started (run.py has its own)
+        for proc in mine:  # only what this phase started (run.py has its own)
             REAPER.kill(proc)
     return phase
 

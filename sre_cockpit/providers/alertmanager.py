@@ -40,6 +40,8 @@ from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
+    RAW_LIMIT,
+    LazyDetails,
     cut_raw,
     detail_map,
     error_text,
@@ -232,7 +234,16 @@ class AlertmanagerProvider(HttpProvider):
         service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
         started = parse_time(alert.get("startsAt")) or self.clock()
         fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
-        details = self._details(alert, fingerprint, state, labels, annotations, silences or {})
+        source: str | Mapping[str, Any] = (raw if raw is not None and len(raw) <= RAW_LIMIT
+                                           else alert)  # the text, not the decoded object
+        known = silences or {}
+
+        def build() -> Mapping[str, str]:  # values only: no provider travels with the incident
+            obj = json.loads(source) if isinstance(source, str) else source
+            return AlertmanagerProvider._details(obj, fingerprint, state, labels, annotations,
+                                                 known)
+
+        details = LazyDetails(build)
         return Incident(
             id=fingerprint,
             provider=self.name,

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -204,6 +204,35 @@ def detail_map(pairs: Iterable[tuple[str, object]]) -> Mapping[str, str]:
         if text is not None and key not in out:
             out[key] = text
     return MappingProxyType(out)
+
+
+class LazyDetails(Mapping[str, str]):
+    """An ``Incident.details`` built on its first read (the describe view reads one incident's;
+    an alert flood would build 5,000 a poll for nobody)."""
+
+    __slots__ = ("_build", "_data")
+
+    def __init__(self, build: Callable[[], Mapping[str, str]]) -> None:
+        self._build: Callable[[], Mapping[str, str]] | None = build
+        self._data: Mapping[str, str] | None = None
+
+    def _mapping(self) -> Mapping[str, str]:
+        if self._data is None:
+            assert self._build is not None
+            self._data, self._build = self._build(), None
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __repr__(self) -> str:
+        return f"LazyDetails({dict(self._mapping())!r})"
 
 
 def raw_json(obj: object, limit: int = RAW_LIMIT) -> str | None:
