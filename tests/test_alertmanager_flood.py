@@ -146,3 +146,20 @@ async def test_an_alert_sent_again_byte_for_byte_is_not_converted_again() -> Non
     silences[0]["comment"] = "disk swap, day 2"
     fifth = await am.list_incidents()
     assert "day 2" in (fifth[2].detail or "") and fifth[0] is not fourth[0]
+
+
+async def test_describe_fields_are_built_on_first_read_from_values_only() -> None:
+    from sre_cockpit.providers.incident_util import LazyDetails
+
+    alerts = flood(2)
+    am = provider(json.dumps(alerts))
+    (first, _second) = await am.list_incidents()
+    assert isinstance(first.details, LazyDetails)
+    build = first.details._build
+    assert build is not None and build.__closure__ is not None
+    held = [cell.cell_contents for cell in build.__closure__]
+    assert not any(isinstance(value, AlertmanagerProvider) for value in held)  # values only
+    eager = am.alert_to_incident(alerts[0], {})  # the same alert, no server text: same fields
+    assert dict(first.details) == dict(eager.details)
+    assert first.details["labels.instance"] == "h0" and first.details["fingerprint"] == first.id
+    assert first.details._build is None  # built once
