@@ -30,6 +30,7 @@ from sre_cockpit.providers.base import (
 )
 from sre_cockpit.ui.incidents.view import IncidentsPane
 from sre_cockpit.ui.messages import IncidentsChanged
+from sre_cockpit.ui.pane import Pane
 
 FROZEN = datetime(2026, 11, 26, 14, 3, tzinfo=UTC)
 
@@ -154,10 +155,11 @@ class PaneApp(App[None]):
         assert self.feed is not None
         await self.feed.refresh()
 
-    def on_incidents_pane_incident_focused(self, message: IncidentsPane.IncidentFocused) -> None:
+    def on_pane_focus_requested(self, message: Pane.FocusRequested) -> None:
         self.messages.append(message)
+        self.query_one(IncidentsPane).show_focus(message.incident)  # as the app does
 
-    def on_incidents_pane_note_requested(self, message: IncidentsPane.NoteRequested) -> None:
+    def on_pane_note_requested(self, message: Pane.NoteRequested) -> None:
         self.messages.append(message)
 
 

@@ -28,7 +28,7 @@ class Cockpit:
 
     def __init__(self, config: Path, data: Path, *, cols: int = 160, rows: int = 50,
                  prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None,
-                 args: Sequence[str] = ()) -> None:
+                 command: Sequence[str] | None = None, args: Sequence[str] = ()) -> None:
         self.screen = pyte.Screen(cols, rows)
         self._stream = pyte.ByteStream(self.screen)
         self._replies: list[bytes] = []
@@ -41,7 +41,9 @@ class Cockpit:
                    SRE_COCKPIT_DATA_DIR=str(data), **(extra_env or {}))
         env.pop("TMUX", None)
         env.pop("TEXTUAL", None)
-        argv = [*prefix, sys.executable, "-m", "sre_cockpit", "--config", str(config), *args]
+        # command: another installation's cockpit (e.g. a fresh venv's ``bin/sre-cockpit``)
+        argv = [*prefix, *(command or (sys.executable, "-m", "sre_cockpit")),
+                "--config", str(config), *args]
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True, close_fds=True)
         os.close(slave)

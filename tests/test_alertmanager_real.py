@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from am_helpers import create_silence, post_alerts, start_alertmanager
 
-from sre_cockpit.core.models import IncidentStatus, Severity
+from sre_cockpit.core.models import IncidentStatus, Severity, Suppression
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderEnv, ProviderError
 
@@ -135,5 +136,43 @@ async def test_expiring_a_silence_that_is_already_gone_is_fine(am_url: str) -> N
         result = await provider.perform("expire_silence", [incident])
         assert result.ok, result.message
         await wait_status(provider, "Gone", IncidentStatus.TRIGGERED)
+    finally:
+        await provider.aclose()
+
+
+async def test_silences_created_and_expired_are_timeline_events(am_url: str) -> None:
+    """A real Alertmanager's silences on the timeline: the one made elsewhere (who, why) tied to
+    the one alert it silences, the one made from the cockpit, and both expiries."""
+    post_alerts(am_url, [{"labels": {"alertname": "Quiet", "severity": "info", "service": "db"}},
+                         {"labels": {"alertname": "Loud", "severity": "critical"}}])
+    sid = create_silence(am_url, {"alertname": "Quiet"}, created_by="carol", comment="planned work")
+    provider = provider_for(am_url)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    try:
+        await wait_status(provider, "Quiet", IncidentStatus.ACKNOWLEDGED)
+        incidents = {i.title: i for i in await provider.list_incidents()}
+        assert incidents["Quiet"].suppressed is Suppression.SILENCED
+        assert incidents["Loud"].suppressed is None
+        (created,) = await provider.list_events(since, None)
+        assert (created.kind, created.incident_id, created.service) == (
+            "silence", incidents["Quiet"].id, "db")
+        assert created.text.startswith('silence created by carol: planned work — '
+                                       'alertname="Quiet" until ')
+        assert created.text.endswith(f"(silence {sid})")
+        loud = incidents["Loud"]
+        made = await provider.perform("silence", [loud], silence=provider.default_silence(
+            [loud], comment="paging storm"))
+        assert made.ok, made.message
+        await wait_status(provider, "Loud", IncidentStatus.ACKNOWLEDGED)
+        for incident in (await provider.list_incidents()):
+            assert (await provider.perform("expire_silence", [incident])).ok
+        await wait_status(provider, "Quiet", IncidentStatus.TRIGGERED)
+        await wait_status(provider, "Loud", IncidentStatus.TRIGGERED)
+        events = await provider.list_events(since, None)
+        kinds = sorted((e.kind, e.text.split(" — ")[0]) for e in events)
+        assert kinds == [("silence", "silence created by carol: planned work"),
+                         ("silence", "silence created by oncall-bob: paging storm"),
+                         ("silence_end", "silence expired"), ("silence_end", "silence expired")]
+        assert all(since <= e.at <= datetime.now(UTC) for e in events)
     finally:
         await provider.aclose()

@@ -71,6 +71,9 @@ def test_snapshot_json_shows_exactly_the_three(am: str, tmp_path: Path) -> None:
     got = {i["title"]: (i["status"], i["severity"], i["service"]) for i in data["incidents"]}
     assert got == EXPECTED
     assert all(i["provider"] == "am" and len(i["id"]) == 16 for i in data["incidents"])
+    suppressed = {i["title"]: i["suppressed"] for i in data["incidents"]}
+    assert suppressed == {"checkout 5xx above 2%": None, "SearchSlow": None,
+                          "db-1 disk full": "silenced"}
 
 
 async def wait_until(pilot: Pilot[Any], predicate: Any, seconds: float = 10.0) -> None:
@@ -93,6 +96,7 @@ async def test_cockpit_pane_shows_exactly_the_three(am: str) -> None:
         table = pane.query_one(IncidentTable)
         assert table.row_count == 3
         statuses = sorted(pane.cells(i.key)["status"] for i in pane.snapshot.incidents)
+        # a silence is not a person's acknowledgement: the row says which it is
         assert statuses == ["silenced", "triggered", "triggered"]
 
 

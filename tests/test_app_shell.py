@@ -3,7 +3,6 @@ quit confirmation, keymap remapping, cross-pane routing, NO_COLOR and the fast-s
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -14,13 +13,14 @@ from textual.widgets import Input, Static
 
 from sre_cockpit.config.model import ConfigError
 from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, ProviderHealth, Severity
-from sre_cockpit.ui.app import PANES, BootInfo, PaneSlot, boot_app, load_pane_class
+from sre_cockpit.ui.app import PANES, BootInfo, PaneSlot, boot_app
 from sre_cockpit.ui.commandline import CommandLine
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import ContextBadge, ReadOnlyBadge
 from sre_cockpit.ui.help import HelpScreen
 from sre_cockpit.ui.incidents.view import IncidentsPane
 from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.panes import load_view
 from sre_cockpit.ui.quit import QuitScreen
 
 WIDE = (160, 48)
@@ -57,9 +57,7 @@ async def test_real_panes_are_used_whenever_their_module_exists() -> None:
         for spec in PANES:
             pane = app.pane(spec.id)
             assert pane is not None
-            if importlib.util.find_spec(spec.module) is not None:
-                real = getattr(importlib.import_module(spec.module), spec.cls)
-                assert type(pane) is real, f"{spec.id}: expected the real {spec.cls}"
+            assert type(pane) is spec.view(), f"{spec.id}: expected the real view"
         assert app.pane_errors == {}
 
 
@@ -80,14 +78,18 @@ async def test_every_pane_explains_itself_when_nothing_is_configured() -> None:
 
 
 async def test_a_broken_pane_module_gets_a_stand_in_that_says_why(monkeypatch: Any) -> None:
-    from sre_cockpit.ui import routing, slots
+    from sre_cockpit.ui import panes
 
-    broken = slots.PaneSpec("logs", "sre_cockpit.ui.no_such_logs", "LogPane", "Logs", "log")
-    _cls, error = load_pane_class(broken)
+    def missing() -> Any:
+        import sre_cockpit.ui.no_such_logs  # type: ignore[import-not-found]  # noqa: F401
+        raise AssertionError("unreachable")
+
+    broken = panes.PaneSpec("logs", "Logs", "log", missing, None)
+    _cls, error = load_view(broken)
     assert error is not None and "ModuleNotFoundError" in error
     patched = tuple(broken if s.id == "logs" else s for s in PANES)
     from sre_cockpit.ui import app as app_module
-    for module in (app_module, routing, slots):
+    for module in (app_module, panes):
         monkeypatch.setattr(module, "PANES", patched)
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -222,22 +224,22 @@ async def test_ctx_rebuilds_the_runtime_and_reattaches_fresh_panes() -> None:
     app = shell_app(config, start_polling=True)
     async with app.run_test(size=WIDE) as pilot:
         await app.started.wait()
-        old_runtime = app.runtime
+        old_runtime = app.cockpit.runtime
         old_panes = app.panes()
         assert app.query_one(ContextBadge).has_class("-danger")
         await pilot.press("colon")
         await _type(pilot, "ctx staging")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.runtime is not old_runtime and app.runtime.context_name == "staging"
+        assert app.cockpit.runtime is not old_runtime and app.cockpit.runtime.context_name == "staging"
         assert not app.query_one(CommandLine).is_open
         new_panes = app.panes()
         assert all(n is not o for n, o in zip(new_panes, old_panes, strict=True))
-        assert app.cockpit is not None and app.cockpit.runtime is app.runtime
+        assert app.cockpit is not None and app.cockpit.runtime is app.cockpit.runtime
         incidents = app.pane("incidents")
         assert isinstance(incidents, IncidentsPane) and incidents.feed is app.cockpit.incidents
-        on_feeds = {"incidents", "slos"}
-        assert all(p.runtime is app.runtime for p in new_panes if p.id not in on_feeds)
+        on_feeds = {"incidents", "slos", "timeline"}
+        assert all(p.runtime is app.cockpit.runtime for p in new_panes if p.id not in on_feeds)
         assert not app.query_one(ContextBadge).has_class("-danger")
         assert app.query_one(ReadOnlyBadge).display
         assert "ctx staging" in app.header.text and "READ-ONLY" in app.header.text
@@ -295,34 +297,43 @@ async def test_theme_command_switches_and_rejects_unknown() -> None:
         assert "unknown theme 'neon'" in app.query_one(CommandLine).error
 
 
-async def test_export_calls_the_timeline_export() -> None:
+async def test_export_writes_the_focused_incidents_draft(monkeypatch: Any) -> None:
+    from sre_cockpit.reports.export import ExportError
+    from sre_cockpit.ui import commands
+
     app = shell_app()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
-        timeline = app.pane("timeline")
-        calls: list[tuple[str, ...]] = []
+        calls: list[tuple[Any, str | None]] = []
 
-        async def export(*args: str) -> str:
-            calls.append(args)
+        async def export(cockpit: Any, incident: Any, path: str | None) -> str:
+            calls.append((incident, path))
             return "/tmp/pm.md"
 
-        timeline.export_postmortem = export  # type: ignore[union-attr]
+        monkeypatch.setattr(commands, "export_postmortem", export)
         await pilot.press("colon")
         await _type(pilot, "export out.md")
         await pilot.press("enter")
         await pilot.pause()
-        assert calls == [("out.md",)]
+        assert "choose an incident first" in app.query_one(CommandLine).error  # none focused
+        await pilot.press("escape")
+        app.focus_incident(_incident())
+        await pilot.press("colon")
+        await _type(pilot, "export out.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert calls == [(_incident(), "out.md")]
         assert not app.query_one(CommandLine).is_open
 
-        async def failing(*args: str) -> str:
-            raise ValueError("choose an incident first")
+        async def failing(cockpit: Any, incident: Any, path: str | None) -> str:
+            raise ExportError("cannot write out.md: Read-only file system")
 
-        timeline.export_postmortem = failing  # type: ignore[union-attr]
+        monkeypatch.setattr(commands, "export_postmortem", failing)
         await pilot.press("colon")
         await _type(pilot, "export")
         await pilot.press("enter")
         await pilot.pause()
-        assert "export failed: choose an incident first" in app.query_one(CommandLine).error
+        assert "export failed: cannot write out.md" in app.query_one(CommandLine).error
 
 
 # ----------------------------------------------------------------------------- filter
@@ -367,7 +378,7 @@ async def test_q_quits_at_once_without_pending_notes() -> None:
     app = shell_app()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
-        app.pane("timeline").pending_notes = lambda: 0  # type: ignore[union-attr]
+        app.cockpit.notes.pending_count = lambda: 0  # type: ignore[method-assign,union-attr]
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -377,7 +388,7 @@ async def test_q_asks_first_while_notes_are_pending() -> None:
     app = shell_app()
     async with app.run_test(size=SMALL) as pilot:
         await pilot.pause()
-        app.pane("timeline").pending_notes = lambda: 2  # type: ignore[union-attr]
+        app.cockpit.notes.pending_count = lambda: 2  # type: ignore[method-assign,union-attr]
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QuitScreen)
@@ -429,7 +440,7 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
         logs, slos, timeline = Recorder(), Recorder(), Recorder()
         app.pane("logs").focus_service = logs  # type: ignore[method-assign,union-attr]
         app.pane("slos").focus_service = slos  # type: ignore[method-assign,union-attr]
-        app.pane("timeline").focus_incident = timeline  # type: ignore[method-assign,union-attr]
+        app.pane("timeline").show_focus = timeline  # type: ignore[method-assign,union-attr]
         incident = _incident()
         app.pane("incidents").post_message(IncidentsPane.IncidentFocused(incident))  # type: ignore[union-attr]
         await pilot.pause()
@@ -438,7 +449,7 @@ async def test_incident_focus_is_routed_to_logs_slos_and_timeline() -> None:
         app.pane("incidents").post_message(IncidentsPane.IncidentFocused(None))  # type: ignore[union-attr]
         await pilot.pause()
         assert logs.calls[-1] == (None, None) and timeline.calls[-1] == (None,)
-        assert app.pane_errors == {}
+        assert app.focused_incident is None and app.pane_errors == {}
 
 
 def _slo_status() -> Any:
@@ -451,34 +462,40 @@ def _slo_status() -> Any:
                      state=SloState.WARNING, exhausted_at=None, evaluated_at=FIXED)
 
 
-async def test_updates_pins_and_notes_reach_the_timeline() -> None:
+async def test_notes_pins_incidents_and_slo_changes_reach_the_timeline() -> None:
     from sre_cockpit.core.models import LogLine
     from sre_cockpit.feeds.slo_eval import SloRow
     from sre_cockpit.feeds.slos import SloEntry
     from sre_cockpit.ui.incidents.view import IncidentsPane
     from sre_cockpit.ui.logs.view import LogPane
+    from sre_cockpit.ui.notes_editor import NoteEditor
+    from sre_cockpit.ui.timeline.view import TimelinePane
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         timeline = app.pane("timeline")
-        recs = {name: Recorder() for name in ("set_incidents", "pin_log_line", "observe_slos",
-                                              "open_note_editor")}
-        for name, rec in recs.items():
-            setattr(timeline, name, rec)
+        assert isinstance(timeline, TimelinePane)
         incidents = (_incident(),)
-        line = LogLine(ts_ns=1, line="boom")
         feed = app.cockpit.incidents  # type: ignore[union-attr]
         feed.publish(replace(feed.snapshot, incidents=incidents))
-        app.pane("incidents").post_message(IncidentsPane.NoteRequested(incidents))  # type: ignore[union-attr]
-        app.pane("logs").post_message(LogPane.PinRequested(line))  # type: ignore[union-attr]
         slos = app.cockpit.slos  # type: ignore[union-attr]
-        slos.publish(replace(slos.snapshot, entries=(SloEntry(SloRow(_slo_status()), "prom", None),)))
+        slos.publish(replace(slos.snapshot, entries=(SloEntry(SloRow(_slo_status()), "prom",
+                                                              None),)))
         await pilot.pause()
-        assert recs["set_incidents"].calls[-1] == (incidents,)
-        assert recs["open_note_editor"].calls == [(incidents,)]
-        assert recs["pin_log_line"].calls == [(line,)]
-        assert recs["observe_slos"].calls[-1] == ((_slo_status(),),)
+        texts = [e.text for e in timeline.snapshot.events]
+        assert "CheckoutDown started" in texts  # the observed alert start
+        assert any(t.startswith("SLO checkout is warning") for t in texts)
+        app.focus_incident(incidents[0])
+        app.pane("logs").post_message(LogPane.PinRequested(LogLine(ts_ns=1, line="boom")))
+        for _ in range(50):  # stored, published by the notes and the timeline feeds, shown
+            if any(e.kind == "pin" and "boom" in e.text for e in timeline.snapshot.events):
+                break
+            await pilot.pause(0.05)
+        assert any(e.kind == "pin" and "boom" in e.text for e in timeline.snapshot.events)
+        app.pane("incidents").post_message(IncidentsPane.NoteRequested(incidents))  # type: ignore[union-attr]
+        await pilot.pause()
+        assert isinstance(app.screen, NoteEditor) and app.screen.incidents == incidents
 
 
 async def test_moment_banner_and_period_returns_to_live() -> None:
@@ -491,7 +508,7 @@ async def test_moment_banner_and_period_returns_to_live() -> None:
         app.pane("logs").show_moment = logs  # type: ignore[method-assign,union-attr]
         app.cockpit.slos.show_moment = slos  # type: ignore[method-assign,union-attr]
         at = FIXED - timedelta(minutes=30)
-        app.pane("timeline").post_message(TimelinePane.MomentSelected(at, "13:33 UTC (T+12m)"))  # type: ignore[union-attr]
+        app.pane("timeline").post_message(TimelinePane.MomentSelected(at, "13:33 UTC (T+12m)"))
         await pilot.pause()
         banner = app.query_one("#moment-banner", Static)
         assert visible(banner)
@@ -511,20 +528,22 @@ async def test_health_reports_become_header_badges_with_age() -> None:
         await app.started.wait()
         await pilot.pause()
         assert "○ prom …" in app.header.text  # not heard from yet
+        assert app.cockpit is not None
+        probes, timeline = app.cockpit.probes, app.cockpit.timeline
         ok = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=12))
-        app.pane("slos").post_message(Pane.HealthChanged(ok))  # type: ignore[union-attr]
+        probes.publish(replace(probes.snapshot, sources=(ok,)))
         await pilot.pause()
         assert "● prom ok" in app.header.text  # fresh data: no ticking seconds count
         aged = ProviderHealth("prom", HealthState.OK, last_ok_at=FIXED - timedelta(seconds=47),
                               fresh_for=10.0)
-        app.pane("slos").post_message(Pane.HealthChanged(aged))  # type: ignore[union-attr]
+        probes.publish(replace(probes.snapshot, sources=(aged,)))
         await pilot.pause()
         assert "▲ prom 40s" in app.header.text  # older than 2x its interval: stale, 10 s steps
         stale = ProviderHealth("prom", HealthState.STALE, last_ok_at=FIXED - timedelta(minutes=3),
-                               error="timeout")
-        app.pane("timeline").post_message(Pane.HealthChanged(stale))  # type: ignore[union-attr]
+                               error="timeout", label="prom deploys")
+        timeline.publish(replace(timeline.snapshot, sources=(stale,)))
         await pilot.pause()
-        assert "▲ prom 3m" in app.header.text  # worst state and oldest data across panes
+        assert "▲ prom 3m" in app.header.text  # worst state and oldest data across feeds
         badges = app.query_one("#header-badges")
         assert badges.tick() is False  # frozen clock: nothing changed, nothing repaints
 
@@ -549,9 +568,9 @@ async def test_fast_start_draws_first_then_loads_config_and_panes() -> None:
     async with app.run_test(size=WIDE) as pilot:
         await app.started.wait()
         await pilot.pause()
-        assert app.config is config and app.runtime.context_name == "prod"
+        assert app.config is config and app.cockpit.runtime.context_name == "prod"
         for spec in PANES:
-            assert type(app.pane(spec.id)).__name__ == spec.cls
+            assert type(app.pane(spec.id)) is spec.view()
         assert "PRODUCTION prod" in app.header.text
 
 
@@ -596,8 +615,8 @@ async def test_colon_q_quits_and_palette_offers_cockpit_commands() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause(0.3)
-        assert app.runtime.context_name == "staging"
-        app.pane("timeline").pending_notes = lambda: 0  # type: ignore[union-attr]
+        assert app.cockpit.runtime.context_name == "staging"
+        app.cockpit.notes.pending_count = lambda: 0  # type: ignore[method-assign,union-attr]
         await pilot.press("colon")
         await _type(pilot, "q")
         await pilot.press("enter")
@@ -625,7 +644,7 @@ async def test_no_color_production_badge_is_reversed(monkeypatch: Any) -> None:
 
 async def test_dialog_bindings_of_the_panes_are_listed_and_remappable() -> None:
     from sre_cockpit.ui.help import declared_bindings
-    from sre_cockpit.ui.slots import cockpit_dialogs
+    from sre_cockpit.ui.panes import cockpit_dialogs
 
     dialog_ids = {b.id for cls in cockpit_dialogs() for b in declared_bindings(cls) if b.id}
     assert "quit.confirm" in dialog_ids

@@ -227,7 +227,8 @@ def test_snapshot_json_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert doc["incidents"] == [{"id": "a1", "provider": "alerts",
                                  "title": INCIDENT.title, "status": "triggered",
                                  "severity": "critical", "service": "checkout",
-                                 "started_at": "2026-03-04T05:06:07Z", "url": None}]
+                                 "started_at": "2026-03-04T05:06:07Z", "url": None,
+                                 "suppressed": None}]
     assert "\x1b" not in captured.out and "\\u001b" in captured.out
     assert CANARY not in captured.out + captured.err
 

@@ -11,7 +11,7 @@ from types import MappingProxyType
 import pytest
 from incidents_helpers import FROZEN, incident
 
-from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, Suppression
 from sre_cockpit.feeds.arrange import (
     Arrangement,
     Group,
@@ -31,7 +31,7 @@ def alert(n: int, name: str, *, severity: Severity = Severity.WARNING, silenced:
     return replace(incident(n, severity=severity, status=status, minutes_ago=minutes_ago,
                             service=service, assignees=()),
                    provider=provider, labels=MappingProxyType({"alertname": name}),
-                   silenced=silenced)
+                   suppressed=Suppression.SILENCED if silenced else None)
 
 
 def keys(rows: tuple[object, ...]) -> list[str]:
@@ -119,6 +119,19 @@ def test_groups_count_silenced_as_silenced_and_show_worst_and_newest() -> None:
     assert isinstance(arranged.rows[0], Group) and arranged.rows[0] is arranged.groups[0]
     assert sum(1 for r in arranged.rows if isinstance(r, Group)) == 4
     assert sum(1 for r in arranged.rows if not isinstance(r, Group)) == len(FLOOD)
+
+
+def test_an_inhibited_alert_is_counted_as_inhibited_neither_firing_nor_silenced() -> None:
+    from sre_cockpit.ui.incidents.table import group_text
+
+    inhibited = replace(alert(8, "DiskFull", minutes_ago=2), status=IncidentStatus.ACKNOWLEDGED,
+                        suppressed=Suppression.INHIBITED)
+    arranged = arrange(feed_order([*FLOOD, inhibited]), Arrangement(grouped=True))
+    disk = next(g for g in arranged.groups if g.label == "alertname=DiskFull" and g.provider == "am")
+    assert (disk.count, disk.firing, disk.silenced, disk.inhibited) == (4, 1, 2, 1)
+    line = group_text(disk, width=120, now=FROZEN, colour=lambda _name: "red", user="",
+                      selected=()).plain
+    assert "4 incidents (1 firing, 2 silenced, 1 inhibited)" in line
 
 
 def test_group_by_service_falls_back_to_the_incident_service() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
 from textual.widgets import Static
 
-from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, Suppression
 from sre_cockpit.feeds.arrange import Group, MineMode, SortKey
 from sre_cockpit.ui.incidents.grid import IncidentTable
 from sre_cockpit.ui.incidents.view import IncidentsPane
@@ -21,7 +21,8 @@ from sre_cockpit.ui.pane import FilterBar
 def alert(n: int, name: str, **kw: Any) -> Incident:
     silenced = kw.pop("silenced", False)
     base = incident(n, assignees=(), **kw)
-    return replace(base, labels=MappingProxyType({"alertname": name}), silenced=silenced,
+    return replace(base, labels=MappingProxyType({"alertname": name}),
+                   suppressed=Suppression.SILENCED if silenced else None,
                    status=IncidentStatus.ACKNOWLEDGED if silenced else base.status)
 
 

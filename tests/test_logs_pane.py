@@ -46,7 +46,7 @@ class PaneApp(App[None]):
             self.query_one(LogPane).attach(self.runtime)
         self.query_one(LogView).focus()
 
-    def on_log_pane_pin_requested(self, message: LogPane.PinRequested) -> None:
+    def on_pane_pin_requested(self, message: LogPane.PinRequested) -> None:
         self.pins.append(message.line)
 
 

@@ -88,7 +88,9 @@ def test_damaged_old_journal_says_what_was_skipped_and_keeps_every_good_note(
         sim: tuple[SimHandle, Path], tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
-    first, second, third = old_note("n-one"), old_note("n-two"), old_note("n-three")
+    # written in the simulator's context: notes belong to the context they were written in
+    first, second, third = (old_note(text, context="sim") for text in ("n-one", "n-two",
+                                                                        "n-three"))
     (data / "notes.jsonl").write_bytes(
         b"\x00\x00garbage" + line(first)          # garbage before the first newline
         + b"[" * 100_000 + b"\n"                   # nesting too deep for the decoder

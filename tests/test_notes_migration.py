@@ -23,10 +23,10 @@ from sre_cockpit.feeds.journal import Journal, NoteRecord
 from sre_cockpit.feeds.notes_store import legacy
 
 
-def old_note(text: str, provider: str = "pd") -> dict[str, object]:
-    """A note record as the JSON-lines journal wrote it."""
+def old_note(text: str, provider: str = "pd", context: str = "prod") -> dict[str, object]:
+    """A note record as the JSON-lines journal wrote it (in ``context``)."""
     record = NoteRecord(id=f"id-{text.replace(' ', '-')}", at=T0, text=text,
-                        incidents=(incident(provider=provider),), author="ann", context="prod")
+                        incidents=(incident(provider=provider),), author="ann", context=context)
     data = record.to_json()
     data["keys"] = {provider: f"key-{text.replace(' ', '-')}"}
     return data

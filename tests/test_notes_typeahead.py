@@ -89,7 +89,10 @@ def test_n_text_and_ctrl_s_in_one_read_write_the_note(cockpit: Cockpit, tmp_path
     cockpit.write(b"nack from the pager: rolled back\x13")
     cockpit.wait_for(editor_closed)
     screen = cockpit.text()
-    cockpit.pump(0.5)
+    for _ in range(50):  # the editor opens, takes the held keys, stores the note
+        cockpit.pump(0.1)
+        if (tmp_path / "data" / "notes.db").exists() and texts(tmp_path):
+            break
     assert texts(tmp_path) == ["ack from the pager: rolled back"]
     # no letter reached the incidents pane: 'a' (acknowledge) and 'r' (resolve) would have
     # opened a confirmation or said why they cannot

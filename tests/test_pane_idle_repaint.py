@@ -87,7 +87,7 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.pause()
         clears: list[int] = []
         original = pane.table.clear
@@ -100,14 +100,14 @@ async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
         rows_before = pane.table.row_count
         cursor = pane.table.cursor_row
         # the polls an idle cockpit sees: same incidents, same events
-        pane.set_incidents([incident("P1"), incident("P2", service="payments")])
-        pane.set_events(story_events())
+        app.set_incidents([incident("P1"), incident("P2", service="payments")])
+        await app.set_events(story_events())
         pane.render_events()
         await pilot.pause()
         assert clears == [] and pane.table.row_count == rows_before
         assert pane.table.cursor_row == cursor
         # a real change still rebuilds
-        pane.focus_incident(None)
+        app.focus(None)
         await pilot.pause()
         assert clears and pane.table.row_count > rows_before
 

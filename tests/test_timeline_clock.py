@@ -10,7 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from journal_helpers import T0, FakeEvents, incident
@@ -84,13 +83,13 @@ async def test_choosing_an_event_moves_logs_and_slos_to_that_moment(tmp_path: Pa
     app = make_app(config(tmp_path), clock=lambda: NOW)
     loki, prom = RecordingLoki(), RecordingProm()
     events: list[TimelineEvent] = story_events()
-    app.runtime.providers.update({"loki": loki, "prom": prom,  # type: ignore[dict-item]
+    app.cockpit.runtime.providers.update({"loki": loki, "prom": prom,  # type: ignore[dict-item]
                                   "pd": FakeEvents("pd", events)})
     async with app.run_test(size=(160, 50)) as pilot:
         timeline = app.pane("timeline")
         assert isinstance(timeline, TimelinePane)
         await wait_for(lambda: timeline.table.row_count >= 6, pilot)
-        app.on_incidents_pane_incident_focused(SimpleNamespace(incident=incident("P1")))
+        app.focus_incident(incident("P1"))
         await pilot.pause()
         app.action_show_pane("timeline")
         await pilot.pause()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from journal_helpers import T0, DiskFull, incident
 from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.core.models import LogLine
+from sre_cockpit.feeds.notes import NotesError, pin_text
+from sre_cockpit.reports.export import export_postmortem
 from sre_cockpit.ui.notes_editor import NoteEditor
-from sre_cockpit.ui.timeline.view import TimelinePane, pin_text
+from sre_cockpit.ui.timeline.view import TimelinePane
 
 
 def read(path: Path) -> str:
@@ -28,7 +31,7 @@ async def test_focused_incident_events_with_relative_times(tmp_path: Path) -> No
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.pause()
         shown = rows(pane)
         # P2's trigger and the other alert are not P1's; the deploy of its service and the
@@ -37,9 +40,10 @@ async def test_focused_incident_events_with_relative_times(tmp_path: Path) -> No
         assert shown[0][0].strip() == "13:54:00"
         assert shown[1][2] == "▲ trigger"
         assert pane.table.cursor_row == 3  # the newest event
-        pane.focus_incident(None)
+        app.focus(None)
         await pilot.pause()
-        assert len(rows(pane)) == 6 and {r[1] for r in rows(pane)} == {"—"}
+        # unfocused, T± is relative to the incident each event belongs to (— for none)
+        assert [r[1] for r in rows(pane)] == ["—", "—", "T+0s", "T+4m", "—", "T+14m"]
 
 
 async def test_newest_first_order(tmp_path: Path) -> None:
@@ -47,7 +51,7 @@ async def test_newest_first_order(tmp_path: Path) -> None:
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.pause()
         assert [r[1] for r in rows(pane)] == ["T+12m", "T+4m", "T+0s", "T-6m"]
         assert pane.table.cursor_row == 0
@@ -58,7 +62,7 @@ async def test_enter_and_brackets_move_the_incident_clock(tmp_path: Path) -> Non
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.pause()
         pane.table.move_cursor(row=2)
         await pilot.press("enter")
@@ -75,7 +79,7 @@ async def test_enter_and_brackets_move_the_incident_clock(tmp_path: Path) -> Non
         await pilot.pause()
         assert app.moments[-1][0] == T0
         assert pane.table.cursor_row == 1
-        pane.return_to_live()
+        pane.action_live()
         await pilot.pause()
         assert app.moments[-1] == (None, "")
         assert not any(r[0].startswith("▶") for r in rows(pane))
@@ -86,23 +90,23 @@ async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.press("k")
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["▲ trigger", "✓ acknowledge"]
         await pilot.press("k", "k")
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["⬆ deploy"]
-        pane.apply_filter("kind: slo_state")
+        pane.set_filter("kind: slo_state")
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["◆ slo_state"]
-        pane.apply_filter("ann")  # text search on top of the kinds chosen
+        pane.set_filter("ann")  # text search on top of the kinds chosen
         await pilot.pause()
         assert rows(pane) == []
-        pane.apply_filter("")  # clears both
+        pane.set_filter("")  # clears both
         await pilot.pause()
         assert len(rows(pane)) == 4
-        pane.apply_filter("ann")
+        pane.set_filter("ann")
         await pilot.pause()
         assert [r[3] for r in rows(pane)] == ["Acknowledged by Ann  [pd]"]
 
@@ -112,7 +116,7 @@ async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path:
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, NoteEditor)
@@ -132,12 +136,12 @@ async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path:
         assert not isinstance(app.screen, NoteEditor)
         assert [r.text for r in journal.notes()] == ["rolled\nback"]
         assert journal.load_draft() is None
-        assert pane.pending_notes() == 1
-        assert rows(pane)[-1][3] == "[pending] rolled␤back"
-        assert pane.outbox is not None
-        await pane.outbox.deliver_once()
         await pilot.pause()
-        assert pane.pending_notes() == 0
+        assert app.notes.pending_count() == 1
+        assert rows(pane)[-1][3] == "[pending] rolled␤back"
+        await app.notes.outbox.deliver_once()
+        await pilot.pause()
+        assert app.notes.pending_count() == 0
         assert rows(pane)[-1][3] == "[delivered] rolled␤back"
         fake = runtime.providers["pd"]
         assert [c[2] for c in fake.calls] == ["rolled\nback"]  # type: ignore[attr-defined]
@@ -151,14 +155,15 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
 
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         disk.on()
-        assert not pane.submit_note("keep me", [incident()])
+        with pytest.raises(NotesError, match="disk full"):
+            app.notes.add_note("keep me", [incident()])
         await pilot.pause()
         status = str(pane.query_one(".timeline-status").render())
-        assert "disk full" in status and "press r" in status
+        assert "NOT SAVED" in status and "r retries" in status
         assert rows(pane)[-1][3] == "[not saved] keep me"
-        assert pane.pending_notes() == 1
+        assert app.notes.pending_count() == 1
         await pilot.press("r")  # still full
         await pilot.pause()
         assert journal.unsaved and "disk full" in str(pane.query_one(".timeline-status").render())
@@ -168,9 +173,10 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
         assert journal.unsaved == [] and rows(pane)[-1][3] == "[pending] keep me"
         # The next submit also offers refused notes again.
         disk.on()
-        assert not pane.submit_note("second", [incident()])
+        with pytest.raises(NotesError):
+            app.notes.add_note("second", [incident()])
         disk.off()
-        assert pane.submit_note("third", [incident()])
+        app.notes.add_note("third", [incident()])
         assert journal.unsaved == []
         assert [r.text for r in journal.notes()] == ["keep me", "second", "third"]
 
@@ -180,10 +186,10 @@ async def test_pin_log_line_is_a_quoted_note_with_time_and_labels(tmp_path: Path
     app = TimelineHost(runtime, journal)
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
-        loaded(pane)
+        await loaded(app)
         ts = int((T0 + timedelta(minutes=3)).timestamp()) * 1_000_000_000 + 5
-        pane.pin_log_line(LogLine(ts, "upstream timeout\x1b[31m after 800ms",
-                                  {"app": "checkout", "pod": "c-1"}))
+        app.notes.pin(LogLine(ts, "upstream timeout\x1b[31m after 800ms",
+                              {"app": "checkout", "pod": "c-1"}), app.focused_incident)
         await pilot.pause()
         (record,) = journal.notes()
         assert record.kind == "pin" and [i.key for i in record.incidents] == ["pd:P1"]
@@ -204,12 +210,10 @@ async def test_export_writes_the_draft(tmp_path: Path, monkeypatch: pytest.Monke
     app = TimelineHost(runtime, journal)
     monkeypatch.chdir(tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        with pytest.raises(ValueError, match="choose an incident"):
-            await pane.export_postmortem()
-        loaded(pane)
+        await loaded(app)
         journal.add_note("rolled back", [incident()])
-        path = await pane.export_postmortem()
+        cockpit = SimpleNamespace(runtime=runtime, notes=app.notes)
+        path = await export_postmortem(cockpit, incident(), None)  # type: ignore[arg-type]
         await pilot.pause()
         assert Path(path) == tmp_path / f"postmortem-P1-{NOW:%Y%m%d-%H%M}.md"
         text = read(Path(path))
@@ -223,10 +227,10 @@ async def test_related_incidents_of_the_service_show_their_lifecycle_only(tmp_pa
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
         alert = incident("a1", provider="am")  # same service (checkout) as P1
-        pane.set_incidents([incident("P1"), alert])
-        pane.set_events(story_events())
+        app.set_incidents([incident("P1"), alert])
+        await app.set_events(story_events())
         journal.add_note("about the alert only", [alert])
-        pane.focus_incident(incident("P1"))
+        app.focus(incident("P1"))
         await pilot.pause()
         kinds = [(r[2], r[3]) for r in rows(pane)]
         assert ("△ alert_start", "CheckoutHighErrorRate started  [am]") in kinds

@@ -36,18 +36,20 @@ async def test_note_from_the_editor_reaches_pagerduty_once(tmp_path: Path,
         async with app.run_test(size=(160, 50)) as pilot:
             timeline = app.pane("timeline")
             assert isinstance(timeline, TimelinePane)
-            await wait_until(pilot, lambda: len(timeline.incidents) > 0)
-            target = next(i for i in timeline.incidents
+            await wait_until(pilot, lambda: len(timeline.snapshot.incidents) > 0)
+            target = next(i for i in timeline.snapshot.incidents
                           if i.provider == "pd" and i.severity is Severity.CRITICAL)
             await wait_until(pilot, lambda: timeline.table.row_count >= 5)
-            timeline.focus_incident(target)
-            timeline.open_note_editor([target])
+            app.focus_incident(target)
+            app.open_note_editor([target])
             await pilot.pause()
             assert isinstance(app.screen, NoteEditor)
             await pilot.press(*"rolling back | v2", "enter", *"watching")
             await pilot.press("ctrl+s")
-            assert timeline.journal is not None
-            await wait_until(pilot, lambda: timeline.pending_notes() == 0)
+            assert app.cockpit is not None
+            notes = app.cockpit.notes
+            await wait_until(pilot, lambda: notes.pending_count() == 0)
+            await pilot.pause()
             states = [e.state for e in timeline.shown_events if e.source == "operator"]
             assert states == ["delivered"]
         status, _h, body = http("GET", f"{handle.pd_url}/incidents/{target.id}/notes",

@@ -20,7 +20,7 @@ def host(tmp_path: Path) -> TimelineHost:
 
 async def prepare(pilot: Any) -> None:
     pane = pilot.app.query_one(TimelinePane)
-    loaded(pane)
+    await loaded(pilot.app)
     await pilot.pause()
     pane.table.move_cursor(row=2)
     await pilot.press("enter")

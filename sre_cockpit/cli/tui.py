@@ -7,10 +7,15 @@ imported inside ``run_tui``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import termios
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sre_cockpit.cli.common import UsageError
 
@@ -19,6 +24,22 @@ if TYPE_CHECKING:
     from sre_cockpit.ui.app import BootInfo
 
 MAX_PEEK_BYTES = 4 * 1024 * 1024  # the full load's cap (configfile.MAX_CONFIG_BYTES)
+
+TERMINAL_RESET = (
+    "\x18"  # CAN: ends an escape sequence a frame may have been cut in the middle of
+    "\x1b[?2026l"  # end of a synchronized update (else the terminal keeps waiting for one)
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"  # mouse reporting off
+    "\x1b[?2004l"  # bracketed paste off
+    "\x1b[?1004l"  # focus in/out reports off
+    "\x1b[?2048l"  # in-band resize reports off
+    "\x1b[<u"  # the kitty keyboard protocol's flags popped
+    "\x1b[?7h"  # line wrap back on
+    "\x1b[0m"  # attributes reset
+    "\x1b[?1049l"  # back from the alternate screen to the shell's
+    "\x1b[?25h"  # cursor shown
+)
+"""Everything the cockpit's terminal driver turns on, turned off (what Textual does on a normal
+exit), for an exit that does not go through it."""
 
 HELP = "open the cockpit (the default when no command is given)"
 
@@ -95,12 +116,67 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
             return loaded
 
         app = boot_app(boot, load, read_only=read_only)
-    result = app.run()
+    restore = restore_terminal_on_sigquit()
+    try:
+        result = app.run()
+    finally:
+        restore()
     if app.boot_error is not None:
         raise app.boot_error
     if app.return_code not in (None, 0):
         return int(app.return_code)
     return int(result or 0)
+
+
+def restore_terminal_on_sigquit() -> Callable[[], None]:
+    """Make SIGQUIT leave the terminal as it was before the cockpit started, then end the
+    process as SIGQUIT does (status 131, "Quit" in the shell).
+
+    SIGQUIT's default action ends the process on the spot, leaving the terminal in the
+    alternate screen with mouse reporting on and no echo. The handler (a plain signal handler:
+    it runs even while the event loop is busy) stops the cockpit's frames from reaching the
+    terminal (its output descriptor now writes to /dev/null), writes :data:`TERMINAL_RESET`,
+    restores the terminal's settings saved here, saves what the notes store and the note editor
+    hold (``feeds.signals.flush_all``, at most ``EXIT_DEADLINE_S``), then re-delivers the signal
+    with its default action.
+
+    Returns:
+        A function putting the previous handler back (after a normal exit).
+    """
+    in_fd = sys.__stdin__.fileno() if sys.__stdin__ is not None else 0
+    out_fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2  # Textual draws there
+    try:
+        saved: list[Any] | None = termios.tcgetattr(in_fd)
+    except termios.error:
+        saved = None
+
+    def handle(signum: int, _frame: object) -> None:
+        from sre_cockpit.feeds.signals import EXIT_DEADLINE_S, flush_all
+
+        with contextlib.suppress(OSError):
+            terminal = os.dup(out_fd)
+            sink = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(sink, out_fd)  # a frame being written now goes nowhere, not after the reset
+            os.close(sink)
+            os.write(terminal, TERMINAL_RESET.encode())
+            os.close(terminal)
+        if saved is not None:
+            with contextlib.suppress(termios.error, OSError):
+                termios.tcsetattr(in_fd, termios.TCSANOW, saved)
+        # the terminal is back first; a flush stuck on a hung disk cannot keep the process
+        timer = threading.Timer(EXIT_DEADLINE_S, os._exit, args=(128 + signum,))
+        timer.daemon = True
+        timer.start()
+        flush_all()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    previous = signal.signal(signal.SIGQUIT, handle)
+
+    def restore() -> None:
+        signal.signal(signal.SIGQUIT, previous)
+
+    return restore
 
 
 def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: bool,

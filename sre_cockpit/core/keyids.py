@@ -21,7 +21,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "cockpit.pane_timeline": "4", "cockpit.zoom": "z", "cockpit.filter": "slash",
         "cockpit.command": "colon", "cockpit.help": "question_mark", "cockpit.live": "full_stop",
         "cockpit.quit": "q", "cockpit.quit_anywhere": "ctrl+q", "cockpit.palette": "ctrl+p",
-        "cockpit.help_quit": "ctrl+c"},
+        "cockpit.help_quit": "ctrl+c", "cockpit.suspend": "ctrl+z"},
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
                     "prompt.history_next": "down"},
@@ -82,7 +82,8 @@ SCOPE_NAMES: dict[str, str] = {
 PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette"})
 """App bindings with ``priority=True``: they answer first on every screen and pane."""
 
-SAME_ACTION: tuple[frozenset[str], ...] = (frozenset({"cockpit.quit", "cockpit.quit_anywhere"}),)
+SAME_ACTION: tuple[frozenset[str], ...] = (
+    frozenset({"cockpit.quit", "cockpit.quit_anywhere", "cockpit.help_quit"}),)
 """Bindings of one scope that run the same action: one key on both of them is no clash (e.g.
 ``cockpit.quit: ctrl+q`` makes ctrl+q quit either way)."""
 

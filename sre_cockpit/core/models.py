@@ -52,6 +52,15 @@ _STATUS_RANKS = {s: n for n, s in enumerate(IncidentStatus)}
 """Ranks looked up, not searched: sorting an alert flood of 7,000 rows asks 14,000 times."""
 
 
+class Suppression(enum.StrEnum):
+    """Why an alert notifies no one though no person acknowledged it (Alertmanager's
+    ``suppressed`` state). Such an alert keeps the status ``acknowledged`` (the snapshot JSON
+    keeps its three statuses) and says which of these it is in ``Incident.suppressed``."""
+
+    SILENCED = "silenced"  # a silence matches it (who and why: ``Incident.detail``)
+    INHIBITED = "inhibited"  # another firing alert inhibits it
+
+
 class HealthState(enum.StrEnum):
     """Health of one provider capability as the poller sees it."""
 
@@ -94,7 +103,7 @@ class Incident:
     url: str | None = None
     assignees: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
-    detail: str | None = None  # e.g. "silenced by 5c1e…" or "urgency=high priority=P1"
+    detail: str | None = None  # e.g. "silenced by carol: disk swap, until … (silence 5c1e…)"
     updated_at: datetime | None = None
     details: Mapping[str, str] = field(default_factory=empty_mapping, compare=False)
     """Everything the provider said that a describe view shows, in display order, keyed in the
@@ -107,9 +116,22 @@ class Incident:
     characters; a longer text is cut and ends with ``…[cut]``); None without an object."""
     runbook_url: str | None = field(default=None, compare=False)
     """The runbook link as the provider gave it (not validated: display checks http/https)."""
-    silenced: bool = False
-    """An alert muted by a silence (Alertmanager's ``silencedBy``): shown acknowledged, and
-    counted as silenced, not as firing, in the incidents pane's groups."""
+    suppressed: Suppression | None = None
+    """Why an ``acknowledged`` alert is quiet although no person acknowledged it: silenced
+    (who and why are in ``detail``) or inhibited. None for a person's acknowledgement and for
+    every other status."""
+
+    @property
+    def status_text(self) -> str:
+        """The status as people read it: ``silenced`` or ``inhibited`` for a suppressed alert,
+        else the status's own word (``triggered``, ``acknowledged``, ``resolved``)."""
+        return self.suppressed.value if self.suppressed is not None else self.status.value
+
+    @property
+    def silenced(self) -> bool:
+        """A silence mutes it: counted as silenced, not as firing, in the incidents pane's
+        groups."""
+        return self.suppressed is Suppression.SILENCED
 
     @property
     def key(self) -> str:

@@ -8,6 +8,7 @@ Textual or does I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -18,13 +19,14 @@ from sre_cockpit.core.sanitize import sanitize, sanitize_line
 
 KIND_ORDER: tuple[str, ...] = (
     "deploy", "alert_start", "trigger", "slo_state", "assign", "escalate", "acknowledge",
-    "note", "pin", "alert_end", "resolve",
+    "silence", "note", "pin", "silence_end", "alert_end", "resolve",
 )
 """Causal order used to break ties between events with equal timestamps."""
 
 KIND_SYMBOLS: Mapping[str, str] = {
     "trigger": "▲", "alert_start": "△", "acknowledge": "✓", "assign": "→", "escalate": "⇡",
     "note": "✎", "pin": "⚲", "resolve": "●", "alert_end": "○", "deploy": "⬆", "slo_state": "◆",
+    "silence": "⊘", "silence_end": "⊙",
 }
 """One symbol per event kind (the pane shows it before the text)."""
 
@@ -32,18 +34,25 @@ KIND_COLOURS: Mapping[str, str] = {
     "trigger": "sev-critical", "alert_start": "sev-high", "acknowledge": "sev-warning",
     "assign": "sev-info", "escalate": "sev-high", "note": "sev-info", "pin": "sev-info",
     "resolve": "slo-ok", "alert_end": "slo-ok", "deploy": "accent", "slo_state": "slo-warning",
+    "silence": "sev-warning", "silence_end": "sev-high",
 }
 """Theme variable naming each kind's colour."""
 
 FILTER_KINDS: tuple[str | None, ...] = (
-    None, "trigger,acknowledge,assign,escalate,resolve", "alert_start,alert_end", "deploy",
-    "slo_state", "note,pin",
+    None, "trigger,acknowledge,assign,escalate,resolve", "alert_start,alert_end,silence,silence_end",
+    "deploy", "slo_state", "note,pin",
 )
-"""What ``k`` cycles through in the pane: all, incident lifecycle, alerts, deploys, SLOs, notes."""
+"""What ``k`` cycles through in the pane: all, incident lifecycle, alerts (and their silences),
+deploys, SLOs, notes."""
 
 RELATED_KINDS: frozenset[str] = frozenset({"alert_start", "alert_end", "trigger", "acknowledge",
                                           "resolve"})
 """Events of related incidents (same service) shown with the focused incident's."""
+
+LIFECYCLE_KINDS: frozenset[str] = frozenset({"alert_start", "alert_end", "trigger",
+                                            "acknowledge", "resolve"})
+"""Kinds that tell an incident's own lifecycle: a source giving any of them reports its
+incidents' starts and ends itself (the cockpit then adds none of its own for them)."""
 
 NOTE_DEDUPE_WINDOW = timedelta(minutes=10)
 """A provider's copy of an operator note within this time of the journal's copy is the same note."""
@@ -227,11 +236,20 @@ def filter_events(events: Iterable[TimelineEvent], *, kinds: Iterable[str] | Non
     return out
 
 
+def elapsed_seconds(at: datetime, start: datetime) -> int:
+    """Whole seconds from ``start`` to ``at`` as their times are shown (each cut to its second,
+    like ``format_time``): 13:41:16.2 after 13:37:16.9 is 240 s, what the two clocks on the page
+    say, not 239. Every "T+" label and every duration counted from an incident start uses it,
+    so no two figures on one page disagree."""
+    return math.floor(as_utc(at).timestamp()) - math.floor(as_utc(start).timestamp())
+
+
 def relative_label(at: datetime, start: datetime | None) -> str:
-    """Time relative to an incident start: ``T+12m``, ``T-3m``, ``T+45s``, ``T+1h05m``, ``T+2d03h``."""
+    """Time relative to an incident start: ``T+12m``, ``T-3m``, ``T+45s``, ``T+1h05m``, ``T+2d03h``
+    (whole units, cut down: 4m59s is ``T+4m``; seconds counted by :func:`elapsed_seconds`)."""
     if start is None:
         return ""
-    seconds = int((as_utc(at) - as_utc(start)).total_seconds())
+    seconds = elapsed_seconds(at, start)
     sign = "-" if seconds < 0 else "+"
     seconds = abs(seconds)
     if seconds < 60:

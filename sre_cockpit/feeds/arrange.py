@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, Suppression
 
 
 class SortKey(enum.StrEnum):
@@ -170,6 +170,11 @@ class Group:
     def silenced(self) -> int:
         """Of those, alerts muted by a silence."""
         return sum(1 for i in self.incidents if i.silenced)
+
+    @property
+    def inhibited(self) -> int:
+        """Of those, alerts another firing alert inhibits (quiet, but not by a silence)."""
+        return sum(1 for i in self.incidents if i.suppressed is Suppression.INHIBITED)
 
     @property
     def firing(self) -> int:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
 
 from sre_cockpit.config.model import Config, ServiceConfig
 from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
+from sre_cockpit.feeds.notes import NotesFeed
+from sre_cockpit.feeds.probes import ProbeFeed
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.feeds.slos import SloFeed
+from sre_cockpit.feeds.timeline import TimelineFeed
+from sre_cockpit.providers.base import LogSource
 
 
 class Cockpit:
@@ -37,8 +42,39 @@ class Cockpit:
                  runtime: Runtime | None = None) -> None:
         self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
                                           clock=clock)
-        self.incidents = IncidentFeed(self.runtime)
-        self.slos = SloFeed(self.runtime)
+
+    # The feeds are built on first use: the app builds the cockpit (its providers) early and
+    # binds the views after the first frame; the notes store opens only then.
+
+    @cached_property
+    def incidents(self) -> IncidentFeed:
+        """Every incident provider, merged."""
+        return IncidentFeed(self.runtime)
+
+    @cached_property
+    def slos(self) -> SloFeed:
+        """The SLOs, evaluated per metrics provider."""
+        return SloFeed(self.runtime)
+
+    @cached_property
+    def notes(self) -> NotesFeed:
+        """The operator's notes and their delivery."""
+        return NotesFeed(self.runtime)
+
+    @cached_property
+    def timeline(self) -> TimelineFeed:
+        """Every source's events, the observed ones and the notes, merged."""
+        return TimelineFeed(self.runtime, incidents=self.incidents, slos=self.slos,
+                            notes=self.notes)
+
+    @cached_property
+    def probes(self) -> ProbeFeed:
+        """Providers no pane asks, probed so their badge never waits for ever."""
+        asked = [h.provider for h in (*self.incidents.snapshot.sources,
+                                      *self.slos.snapshot.sources,
+                                      *self.timeline.snapshot.sources)]
+        asked += list(self.runtime.of(LogSource))  # type: ignore[type-abstract]
+        return ProbeFeed(self.runtime, asked=asked)
 
     # ------------------------------------------------------------------------------ facts
 
@@ -84,7 +120,8 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents, self.slos)  # type: ignore[return-value]
+        return (self.incidents, self.slos, self.notes,  # type: ignore[return-value]
+                self.timeline, self.probes)
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -92,10 +129,19 @@ class Cockpit:
 
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
-        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources]
+        return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources,
+                *self.timeline.snapshot.sources, *self.probes.snapshot.sources]
 
     async def aclose(self) -> None:
-        """Close every feed and every provider's connections."""
-        for feed in self.feeds():
-            await feed.aclose()
+        """Close the feeds that were built and every provider's connections."""
+        if "timeline" in self.__dict__:  # built: close it (else nothing was opened)
+            await self.timeline.aclose()
+        if "incidents" in self.__dict__:
+            await self.incidents.aclose()
+        if "slos" in self.__dict__:
+            await self.slos.aclose()
+        if "notes" in self.__dict__:
+            await self.notes.aclose()
+        if "probes" in self.__dict__:
+            await self.probes.aclose()
         await self.runtime.aclose()

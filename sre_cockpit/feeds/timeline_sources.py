@@ -25,10 +25,11 @@ from sre_cockpit.core.models import (
     utcnow,
 )
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.core.timeline import as_utc, merge_events
+from sre_cockpit.core.timeline import LIFECYCLE_KINDS, as_utc, merge_events
 from sre_cockpit.providers.base import (
     ClockSkew,
     DeploySource,
+    EventKinds,
     EventSource,
     LogSource,
     ProviderError,
@@ -43,18 +44,31 @@ BEFORE_INCIDENT = timedelta(hours=1)
 MAX_TRACKED_EVENTS = 5000
 
 
+def lifecycle_names(sources: Iterable[str] | Mapping[str, object]) -> set[str]:
+    """Names of the providers that report their incidents' lifecycle themselves: the names
+    given, or, given the ``EventSource`` providers by name, those that do not say
+    (``EventKinds``) that their events hold none of ``LIFECYCLE_KINDS`` (Alertmanager's are
+    silences: its alerts still get the starts and ends the cockpit observes)."""
+    if isinstance(sources, Mapping):
+        return {name for name, source in sources.items()
+                if not (isinstance(source, EventKinds)
+                        and not source.event_kinds & LIFECYCLE_KINDS)}
+    return set(sources)
+
+
 class TimelineTracker:
     """What the cockpit itself observed between polls: alert starts and ends, SLO state changes.
 
     Incidents of providers that report their own lifecycle (``EventSource`` providers such as
-    PagerDuty, named in ``lifecycle_sources``) get no synthetic start/end events: their log entries
-    already hold trigger and resolve.
+    PagerDuty, named in ``lifecycle_sources`` or given there as providers, see
+    :func:`lifecycle_names`) get no synthetic start/end events: their log entries already hold
+    trigger and resolve.
     """
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow,
-                 lifecycle_sources: Iterable[str] = ()) -> None:
+                 lifecycle_sources: Iterable[str] | Mapping[str, object] = ()) -> None:
         self.clock = clock
-        self.lifecycle_sources = set(lifecycle_sources)
+        self.lifecycle_sources = lifecycle_names(lifecycle_sources)
         self._incidents: dict[str, Incident] | None = None
         self._slo_states: dict[str, SloState] = {}
         self._events: dict[str, TimelineEvent] = {}

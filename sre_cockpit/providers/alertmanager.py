@@ -2,9 +2,11 @@
 
 Mapping: id = fingerprint; title = ``annotations.summary`` else ``alertname``; severity from the
 ``severity`` label (configurable label and word map); service from the first present label of
-``service_labels``; ``active``/``unprocessed`` → triggered, ``suppressed`` → acknowledged with the
-silence (id, author, comment, end) or the inhibiting alerts in ``detail``. Alertmanager has no
-acknowledge, resolve or notes: ``supported_actions`` says so and points at silences.
+``service_labels``; ``active``/``unprocessed`` → triggered, ``suppressed`` → acknowledged with
+``suppressed`` saying ``silenced`` (who and why, the end and the silence's id in ``detail``) or
+``inhibited`` (the inhibiting alerts in ``detail``). Alertmanager has no acknowledge, resolve or
+notes: ``supported_actions`` says so and points at silences. As an ``EventSource`` it puts the
+silences (created, expired) on the timeline.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -24,7 +25,22 @@ from urllib.parse import quote
 from pydantic import Field, field_validator
 
 from sre_cockpit.core.durations import Duration, format_duration
-from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity, utcnow
+from sre_cockpit.core.models import (
+    Incident,
+    IncidentStatus,
+    ProbeResult,
+    Severity,
+    Suppression,
+    TimelineEvent,
+    utcnow,
+)
+from sre_cockpit.providers.alertmanager_silences import (
+    SILENCE_KINDS,
+    KnownAlert,
+    describe_silence,
+    matches,
+    silence_events,
+)
 from sre_cockpit.providers.base import (
     ONCALL_ACTIONS,
     ActionArgs,
@@ -98,7 +114,7 @@ class AlertmanagerProvider(HttpProvider):
     TYPE: ClassVar[str] = "alertmanager"
     Options: ClassVar[type[AlertmanagerOptions]] = AlertmanagerOptions
     CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS})
+        {Capability.INCIDENTS, Capability.INCIDENT_ACTIONS, Capability.EVENTS})
 
     options: AlertmanagerOptions
 
@@ -113,6 +129,8 @@ class AlertmanagerProvider(HttpProvider):
         """Last poll's incidents by their alert's JSON text: an alert the server sends again
         byte for byte (with the same silences) is the same incident, not converted again."""
         self._converted_silences: object = None
+        self._alerts: dict[str, KnownAlert] = {}
+        """The last listing's alerts by id: which alert a silence on the timeline is about."""
         self._rate_limited = 0
 
     # -- reading ---------------------------------------------------------------------------
@@ -179,6 +197,7 @@ class AlertmanagerProvider(HttpProvider):
             incidents.append(incident)
             silenced_by[incident.id] = self._silences_of(alert)
         self._silenced_by = silenced_by
+        self._alerts = {i.id: KnownAlert(i.labels, i.service) for i in incidents}
         self._converted, self._converted_silences = converted, silences_now
         return incidents
 
@@ -206,6 +225,23 @@ class AlertmanagerProvider(HttpProvider):
                                 f"HTTP {resp.status_code})") from exc
         return alerts, raws
 
+    @property
+    def event_kinds(self) -> frozenset[str]:
+        """Its timeline events are silences only: the cockpit records its alerts' starts and
+        ends itself (``EventKinds``)."""
+        return SILENCE_KINDS
+
+    async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]:
+        """Silences created and expired between ``since`` and ``until`` (None: now), from
+        ``GET /api/v2/silences`` (Alertmanager keeps expired ones for its retention, 5 days by
+        default), each tied to the alert it silences when it silences exactly one."""
+        answer = await self._get_json("/api/v2/silences")
+        if not isinstance(answer, list):
+            raise ProviderError(f"{self.name}: unexpected answer from /api/v2/silences (not a list)")
+        return silence_events(answer, source=self.name, since=since,
+                              until=until if until is not None else self.clock(),
+                              alerts=self._alerts, service_labels=self.options.service_labels)
+
     @staticmethod
     def _silences_of(alert: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(str(s) for s in (alert.get("status") or {}).get("silencedBy") or ())
@@ -223,9 +259,13 @@ class AlertmanagerProvider(HttpProvider):
         inhibited = [str(s) for s in status.get("inhibitedBy") or ()]
         detail: str | None = None
         incident_status = IncidentStatus.TRIGGERED
+        suppressed: Suppression | None = None
         if state == "suppressed":
             incident_status = IncidentStatus.ACKNOWLEDGED
-            parts = [self._describe_silence(sid, (silences or {}).get(sid)) for sid in silenced]
+            # a silence is someone's decision: it names the state even when an inhibition
+            # also holds (the detail says both)
+            suppressed = Suppression.SILENCED if silenced else Suppression.INHIBITED
+            parts = [describe_silence(sid, (silences or {}).get(sid)) for sid in silenced]
             if inhibited:
                 parts.append("inhibited by " + ", ".join(inhibited))
             detail = "; ".join(parts) or "suppressed"
@@ -260,7 +300,7 @@ class AlertmanagerProvider(HttpProvider):
             details=details,
             raw=cut_raw(raw) if raw is not None else raw_json(alert),
             runbook_url=_runbook_of(annotations, labels),
-            silenced=bool(silenced),
+            suppressed=suppressed,
         )
 
     @staticmethod
@@ -284,27 +324,10 @@ class AlertmanagerProvider(HttpProvider):
         for sid in silenced:
             sil = silences.get(sid)
             if sil:
-                pairs.append((f"silences.{sid}",
-                              AlertmanagerProvider._describe_silence(sid, sil)))
+                pairs.append((f"silences.{sid}", describe_silence(sid, sil)))
         pairs += [(f"labels.{k}", v) for k, v in labels.items()]
         pairs += [(f"annotations.{k}", v) for k, v in annotations.items()]
         return detail_map(pairs)
-
-    @staticmethod
-    def _describe_silence(sid: str, sil: Mapping[str, Any] | None) -> str:
-        if not sil:
-            return f"silenced by {sid}"
-        text = f"silenced by {sid}"
-        who = sil.get("createdBy")
-        if who:
-            text += f" ({who}"
-            if sil.get("comment"):
-                text += f": {sil['comment']}"
-            text += ")"
-        ends = parse_time(sil.get("endsAt"))
-        if ends is not None:
-            text += f" until {ends:%Y-%m-%d %H:%M} UTC"
-        return text
 
     def _url_for(self, labels: Mapping[str, str]) -> str:
         base = (self.options.external_url or self.options.url).rstrip("/")
@@ -409,14 +432,13 @@ class AlertmanagerProvider(HttpProvider):
             sid = str(resp.json().get("silenceID") or "")
         except (ValueError, AttributeError):
             sid = ""
-        until = parse_time(body["endsAt"])
         updated = []
         for inc in incidents:
-            if _matches(inc.labels, req.matchers):
+            if matches(inc.labels, req.matchers):
                 self._silenced_by[inc.id] = (*self._silenced_by.get(inc.id, ()), sid)
                 updated.append(replace(inc, status=IncidentStatus.ACKNOWLEDGED,
-                                       detail=f"silenced by {sid} ({req.created_by}) until "
-                                              f"{until:%Y-%m-%d %H:%M} UTC" if until else None))
+                                       suppressed=Suppression.SILENCED,
+                                       detail=describe_silence(sid, body)))
         return ActionResult(True, f"silence {sid} created for {format_duration(req.duration_s)} "
                                   f"({len(req.matchers)} matchers)", tuple(updated))
 
@@ -440,6 +462,7 @@ class AlertmanagerProvider(HttpProvider):
                 inhibited = bool(inc.detail and "inhibited by" in inc.detail)
                 updated.append(replace(
                     inc, status=IncidentStatus.ACKNOWLEDGED if inhibited else IncidentStatus.TRIGGERED,
+                    suppressed=Suppression.INHIBITED if inhibited else None,
                     detail=inc.detail.split("; ")[-1] if inhibited and inc.detail else None))
         return ActionResult(True, f"expired {len(ids)} silence{'s' if len(ids) != 1 else ''}: "
                                   + ", ".join(ids), tuple(updated))
@@ -464,18 +487,6 @@ class AlertmanagerProvider(HttpProvider):
 
 def _escape_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _matches(labels: Mapping[str, str], matchers: Sequence[tuple[str, str, bool, bool]]) -> bool:
-    for name, value, is_regex, is_equal in matchers:
-        actual = labels.get(name, "")
-        try:
-            hit = bool(re.fullmatch(value, actual)) if is_regex else actual == value
-        except re.error:
-            hit = False
-        if hit != is_equal:
-            return False
-    return True
 
 
 def _runbook_of(annotations: Mapping[str, str], labels: Mapping[str, str]) -> str | None:

@@ -213,6 +213,18 @@ class EventSource(Protocol):
     async def list_events(self, since: datetime, until: datetime | None = None) -> list[TimelineEvent]: ...
 
 
+@runtime_checkable
+class EventKinds(Protocol):
+    """An ``EventSource`` that says which kinds of timeline events it gives. One whose kinds
+    hold no incident lifecycle kind (``core.timeline.LIFECYCLE_KINDS``: trigger, acknowledge,
+    resolve…) leaves the cockpit recording its incidents' starts and ends itself (Alertmanager,
+    whose events are silences). An ``EventSource`` that does not say is taken to report its
+    incidents' lifecycle itself (PagerDuty's log entries)."""
+
+    @property
+    def event_kinds(self) -> frozenset[str]: ...
+
+
 # ---------------------------------------------------------------------------------------------
 # Optional capabilities. A feed checks each with ``isinstance`` (never ``getattr`` or a type
 # name); a provider that does not implement one simply does not get the feature.

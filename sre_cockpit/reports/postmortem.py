@@ -24,6 +24,7 @@ from sre_cockpit.core.slo import objective_fraction, render_query, window_ratio
 from sre_cockpit.core.timeline import (
     RELATED_KINDS,
     as_utc,
+    elapsed_seconds,
     filter_events,
     format_time,
     markdown_table,
@@ -279,6 +280,42 @@ def _first(events: Sequence[TimelineEvent], *kinds: str) -> TimelineEvent | None
     return next((e for e in events if e.kind in kinds), None)
 
 
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """When the incident was acknowledged, and through which incident.
+
+    Attributes:
+        at: the acknowledge event's time.
+        via: the key of the related incident whose acknowledgement it was (an alert acknowledged
+            through the PagerDuty incident it paged), None for the incident's own.
+    """
+
+    at: datetime
+    via: str | None = None
+
+
+def acknowledgement(incident: Incident, events: Sequence[TimelineEvent],
+                    related: Sequence[Incident] = ()) -> Acknowledgement | None:
+    """The one definition of "acknowledged" in a draft: the incident's own first ``acknowledge``
+    event, else the first one of a related incident (:func:`related_incidents`: the same
+    service, started from an hour before it), else None. A silence is not an acknowledgement
+    (the Status row says ``silenced``; the silence is on the timeline)."""
+    mine = [e for e in events if e.kind == "acknowledge" and e.incident_id == incident.id]
+    if mine:
+        return Acknowledgement(mine[0].at)
+    keys = {i.id: i.key for i in related}
+    theirs = [e for e in events if e.kind == "acknowledge" and e.incident_id in keys]
+    if theirs:
+        return Acknowledgement(theirs[0].at, via=keys[theirs[0].incident_id or ""])
+    return None
+
+
+def _since(at: datetime, start: datetime) -> str:
+    """``T+4m30s``: exact, from the same whole seconds the durations use."""
+    seconds = elapsed_seconds(at, start)
+    return ("T-" if seconds < 0 else "T+") + format_duration(abs(seconds))
+
+
 def _safe_url(url: str | None) -> str | None:
     if not url or not url.lower().startswith(("https://", "http://")):
         return None
@@ -289,10 +326,11 @@ def render_postmortem(incident: Incident, events: Sequence[TimelineEvent],
                       impacts: Sequence[SloImpact], *, all_slos: bool, generated_at: datetime,
                       timezone: str = "utc", context: str = "",
                       source_errors: dict[str, str] | None = None,
-                      now: datetime | None = None) -> str:
-    """The Markdown draft (pure)."""
+                      now: datetime | None = None, related: Sequence[Incident] = ()) -> str:
+    """The Markdown draft (pure). ``related`` are the incidents whose events were added (their
+    acknowledgement counts when the incident has none of its own, and says so)."""
     start = as_utc(incident.started_at)
-    ack = _first(events, "acknowledge")
+    ack = acknowledgement(incident, events, related)
     resolved = _first(events, "resolve")
     if resolved is None and incident.status is IncidentStatus.RESOLVED:
         resolved = _first(events, "alert_end")
@@ -303,7 +341,7 @@ def render_postmortem(incident: Incident, events: Sequence[TimelineEvent],
     def when(at: datetime | None, missing: str) -> str:
         if at is None:
             return missing
-        return f"{format_time(at, timezone, date=True)} ({relative_label(at, start)})"
+        return f"{format_time(at, timezone, date=True)} ({_since(at, start)})"
 
     title = md_escape(incident.title) or "untitled incident"
     out: list[str] = [f"# Postmortem draft: {title}", ""]
@@ -311,21 +349,27 @@ def render_postmortem(incident: Incident, events: Sequence[TimelineEvent],
                f"{' from context ' + md_escape(context) if context else ''}, from what it "
                "observed. Check every figure before sharing._")
     out += ["", "## Summary", "", "| Field | Value |", "|---|---|"]
-    ack_text = when(ack.at if ack else None,
-                    "acknowledged (time not reported)" if incident.status is
-                    IncidentStatus.ACKNOWLEDGED else "not acknowledged")
+    if incident.suppressed is not None:
+        missing = f"not acknowledged ({incident.suppressed.value})"
+    elif incident.status is IncidentStatus.ACKNOWLEDGED:
+        missing = "acknowledged (time not reported)"
+    else:
+        missing = "not acknowledged"
+    ack_text = when(ack.at if ack else None, missing)
+    if ack is not None and ack.via:
+        ack_text += f", through {md_escape(ack.via)}"
     rows = [
         ("Incident", md_escape(incident.key)),
         ("Title", title),
         ("Severity", md_escape(incident.severity.value)),
         ("Service", md_escape(incident.service or "unknown")),
-        ("Status", md_escape(incident.status.value)),
+        ("Status", md_escape(incident.status_text)),
         ("Started", when(start, "unknown")),
         ("Acknowledged", ack_text),
         ("Resolved", when(resolved_at, "not resolved yet")),
         ("Time to acknowledge",
-         format_duration(max(0, round((as_utc(ack.at) - start).total_seconds()))) if ack else "—"),
-        ("Duration", format_duration(max(0, round((end - start).total_seconds())))
+         format_duration(max(0, elapsed_seconds(ack.at, start))) if ack else "—"),
+        ("Duration", format_duration(max(0, elapsed_seconds(end, start)))
          + ("" if resolved_at else " (ongoing)")),
     ]
     if incident.assignees:
@@ -445,5 +489,5 @@ async def build_postmortem(runtime: Runtime, wanted: str, *, journal: Journal | 
         impacts = list(await asyncio.gather(*(slo_impact(runtime, s, start, end) for s in slos)))
     return render_postmortem(incident, events, impacts, all_slos=all_slos, generated_at=now,
                              timezone=runtime.config.ui.timezone, context=runtime.context_name,
-                             source_errors=report.errors, now=now)
+                             source_errors=report.errors, now=now, related=related)
 

@@ -211,10 +211,13 @@ def provider_to_dict(p: ProviderStatus) -> dict[str, Any]:
 
 
 def incident_to_dict(i: Incident) -> dict[str, Any]:
-    """One ``incidents[]`` entry."""
+    """One ``incidents[]`` entry. ``status`` keeps v1's three values; ``suppressed`` (added in
+    v1, null unless set) says why an ``acknowledged`` alert is quiet: ``silenced`` or
+    ``inhibited``."""
     return {"id": i.id, "provider": i.provider, "title": i.title, "status": i.status.value,
             "severity": i.severity.value, "service": i.service,
-            "started_at": rfc3339(i.started_at), "url": i.url}
+            "started_at": rfc3339(i.started_at), "url": i.url,
+            "suppressed": i.suppressed.value if i.suppressed is not None else None}
 
 
 def slo_to_dict(s: SloStatus) -> dict[str, Any]:
@@ -307,7 +310,7 @@ def _provider_rows(snap: Snapshot) -> list[list[str]]:
 
 
 def _incident_rows(snap: Snapshot) -> list[list[str]]:
-    return [[i.severity.value, i.status.value, i.title, i.service or "—", _ts(i.started_at),
+    return [[i.severity.value, i.status_text, i.title, i.service or "—", _ts(i.started_at),
              f"{i.provider}:{i.id}"] for i in snap.incidents]
 
 

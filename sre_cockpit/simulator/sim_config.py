@@ -48,7 +48,10 @@ def config_dict(url: str, *, pd_token: str, from_email: str = "operator@example.
                          "slos": ["payments-availability", "payments-latency"]},
             "search": {"logs": '{app="search"}', "slos": ["search-availability"]},
         },
-        "deploys": [{"provider": "prom", "query": "changes(app_build_info[1m]) > 0",
+        # the form that works on a real Prometheus too (a build-info series appears at its
+        # deploy); changes(app_build_info[1m]) finds nothing there, and misses deploys here
+        # once the timeline's step is longer than a minute
+        "deploys": [{"provider": "prom", "query": "count by (service, version) (app_build_info)",
                      "version_label": "version", "service_label": "service"}],
     }
     return {

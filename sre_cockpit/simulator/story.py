@@ -8,7 +8,7 @@ real Prometheus fed the exported samples computes exactly what :mod:`.promql` co
 Story (offsets relative to ``start``; the part after ``start`` is divided by ``speed``):
 
 * -2d: checkout 2.3.0 deployed; -26h: payments 1.8.4 deployed (healthy history).
-* -30m: checkout 2.3.1 deployed (deploy marker ``changes(app_build_info[1m]) > 0``); the new
+* -30m: checkout 2.3.1 deployed (its ``app_build_info`` series appears); the new
   build cut the payments client timeout to 800 ms and retries three times.
 * -29m … -26m: checkout 5xx ratio climbs from 0.05 % to ~3.8 %.
 * -24m: ``CheckoutHighErrorRate`` fires; -23m PagerDuty incident triggered; -19m acknowledged by

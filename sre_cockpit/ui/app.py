@@ -1,8 +1,12 @@
-"""The cockpit app: header, four panes, prompts and footer; routes the panes' messages.
+"""The cockpit app: header, the panes, prompts and footer; owns the feeds' workers and the
+app-level state (the focused incident, the clock moment).
 
-Thin on purpose: panes fetch and render their own data (``Pane.attach``), the header shows what
-they report, and this module only composes, switches and zooms panes, runs ``:`` commands and
-forwards the cross-pane messages of the TUI contract to the public methods of the other panes.
+The app builds one :class:`~sre_cockpit.feeds.cockpit.Cockpit` per context, runs every feed's
+jobs as workers, and posts each snapshot to the view that shows it (the pane table in
+:mod:`sre_cockpit.ui.panes`); the header counts every source of every feed, so no badge is
+greener than a pane's worst source. Views never fetch: they post what the operator asked for
+(focus an incident, a moment, a note, a pin) and the app changes its state and tells the feeds
+and the views.
 
 Layout: at >= 120x40 the four panes share the screen (Incidents and Logs on the wide left
 column, SLOs and Timeline on the right); below that one pane fills the body and ``tab`` /
@@ -14,70 +18,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import events, on
-from textual.actions import parse as parse_action
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from sre_cockpit.core.models import utcnow
+from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.feeds.cockpit import Cockpit
-from sre_cockpit.feeds.incidents import IncidentsSnapshot
-from sre_cockpit.feeds.slos import SlosSnapshot
-from sre_cockpit.ui.commandline import (
-    BottomPrompt,
-    CockpitCommands,
-    CommandLine,
-    PromptInput,
-)
+from sre_cockpit.ui.commandline import BottomPrompt, CockpitCommands, CommandLine
+from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
-from sre_cockpit.ui.incidents.view import IncidentsPane
-from sre_cockpit.ui.keyhold import KeyHold
-from sre_cockpit.ui.messages import IncidentsChanged, SlosChanged
+from sre_cockpit.ui.keyrouting import KeyRouter
 from sre_cockpit.ui.pane import Pane
-from sre_cockpit.ui.quit import QuitScreen
-from sre_cockpit.ui.shellcommands import ShellCommands
-from sre_cockpit.ui.slos.view import SloPane
-from sre_cockpit.ui.slots import (
+from sre_cockpit.ui.panes import (
     GRID_ORDER,
     PANES,
-    PANES_GROUP,
     PaneSlot,
     PaneSpec,
     cockpit_dialogs,
-    load_pane_class,
+    load_view,
+    pane_bindings,
     starting_pane,
 )
+from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
+from sre_cockpit.ui.toast import toast
 
-if TYPE_CHECKING:  # the providers and the schema load after the first frame
-    from sre_cockpit.config.model import Config, ServiceConfig
-    from sre_cockpit.feeds.runtime import Runtime
+if TYPE_CHECKING:  # the feeds, the providers and the schema load after the first frame
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.feeds.cockpit import Cockpit
+    from sre_cockpit.feeds.probes import ProbesSnapshot
 
-__all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app",
-           "load_pane_class", "make_app"]
-
-FOCUS_ACTIONS = frozenset({"show_pane", "cycle_pane", "zoom", "filter", "command_line", "help"})
-"""Global actions that move the focus (or open a prompt): run as soon as their key is read."""
-
-
-def _takes_text(widget: DOMNode | None) -> bool:
-    """Whether keys are text for this widget (an input or editor: ``2`` is a character)."""
-    return widget is not None and any(cls.__name__ in ("Input", "TextArea")
-                                      for cls in type(widget).__mro__)
-
+__all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app", "make_app"]
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
@@ -96,11 +78,11 @@ class BootInfo:
     low_bandwidth: bool = False
 
     @classmethod
-    def from_runtime(cls, runtime: Runtime, *, low_bandwidth: bool) -> BootInfo:
-        """Everything from a built runtime."""
-        config = runtime.config
-        return cls(context=runtime.context_name, danger=runtime.is_production,
-                   read_only=runtime.read_only, providers=tuple(runtime.context.providers),
+    def from_cockpit(cls, cockpit: Cockpit, *, low_bandwidth: bool) -> BootInfo:
+        """Everything from a built cockpit."""
+        config = cockpit.runtime.config
+        return cls(context=cockpit.context, danger=cockpit.production,
+                   read_only=cockpit.read_only, providers=cockpit.providers,
                    theme=config.ui.theme or DEFAULT_THEME, keys=dict(config.keys),
                    low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
 
@@ -129,20 +111,15 @@ class MainScreen(Screen[None]):
                 return
 
 
-class CockpitApp(ShellCommands):
-    """The cockpit. Build it with ``make_app``."""
+class CockpitApp(App[int]):
+    """The cockpit. Build it with :func:`make_app` or :func:`boot_app`."""
 
     CSS_PATH = "cockpit.tcss"
     TITLE = "sre-cockpit"
     COMMANDS = App.COMMANDS | {CockpitCommands}
     PANE_TITLES: ClassVar[dict[str, str]] = {spec.id: spec.title for spec in PANES}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_pane('incidents')", "incidents", id="cockpit.pane_incidents",
-                group=PANES_GROUP),
-        Binding("2", "show_pane('logs')", "logs", id="cockpit.pane_logs", group=PANES_GROUP),
-        Binding("3", "show_pane('slos')", "SLOs", id="cockpit.pane_slos", group=PANES_GROUP),
-        Binding("4", "show_pane('timeline')", "timeline", id="cockpit.pane_timeline",
-                group=PANES_GROUP),
+        *pane_bindings(),
         Binding("z", "zoom", "zoom", id="cockpit.zoom"),
         Binding("slash", "filter", "filter", id="cockpit.filter"),
         Binding("colon", "command_line", "command", id="cockpit.command"),
@@ -153,19 +130,19 @@ class CockpitApp(ShellCommands):
                 id="cockpit.quit_anywhere"),
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
                 id="cockpit.palette"),
-        Binding("ctrl+c", "help_quit", "how to quit", show=False, system=True,
+        Binding("ctrl+c", "request_quit", "quit", show=False, system=True,
                 id="cockpit.help_quit"),
+        Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
+                id="cockpit.suspend"),
     ]
 
-    def __init__(self, boot: BootInfo, *, config: Config | None = None,
-                 runtime: Runtime | None = None, loader: Callable[[], Config] | None = None,
-                 read_only: bool = False, clock: Callable[[], datetime] = utcnow,
-                 start_polling: bool = True) -> None:
+    def __init__(self, boot: BootInfo, *, cockpit: Cockpit | None = None,
+                 loader: Callable[[], Config] | None = None, read_only: bool = False,
+                 clock: Callable[[], datetime] = utcnow, start_polling: bool = True) -> None:
         super().__init__()
         self.boot = boot
-        self.config: Config | None = config
-        """The validated config (None for a moment after a fast start, see ``boot_app``)."""
-        self._runtime = runtime
+        self.cockpit: Cockpit | None = cockpit
+        """The feeds of the current context (None for a moment after a fast start)."""
         self._loader = loader
         self.clock = clock
         self.force_read_only = read_only
@@ -173,6 +150,10 @@ class CockpitApp(ShellCommands):
         self.start_polling = start_polling
         self.compact = True
         self.active_pane = PANES[0].id
+        self.focused_incident: Incident | None = None
+        """The incident the other panes narrow to (enter in the incidents pane)."""
+        self.moment: datetime | None = None
+        """The past moment the cockpit shows (enter on a timeline event); None: live."""
         self.pane_errors: dict[str, str] = {}
         """Pane id → why it is unavailable or failed (tests assert this stays empty)."""
         self.warnings: list[str] = []
@@ -180,16 +161,11 @@ class CockpitApp(ShellCommands):
         self.boot_error: Exception | None = None
         """Why a fast start had to stop (the config turned out invalid); re-raised by the CLI."""
         self.started = asyncio.Event()
-        """Set once the runtime exists and the panes are attached."""
-        self._early_keys: list[events.Key] | None = []
-        """Keys read before the panes were attached (None once they have been replayed)."""
-        self._key_hold = KeyHold(self)
-        """Keys read after a key that opens a dialog (``OPENS_DIALOG``), until it can take them."""
+        """Set once the cockpit exists and the panes are bound."""
         self.filters: dict[str, str] = {}
-        self.cockpit: Cockpit | None = None
-        """The feeds of the current context (None until the config is read)."""
+        self.keys = KeyRouter(self)
+        self.commands = CommandRunner(self)
         self._subscriptions: list[Callable[[], None]] = []
-        self._moment: datetime | None = None
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
@@ -211,101 +187,21 @@ class CockpitApp(ShellCommands):
                                     seconds=not boot.low_bandwidth, hint=self._help_hint(),
                                     id="header")
 
+    @property
+    def config(self) -> Config | None:
+        """The validated config (None while a fast start is still reading it)."""
+        return self.cockpit.runtime.config if self.cockpit is not None else None
+
+    # ----------------------------------------------------------------------------- keys
+
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._early_keys is not None and not self._priority_key(event.key):
-                # Typed before the panes are attached: kept, replayed in order once they are
-                # (a placeholder pane has no bindings, so "2t" would lose the t).
-                self._early_keys.append(events.Key(event.key, event.character))
-                return
-            if self._key_hold.active and not self._priority_key(event.key):
-                self._key_hold.add(event)
-                return
-            if await self._key_now(event):
-                return
+        if isinstance(event, events.Key) and await self.keys.route(event):
+            return
         await super().on_event(event)
-
-    def _priority_key(self, key: str) -> bool:
-        """Whether ``key`` has a priority binding (ctrl+q, ctrl+c work even while starting)."""
-        return any(binding.priority for _, bindings in self.screen._binding_chain
-                   for binding in bindings.key_to_bindings.get(key, ()))
-
-    class _ReplayEarlyKeys(Message):
-        """Posted once the panes are attached: route the keys typed while starting."""
-
-    @on(_ReplayEarlyKeys)
-    async def _replay_early_keys(self, message: _ReplayEarlyKeys) -> None:
-        keys, self._early_keys = self._early_keys or [], None
-        for key in keys:  # keys that arrived before this message were appended, in order
-            key.set_sender(self)
-            await self.on_event(key)
-
-    async def _key_now(self, event: events.Key) -> bool:
-        """Run a focus-moving binding the moment its key is routed, not after it bubbles back.
-
-        Textual routes each key to ``screen.focused`` as soon as the app reads it, but runs
-        non-priority bindings only when the key has bubbled back up to the app. Keys that
-        arrive in one terminal read ("2t", ":ctx prod", "/err") are therefore all routed before
-        the first one's binding moves the focus: the rest went to the old pane or were lost.
-        Here the pane keys (``1``-``4``, ``tab``, ``z``, ``/``, ``:``, ``?``), a prompt's
-        ``escape`` and the pane actions a widget lists in ``ROUTE_AT_ONCE`` (e.g. ``l``, the
-        LogQL editor) act at routing time, so the next key already sees the new focus. An
-        action listed in ``OPENS_DIALOG`` (``n``, the note editor) also acts at routing time,
-        and the keys read after it wait (:class:`KeyHold`) until the dialog has the focus.
-        Precedence is unchanged: only a key whose nearest binding (focused widget upwards) is
-        one of these, and never while a text input has the focus.
-        """
-        screen = self.screen
-        if screen is not self.screen_stack[0]:
-            return False  # a dialog: its own bindings, as usual
-        focused = screen.focused
-        for namespace, bindings in screen._modal_binding_chain:
-            found = bindings.key_to_bindings.get(event.key)
-            if not found:
-                continue
-            for binding in found:
-                if binding.priority:
-                    continue
-                _, name, _ = parse_action(binding.action)
-                dialog = False
-                if isinstance(namespace, PromptInput):
-                    wanted = name == "cancel"
-                elif namespace in (self, screen):
-                    wanted = name in FOCUS_ACTIONS and not _takes_text(focused)
-                else:  # a pane action that opens an editor opts in (``ROUTE_AT_ONCE``)
-                    dialog = name in getattr(namespace, "OPENS_DIALOG", ())
-                    wanted = ((dialog or name in getattr(namespace, "ROUTE_AT_ONCE", ()))
-                              and not _takes_text(focused))
-                if wanted and await self.run_action(binding.action, namespace):
-                    if dialog:
-                        self._key_hold.start()  # the rest of the read is for the dialog
-                    event.stop()
-                    return True
-            return False
-        return False
 
     def _help_hint(self) -> str:
         keys = self.boot.keys.get("cockpit.help", "question_mark").split(",")[0].strip()
         return f"{self.get_key_display(Binding(keys, 'help'))} help"
-
-    def services(self) -> Mapping[str, ServiceConfig]:
-        return self.runtime.context.services
-
-    def default_context(self) -> str:
-        return self.boot.context
-
-    @property
-    def runtime(self) -> Runtime:
-        """The providers of the current context (built on first use, never during the first
-        frame)."""
-        if self._runtime is None:
-            if self.config is None:
-                raise RuntimeError("the cockpit is still reading its config")
-            from sre_cockpit.feeds.runtime import Runtime
-
-            self._runtime = Runtime(self.config, self.boot.context,
-                                    read_only=self.force_read_only or None, clock=self.clock)
-        return self._runtime
 
     # ----------------------------------------------------------------------------- compose
 
@@ -313,9 +209,9 @@ class CockpitApp(ShellCommands):
         slots: dict[str, PaneSlot] = {}
         for spec in PANES:
             if placeholders:
-                cls: type[Pane] = starting_pane(spec)
+                cls = starting_pane(spec)
             else:
-                cls, error = load_pane_class(spec)
+                cls, error = load_view(spec)
                 if error is not None:
                     self.pane_errors[spec.id] = error
             slots[spec.id] = PaneSlot(cls(id=spec.id), spec.id)
@@ -328,60 +224,67 @@ class CockpitApp(ShellCommands):
         yield self.header
         yield Static("", id="moment-banner", markup=False)
         with Container(id="body"):
-            yield from self._make_slots(placeholders=self.config is None)
-        yield CommandLine(id="command-line", names=self._names_for)
+            yield from self._make_slots(placeholders=self.cockpit is None)
+        yield CommandLine(id="command-line", names=self.commands.names_for)
         yield FilterPrompt(id="filter-prompt")
         yield Footer()
 
     def on_mount(self) -> None:
         self.set_active(self.active_pane, focus=True)
+        # back from ctrl+z / SIGTSTP: the terminal is blank, repaint all of it (not only what changed)
+        self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))
         for warning in self.warnings:
-            self.notify(warning, severity="warning", timeout=10)
+            toast(self, warning, severity="warning", timeout=10)
         # a worker, not the after-refresh callback itself: that would hold the screen's queue
         self.call_after_refresh(lambda: self.run_worker(self._start(), name="start",
                                                         group="cockpit-start"))
 
     async def _start(self) -> None:
-        """After the first frame: finish reading the config, build the providers, attach."""
+        """After the first frame: finish reading the config, build the feeds, bind the panes."""
         await self._first_frame_painted()
         if not self.is_headless:
             from sre_cockpit.feeds.signals import install_signal_handlers
 
-            # SIGHUP (SSH dropped) / SIGTERM: flush journals and drafts, then leave cleanly.
+            # SIGHUP (SSH dropped) / SIGTERM: flush the notes and drafts, then leave cleanly.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 self._uninstall_signals = install_signal_handlers(
                     on_exit=lambda signum: self.exit(return_code=128 + signum))
-        if self.config is None:
+        if self.cockpit is None:
             try:
-                loader = self._loader
-                if loader is None:
-                    raise RuntimeError("no config and no loader")
-                config = await asyncio.to_thread(loader)
-                if self.boot.context not in config.contexts:
-                    from sre_cockpit.config.model import resolve_context
-
-                    resolve_context(config, self.boot.context)  # raises the usual error
-                classes = await asyncio.to_thread(lambda: [load_pane_class(s) for s in PANES])
+                self.cockpit = await asyncio.to_thread(self._build_cockpit)
+                classes = await asyncio.to_thread(lambda: [load_view(s) for s in PANES])
+                await asyncio.to_thread(_preload_dialogs)
             except Exception as exc:
                 self.boot_error = exc
                 self.exit(return_code=2)
                 return
-            self.config = config
-            if dict(config.keys) != dict(self.boot.keys):
-                self.set_keymap(dict(config.keys))
+            if dict(self.cockpit.runtime.config.keys) != dict(self.boot.keys):
+                self.set_keymap(dict(self.cockpit.runtime.config.keys))
             await self._replace_panes(dict(zip((s.id for s in PANES), classes, strict=True)))
         for pane_id, error in self.pane_errors.items():
             self.log.error(f"pane {pane_id} unavailable: {error}")
-        runtime = self.runtime
-        self.header.set_context(runtime.context_name, danger=runtime.is_production,
-                                read_only=runtime.read_only, providers=runtime.context.providers,
-                                build_errors=runtime.build_errors, clock=self.clock)
+        self._show_context()
         self._check_keymap()
-        self._attach_panes()
-        await self._after_refresh()  # attaching may hide what had the focus (empty state)
+        self._bind_panes()
+        await self._after_refresh()  # binding may hide what had the focus (empty state)
         self.set_active(self.active_pane, focus=True)
         self.started.set()
-        self.post_message(self._ReplayEarlyKeys())
+        await self.keys.replay_early()
+
+    def _build_cockpit(self) -> Cockpit:
+        """Validate the config and build the context's providers (in a thread: no I/O, but
+        plugins import)."""
+        from sre_cockpit.config.model import resolve_context
+        from sre_cockpit.feeds.cockpit import Cockpit
+
+        loader = self._loader
+        if loader is None:
+            raise RuntimeError("no config and no loader")
+        config = loader()
+        if self.boot.context not in config.contexts:
+            resolve_context(config, self.boot.context)  # raises the usual error
+        return Cockpit(config, self.boot.context, read_only=self.force_read_only,
+                       clock=self.clock)
 
     async def _first_frame_painted(self) -> None:
         """Wait (at most ~0.5 s) until the footer shows its keys and that frame is painted, so
@@ -416,77 +319,203 @@ class CockpitApp(ShellCommands):
     async def on_unmount(self) -> None:
         if self._uninstall_signals is not None:
             self._uninstall_signals()
-        self._unsubscribe()
-        if self._runtime is None:
+        self._unbind()
+        if self.cockpit is None:
             return
         try:
-            await asyncio.wait_for(self._runtime.aclose(), timeout=2.0)
+            await asyncio.wait_for(self.cockpit.aclose(), timeout=2.0)
         except (TimeoutError, Exception) as exc:  # closing must never hang or crash the exit
-            self.log.warning(f"closing providers: {exc}")
+            self.log.warning(f"closing the feeds: {exc}")
 
-    def _attach_panes(self) -> None:
-        runtime = self.runtime
-        self._unsubscribe()
-        self.cockpit = Cockpit(runtime.config, runtime.context_name, runtime=runtime)
-        for pane in self.panes():
-            if pane.id in self.pane_errors:  # a stand-in already saying why it is missing
-                continue
+    # ----------------------------------------------------------------------------- feeds
+
+    def _show_context(self) -> None:
+        cockpit = self.cockpit
+        assert cockpit is not None
+        self.header.set_context(cockpit.context, danger=cockpit.production,
+                                read_only=cockpit.read_only, providers=cockpit.providers,
+                                build_errors=dict(cockpit.build_errors), clock=self.clock)
+
+    def _bind_panes(self) -> None:
+        """Bind every pane to its feed, subscribe, and run the feeds' jobs as workers."""
+        cockpit = self.cockpit
+        assert cockpit is not None
+        self._unbind()
+        for spec in PANES:
+            pane = self.pane(spec.id)
+            if pane is None or spec.id in self.pane_errors:
+                continue  # a stand-in already saying why it is missing
             try:
-                if isinstance(pane, IncidentsPane):
-                    pane.bind(self.cockpit.incidents)
+                if spec.feed is None:
+                    self._attach_legacy(pane)
                     continue
-                if isinstance(pane, SloPane):
-                    pane.bind(self.cockpit.slos)
-                    continue
-                takes_flag = "start_polling" in inspect.signature(pane.attach).parameters
-                if not self.start_polling and not takes_flag:
-                    continue  # tests: the pane stays as composed, nothing is fetched
-                if takes_flag:
-                    pane.attach(runtime, start_polling=self.start_polling)  # type: ignore[call-arg]
-                else:
-                    pane.attach(runtime)
+                feed = spec.feed(cockpit)
+                pane.bind(feed)
+                self._subscriptions.append(feed.subscribe(self._publisher(spec, pane)))
+                self._published(spec, pane, feed.snapshot)
             except Exception as exc:  # one pane failing must not take the others down
                 reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
-                self.pane_errors[str(pane.id)] = reason
-                self.log.error(f"pane {pane.id} failed to attach: {reason}")
+                self.pane_errors[spec.id] = reason
+                self.log.error(f"pane {spec.id} failed to start: {reason}")
                 with contextlib.suppress(Exception):  # the pane may be half-built
-                    pane.set_unconfigured(f"{pane.PANE_TITLE or pane.id} pane failed to start: "
-                                          f"{reason}")
-        self._subscriptions.append(self.cockpit.incidents.subscribe(self._incidents_changed))
-        self._subscriptions.append(self.cockpit.slos.subscribe(self._slos_changed))
-        self._incidents_changed(self.cockpit.incidents.snapshot)
-        self._slos_changed(self.cockpit.slos.snapshot)
+                    pane.set_unconfigured(f"{spec.title} pane failed to start: {reason}")
+        self._subscriptions.append(cockpit.probes.subscribe(self._probes_changed))
+        self._probes_changed(cockpit.probes.snapshot)
         if self.start_polling:
-            for job in self.cockpit.jobs():
+            for job in cockpit.jobs():
                 self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
 
-    def _unsubscribe(self) -> None:
+    def _attach_legacy(self, pane: Pane) -> None:
+        """A pane that still fetches for itself (the log pane, until it is on a feed)."""
+        assert self.cockpit is not None
+        if self.start_polling:
+            pane.attach(self.cockpit.runtime)
+
+    def _publisher(self, spec: PaneSpec, pane: Pane) -> Callable[[Any], None]:
+        def published(snapshot: Any) -> None:
+            self._published(spec, pane, snapshot)
+        return published
+
+    def _published(self, spec: PaneSpec, pane: Pane, snapshot: Any) -> None:
+        """A feed published: its view gets the snapshot, the header counts its sources."""
+        pane.post_message(pane.changed_message(snapshot))
+        for health in snapshot.sources:
+            self.header.update_health(health, source=spec.id)
+
+    def on_pane_health_changed(self, message: Pane.HealthChanged) -> None:
+        """A pane not yet on a feed reported a source's health."""
+        pane_id = next((node.pane_id for node in message.control.ancestors_with_self
+                        if isinstance(node, PaneSlot)), "") if message.control else ""
+        self.header.update_health(message.health, source=pane_id)
+
+    def _unbind(self) -> None:
         for unsubscribe in self._subscriptions:
             unsubscribe()
         self._subscriptions.clear()
         self.workers.cancel_group(self, "feeds")
 
-    def _slos_changed(self, snapshot: SlosSnapshot) -> None:
-        """The SLO feed published: its view, the header and (live figures) the timeline."""
-        pane = self.pane("slos")
-        if isinstance(pane, SloPane):
-            pane.post_message(SlosChanged(snapshot))
-        for health in snapshot.sources:
-            self.header.update_health(health, source="slos")
-        if snapshot.moment is None and snapshot.entries:
-            self._call(self.pane("timeline"), "observe_slos", snapshot.statuses)
+    # ----------------------------------------------------------------------------- app state
 
-    def _incidents_changed(self, snapshot: IncidentsSnapshot) -> None:
-        """The incident feed published: its view, the header and the timeline hear of it."""
-        pane = self.pane("incidents")
-        if isinstance(pane, IncidentsPane):
-            pane.post_message(IncidentsChanged(snapshot))
+    def panes(self) -> list[Pane]:
+        """The panes in key order (``1``-``4``)."""
+        found = {slot.pane_id: slot.pane for slot in self.query(PaneSlot)}
+        return [found[spec.id] for spec in PANES if spec.id in found]
+
+    def pane(self, pane_id: str) -> Pane | None:
+        """One pane by id (``incidents``, ``logs``, ``slos``, ``timeline``)."""
+        for slot in self.query(PaneSlot):
+            if slot.pane_id == pane_id:
+                return slot.pane
+        return None
+
+    def focus_incident(self, incident: Incident | None) -> None:
+        """Make ``incident`` the one the other panes narrow to (None: every incident)."""
+        self.focused_incident = incident
+        for pane in self.panes():
+            pane.show_focus(incident)
+        logs = self.pane("logs")
+        if logs is not None and self.cockpit is not None:
+            service = incident.service if incident is not None else None
+            mapped = self.cockpit.services.get(service) if service else None
+            logs_focus = getattr(logs, "focus_service", None)  # until the log pane is on a feed
+            if callable(logs_focus):
+                logs_focus(service, mapped.logs if mapped is not None else None)
+
+    def set_moment(self, at: datetime | None, label: str = "") -> None:
+        """Show every pane as of ``at`` (a timeline event), or live again (None)."""
+        changed = at != self.moment
+        self.moment = at
+        banner = self.query_one("#moment-banner", Static)
+        if at is None:
+            banner.display = False
+        else:
+            shown = sanitize_line(label) if label else f"{at:%H:%M} UTC"
+            banner.update(Text(f"viewing {shown} — . returns to live"))
+            banner.display = True
+        if not changed:
+            return
+        for pane in self.panes():
+            pane.show_moment(at)
+        if self.cockpit is not None:
+            self.cockpit.slos.show_moment(at)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "live":
+            return self.moment is not None
+        return True
+
+    def action_live(self) -> None:
+        """``.``: leave the moment chosen on the timeline and return to live data."""
+        self.set_moment(None)
+
+    def open_note_editor(self, incidents: Sequence[Incident]) -> None:
+        """The durable note editor for ``incidents`` (default: the focused incident)."""
+        from sre_cockpit.feeds.notes import NotesError
+        from sre_cockpit.ui.notes_editor import NoteEditor
+
+        targets = tuple(incidents) or ((self.focused_incident,)
+                                       if self.focused_incident is not None else ())
+        if not targets:
+            toast(self, "choose an incident first (enter in the incidents pane)",
+                  severity="warning")
+            return
+        if self.cockpit is None:
+            toast(self, "notes are not available yet: the cockpit is starting", severity="error")
+            return
+        notes = self.cockpit.notes
+
+        def submitted(text: str | None) -> None:
+            if text is None:
+                return
+            try:
+                notes.add_note(text, targets)
+            except NotesError as exc:
+                # later: called from the editor's dismiss, a toast raised now belongs to the
+                # closing editor and was never seen
+                self.call_later(toast, self, f"{exc} — press r in the timeline to retry",
+                                severity="error", timeout=15)
+
+        self.push_screen(NoteEditor(notes, targets, clock=self.clock), submitted)
+
+    def pin_line(self, line: LogLine) -> None:
+        """``p`` in the log pane: the line becomes a note on the focused incident."""
+        from sre_cockpit.feeds.notes import NotesError
+
+        if self.cockpit is None:
+            return
+        incident = self.focused_incident
+        try:
+            self.cockpit.notes.pin(line, incident)
+        except NotesError as exc:
+            toast(self, f"{exc} — press r in the timeline to retry", severity="error",
+                  timeout=15)
+            return
+        where = incident.key if incident is not None else "the local journal only"
+        toast(self, f"pinned to {where}", timeout=4)
+
+    # ----------------------------------------------------------------------------- messages
+
+    @on(Pane.FocusRequested)
+    def _focus_requested(self, message: Pane.FocusRequested) -> None:
+        self.focus_incident(message.incident)
+
+    @on(Pane.NoteRequested)
+    def _note_requested(self, message: Pane.NoteRequested) -> None:
+        self.open_note_editor(message.incidents)
+
+    @on(Pane.PinRequested)
+    def _pin_requested(self, message: Pane.PinRequested) -> None:
+        self.pin_line(message.line)
+
+    @on(Pane.MomentRequested)
+    def _moment_requested(self, message: Pane.MomentRequested) -> None:
+        self.set_moment(message.at, message.label)
+
+    def _probes_changed(self, snapshot: ProbesSnapshot) -> None:
+        """Providers no pane asks were probed: their header badges say whether they answer."""
         for health in snapshot.sources:
-            self.header.update_health(health, source="incidents")
-        # after the incidents pane has drawn: with an alert flood the timeline's own work
-        # (an alert_start event per alert) would hold the pane's first rows back
-        self.call_after_refresh(self._call, self.pane("timeline"), "set_incidents",
-                                snapshot.incidents)
+            self.header.update_health(health, source="probes")
 
     # ----------------------------------------------------------------------------- panes
 
@@ -565,6 +594,7 @@ class CockpitApp(ShellCommands):
         """Every binding with its id and current key, grouped by scope."""
         from sre_cockpit.ui.help import HelpScreen, binding_rows  # DataTable: not at start
 
+        _preload_dialogs()  # every dialog's keys, whichever were opened so far
         main = self.screen_stack[0]
         scopes: list[tuple[str, Iterable[DOMNode | type[DOMNode]]]] = [("global", [self, main])]
         for pane in self.panes():
@@ -590,41 +620,105 @@ class CockpitApp(ShellCommands):
         """``:``: open the command line."""
         self.query_one(CommandLine).open()
 
+    @on(CommandLine.Command)
+    async def _command(self, message: CommandLine.Command) -> None:
+        line = self.query_one(CommandLine)
+        error = await self.run_command(message.name, message.args)
+        if error:
+            line.show_error(error)
+        else:
+            line.close()
+
+    async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
+        """Run a ``:`` command (the command line and the palette); an error line or None."""
+        return await self.commands.run(name, args)
+
+    def action_request_quit(self) -> None:
+        """``q``, ``ctrl+q``, ``ctrl+c``, ``:q`` and the palette's Quit: quit, asking first
+        while notes are still waiting to be delivered (every way out goes through here)."""
+        pending = 0
+        if self.cockpit is not None:
+            try:
+                pending = self.cockpit.notes.pending_count()
+            except Exception as exc:
+                self.log.error(f"pending notes: {exc}")
+                pending = -1
+        if pending == 0:
+            self.exit(0)
+            return
+        if isinstance(self.screen, QuitScreen):
+            return
+        if pending < 0:
+            text = "Could not check for undelivered notes. Quit anyway?"
+        else:
+            noun = "note is" if pending == 1 else "notes are"
+            text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
+                    f"local journal and are retried the next time the cockpit runs. Quit anyway?")
+        self.push_screen(QuitScreen(text), self._quit_answer)
+
+    async def action_quit(self) -> None:
+        """Textual's own quit (the palette's "Quit the application"): the same guard."""
+        self.action_request_quit()
+
+    def _quit_answer(self, answer: bool | None) -> None:
+        if answer:
+            self.exit(0)
+
+    # ----------------------------------------------------------------------------- context
+
+    def context_names(self) -> list[str]:
+        """Contexts of the config (command palette, completion)."""
+        return list(self.config.contexts) if self.config is not None else [self.boot.context]
+
+    def cockpit_theme_names(self) -> list[str]:
+        """The cockpit's own themes."""
+        return list(self._cockpit_themes)
+
+    def set_theme(self, name: str) -> str | None:
+        """Switch theme; returns an error line for an unknown name."""
+        if name not in self.available_themes:
+            hint = difflib.get_close_matches(name, self._cockpit_themes, n=1)
+            did = f" — did you mean {hint[0]}?" if hint else ""
+            return (f"unknown theme {sanitize_line(name)!r}{did} "
+                    f"(themes: {', '.join(self._cockpit_themes)})")
+        self.theme = name
+        return None
+
     async def switch_context(self, name: str) -> str | None:
-        """Rebuild the runtime for another context and restart the panes on it."""
-        if self.config is None:
+        """Build the feeds of another context and rebind the panes to them."""
+        config = self.config
+        if config is None:
             return "still starting — try again in a moment"
-        if name not in self.config.contexts:
+        if name not in config.contexts:
             hint = difflib.get_close_matches(name, self.context_names(), n=1)
             did = f" — did you mean {hint[0]}?" if hint else ""
             return (f"unknown context {sanitize_line(name)!r}{did} "
                     f"(contexts: {', '.join(self.context_names())})")
-        from sre_cockpit.feeds.runtime import Runtime
+        from sre_cockpit.feeds.cockpit import Cockpit
 
         try:
-            runtime = Runtime(self.config, name, read_only=self.force_read_only or None,
-                              clock=self.clock)
+            cockpit = Cockpit(config, name, read_only=self.force_read_only, clock=self.clock)
         except Exception as exc:
             return sanitize_line(f"cannot open context {name}: {exc}")
-        old, self._runtime = self._runtime, runtime
+        self._unbind()
+        old, self.cockpit = self.cockpit, cockpit
         self.boot = replace(self.boot, context=name)
         screen = self.screen_stack[0]
         if screen.maximized is not None:
             screen.minimize()
         self.pane_errors.clear()
         self.filters.clear()
-        self._show_moment(None, "")
+        self.focused_incident = None
+        self.set_moment(None)
         body = self.query_one("#body", Container)
         await body.remove_children()
         await body.mount_all(self._make_slots(placeholders=False))
-        self.header.set_context(runtime.context_name, danger=runtime.is_production,
-                                read_only=runtime.read_only, providers=runtime.context.providers,
-                                build_errors=runtime.build_errors, clock=self.clock)
+        self._show_context()
         self.set_active(self.active_pane, focus=True)
-        self._attach_panes()
+        self._bind_panes()
         if old is not None:
-            self.run_worker(old.aclose(), exit_on_error=False, group="runtime-close")
-        self.notify(f"context {sanitize_line(name)}", timeout=3)
+            self.run_worker(old.aclose(), exit_on_error=False, group="cockpit-close")
+        toast(self, f"context {name}", timeout=3)
         return None
 
     # ----------------------------------------------------------------------------- themes, keys
@@ -646,7 +740,7 @@ class CockpitApp(ShellCommands):
                 did = f" (did you mean {hint[0]}?)" if hint else ""
                 warning = f"keys: unknown binding id {sanitize_line(binding_id)!r}{did}"
                 self.warnings.append(warning)
-                self.notify(warning, severity="warning", timeout=10)
+                toast(self, warning, severity="warning", timeout=10)
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         for binding in clashed_bindings:
@@ -656,7 +750,17 @@ class CockpitApp(ShellCommands):
             self._warned_clashes.add(ident)
             warning = f"keys: {binding.key!r} of {ident} is now taken by a remapped binding"
             self.warnings.append(warning)
-            self.notify(warning, severity="warning", timeout=10)
+            toast(self, warning, severity="warning", timeout=10)
+
+
+def _preload_dialogs() -> None:
+    """Import the dialogs' modules after the first frame (in a thread): the first ``n``, ``?``
+    or ``a`` then opens its dialog at once instead of importing TextArea and DataTable first
+    (keys typed right after it wait for the dialog); the help lists every dialog's keys."""
+    from sre_cockpit.ui import dialogs, help, notes_editor, quit
+    from sre_cockpit.ui.slos import detail
+
+    del dialogs, help, notes_editor, quit, detail
 
 
 def make_app(config: Config, context: str | None = None, *, read_only: bool = False,
@@ -670,24 +774,23 @@ def make_app(config: Config, context: str | None = None, *, read_only: bool = Fa
         read_only: never act (``--read-only``), whatever the context says.
         low_bandwidth: repaint at most once a second (``--low-bandwidth``).
         clock: "now" for everything shown (tests freeze it).
-        start_polling: False: panes are attached with ``start_polling=False`` and fetch nothing
-            (snapshot tests); a pane whose ``attach`` has no such flag is not attached.
+        start_polling: False: the feeds' jobs are not run (snapshot tests feed the views).
 
     Returns:
-        The app, not yet running. Providers are constructed here (no I/O); they fetch only
-        after the first frame, from the panes' workers.
+        The app, not yet running. Providers are constructed here (no I/O); the feeds are built
+        and fetch only after the first frame.
 
     Raises:
         KeyError: ``context`` is not in the config.
     """
-    from sre_cockpit.feeds.runtime import Runtime
+    from sre_cockpit.feeds.cockpit import Cockpit
 
     if low_bandwidth and not config.ui.low_bandwidth:
         config = config.model_copy(update={"ui": config.ui.model_copy(
             update={"low_bandwidth": True})})
-    runtime = Runtime(config, context, read_only=read_only or None, clock=clock)
-    boot = BootInfo.from_runtime(runtime, low_bandwidth=low_bandwidth)
-    return CockpitApp(boot, config=config, runtime=runtime, read_only=read_only, clock=clock,
+    cockpit = Cockpit(config, context, read_only=read_only, clock=clock)
+    boot = BootInfo.from_cockpit(cockpit, low_bandwidth=low_bandwidth)
+    return CockpitApp(boot, cockpit=cockpit, read_only=read_only, clock=clock,
                       start_polling=start_polling)
 
 
@@ -695,7 +798,7 @@ def boot_app(boot: BootInfo, loader: Callable[[], Config], *, read_only: bool = 
              clock: Callable[[], datetime] = utcnow) -> CockpitApp:
     """The fast start used by ``sre-cockpit``: the first frame is drawn from ``boot`` (read from
     the raw YAML), then ``loader`` validates the config in a thread, the panes are loaded and the
-    providers built. If the config is invalid the app exits with status 2 and ``boot_error``
-    holds the ``ConfigError``.
+    feeds built. If the config is invalid the app exits with status 2 and ``boot_error`` holds
+    the ``ConfigError``.
     """
     return CockpitApp(boot, loader=loader, read_only=read_only, clock=clock)

@@ -14,7 +14,7 @@ from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -58,6 +58,24 @@ class PromptInput(Input):
         self.history: list[str] = []
         self._history_pos = 0
         self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run this input's own bindings (enter, ctrl+u, ctrl+w, escape, history…) when the key
+        reaches it, in the order the keys were typed.
+
+        Textual runs a focused widget's bindings only when the key has bubbled back up to the
+        app, while printable keys are inserted as they arrive: with the keys of one read
+        ("/" ctrl+u "checkout" enter, a paste, a coalesced SSH packet) ctrl+u ran after
+        "checkout" was inserted and cleared it, and enter submitted an empty filter.
+        """
+        if not event.is_printable:
+            found = self._bindings.key_to_bindings.get(event.key)
+            if found:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(found[0].action)
+                return
+        await super()._on_key(event)
 
     def remember(self, text: str) -> None:
         """Add a submitted line to the history (no consecutive duplicates)."""

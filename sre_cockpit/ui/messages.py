@@ -9,6 +9,7 @@ message                      handler                    attributes
 ===========================  =========================  =====================================
 :class:`IncidentsChanged`    ``on_incidents_changed``   ``snapshot``: IncidentsSnapshot
 :class:`SlosChanged`         ``on_slos_changed``        ``snapshot``: SlosSnapshot
+:class:`TimelineChanged`     ``on_timeline_changed``    ``snapshot``: TimelineSnapshot
 ===========================  =========================  =====================================
 
 A snapshot message replaces an older one still waiting in the view's queue (only the newest
@@ -21,6 +22,7 @@ from textual.message import Message
 
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.feeds.slos import SlosSnapshot
+from sre_cockpit.feeds.timeline import TimelineSnapshot
 
 
 class IncidentsChanged(Message):
@@ -51,3 +53,19 @@ class SlosChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SlosChanged)
+
+
+class TimelineChanged(Message):
+    """The timeline feed published a new snapshot.
+
+    Attributes:
+        snapshot: every source's events merged (failing sources' last good events included),
+            per-source health, the incidents and the notes' state.
+    """
+
+    def __init__(self, snapshot: TimelineSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TimelineChanged)

@@ -1,10 +1,10 @@
 """The note editor: a multi-line modal whose draft is saved to disk at least every second.
 
-The draft (text + target incidents) is written atomically with fsync to the journal directory
+The draft (text + target incidents) is written atomically with fsync to the notes store
 every half second while it changes, on SIGHUP/SIGTERM (a registered flusher), and when the editor
 is dismissed without sending; it is restored the next time the editor opens. It is only deleted
-once the note itself is in the journal. Submitting returns the text; the timeline pane journals
-it and hands it to the outbox.
+once the note itself is stored. Submitting returns the text; the app stores it through the notes
+feed, which hands it to the outbox.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from textual.widgets import Button, Static, TextArea
 
 from sre_cockpit.core.models import Incident, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.feeds.journal import Journal, JournalError
+from sre_cockpit.feeds.notes import NotesError, NotesFeed
 from sre_cockpit.feeds.signals import register_flusher
 
 AUTOSAVE_INTERVAL_S = 0.5
@@ -67,16 +67,16 @@ class NoteEditor(ModalScreen[str | None]):
         Binding("escape", "keep_draft", "close (keep draft)", id="notes.close"),
     ]
 
-    def __init__(self, journal: Journal, incidents: Sequence[Incident], *,
+    def __init__(self, notes: NotesFeed, incidents: Sequence[Incident], *,
                  clock: Callable[[], datetime] = utcnow, initial: str | None = None,
                  error: str | None = None) -> None:
         super().__init__()
-        self.journal = journal
+        self.notes = notes
         self.incidents = tuple(incidents)
         self.clock = clock
         self.keys = tuple(i.key for i in self.incidents)
         self.restored: str | None = None
-        draft = journal.load_draft(self.keys)
+        draft = notes.load_draft(self.keys)
         text = initial or ""
         if not text and draft is not None and draft.text.strip():
             text = draft.text
@@ -144,10 +144,10 @@ class NoteEditor(ModalScreen[str | None]):
             return
         try:
             if text.strip():
-                self.journal.save_draft(text, self.keys, incidents=self.incidents)
+                self.notes.save_draft(text, self.keys, incidents=self.incidents)
             else:
-                self.journal.clear_draft(self.keys)
-        except JournalError as exc:
+                self.notes.clear_draft(self.keys)
+        except NotesError as exc:
             with contextlib.suppress(Exception):
                 self.show_status(f"{exc} — the text stays here", error=True)
             return
@@ -156,8 +156,8 @@ class NoteEditor(ModalScreen[str | None]):
             self.show_status(f"draft saved {self.clock().strftime('%H:%M:%S')}")
 
     def action_submit(self) -> None:
-        """Send what the editor holds: hand it to the timeline pane (which stores it before
-        anything else). An empty editor says so and stays open."""
+        """Send what the editor holds: the app stores it (through the notes feed) before
+        anything else. An empty editor says so and stays open."""
         text = self.text
         if not text.strip():
             self.show_status("empty note not saved — type the note, then ctrl+s", error=True)
@@ -178,7 +178,7 @@ class NoteEditor(ModalScreen[str | None]):
             self.action_submit()
         elif event.button.id == "note-discard":
             self._finished = True
-            self.journal.clear_draft(self.keys)
+            self.notes.clear_draft(self.keys)
             self.dismiss(None)
         else:
             self.action_keep_draft()

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,7 +34,7 @@ from textual.widgets import Static
 
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
-from sre_cockpit.core.models import HealthState, ProviderHealth, utcnow
+from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -230,6 +230,38 @@ class Pane(Vertical, can_focus=True):
             super().__init__()
             self.health = health
 
+    class FocusRequested(Message):
+        """The operator focused an incident (enter), or left it (``incident`` None): the app
+        makes it the cockpit's focused incident and every pane follows (``show_focus``)."""
+
+        def __init__(self, incident: Incident | None) -> None:
+            super().__init__()
+            self.incident = incident
+
+    class NoteRequested(Message):
+        """``n``: the app opens the durable note editor for ``incidents`` (empty: the focused
+        incident)."""
+
+        def __init__(self, incidents: tuple[Incident, ...] = ()) -> None:
+            super().__init__()
+            self.incidents = incidents
+
+    class PinRequested(Message):
+        """``p``: the app pins ``line`` to the focused incident (a note)."""
+
+        def __init__(self, line: LogLine) -> None:
+            super().__init__()
+            self.line = line
+
+    class MomentRequested(Message):
+        """The operator chose a moment (``at``) on the timeline, or live (``at`` None): the app
+        moves every pane and feed there (``show_moment``)."""
+
+        def __init__(self, at: datetime | None, label: str = "") -> None:
+            super().__init__()
+            self.at = at
+            self.label = label
+
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -263,6 +295,23 @@ class Pane(Vertical, can_focus=True):
         """Feed a pane not yet on a feed from ``runtime`` (override; call super first)."""
         self.runtime = runtime
         self.query_one(SourceLine).clock = runtime.clock
+
+    # ------------------------------------------------------------------------------ feed
+
+    def bind(self, feed: Any) -> None:
+        """Show ``feed``: render its current snapshot, then every message the app posts for
+        each later one (override in every view; see :meth:`changed_message`)."""
+        raise NotImplementedError(f"{type(self).__name__} shows no feed")
+
+    def changed_message(self, snapshot: Any) -> Message:
+        """The typed message that carries one of this view's feed snapshots (override)."""
+        raise NotImplementedError(f"{type(self).__name__} shows no feed")
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """The cockpit's focused incident changed (app-level state; override to follow it)."""
+
+    def show_moment(self, at: datetime | None) -> None:
+        """The cockpit's clock moment changed (app-level state; override to follow it)."""
 
     # ------------------------------------------------------------------------------ sources
 

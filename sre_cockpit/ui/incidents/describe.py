@@ -37,7 +37,7 @@ from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.feeds.arrange import Group, Row
 from sre_cockpit.ui.dialogs import pretty_json
 from sre_cockpit.ui.incidents.links import copy_link, copy_value
-from sre_cockpit.ui.incidents.table import STATUS_LABELS
+from sre_cockpit.ui.incidents.table import status_label
 from sre_cockpit.ui.toast import toast
 
 MAX_VALUE_BYTES = 64 * 1024
@@ -75,7 +75,7 @@ def _when(at: datetime | None, now: datetime) -> str | None:
 
 def describe_fields(incident: Incident, now: datetime) -> list[Field]:
     """Every field of ``incident`` in display order (empty values left out)."""
-    status = STATUS_LABELS[incident.status] + (" (silenced)" if incident.silenced else "")
+    status = status_label(incident)
     common: list[tuple[str, str | None]] = [
         ("id", incident.id), ("provider", incident.provider), ("title", incident.title),
         ("status", status), ("severity", incident.severity.value),

@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.text import Text
 
 from sre_cockpit.core.durations import humanize_age
-from sre_cockpit.core.models import HealthState, Incident, IncidentStatus
+from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, Suppression
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.arrange import SORT_COLUMNS, Group, Row, SortKey
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
@@ -26,6 +26,16 @@ COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("runbook", 
 STATUS_LABELS = {IncidentStatus.TRIGGERED: "triggered", IncidentStatus.ACKNOWLEDGED: "acked",
                  IncidentStatus.RESOLVED: "resolved"}
 RUNBOOK_MARK = "↗"
+SUPPRESSED_LABELS = {Suppression.SILENCED: "silenced", Suppression.INHIBITED: "inhibited"}
+"""A suppressed alert is acknowledged by no one: its status cell says why it is quiet."""
+
+
+def status_label(incident: Incident) -> str:
+    """The status cell: ``triggered``, ``acked`` (a person), ``silenced``, ``inhibited`` or
+    ``resolved``."""
+    if incident.suppressed is not None:
+        return SUPPRESSED_LABELS[incident.suppressed]
+    return STATUS_LABELS[incident.status]
 
 
 def column_widths(width: int, id_len: int) -> dict[str, int]:
@@ -86,9 +96,6 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
     status_style = {IncidentStatus.TRIGGERED: f"bold {sev}",
                     IncidentStatus.ACKNOWLEDGED: "italic",
                     IncidentStatus.RESOLVED: "dim strike"}[incident.status]
-    status = STATUS_LABELS[incident.status]
-    if incident.silenced and incident.status is IncidentStatus.ACKNOWLEDGED:
-        status = "silenced"
     age = table_age(max(0.0, (now - incident.started_at).total_seconds()))
     source = sanitize_line(incident.provider)
     source_cell = (fit("⚠ " + source, widths["source"], "dim italic")
@@ -96,7 +103,7 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
     return (
         fit(marker + sanitize_line(incident.id), widths["id"], id_style),
         fit(incident.severity.value, widths["severity"], f"bold {sev}"),
-        fit(status, widths["status"], status_style),
+        fit(status_label(incident), widths["status"], status_style),
         fit(RUNBOOK_MARK if has_runbook(incident) else "", widths["runbook"], "bold"),
         fit(sanitize_line(incident.title), widths["title"], "bold" if key == focused else ""),
         fit(sanitize_line(incident.service or "") or "—", widths["service"]),
@@ -133,6 +140,8 @@ def group_text(group: Group, *, width: int, now: datetime, colour: Callable[[str
         parts.append(f"{group.firing} firing")
     if group.silenced:
         parts.append(f"{group.silenced} silenced")
+    if group.inhibited:
+        parts.append(f"{group.inhibited} inhibited")
     if parts:
         text.append(" (" + ", ".join(parts) + ")")
     worst = group.worst
@@ -244,11 +253,11 @@ def detail_text(incident: Incident | None, selected: int) -> Text:
 
 
 def searchable(incident: Incident) -> str:
-    """The text a ``/`` filter looks in: id, title, service, source, status, severity,
-    assignees and label values."""
+    """The text a ``/`` filter looks in: id, title, service, source, status (and ``silenced``
+    or ``inhibited``), severity, assignees and label values."""
     return " ".join([incident.id, incident.title, incident.service or "", incident.provider,
-                     incident.status.value, incident.severity.value, *incident.assignees,
-                     *incident.labels.values()])
+                     incident.status.value, incident.suppressed or "", incident.severity.value,
+                     *incident.assignees, *incident.labels.values()])
 
 
 def oncall_text(snapshot: IncidentsSnapshot) -> str:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -69,6 +68,7 @@ from sre_cockpit.ui.toast import toast
 if TYPE_CHECKING:
     from sre_cockpit.feeds.incidents import IncidentFeed
 
+
 class IncidentsPane(Pane):
     """Merged incidents from every incident provider, with their actions."""
 
@@ -107,19 +107,10 @@ class IncidentsPane(Pane):
         Binding("m", "mine", "Mine", id="incidents.mine"),
     ]
 
-    class IncidentFocused(Message):
-        """Enter focuses an incident (other panes narrow to it); escape sends None."""
-
-        def __init__(self, incident: Incident | None) -> None:
-            super().__init__()
-            self.incident = incident
-
-    class NoteRequested(Message):
-        """``n``: the durable note editor should open for these incidents."""
-
-        def __init__(self, incidents: tuple[Incident, ...]) -> None:
-            super().__init__()
-            self.incidents = incidents
+    IncidentFocused = Pane.FocusRequested
+    """enter focuses an incident; escape leaves it (the app's state, see ``show_focus``)."""
+    NoteRequested = Pane.NoteRequested
+    """``n``: the note editor for the target incidents."""
 
     def __init__(self, *, name: str | None = None, id: str | None = "incidents",
                  classes: str | None = None) -> None:
@@ -176,6 +167,17 @@ class IncidentsPane(Pane):
             group_by=tuple(ui.incident_group_by), grouped=ui.incident_grouped,
             mine=MineMode(ui.incident_mine), user=feed.snapshot.user)
         self.show(feed.snapshot)
+
+    def changed_message(self, snapshot: IncidentsSnapshot) -> IncidentsChanged:
+        return IncidentsChanged(snapshot)
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """Mark the cockpit's focused incident (``▶``)."""
+        key = incident.key if incident is not None else None
+        if key != self.focused_key:
+            self.focused_key = key
+            if self.is_mounted:
+                self.table.redraw()  # the marker only: the rows and their order are the same
 
     def on_incidents_changed(self, message: IncidentsChanged) -> None:
         message.stop()
@@ -464,9 +466,8 @@ class IncidentsPane(Pane):
             self.focus_on(row)
 
     def focus_on(self, incident: Incident) -> None:
-        """Focus ``incident`` (the describe view's ``f`` too)."""
-        self.focused_key = incident.key
-        self.table.redraw()
+        """Focus ``incident`` (the describe view's ``f`` too): the app's state, it answers
+        with :meth:`show_focus`."""
         self.post_message(self.IncidentFocused(incident))
 
     def escape_pressed(self) -> None:
@@ -481,8 +482,6 @@ class IncidentsPane(Pane):
             return
         if self.focused_key is None:
             return
-        self.focused_key = None
-        self.table.redraw()
         self.post_message(self.IncidentFocused(None))
 
     def action_open_url(self) -> None:

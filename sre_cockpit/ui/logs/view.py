@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
@@ -45,7 +44,7 @@ from sre_cockpit.core.loglines import (
     make_row,
     row_level,
 )
-from sre_cockpit.core.models import HealthState, LogLine, ProviderHealth
+from sre_cockpit.core.models import HealthState, ProviderHealth
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.logstream import NS, LogStream, StreamMode, StreamStatus
 from sre_cockpit.providers.base import LogSource, ProviderError
@@ -97,12 +96,8 @@ class LogPane(Pane):
     LogPane > #log-query.-open { display: block; }
     """
 
-    class PinRequested(Message):
-        """``p``: pin this line to the timeline."""
-
-        def __init__(self, line: LogLine) -> None:
-            super().__init__()
-            self.line = line
+    PinRequested = Pane.PinRequested
+    """``p``: pin this line to the focused incident (the app stores it as a note)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:

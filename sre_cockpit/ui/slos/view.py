@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Static
 
 from sre_cockpit.core import slo as maths
 from sre_cockpit.core.durations import humanize_age
-from sre_cockpit.core.models import HealthState, SloState, SloStatus, utcnow
+from sre_cockpit.core.models import HealthState, Incident, SloState, SloStatus, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.slos import SloEntry, SlosSnapshot
 from sre_cockpit.ui.messages import SlosChanged
@@ -107,6 +107,13 @@ class SloPane(Pane):
         self._clock = feed.runtime.clock
         self.set_clock(feed.runtime.clock)
         self.show(feed.snapshot)
+
+    def changed_message(self, snapshot: SlosSnapshot) -> SlosChanged:
+        return SlosChanged(snapshot)
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """The focused incident's service's SLOs come first."""
+        self.focus_service(incident.service if incident is not None else None)
 
     def on_slos_changed(self, message: SlosChanged) -> None:
         message.stop()
