@@ -250,10 +250,13 @@ async def test_snapshot_evaluates_slos_at_the_moment_asked() -> None:
          "total_query": "y"}]}}})
     runtime = Runtime(config, clock=lambda: live)
     try:
-        snap = await collect_snapshot(runtime, at=moment)
+        from sre_cockpit.feeds.cockpit import Cockpit
+
+        cockpit = Cockpit(config, runtime=runtime)
+        snap = await collect_snapshot(cockpit, at=moment)
         (status,) = snap.slos
         assert snap.generated_at == moment and status.evaluated_at == moment
-        (status,) = (await collect_snapshot(runtime)).slos
+        (status,) = (await collect_snapshot(cockpit)).slos
         assert status.evaluated_at == live
     finally:
         await runtime.aclose()

@@ -56,16 +56,6 @@ its capability protocols, never by its class or module."""
 MAX_LINES = 500
 
 TRANSITIONAL: set[tuple[str, str]] = {
-    ("sre_cockpit.reports.postmortem",
-     "sre_cockpit.providers.base"),
-    ("sre_cockpit.reports.postmortem",
-     "sre_cockpit.providers.http"),
-    ("sre_cockpit.reports.snapshot",
-     "sre_cockpit.cli.common"),
-    ("sre_cockpit.reports.snapshot",
-     "sre_cockpit.providers.base"),
-    ("sre_cockpit.reports.snapshot",
-     "sre_cockpit.providers.http"),
     ("sre_cockpit.ui.logs.view",
      "sre_cockpit.feeds.runtime"),
     ("sre_cockpit.ui.logs.view",

@@ -37,7 +37,9 @@ def test_sighup_saves_the_text_in_the_open_editor(sim: tuple[SimHandle, Path],
         app.write(b"n")
         app.wait_for(editor_open)
         app.write(b"typed just before the link dropped")
-        app.pump(0.1)  # well inside the half-second autosave
+        # the signal goes as soon as the editor shows the text, well inside the half-second
+        # autosave (a loaded CI machine may take longer than any fixed pause to echo it)
+        app.wait_for("typed just before the link dropped", timeout=10)
         app.signal(signal.SIGHUP)
         assert app.wait_exit(5) == 128 + signal.SIGHUP
     finally:

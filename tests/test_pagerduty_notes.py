@@ -16,6 +16,8 @@ from sim_helpers import PD_TOKEN, SimHandle, http, launch_simulator, pd_headers,
 
 from sre_cockpit.config.model import load_config
 from sre_cockpit.core.models import Incident, IncidentStatus, Severity
+from sre_cockpit.feeds.cockpit import Cockpit
+from sre_cockpit.feeds.incident_lookup import find_incident
 from sre_cockpit.feeds.journal import Journal, Outbox
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.feeds.timeline_sources import fetch_timeline_report
@@ -29,7 +31,6 @@ from sre_cockpit.providers.base import (
 from sre_cockpit.providers.http import RetryPolicy, build_client
 from sre_cockpit.providers.incident_util import idempotency_marker, note_ref
 from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider
-from sre_cockpit.reports.postmortem import find_incident
 
 NOTE1 = ("Errors started right after checkout v2.3.1 rolled out. Logs show payments.Authorize "
          "timing out at 800ms (was 5s in 2.3.0).")
@@ -156,7 +157,7 @@ async def test_get_incident_fetches_resolved_incidents_and_404_is_none(sim: SimH
         assert await pd.get_incident("PNOSUCH") is None
         assert await pd.get_incident("  ") is None
         assert await pd.get_incident("../../oncalls") is None  # quoted: one path segment
-        found = await find_incident(runtime, wanted["id"], journal=None)
+        found, _known = await find_incident(Cockpit(runtime.config, runtime=runtime), wanted["id"])
         assert found.id == wanted["id"] and found.status is IncidentStatus.RESOLVED
     finally:
         await runtime.aclose()

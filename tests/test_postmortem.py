@@ -16,6 +16,7 @@ from sim_helpers import SimHandle, launch_simulator
 
 from sre_cockpit.config.model import load_config
 from sre_cockpit.core.models import Incident, IncidentStatus, Severity, TimelineEvent
+from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.journal import Journal
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import IncidentSource
@@ -61,7 +62,8 @@ async def test_golden_draft_on_the_simulator_story(frozen_sim: SimHandle, tmp_pa
         journal.add_note("Rolling back checkout to 2.3.0 | see #inc-42", [target])
         journal.add_note("> checkout-7f9 upstream timeout after 800ms\n— log line at x",
                          [target], kind="pin")
-        text = await build_postmortem(runtime, target.id, journal=journal)
+        text = await build_postmortem(Cockpit(runtime.config, runtime=runtime, journal=journal),
+                                     target.id)
     finally:
         await runtime.aclose()
     if os.environ.get("UPDATE_GOLDEN"):
@@ -189,11 +191,12 @@ async def test_resolved_incident_is_fetched_by_id_and_failures_are_named(tmp_pat
     runtime = Runtime(Config(contexts={"t": ContextConfig()}), "t",
                       clock=lambda: T0 + timedelta(hours=3))
     runtime.providers.update({"pd": Lister(), "am": Broken()})  # type: ignore[dict-item]
-    assert (await find_incident(runtime, "pd:OLD")).title == "old outage"
+    cockpit = Cockpit(runtime.config, runtime=runtime, journal=Journal(tmp_path))
+    assert (await find_incident(cockpit, "pd:OLD"))[0].title == "old outage"
     with pytest.raises(UnknownIncident) as info:
-        await find_incident(runtime, "NOPE")
+        await find_incident(cockpit, "NOPE")
     assert str(info.value) == ("unknown incident 'NOPE'; known: pd:P1 "
                                "(could not list: am: connection refused)")
-    text = await build_postmortem(runtime, "OLD", journal=Journal(tmp_path))
+    text = await build_postmortem(cockpit, "OLD")
     assert "| Resolved | 2026-03-01 15:30:00 UTC (T+1h30m) |" in text
     assert "| Duration | 1h30m |" in text

@@ -18,6 +18,7 @@ from test_postmortem import table_rows
 
 from sre_cockpit.config.model import load_config
 from sre_cockpit.core.models import IncidentStatus
+from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import IncidentSource
 from sre_cockpit.reports.postmortem import build_postmortem
@@ -47,7 +48,8 @@ async def test_alert_and_resolved_page_drafts(sim: SimHandle, tmp_path: Path,
         alerts = [i for i in await sources["alerts"].list_incidents()
                   if i.service == "checkout" and i.status is not IncidentStatus.RESOLVED]
         assert len(alerts) == 1, alerts
-        alert_draft = await build_postmortem(runtime, alerts[0].id)
+        alert_draft = await build_postmortem(Cockpit(runtime.config, runtime=runtime),
+                                           alerts[0].id)
     finally:
         await runtime.aclose()
     status, _h, raw = http("GET", f"{sim.pd_url}/incidents?statuses[]=resolved",
@@ -64,7 +66,7 @@ async def test_alert_and_resolved_page_drafts(sim: SimHandle, tmp_path: Path,
         return
     runtime = Runtime(load_config(str(sim.config)), None, clock=lambda: SIM_START)
     try:
-        page_draft = await build_postmortem(runtime, resolved[0])
+        page_draft = await build_postmortem(Cockpit(runtime.config, runtime=runtime), resolved[0])
     finally:
         await runtime.aclose()
     rows = table_rows(page_draft, "Timeline")

@@ -151,7 +151,9 @@ async def test_snapshot_evaluates_slos_at_its_own_timestamp() -> None:
                       "error_query": query_text(True), "total_query": query_text(False)}]}}})
         runtime = Runtime(cfg, clock=clock)
         try:
-            snap = await collect_snapshot(runtime)
+            from sre_cockpit.feeds.cockpit import Cockpit
+
+            snap = await collect_snapshot(Cockpit(cfg, runtime=runtime))
         finally:
             await runtime.aclose()
     finally:

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 from sre_cockpit.cli.common import format_latency, format_table
 from sre_cockpit.config.model import Config, load_for_cli
-from sre_cockpit.core.models import ProbeResult
+from sre_cockpit.core.models import HealthState, ProbeResult
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.providers.base import Provider
-from sre_cockpit.providers.http import redact
-from sre_cockpit.reports.snapshot import clean_error, provider_deadline, provider_error
+from sre_cockpit.feeds.policy import redact
 
 HELP = "validate the config and check that every provider answers"
 
@@ -45,45 +42,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def probe_all(config: Config, context: str, *, read_only: bool = False) -> list[ProbeResult]:
-    """Probe every provider of ``context`` concurrently, each under its own deadline; providers
-    that could not be built (missing plugin, bad options) are failed rows."""
+    """Probe every provider of ``context`` concurrently, each under the feeds' deadline for it
+    (the same policy as the cockpit's pollers and ``snapshot``); providers that could not be
+    built (missing plugin, bad options) are failed rows."""
+    from sre_cockpit.feeds.probes import ProbeFeed
     from sre_cockpit.feeds.runtime import Runtime
 
     runtime = Runtime(config, context, read_only=read_only)
     try:
-        built = await asyncio.gather(*(probe_one(name, runtime.types.get(name, "?"), p)
-                                       for name, p in runtime.providers.items()))
-        by_name = {r.name: r for r in built}
+        probes = await ProbeFeed(runtime, names=list(runtime.providers)).refresh()
+        by_name = {h.provider: ProbeResult(
+            name=h.provider, type=runtime.types.get(h.provider, "?"),
+            ok=h.state is HealthState.OK, latency_ms=h.latency_ms,
+            error=None if h.state is HealthState.OK else h.error) for h in probes.sources}
         for name, reason in runtime.build_errors.items():
             by_name[name] = ProbeResult(name=name, type=runtime.types.get(name, "?"), ok=False,
                                         latency_ms=None, error=sanitize_line(reason))
         return [by_name[n] for n in runtime.context.providers if n in by_name]
     finally:
         await runtime.aclose()
-
-
-async def probe_one(name: str, type_name: str, provider: Provider) -> ProbeResult:
-    """One probe under the provider's deadline; any exception becomes a failed result."""
-    start = time.perf_counter()
-    deadline = provider_deadline(provider)
-    try:
-        async with asyncio.timeout(deadline):
-            result = await provider.probe()
-    except asyncio.CancelledError:
-        raise
-    except TimeoutError:
-        return ProbeResult(name=name, type=type_name, ok=False,
-                           latency_ms=(time.perf_counter() - start) * 1000,
-                           error=f"{name}: no answer within {deadline:g}s")
-    except Exception as exc:
-        return ProbeResult(name=name, type=type_name, ok=False,
-                           latency_ms=(time.perf_counter() - start) * 1000,
-                           error=provider_error(provider, exc))
-    latency = result.latency_ms
-    if latency is None:
-        latency = (time.perf_counter() - start) * 1000
-    error = clean_error(provider, result.error) if result.error else None
-    if not result.ok and not error:
-        error = "probe failed"
-    return ProbeResult(name=name, type=type_name, ok=bool(result.ok), latency_ms=latency,
-                       error=error, detail=result.detail)

@@ -48,7 +48,7 @@ def write_draft(text: str, output: str | None) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the draft from the context's providers and the journal, then write it."""
-    from sre_cockpit.feeds.runtime import Runtime
+    from sre_cockpit.feeds.cockpit import Cockpit
     from sre_cockpit.reports.postmortem import UnknownIncident, build_postmortem
 
     config, context = load_for_cli(args)
@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("INCIDENT_ID is empty")
 
     async def build() -> str:
-        runtime = Runtime(config, context, read_only=True)
+        cockpit = Cockpit(config, context, read_only=True)
         try:
-            return await build_postmortem(runtime, wanted)
+            return await build_postmortem(cockpit, wanted)
         finally:
-            await runtime.aclose()
+            await cockpit.aclose()
 
     try:
         text = asyncio.run(build())

@@ -44,14 +44,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def take(config: Config, context: str, *, read_only: bool = False) -> Snapshot:
-    """Build the context's providers, collect one snapshot, close the connections."""
-    from sre_cockpit.feeds.runtime import Runtime
+    """Build the context's feeds, collect one snapshot, close the connections."""
+    from sre_cockpit.feeds.cockpit import Cockpit
 
-    runtime = Runtime(config, context, read_only=read_only)
+    cockpit = Cockpit(config, context, read_only=read_only)
     try:
-        return await collect_snapshot(runtime)
+        return await collect_snapshot(cockpit)
     finally:
-        await runtime.aclose()
+        await cockpit.aclose()
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -16,6 +16,7 @@ from sre_cockpit.config.model import Config, ServiceConfig
 from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
+from sre_cockpit.feeds.journal import Journal
 from sre_cockpit.feeds.notes import NotesFeed
 from sre_cockpit.feeds.probes import ProbeFeed
 from sre_cockpit.feeds.runtime import Runtime
@@ -32,6 +33,8 @@ class Cockpit:
         context: the context's name (None: ``default_context``, else the first).
         read_only: never act, whatever the context says.
         clock: "now" for every feed (tests freeze it).
+        runtime: the context's providers, already built (default: built here).
+        journal: the notes store to use (default: the configured one, opened on first use).
 
     Raises:
         KeyError: ``context`` is not in the config.
@@ -39,9 +42,10 @@ class Cockpit:
 
     def __init__(self, config: Config, context: str | None = None, *, read_only: bool = False,
                  clock: Callable[[], datetime] = utcnow,
-                 runtime: Runtime | None = None) -> None:
+                 runtime: Runtime | None = None, journal: Journal | None = None) -> None:
         self.runtime = runtime or Runtime(config, context, read_only=read_only or None,
                                           clock=clock)
+        self._journal = journal
 
     # The feeds are built on first use: the app builds the cockpit (its providers) early and
     # binds the views after the first frame; the notes store opens only then.
@@ -59,7 +63,7 @@ class Cockpit:
     @cached_property
     def notes(self) -> NotesFeed:
         """The operator's notes and their delivery."""
-        return NotesFeed(self.runtime)
+        return NotesFeed(self.runtime, journal=self._journal)
 
     @cached_property
     def timeline(self) -> TimelineFeed:

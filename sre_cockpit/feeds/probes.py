@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from sre_cockpit.core.models import HealthState, ProviderHealth
+from sre_cockpit.core.durations import format_duration
+from sre_cockpit.core.models import HealthState, ProbeResult, ProviderHealth
 from sre_cockpit.feeds.base import Feed, Job
-from sre_cockpit.feeds.policy import fetch_deadline
+from sre_cockpit.feeds.policy import probe_deadline
 from sre_cockpit.feeds.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import EventSource, IncidentSource, LogSource, ProviderError
 
@@ -52,20 +53,25 @@ class ProbeFeed(Feed[ProbesSnapshot]):
     Args:
         runtime: the context's providers.
         asked: providers other feeds already poll.
+        names: probe exactly these instead (``sre-cockpit snapshot``: every provider that is
+            not an incident source).
     """
 
     name = "probes"
 
-    def __init__(self, runtime: Runtime, *, asked: Iterable[str] = ()) -> None:
+    def __init__(self, runtime: Runtime, *, asked: Iterable[str] = (),
+                 names: Iterable[str] | None = None) -> None:
         self.runtime = runtime
         self.interval = float(runtime.config.refresh.slos)
         self._healths: dict[str, ProviderHealth] = {}
-        self.pollers: dict[str, Poller[None]] = {}
-        for name in unasked(runtime, asked):
+        self.pollers: dict[str, Poller[ProbeResult]] = {}
+        chosen = unasked(runtime, asked) if names is None else [
+            n for n in names if n in runtime.providers]
+        for name in chosen:
             provider = runtime.providers[name]
             self.pollers[name] = Poller(
                 name, self._prober(name), interval=self.interval,
-                deadline=fetch_deadline(provider),
+                deadline=probe_deadline(provider) + 1.0,  # the prober's own deadline ends first
                 on_update=lambda update, n=name: self._on_poll(n, update),  # type: ignore[misc]
                 wall=runtime.clock)
             self._healths[name] = ProviderHealth(provider=name, state=HealthState.PENDING,
@@ -73,24 +79,33 @@ class ProbeFeed(Feed[ProbesSnapshot]):
                                                  label=f"{name} probe")
         super().__init__(self._build())
 
-    def _prober(self, name: str) -> Callable[[], Awaitable[None]]:
+    def _prober(self, name: str) -> Callable[[], Awaitable[ProbeResult]]:
         provider = self.runtime.providers[name]
 
-        async def probe() -> None:
+        async def probe() -> ProbeResult:
+            deadline = probe_deadline(provider)
             try:
-                result = await provider.probe()
+                async with asyncio.timeout(deadline):
+                    result = await provider.probe()
+            except TimeoutError as exc:
+                raise ProviderError(f"{name}: no answer within {format_duration(deadline)}",
+                                    retryable=True) from exc
             except NotImplementedError as exc:
-                raise ProviderError(f"{name}: no pane uses it, and it cannot be probed",
-                                    retryable=False) from exc
+                raise ProviderError(f"{name}: cannot be probed (probe() is not implemented by "
+                                    "this provider)", retryable=False) from exc
             if not result.ok:
                 error = result.error or "did not answer"
                 raise ProviderError(error if error.startswith(f"{name}:")
                                     else f"{name}: {error}")
+            return result
         return probe
 
-    def _on_poll(self, name: str, update: PollUpdate[None]) -> None:
-        self._healths[name] = replace(update.health, fresh_for=2 * self.interval,
-                                      label=f"{name} probe")
+    def _on_poll(self, name: str, update: PollUpdate[ProbeResult]) -> None:
+        health = replace(update.health, fresh_for=2 * self.interval, label=f"{name} probe")
+        if update.fresh and update.value is not None and update.value.latency_ms is not None:
+            # the provider measured its own request (without our scheduling around it)
+            health = replace(health, latency_ms=update.value.latency_ms)
+        self._healths[name] = health
         self.publish(self._build())
 
     def _build(self) -> ProbesSnapshot:

@@ -277,6 +277,7 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
                                 since: datetime | None = None, until: datetime | None = None,
                                 tracker: TimelineTracker | None = None,
                                 journal: Journal | None = None,
+                                context: str | None = None,
                                 source_timeout: float = 20.0) -> TimelineFetch:
     """Fetch every source once, concurrently, and merge; a failing source is reported, never
     fatal (the CLI's one-shot timeline; the TUI polls the same sources in the TimelineFeed).
@@ -289,6 +290,7 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         until: end of the window (default: now).
         tracker: alert ends and SLO changes observed across polls.
         journal: the operator's notes (default: the configured store, read from disk).
+        context: only the notes written in this context (default: the runtime's).
         source_timeout: deadline per source.
     """
     now = runtime.clock()
@@ -318,10 +320,13 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         from sre_cockpit.feeds.journal import Journal
 
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
+    context = context or runtime.context_name
+    ids = {i.id for i in incidents}
     try:
-        notes = [e for e in journal.events()
-                 if not e.incident_id or any(e.incident_id == i.id for i in incidents)
-                 or not incidents]
+        notes = [event for record in journal.notes()
+                 if not record.context or record.context == context
+                 for event in record.to_event()
+                 if not event.incident_id or event.incident_id in ids or not incidents]
     finally:
         if own_journal:
             journal.close()

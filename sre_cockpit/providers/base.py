@@ -91,8 +91,12 @@ class Provider:
 
     @property
     def timeout_s(self) -> float:
-        """How long one call to the backend may take, in seconds (HTTP providers: their
-        ``timeout`` option). The feeds build every deadline from it (``feeds/policy.py``)."""
+        """How long one call to the backend may take, in seconds: the provider's ``timeout``
+        option when its options have one (a number of seconds), else 10. The feeds build every
+        deadline from it (``feeds/policy.py``)."""
+        timeout = getattr(self.options, "timeout", None)
+        if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
+            return float(timeout)
         return 10.0
 
     async def probe(self) -> ProbeResult:
@@ -372,3 +376,11 @@ class EscalationPolicyReader(Protocol):
     name: str
 
     async def escalation_levels(self, incident: Incident) -> list[EscalationLevel]: ...
+
+
+@runtime_checkable
+class IncidentLookup(Protocol):
+    """Fetches one incident by id, resolved ones included (PagerDuty ``GET /incidents/{id}``),
+    so a postmortem can be written after the incident left the open list."""
+
+    async def get_incident(self, incident_id: str) -> Incident | None: ...

@@ -46,7 +46,7 @@ async def export_postmortem(cockpit: Cockpit, incident: Incident, path: str | No
     """
     runtime = cockpit.runtime
     try:
-        text = await build_postmortem(runtime, incident.key, journal=cockpit.notes.journal)
+        text = await build_postmortem(cockpit, incident.key)
     except UnknownIncident as exc:
         raise ExportError(str(exc)) from exc
     name = draft_name(incident, runtime.clock().strftime("%Y%m%d-%H%M"))

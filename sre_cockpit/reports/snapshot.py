@@ -1,6 +1,6 @@
 """A snapshot of one context: provider status, incidents, SLOs and timeline at one moment.
 
-``collect_snapshot`` fetches everything once through a :class:`~sre_cockpit.feeds.runtime.Runtime`;
+``collect_snapshot`` asks every feed of a :class:`~sre_cockpit.feeds.cockpit.Cockpit` once;
 ``to_dict`` gives the binding JSON shape (``sre-cockpit.snapshot/v1``); ``render_text`` and
 ``render_markdown`` give terminal-safe and Markdown-safe reports. Reused by ``snapshot`` and the
 postmortem export. Nothing here imports Textual.
@@ -11,23 +11,22 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sre_cockpit.core.models import Incident, SloStatus, TimelineEvent
+from sre_cockpit.core.models import HealthState, Incident, SloStatus, TimelineEvent
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.providers.base import IncidentSource, Provider, ProviderError
-from sre_cockpit.providers.http import HttpOptions, redact, secrets_of
+from sre_cockpit.core.tables import format_latency, format_table
+from sre_cockpit.feeds.policy import one_line, redact
+from sre_cockpit.feeds.probes import ProbeFeed
 
 if TYPE_CHECKING:
-    from sre_cockpit.feeds.runtime import Runtime
+    from sre_cockpit.feeds.cockpit import Cockpit
 
 SCHEMA = "sre-cockpit.snapshot/v1"
-GRACE_S = 2.0  # on top of a provider's own timeout before we give up on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,128 +61,54 @@ class Snapshot:
 # ------------------------------------------------------------------------------ collecting
 
 
-def provider_deadline(provider: Provider) -> float:
-    """How long to wait for one provider: its own ``timeout`` option plus a grace period."""
-    timeout = getattr(provider.options, "timeout", None)
-    return (float(timeout) if isinstance(timeout, int | float) and timeout > 0 else 10.0) + GRACE_S
-
-
-def provider_error(provider: Provider | None, exc: BaseException) -> str:
-    """One redacted, terminal-safe line for an exception raised by a provider call."""
-    if isinstance(exc, ProviderError):
-        text = str(exc)
-    elif isinstance(exc, TimeoutError):
-        text = "no answer within the deadline"
-    elif isinstance(exc, NotImplementedError):
-        text = "not implemented by this provider"
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return clean_error(provider, text)
-
-
-def clean_error(provider: Provider | None, text: str) -> str:
-    """Redact a provider's secrets (and generic credential shapes) and make one safe line."""
-    secrets: list[str] = []
-    options = getattr(provider, "options", None)
-    if isinstance(options, HttpOptions):
-        secrets = secrets_of(options)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return sanitize_line(redact(lines[0] if lines else text, secrets))
-
-
-async def timed(provider: Provider, call: Callable[[], Any]) -> tuple[Any, float, str | None]:
-    """Await ``call()`` under the provider's deadline: (result, latency ms, error or None)."""
-    start = time.perf_counter()
-    deadline = provider_deadline(provider)
-    try:
-        async with asyncio.timeout(deadline):
-            result = await call()
-    except asyncio.CancelledError:
-        raise
-    except TimeoutError:
-        return None, (time.perf_counter() - start) * 1000, clean_error(
-            provider, f"{provider.name}: no answer within {deadline:g}s")
-    except Exception as exc:
-        return None, (time.perf_counter() - start) * 1000, provider_error(provider, exc)
-    return result, (time.perf_counter() - start) * 1000, None
-
-
-async def collect_snapshot(runtime: Runtime, *, at: datetime | None = None) -> Snapshot:
-    """Fetch everything once: incidents from every incident source (other providers are
-    probed), then SLOs and the timeline. A failing provider is reported, never fatal."""
+async def collect_snapshot(cockpit: Cockpit, *, at: datetime | None = None) -> Snapshot:
+    """Ask every feed once: the incidents (every incident provider, the one ordering and the one
+    deadline policy of the TUI), a probe of every other provider, the SLOs evaluated at
+    ``generated_at`` and the timeline. A failing provider or timeline source is reported,
+    never fatal."""
+    runtime = cockpit.runtime
     generated_at = at or runtime.clock()
+    others = [n for n in runtime.providers if n not in cockpit.incidents.sources]
+    incidents, probes = await asyncio.gather(cockpit.incidents.refresh(),
+                                             ProbeFeed(runtime, names=others).refresh())
     statuses: dict[str, ProviderStatus] = {}
     for name, reason in runtime.build_errors.items():
         statuses[name] = ProviderStatus(name, runtime.types.get(name, "?"), False, None,
-                                        sanitize_line(reason))
-    incidents: list[Incident] = []
-
-    async def visit(name: str, provider: Provider) -> None:
-        type_name = runtime.types.get(name) or provider.TYPE
-        if isinstance(provider, IncidentSource):
-            result, latency, error = await timed(provider, provider.list_incidents)
-            if error is None:
-                incidents.extend(result or [])
-            statuses[name] = ProviderStatus(name, type_name, error is None, latency, error)
-            return
-        result, latency, error = await timed(provider, provider.probe)
-        if error is None and result is not None and not getattr(result, "ok", True):
-            error = clean_error(provider, str(getattr(result, "error", None) or "probe failed"))
-        if error is None and result is not None and getattr(result, "latency_ms", None):
-            latency = float(result.latency_ms)
-        statuses[name] = ProviderStatus(name, type_name, error is None, latency, error)
-
-    await asyncio.gather(*(visit(n, p) for n, p in runtime.providers.items()))
-    incidents.sort(key=lambda i: (i.status.rank, i.severity.rank, -i.started_at.timestamp(),
-                                  i.key))
+                                        one_line(reason))
+    for source in (*incidents.sources, *probes.sources):
+        if source.provider in statuses:
+            continue
+        ok = source.state is HealthState.OK
+        statuses[source.provider] = ProviderStatus(
+            source.provider, runtime.types.get(source.provider, "?"), ok, source.latency_ms,
+            None if ok else one_line(source.error or source.state.value))
+    # the SLOs are figures *at generated_at*: the incident fetches above can take seconds (a
+    # hanging provider up to its deadline), and a burn window read later no longer matches
+    # Prometheus' answer at the snapshot's own timestamp
+    slos, timeline = await asyncio.gather(cockpit.slos.refresh(at=generated_at),
+                                          cockpit.timeline.refresh())
     problems: list[str] = []
-    slos: list[SloStatus] = []
-    timeline: list[TimelineEvent] = []
-    evaluate = _optional("sre_cockpit.feeds.slo_eval", "evaluate_slos")
-    feed = _optional("sre_cockpit.feeds.timeline_sources", "fetch_timeline")
-
-    async def get_slos() -> None:
-        if evaluate is not None:
-            try:
-                # the SLOs are figures *at generated_at*: the incident fetches above can take
-                # seconds (a hanging provider up to its deadline), and a burn window read later
-                # no longer matches Prometheus' answer at the snapshot's own timestamp
-                slos.extend(await evaluate(runtime, at=generated_at))
-            except ProviderError as exc:
-                problems.append(f"SLOs: {clean_error(None, str(exc))}")
-
-    async def get_timeline() -> None:
-        if feed is not None:
-            try:
-                timeline.extend(await feed(runtime, list(incidents)))
-            except ProviderError as exc:
-                problems.append(f"timeline: {clean_error(None, str(exc))}")
-
-    await asyncio.gather(get_slos(), get_timeline())
+    if slos.config_error:
+        problems.append(f"SLOs: slos_from: {slos.config_error}")
+    for source in timeline.sources:
+        if source.state is not HealthState.OK:
+            problems.append(f"timeline: {source.label or source.provider}: "
+                            f"{source.error or source.state.value}")
     ordered = [statuses[n] for n in runtime.context.providers if n in statuses]
     ordered += [s for n, s in statuses.items() if n not in runtime.context.providers]
-    secrets = runtime.config.secret_values()
+    statuses_slo = list(slos.statuses)
+    secrets = tuple(runtime.config.secret_values())
     if secrets:  # belt and braces: no configured secret leaves through an error string
         ordered = [replace(p, error=redact(p.error, secrets) if p.error else None)
                    for p in ordered]
-        slos = [replace(s, error=redact(s.error, secrets) if s.error else None) for s in slos]
+        statuses_slo = [replace(s, error=redact(s.error, secrets) if s.error else None)
+                        for s in statuses_slo]
         problems = [redact(p, secrets) for p in problems]
     return Snapshot(generated_at=generated_at, context=runtime.context_name,
-                    providers=tuple(ordered), incidents=tuple(incidents), slos=tuple(slos),
-                    timeline=tuple(sorted(timeline, key=lambda e: e.at)),
+                    providers=tuple(ordered), incidents=incidents.incidents,
+                    slos=tuple(statuses_slo),
+                    timeline=tuple(sorted(timeline.events, key=lambda e: e.at)),
                     problems=tuple(problems))
-
-
-def _optional(module: str, attr: str) -> Any:
-    """``module.attr`` or None while the module (written by another part) does not exist.
-    Only the module's own absence is tolerated; an import error inside it propagates."""
-    try:
-        mod = __import__(module, fromlist=[attr])
-    except ImportError as exc:
-        if exc.name == module:
-            return None
-        raise
-    return getattr(mod, attr, None)
 
 
 # ------------------------------------------------------------------------------ conversion
@@ -289,14 +214,10 @@ def _ts(when: datetime | None) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    from sre_cockpit.cli.common import format_table
-
     return format_table(headers, rows).splitlines()
 
 
 def _latency(ms: float | None) -> str:
-    from sre_cockpit.cli.common import format_latency
-
     return format_latency(ms)
 
 
