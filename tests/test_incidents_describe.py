@@ -127,3 +127,23 @@ async def test_runbook_marker_and_key() -> None:
         await pilot.press("down", "b")
         await pilot.pause()
         assert "has no runbook link" in list(app._notifications)[-1].message
+
+
+def test_help_lists_the_describe_and_oncall_keys_before_either_was_opened() -> None:
+    """``?`` names every dialog's keys in a fresh process, not only those opened so far (the
+    describe module is imported on the first ``d``)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from sre_cockpit.ui.app import _preload_dialogs\n"
+        "from sre_cockpit.ui.panes import cockpit_dialogs\n"
+        "assert 'sre_cockpit.ui.incidents.describe' not in sys.modules\n"
+        "_preload_dialogs()\n"
+        "print(' '.join(sorted(c.__name__ for c in cockpit_dialogs())))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=60, check=True).stdout.split()
+    assert "DescribeScreen" in out
+    assert {"ReassignDialog", "EscalateDialog", "SnoozeDialog", "StatusUpdateDialog"} <= set(out)
