@@ -37,8 +37,8 @@ class Cockpit:
         self.output = bytearray()
         master, slave = os.openpty()
         set_winsize(slave, rows, cols)
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(cols), LINES=str(rows),
-                   SRE_COCKPIT_DATA_DIR=str(data), **(extra_env or {}))
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(cols),
+               "LINES": str(rows), "SRE_COCKPIT_DATA_DIR": str(data), **(extra_env or {})}
         env.pop("TMUX", None)
         env.pop("TEXTUAL", None)
         # command: another installation's cockpit (e.g. a fresh venv's ``bin/sre-cockpit``)

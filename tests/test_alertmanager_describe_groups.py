@@ -104,7 +104,7 @@ async def test_groups_count_silenced_alerts_as_silenced(am: str) -> None:
         pane = app.query_one(IncidentsPane)
         await until(pilot, lambda: len(pane.snapshot.incidents) == 4 and silenced_count(pane) == 2)
         pane.table.focus()
-        await pilot.press("g")
+        await pilot.press("v")
         await pilot.pause()
         groups = {g.label: g for g in pane.arranged.groups}
         disk = groups["alertname=DiskFull"]

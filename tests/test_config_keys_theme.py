@@ -16,7 +16,12 @@ from config_helpers import error_of, write
 
 from sre_cockpit.config.model import ConfigError, load_config, resolve_config_path
 from sre_cockpit.core.keyids import BINDING_IDS, key_name_of, key_string_problem
-from sre_cockpit.core.themenames import TEXTUAL_BUILTIN_THEMES, shipped_theme_names
+from sre_cockpit.core.themenames import (
+    TEXTUAL_BUILTIN_THEMES,
+    shipped_theme_names,
+    theme_names,
+    user_themes_dir,
+)
 
 BASE = """\
 contexts:
@@ -45,11 +50,32 @@ def test_a_misspelt_theme_gets_the_closest_name(tmp_path: Path) -> None:
         "available: ansi-16, daylight, high-contrast, war-room")
 
 
-@pytest.mark.parametrize("theme", ["war-room", "ansi-16", "daylight", "high-contrast",
-                                   "nord", "textual-dark"])
-def test_shipped_and_textual_builtin_themes_load(tmp_path: Path, theme: str) -> None:
+@pytest.mark.parametrize("theme", ["war-room", "ansi-16", "daylight", "high-contrast"])
+def test_shipped_themes_load(tmp_path: Path, theme: str) -> None:
     config = load_config(_config(tmp_path, f"ui: {{theme: {theme}}}\n"))
     assert config.ui.theme == theme
+
+
+@pytest.mark.parametrize("theme", ["dracula", "nord", "textual-dark"])
+def test_textual_builtin_themes_are_refused_with_the_reason(tmp_path: Path, theme: str) -> None:
+    path = _config(tmp_path, f"ui: {{theme: {theme}}}\n")
+    assert error_of(path) == (
+        f"{path}:3:13: ui.theme: {theme!r} is one of Textual's built-in themes, which lack the "
+        f"cockpit's severity, SLO and log colours; add it as "
+        f"{user_themes_dir() / (theme + '.yaml')} to use it; "
+        "available: ansi-16, daylight, high-contrast, war-room")
+
+
+def test_a_user_theme_under_the_config_dir_is_accepted(tmp_path: Path) -> None:
+    from sre_cockpit.core.resources import themes_dir
+
+    user_themes_dir().mkdir(parents=True)
+    (user_themes_dir() / "night-shift.yaml").write_text(
+        (themes_dir() / "war-room.yaml").read_text("utf-8").replace("name: war-room",
+                                                                    "name: night-shift"))
+    config = load_config(_config(tmp_path, "ui: {theme: night-shift}\n"))
+    assert config.ui.theme == "night-shift"
+    assert theme_names() == ["ansi-16", "daylight", "high-contrast", "night-shift", "war-room"]
 
 
 def test_shipped_theme_names_are_the_theme_files() -> None:
@@ -64,14 +90,11 @@ def test_builtin_theme_list_equals_textuals_own() -> None:
     from textual.theme import BUILTIN_THEMES
 
     assert frozenset(BUILTIN_THEMES) == TEXTUAL_BUILTIN_THEMES
-    cockpit = set(shipped_theme_names())
-    # the names the TUI accepts are exactly what the loader accepts
-    from sre_cockpit.ui.themes import load_themes
+    # the names the TUI accepts are exactly what the loader accepts: the cockpit's own
+    from shell_helpers import shell_app
 
-    app: App[None] = App()
-    for loaded in load_themes()[0].values():
-        app.register_theme(loaded.theme)
-    assert set(app.available_themes) == cockpit | TEXTUAL_BUILTIN_THEMES
+    assert set(App().available_themes) >= TEXTUAL_BUILTIN_THEMES  # a plain Textual app
+    assert set(shell_app().available_themes) == set(shipped_theme_names())
 
 
 # ----------------------------------------------------------------------------- keys
@@ -92,7 +115,7 @@ def test_unknown_binding_id_without_a_close_match_lists_its_group(tmp_path: Path
     path = _config(tmp_path, "keys:\n  frobnicate: f5\n")
     message = error_of(path)
     assert message.startswith(f"{path}:4:3: keys.frobnicate: unknown binding id 'frobnicate'; "
-                              "ids look like 'cockpit.quit' (groups: cockpit, dialog, help,")
+                              "ids look like 'cockpit.quit' (groups: cockpit, describe, dialog, help,")
 
 
 @pytest.mark.parametrize(("value", "message"), [

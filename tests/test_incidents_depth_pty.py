@@ -138,15 +138,15 @@ def test_describe_sort_groups_and_mine_on_screen(tmp_path: Path, sim: SimHandle)
             assert re.search(r"sev▼", text)
             cockpit.write(b"T")
             cockpit.wait_for("sort severity ▲")
-            cockpit.write(b"g")
+            cockpit.write(b"v")
             text = cockpit.wait_for("DiskFull  3 incidents (1 firing, 2 silenced)")
             assert "by alertname" in text
-            cockpit.write(b"G")  # collapse every group: one row each, with its counts
+            cockpit.write(b"V")  # collapse every group: one row each, with its counts
             text = cockpit.wait_for("▸ HighLatency  1 incident")
             assert "▸ DiskFull  3 incidents (1 firing, 2 silenced) · worst critical" in text
             assert re.search(r"▸ \(no alertname\)  \d+ incidents", text)
             assert "db-1 disk 97% full" not in incidents_pane(text)
-            cockpit.write(b"g")  # flat again
+            cockpit.write(b"v")  # flat again
             cockpit.wait_for(lambda t: "by alertname" not in t)
             cockpit.write(b"m")
             cockpit.wait_for("mine first")

@@ -85,7 +85,7 @@ async def test_groups_collapse_with_counts_and_the_filter_bar_says_what_is_hidde
         pane = pane_of(app)
         await app.poll_now()
         await pilot.pause()
-        await pilot.press("g")
+        await pilot.press("v")
         await pilot.pause()
         table = pane.table
         rows = [table.row(k) for k in table.row_keys()]
@@ -118,10 +118,10 @@ async def test_groups_collapse_with_counts_and_the_filter_bar_says_what_is_hidde
         await pilot.press("escape")  # the filter first
         await pilot.pause()
         assert bar(app) == "" and table.row_count == 3
-        await pilot.press("G")  # collapse every group
+        await pilot.press("V")  # collapse every group
         await pilot.pause()
         assert all(isinstance(table.row(k), Group) for k in table.row_keys())
-        await pilot.press("G")  # and open them all
+        await pilot.press("V")  # and open them all
         await pilot.pause()
         assert table.row_count == 6
 
@@ -221,3 +221,34 @@ async def test_ages_change_by_a_timer_not_by_polls() -> None:
         table.redraw()  # what the timer does
         assert table.repaints == before + 1  # 10m → 11m; 1h stays 1h
         assert pane.cells("mem:INC001")["age"] == "11m"
+
+
+def test_the_incidents_table_moves_like_every_table_and_groups_on_v() -> None:
+    """The incidents table takes the ``table.*`` keys of the other tables (``j``/``k``/``g``/
+    ``G``, home/end); grouping is ``v``/``V`` because the table answers ``g``/``G`` first."""
+    from sre_cockpit.core.keyids import BINDING_SCOPES
+
+    table = BINDING_SCOPES["IncidentTable"]
+    assert {k: v for k, v in table.items() if k.startswith("table.")} == BINDING_SCOPES["PaneTable"]
+    pane = BINDING_SCOPES["IncidentsPane"]
+    assert (pane["incidents.group"], pane["incidents.collapse_all"]) == ("v", "V")
+    table_keys = {k for keys in table.values() for k in keys.split(",")}
+    assert not table_keys & {k for keys in pane.values() for k in keys.split(",")}
+
+
+async def test_j_k_g_G_move_the_cursor_over_incidents_and_groups() -> None:
+    mem = MemoryIncidents("mem", [incident(n, minutes_ago=n) for n in range(1, 13)])
+    app = PaneApp(runtime_with([mem]), start_polling=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.poll_now()
+        await pilot.pause()
+        table = app.query_one(IncidentTable)
+        table.focus()
+        for key, row in (("G", 11), ("g", 0), ("j", 1), ("j", 2), ("k", 1), ("end", 11),
+                         ("home", 0)):
+            await pilot.press(key)
+            assert table.cursor_row == row, key
+        await pilot.press("v")  # grouped: one group row (no alertname) then its incidents
+        await pilot.pause()
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1 == 12

@@ -104,7 +104,7 @@ def test_n_text_and_ctrl_s_in_one_read_write_the_note(cockpit: Cockpit, tmp_path
 def test_keys_held_for_an_editor_that_does_not_open_still_reach_the_pane(
         cockpit: Cockpit) -> None:
     cockpit.write(b"4")  # the timeline: no incident chosen, so 'n' cannot open the editor
-    cockpit.wait_for("k kinds")  # its keys in the footer: it has the focus
+    cockpit.wait_for("K kinds")  # its keys in the footer: it has the focus
     cockpit.write(b"nz")  # 'z' (zoom the pane) waits for an editor that never comes
     cockpit.wait_for("choose an incident first")
     cockpit.wait_for(lambda screen: "Incidents" not in screen, timeout=3)  # zoomed

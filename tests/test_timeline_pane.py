@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from journal_helpers import T0, DiskFull, incident
 from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.core.models import LogLine
+from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.notes import NotesError, pin_text
 from sre_cockpit.reports.export import export_postmortem
 from sre_cockpit.ui.notes_editor import NoteEditor
@@ -91,10 +91,10 @@ async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         pane = app.query_one(TimelinePane)
         await loaded(app)
-        await pilot.press("k")
+        await pilot.press("K")  # k moves up, as in every table
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["▲ trigger", "✓ acknowledge"]
-        await pilot.press("k", "k")
+        await pilot.press("K", "K")
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["⬆ deploy"]
         pane.set_filter("kind: slo_state")
@@ -212,8 +212,8 @@ async def test_export_writes_the_draft(tmp_path: Path, monkeypatch: pytest.Monke
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(app)
         journal.add_note("rolled back", [incident()])
-        cockpit = SimpleNamespace(runtime=runtime, notes=app.notes)
-        path = await export_postmortem(cockpit, incident(), None)  # type: ignore[arg-type]
+        cockpit = Cockpit(runtime.config, runtime=runtime, journal=journal)
+        path = await export_postmortem(cockpit, incident(), None)
         await pilot.pause()
         assert Path(path) == tmp_path / f"postmortem-P1-{NOW:%Y%m%d-%H%M}.md"
         text = read(Path(path))

@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the TUI on top of the global ``--config/--context/--read-only/--low-bandwidth``."""
     parser.add_argument("--theme", metavar="NAME", default=None,
                         help="colour theme for this run: war-room (default), daylight, "
-                             "high-contrast, ansi-16 (overrides ui.theme)")
+                             "high-contrast, ansi-16, or one of yours in "
+                             "~/.config/sre-cockpit/themes (overrides ui.theme)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,9 +94,9 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
         name = resolve_context(config, context)
         if theme is not None:
             config = config.model_copy(update={"ui": config.ui.model_copy(update={"theme": theme})})
-        _check_theme(config.ui.theme, config.source)
+        _check_theme(config.ui.theme, None if theme is not None else config.source)
     else:
-        _check_theme(boot.theme, str(path))
+        _check_theme(boot.theme, None if theme is not None else str(path))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the cockpit needs a terminal; for scripts use 'sre-cockpit snapshot'")
     from sre_cockpit.ui.app import boot_app, make_app
@@ -228,18 +229,31 @@ def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: boo
 
 
 def _check_theme(wanted: str, source: str | None) -> None:
-    from textual.theme import BUILTIN_THEMES
+    """``--theme`` / ``ui.theme`` must name a cockpit theme that loads (shipped, or the user's
+    own under ``themes/`` in the config dir); Textual's built-in themes are refused.
 
-    from sre_cockpit.ui.themes import load_themes
+    Args:
+        wanted: the theme asked for.
+        source: the config file that asked (None: ``--theme`` did).
 
-    themes, _errors = load_themes()
-    if wanted in themes or wanted in BUILTIN_THEMES:
+    Raises:
+        UsageError: one line naming the problem and the themes there are.
+    """
+    from sre_cockpit.core.suggest import did_you_mean
+    from sre_cockpit.core.themenames import builtin_theme_problem
+    from sre_cockpit.ui.themes import load_cockpit_themes
+
+    themes, errors = load_cockpit_themes()
+    if wanted in themes:
         return
-    import difflib
-
+    where = f"{source}: ui.theme" if source else "--theme"
     names = sorted(themes)
-    hint = difflib.get_close_matches(wanted, names, n=1)
-    did = f" (did you mean {hint[0]}?)" if hint else ""
-    where = f"{source}: " if source else ""
-    raise UsageError(f"{where}ui.theme: unknown theme {wanted!r}{did}; "
-                     f"themes: {', '.join(names)}")
+    listed = f"themes: {', '.join(names)}"
+    broken = [error for error in errors if f"/{wanted}.yaml" in error.split(":", 1)[0]]
+    if broken:  # its file is there but invalid: say what is wrong with it
+        raise UsageError(f"{where}: theme {wanted!r} cannot be used: {broken[0]}")
+    builtin = builtin_theme_problem(wanted)
+    if builtin is not None:
+        raise UsageError(f"{where}: {builtin}; {listed}")
+    did = did_you_mean(wanted, names)
+    raise UsageError(f"{where}: unknown theme {wanted!r}{did}; {listed}")

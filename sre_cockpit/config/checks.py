@@ -15,28 +15,32 @@ from typing import TYPE_CHECKING
 from sre_cockpit.config.files import Loc
 from sre_cockpit.core.keyids import BINDING_IDS, binding_clashes, key_string_problem
 from sre_cockpit.core.regularfile import describe_mode
-from sre_cockpit.core.themenames import DEFAULT_THEME, TEXTUAL_BUILTIN_THEMES, shipped_theme_names
+from sre_cockpit.core.themenames import DEFAULT_THEME, builtin_theme_problem, theme_names
 
 if TYPE_CHECKING:
     from sre_cockpit.config.model import Config
 
 
 def check_ui_and_keys(config: Config, at: Callable[..., None]) -> None:
-    """``ui.theme`` names a shipped or built-in theme; ``keys:`` remaps known binding ids to
-    key strings Textual can produce, without clashing with another binding of the same scope
-    (all checked without Textual)."""
-    from sre_cockpit.providers.registry import suggest
+    """``ui.theme`` names a cockpit theme (shipped, or the user's own under ``themes/``; not
+    one of Textual's built-in themes); ``keys:`` remaps known binding ids to key strings Textual
+    can produce, without clashing with another binding of the same scope (all checked without
+    Textual)."""
+    from sre_cockpit.core.suggest import suggest
 
     if "theme" in config.ui.model_fields_set:
         theme = config.ui.theme
-        shipped = shipped_theme_names()
-        if theme not in shipped and theme not in TEXTUAL_BUILTIN_THEMES:
-            guess = suggest(theme, [*shipped, *sorted(TEXTUAL_BUILTIN_THEMES)])
-            if guess is None and DEFAULT_THEME in shipped:
+        names = theme_names()
+        available = ", ".join(names) or "none (no theme files installed)"
+        builtin = builtin_theme_problem(theme)
+        if theme not in names and builtin is not None:
+            at(("ui", "theme"), f"{builtin}; available: {available}")
+        elif theme not in names:
+            guess = suggest(theme, names)
+            if guess is None and DEFAULT_THEME in names:
                 guess = DEFAULT_THEME
             hint = f" (did you mean {guess!r}?)" if guess else ""
-            at(("ui", "theme"), f"unknown theme {theme!r}{hint}; available: "
-                                f"{', '.join(shipped) or 'none (no theme files installed)'}")
+            at(("ui", "theme"), f"unknown theme {theme!r}{hint}; available: {available}")
     ids = sorted(BINDING_IDS)
     for binding_id, keys in config.keys.items():
         loc: Loc = ("keys", binding_id)

@@ -10,10 +10,11 @@ Textual's own tables, so a change on either side fails the tests.
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from sre_cockpit.core.suggest import did_you_mean, suggest
 
 BINDING_SCOPES: dict[str, dict[str, str]] = {
     "CockpitApp": {
@@ -34,11 +35,12 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "incidents.reassign": "A", "incidents.escalate": "E", "incidents.snooze": "Z",
         "incidents.status_update": "U", "incidents.runbook": "b", "incidents.open_url": "o",
         "incidents.select": "x,space", "incidents.focus": "enter", "incidents.sort": "t",
-        "incidents.sort_reverse": "T", "incidents.group": "g", "incidents.collapse_all": "G",
+        "incidents.sort_reverse": "T", "incidents.group": "v", "incidents.collapse_all": "V",
         "incidents.mine": "m"},
     "IncidentTable": {
         "incidents.up": "up", "incidents.down": "down", "incidents.page_up": "pageup",
-        "incidents.page_down": "pagedown", "incidents.home": "home", "incidents.end": "end"},
+        "incidents.page_down": "pagedown", "table.down": "j", "table.up": "k",
+        "table.first": "home,g", "table.last": "end,G"},
     "DescribeScreen": {
         "describe.close": "escape,q", "describe.copy": "c", "describe.copy_all": "C",
         "describe.runbook": "b", "describe.focus": "f"},
@@ -47,19 +49,21 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
     "SnoozeDialog": {"dialog.cancel": "escape"},
     "StatusUpdateDialog": {"dialog.cancel": "escape", "dialog.submit": "ctrl+s"},
     "Pane": {"pane.escape": "escape"},
+    "PaneTable": {"table.down": "j", "table.up": "k", "table.first": "home,g",
+                  "table.last": "end,G"},
     "LogView": {
         "logs.follow": "space", "logs.wrap": "w", "logs.timestamps": "t", "logs.utc": "u",
         "logs.labels": "L", "logs.next_error": "e", "logs.previous_error": "E",
-        "logs.query": "l", "logs.copy": "c", "logs.pin": "p", "logs.up": "up",
-        "logs.down": "down", "logs.page_up": "pageup", "logs.page_down": "pagedown",
-        "logs.home": "home", "logs.left": "left", "logs.right": "right", "logs.end": "end"},
+        "logs.query": "l", "logs.copy": "c", "logs.pin": "p", "logs.up": "up,k",
+        "logs.down": "down,j", "logs.page_up": "pageup", "logs.page_down": "pagedown",
+        "logs.home": "home,g", "logs.left": "left", "logs.right": "right", "logs.end": "end,G"},
     "NoteEditor": {"notes.submit": "ctrl+s", "notes.close": "escape"},
     "QuitScreen": {"quit.confirm": "y", "quit.cancel": "n,escape"},
     "SloDetailScreen": {"slos.detail_close": "escape,q,enter"},
     "SloPane": {"slos.detail": "enter"},
     "TimelinePane": {
         "timeline.previous": "left_square_bracket", "timeline.next": "right_square_bracket",
-        "timeline.live": "full_stop", "timeline.kinds": "k", "timeline.note": "n",
+        "timeline.live": "full_stop", "timeline.kinds": "K", "timeline.note": "n",
         "timeline.retry": "r"},
 }
 """Class that declares the bindings (one Textual binding scope) → binding id → default keys."""
@@ -73,6 +77,7 @@ SCOPE_NAMES: dict[str, str] = {
     "EscalateDialog": "the escalate dialog", "SnoozeDialog": "the snooze dialog",
     "StatusUpdateDialog": "the status update dialog",
     "LogView": "the logs pane", "Pane": "every pane",
+    "PaneTable": "the tables of the SLO and timeline panes",
     "NoteEditor": "the note editor", "QuitScreen": "the quit dialog",
     "SloDetailScreen": "the SLO detail", "SloPane": "the SLO pane",
     "TimelinePane": "the timeline pane",
@@ -191,8 +196,7 @@ def _key_problem(part: str) -> str | None:
             return f"write {part!r} as {named!r} (punctuation keys are given by name)"
     if not is_key_name(last):
         candidates = sorted(NAMED_KEYS | set(_REPLACED))
-        close = difflib.get_close_matches(last.lower(), candidates, n=1, cutoff=0.75)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(last.lower(), candidates)
         return (f"unknown key {last!r} in {part!r}{hint}; a key is a letter or digit (a, Q, 5), "
                 "a punctuation name (question_mark, full_stop) or a key name such as enter, "
                 "escape, space, tab, up, pageup, home, f1")
@@ -200,8 +204,7 @@ def _key_problem(part: str) -> str | None:
         if modifier not in MODIFIERS:
             guess = _MODIFIER_ALIASES.get(modifier.lower())
             if guess is None:
-                near = difflib.get_close_matches(modifier.lower(), MODIFIERS, n=1, cutoff=0.6)
-                guess = near[0] if near else None
+                guess = suggest(modifier.lower(), list(MODIFIERS))
             hint = f" (did you mean {guess!r}?)" if guess else ""
             return (f"unknown modifier {modifier!r} in {part!r}{hint}; Textual's modifiers are "
                     f"{', '.join(MODIFIERS)}")

@@ -111,7 +111,7 @@ class Arrangement:
         group_by: the labels that make a group.
         mine: "mine" first or only.
         user: who "mine" is (the config's ``user``).
-        collapse_all: groups start collapsed (``G``).
+        collapse_all: groups start collapsed (``V``).
         toggled: group keys whose state differs from ``collapse_all`` (enter on a group row).
     """
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,16 +24,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.ui.commandline import BottomPrompt, CockpitCommands, CommandLine
+from sre_cockpit.core.suggest import did_you_mean
+from sre_cockpit.ui.commandline import (
+    BottomPrompt,
+    CockpitCommands,
+    CommandLine,
+    without_textual_theme_command,
+)
 from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
@@ -51,8 +57,14 @@ from sre_cockpit.ui.panes import (
     starting_pane,
 )
 from sre_cockpit.ui.quit import QuitScreen
-from sre_cockpit.ui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, rich_color
-from sre_cockpit.ui.toast import toast
+from sre_cockpit.ui.themes import (
+    DEFAULT_THEME,
+    VARIABLE_DEFAULTS,
+    load_cockpit_themes,
+    offer_only_cockpit_themes,
+    rich_color,
+)
+from sre_cockpit.ui.toast import repaint_when_gone, toast
 
 if TYPE_CHECKING:  # the feeds, the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config
@@ -169,18 +181,19 @@ class CockpitApp(App[int]):
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
-        themes, errors = load_themes()
+        themes, errors = load_cockpit_themes()
         for loaded in themes.values():
             self.register_theme(loaded.theme)
             self._cockpit_themes.append(loaded.theme.name)
         self.warnings.extend(f"theme: {error}" for error in errors)
         wanted = boot.theme or DEFAULT_THEME
-        if wanted in self.available_themes:
+        if wanted in self._cockpit_themes:
             self.theme = wanted
         else:
             self.warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
+        offer_only_cockpit_themes(self)
         self.set_keymap(dict(boot.keys))
         self.header = CockpitHeader(boot.context, danger=boot.danger, read_only=boot.read_only,
                                     providers=boot.providers, clock=clock,
@@ -677,9 +690,8 @@ class CockpitApp(App[int]):
     def set_theme(self, name: str) -> str | None:
         """Switch theme; returns an error line for an unknown name."""
         if name not in self.available_themes:
-            hint = difflib.get_close_matches(name, self._cockpit_themes, n=1)
-            did = f" — did you mean {hint[0]}?" if hint else ""
-            return (f"unknown theme {sanitize_line(name)!r}{did} "
+            did = did_you_mean(name, self._cockpit_themes)
+            return (f"unknown theme {sanitize_line(name)!r}{sanitize_line(did)} "
                     f"(themes: {', '.join(self._cockpit_themes)})")
         self.theme = name
         return None
@@ -690,9 +702,8 @@ class CockpitApp(App[int]):
         if config is None:
             return "still starting — try again in a moment"
         if name not in config.contexts:
-            hint = difflib.get_close_matches(name, self.context_names(), n=1)
-            did = f" — did you mean {hint[0]}?" if hint else ""
-            return (f"unknown context {sanitize_line(name)!r}{did} "
+            did = did_you_mean(name, self.context_names())
+            return (f"unknown context {sanitize_line(name)!r}{sanitize_line(did)} "
                     f"(contexts: {', '.join(self.context_names())})")
         from sre_cockpit.feeds.cockpit import Cockpit
 
@@ -723,6 +734,15 @@ class CockpitApp(App[int]):
 
     # ----------------------------------------------------------------------------- themes, keys
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        repaint_when_gone(self, timeout)  # Textual can leave an expired toast on screen
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Textual's "Theme" entry offered its built-in themes; CockpitCommands has ours
+        yield from without_textual_theme_command(super().get_system_commands(screen))
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
 
@@ -736,8 +756,7 @@ class CockpitApp(App[int]):
         known = {row.id for row in self.help_rows()}
         for binding_id in self._keymap_dict():
             if binding_id not in known:
-                hint = difflib.get_close_matches(binding_id, sorted(known), n=1)
-                did = f" (did you mean {hint[0]}?)" if hint else ""
+                did = did_you_mean(binding_id, sorted(known))
                 warning = f"keys: unknown binding id {sanitize_line(binding_id)!r}{did}"
                 self.warnings.append(warning)
                 toast(self, warning, severity="warning", timeout=10)

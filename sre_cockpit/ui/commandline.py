@@ -7,15 +7,14 @@ the history of this session; right-arrow accepts the greyed-out completion.
 
 from __future__ import annotations
 
-import difflib
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
@@ -26,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.core.suggest import did_you_mean
 
 COMMANDS: dict[str, str] = {
     "ctx": "ctx NAME — switch to another context (panes restart on its providers)",
@@ -253,16 +253,24 @@ class CommandLine(BottomPrompt):
             return
         verb = ALIASES.get(words[0], words[0])
         if verb not in COMMANDS and verb != "q!":
-            hint = difflib.get_close_matches(verb, list(COMMANDS), n=1)
-            suggestion = f" — did you mean :{hint[0]}?" if hint else ""
-            self.show_error(f"unknown command :{words[0]}{suggestion} "
+            self.show_error(f"unknown command :{words[0]}{did_you_mean(verb, COMMANDS)} "
                             f"(commands: {', '.join(COMMANDS)})")
             return
         self.post_message(self.Command(verb, tuple(words[1:]), text))
 
 
+def without_textual_theme_command(commands: Iterable[SystemCommand]) -> Iterator[SystemCommand]:
+    """Textual's system commands minus its "Theme" entry, which opened Textual's own theme
+    picker (its 20 built-in themes half-apply: they lack the cockpit's colours). The cockpit's
+    themes are offered as "Theme: NAME" by :class:`CockpitCommands`."""
+    for command in commands:
+        if command.title != "Theme":
+            yield command
+
+
 class CockpitCommands(Provider):
-    """Command-palette entries: panes, zoom, contexts, themes, export, help."""
+    """Command-palette entries: panes, zoom, contexts, themes (the cockpit's own only), export,
+    help."""
 
     def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app

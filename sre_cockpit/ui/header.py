@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -19,17 +18,11 @@ from textual.widget import Widget
 
 from sre_cockpit.core.models import HealthState, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.ui.pane import DEFAULT_FRESH_S, coarse_age
-from sre_cockpit.ui.themes import rich_color
+from sre_cockpit.ui.badges import Badge, badge_text, fit_badges
+from sre_cockpit.ui.pane import DEFAULT_FRESH_S, STATE_STYLES, coarse_age, theme_state_style
 
 _STATE_RANK = {HealthState.ERROR: 0, HealthState.STALE: 1, HealthState.PENDING: 2,
                HealthState.OK: 3}
-_STATE_SYMBOL = {HealthState.OK: "●", HealthState.STALE: "▲", HealthState.ERROR: "✖",
-                 HealthState.PENDING: "○"}
-_BADGE_EXTRA = 8
-"""Symbol, spaces and the longest suffix ("error", "59m") around a provider's name."""
-_STATE_COLOR = {HealthState.OK: ("success", "green"), HealthState.STALE: ("warning", "yellow"),
-                HealthState.ERROR: ("error", "red"), HealthState.PENDING: ("text-muted", "")}
 
 
 class _Part(Widget):
@@ -102,28 +95,13 @@ class ReadOnlyBadge(_Part):
         return Text("READ-ONLY")
 
 
-class ProviderBadge(_Part):
-    """One provider: state symbol, name and the age of its last good data (fixed width)."""
+class ProviderBadges(_Part):
+    """The provider badges as one line fitted to the width there is (:func:`fit_badges`):
+    shortened before anything is hidden, healthy ones hidden first, errors last, and the count
+    of hidden badges always shown. Repainted (no layout) only when the line changed."""
 
     DEFAULT_CSS = """
-    ProviderBadge { height: 1; margin-right: 2; }
-    """
-
-    def __init__(self, owner: ProviderBadges, provider: str) -> None:
-        super().__init__(classes="provider-badge")
-        self.owner = owner
-        self.provider = provider
-        self.styles.width = cell_len(sanitize_line(provider)) + _BADGE_EXTRA
-
-    def make_text(self) -> Text:
-        return self.owner.badge_text(self.provider)
-
-
-class ProviderBadges(Horizontal):
-    """The badges, one fixed-size widget each: a tick repaints only badges whose text changed."""
-
-    DEFAULT_CSS = """
-    ProviderBadges { width: 1fr; height: 1; padding: 0 1; overflow: hidden hidden; }
+    ProviderBadges { width: 1fr; height: 1; padding: 0 1; }
     """
 
     def __init__(self, providers: Iterable[str] = (), *, id: str | None = None) -> None:
@@ -132,28 +110,14 @@ class ProviderBadges(Horizontal):
         self.order: list[str] = list(dict.fromkeys(providers))
         self.healths: dict[tuple[str, str], ProviderHealth] = {}
         self.build_errors: dict[str, str] = {}
-        self._badges: dict[str, ProviderBadge] = {}
-
-    def compose(self) -> ComposeResult:
-        for name in self.order:
-            yield self._badge(name)
-
-    def _badge(self, name: str) -> ProviderBadge:
-        badge = self._badges[name] = ProviderBadge(self, name)
-        return badge
 
     def reset(self, providers: Iterable[str], build_errors: dict[str, str], *,
               keep: bool = False) -> None:
         """Start over for another context (``keep``: same context, keep what was reported)."""
-        order = list(dict.fromkeys([*providers, *(self.order if keep else [])]))
+        self.order = list(dict.fromkeys([*providers, *(self.order if keep else [])]))
         if not keep:
             self.healths.clear()
         self.build_errors = dict(build_errors)
-        if order != self.order:
-            self.order = order
-            self._badges.clear()
-            self.remove_children()
-            self.mount_all([self._badge(name) for name in order])
         self.tick()
 
     def update_health(self, health: ProviderHealth, source: str = "") -> None:
@@ -161,16 +125,11 @@ class ProviderBadges(Horizontal):
         self.healths[(source, health.provider)] = health
         if health.provider not in self.order:
             self.order.append(health.provider)
-            if self.is_attached:
-                self.mount(self._badge(health.provider))
-        badge = self._badges.get(health.provider)
-        if badge is not None and badge.is_attached:
-            badge.tick()
+        if self.is_attached:
+            self.tick()
 
-    def tick(self) -> bool:
-        """Re-render every badge; True if any repainted."""
-        changed = [badge.tick() for badge in self._badges.values() if badge.is_attached]
-        return any(changed)
+    def on_resize(self) -> None:
+        self.tick()
 
     def combined(self, provider: str) -> tuple[HealthState, float | None]:
         """Worst state over every pane using ``provider`` and the age of its oldest data when
@@ -189,28 +148,23 @@ class ProviderBadges(Horizontal):
                 and h.is_aged(now, DEFAULT_FRESH_S)]
         return state, (max(ages) if ages else None)
 
+    def badge(self, name: str) -> Badge:
+        """One provider's badge value now."""
+        state, age = self.combined(name)
+        return Badge(name, state, coarse_age(age) if age is not None else None)
+
+    def state_style(self, state: HealthState) -> str:
+        """The Rich style of a state in the running theme (the source lines' colours)."""
+        return theme_state_style(self.app, state) if self.is_attached else STATE_STYLES[state]
+
     def badge_text(self, name: str) -> Text:
         """``● prom ok`` while fresh; ``▲ prom 1m`` (coarse age, stale colour) once older."""
-        text = Text(no_wrap=True, overflow="ellipsis")
-        variables = self.app.theme_variables if self.is_attached else {}
-        state, age = self.combined(name)
-        var, fallback = _STATE_COLOR.get(state, ("", ""))
-        style = rich_color(variables.get(var, fallback)) if var else ""
-        if var == "text-muted":
-            style = "dim"
-        text.append(_STATE_SYMBOL.get(state, "?") + " ", style=style)
-        text.append(sanitize_line(name))
-        if state is HealthState.PENDING:
-            text.append(" …", style="dim")
-        elif age is not None:
-            text.append(f" {coarse_age(age)}", style=style)
-        else:
-            text.append(f" {state.value}", style=style)
-        return text
+        return badge_text(self.badge(name), self.state_style)
 
     def make_text(self) -> Text:
-        """All badges as one line (the header's plain text)."""
-        return Text("  ").join(self.badge_text(name) for name in self.order)
+        """The badges fitted to the width of this part (all of them before it is laid out)."""
+        width = self.content_size.width if self.is_attached else 0
+        return fit_badges([self.badge(name) for name in self.order], width, self.state_style)
 
 
 class KeyHint(_Part):
@@ -278,6 +232,7 @@ class CockpitHeader(Horizontal):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.tick, name="header-tick")
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.tick())
 
     def tick(self) -> None:
         """Once per second: repaint the parts whose text changed (clock, badge ages)."""

@@ -119,8 +119,9 @@ class HelpScreen(ModalScreen[None]):
             box.border_subtitle = "? or esc closes"
             yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
             yield Static(Text("● = active with the current focus. Remap any key under keys: in "
-                              "the config, e.g. keys: {cockpit.zoom: f11}. Tables and inputs "
-                              "also take arrows, page up/down, home/end."),
+                              "the config, e.g. keys: {cockpit.zoom: f11}. Tables and the log "
+                              "view also take arrows and page up/down; inputs take arrows, "
+                              "home/end."),
                          classes="help-note")
 
     def on_mount(self) -> None:

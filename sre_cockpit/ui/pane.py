@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -30,12 +31,13 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
 from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.ui.themes import theme_colour
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -65,6 +67,16 @@ def _next_step(age: float) -> float:
 
 STATE_STYLES = {HealthState.OK: "green", HealthState.STALE: "yellow",
                 HealthState.ERROR: "red bold", HealthState.PENDING: "dim"}
+"""Styles of the states outside an app (tests, plain text); a pane uses its theme's."""
+STATE_VARIABLES = {HealthState.OK: "success", HealthState.STALE: "warning",
+                   HealthState.ERROR: "error", HealthState.PENDING: "text-muted"}
+"""The theme colour of each state (the one colour table: header badges use the same)."""
+
+
+def theme_state_style(app: object, state: HealthState) -> str:
+    """A state's style in the running theme (errors bold)."""
+    colour = theme_colour(app, STATE_VARIABLES[state])
+    return f"bold {colour}" if state is HealthState.ERROR else colour
 STATE_SYMBOLS = {HealthState.OK: "●", HealthState.STALE: "▲", HealthState.ERROR: "✖",
                  HealthState.PENDING: "○"}
 
@@ -76,10 +88,12 @@ def shown_state(health: ProviderHealth, now: datetime) -> HealthState:
     return health.state
 
 
-def source_text(health: ProviderHealth, now: datetime) -> Text:
-    """One source as the truth contract words it (see the module docstring)."""
+def source_text(health: ProviderHealth, now: datetime,
+                style_of: Callable[[HealthState], str] = STATE_STYLES.__getitem__) -> Text:
+    """One source as the truth contract words it (see the module docstring), each state in
+    ``style_of(state)``."""
     state = shown_state(health, now)
-    style = STATE_STYLES[state]
+    style = style_of(state)
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(STATE_SYMBOLS[state] + " ", style=style)
     text.append(sanitize_line(health.label or health.provider))
@@ -103,7 +117,8 @@ def source_text(health: ProviderHealth, now: datetime) -> Text:
         if health.error:
             text.append(": " + sanitize_line(health.error), style=style)
     if health.rate_limited_until is not None and health.rate_limited_until > now:
-        text.append(f" (rate limited until {health.rate_limited_until:%H:%M:%S})", style="yellow")
+        text.append(f" (rate limited until {health.rate_limited_until:%H:%M:%S})",
+                    style=style_of(HealthState.STALE))
     return text
 
 
@@ -135,10 +150,12 @@ class SourceLine(Widget):
         """The line as it should read now."""
         now: datetime = self.clock()
         text = Text(no_wrap=True, overflow="ellipsis")
+        style_of = partial(theme_state_style, self.app) if self.is_attached else None
         for health in self.healths.values():
             if text:
                 text.append("  ")
-            text.append_text(source_text(health, now))
+            text.append_text(source_text(health, now, style_of) if style_of is not None
+                             else source_text(health, now))
         if self.extra:
             text.append(("  " if text else "") + sanitize_line(self.extra))
         return text
@@ -201,6 +218,23 @@ class FilterBar(Static):
     """
 
 
+class PaneTable(DataTable[Text]):
+    """The table of a table pane (incidents, SLOs, timeline), with the keys k9s and lnav users
+    expect: ``j``/``k`` down/up, ``g``/``home`` the first row, ``G``/``end`` the last.
+
+    Textual's ``DataTable`` gives ``home``/``end`` to the leftmost/rightmost *column*, which
+    does nothing visible with a row cursor and no horizontal scroll: the help promised them and
+    nothing happened. Arrows, page up/down and ``ctrl+home``/``ctrl+end`` stay Textual's.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "up", show=False, id="table.up"),
+        Binding("home,g", "scroll_top", "first row", show=False, id="table.first"),
+        Binding("end,G", "scroll_bottom", "last row", show=False, id="table.last"),
+    ]
+
+
 class Pane(Vertical, can_focus=True):
     """A titled pane: source line, filter bar, explained empty state, body."""
 
@@ -217,9 +251,12 @@ class Pane(Vertical, can_focus=True):
         Binding("escape", "escape", "clear filter", show=False, id="pane.escape"),
     ]
 
+    # The title is text, the border is not: without its own colour the title took the
+    # border's (dark grey on black in war-room, white on near-white in daylight).
     DEFAULT_CSS = """
-    Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr; }
-    Pane:focus-within, Pane:focus { border: round $accent; }
+    Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr;
+           border-title-color: $text-muted; }
+    Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent; }
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
 
@@ -286,6 +323,18 @@ class Pane(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.query_one(".pane-empty").display = False
+        self.app.theme_changed_signal.subscribe(self, self._theme_signal)
+
+    def _theme_signal(self, _theme: object) -> None:
+        self.theme_changed()
+
+    def theme_changed(self) -> None:
+        """The theme changed (``:theme``, the palette): re-render what carries theme colours
+        in Rich text: CSS colours follow by themselves, text built with the old theme's colours
+        (table cells, the source line) would keep them — after ``:theme ansi-16`` a 256-colour
+        terminal got 256-colour indices from cells built under war-room. Override to re-render
+        the pane's own text; call super."""
+        self.query_one(SourceLine).tick()
 
     def compose_body(self) -> Iterable[Widget]:
         """The pane's own widgets (override)."""

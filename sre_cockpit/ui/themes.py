@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -46,8 +47,10 @@ VARIABLE_DEFAULTS: dict[str, str] = {
     "stale": "#c9a227",
     "context-danger": "#c40000", "context-danger-text": "#ffffff", "context-normal": "#2b5f8f",
     "read-only": "#b36b00", "read-only-text": "#000000",
+    "moment-text": "#000000",
 }
-"""Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own)."""
+"""Fallbacks so CSS using the cockpit variables parses under any theme (e.g. Textual's own);
+``moment-text`` (the text of the moment banner on ``$warning``) is optional in a theme file."""
 
 ANSI_THEME_VARIABLES: tuple[str, ...] = ("ansi-background", "ansi-foreground")
 """Textual's own CSS uses these under ANSI themes (its non-ANSI themes derive them)."""
@@ -73,7 +76,8 @@ _TOP_KEYS = frozenset({"name", "dark", "ansi", "colors", "variables", "descripti
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, ThemeFile], list[str]]] = {}
 """Theme files read once per process (``--theme`` check and app start share them)."""
-_ALPHA = re.compile(r"^(?P<color>.+?)\s+(?P<alpha>\d{1,3})%$")
+ALPHA_VALUE = re.compile(r"^(?P<color>.+?)\s+(?P<alpha>\d{1,3})%$")
+"""A colour with an opacity, as Textual writes it: ``#4f9cf0 30%``, ``auto 87%``."""
 
 
 class ThemeError(ValueError):
@@ -103,7 +107,7 @@ def _check_color(value: Any, where: str, *, ansi_only: bool) -> str:
         raise ThemeError(f"{where}: expected a colour string, got {value!r}")
     text = value.strip()
     base = text
-    match = _ALPHA.match(text)
+    match = ALPHA_VALUE.match(text)
     if match:
         if ansi_only:
             raise ThemeError(f"{where}: {text!r}: an ANSI theme cannot blend colours (no '%')")
@@ -230,6 +234,32 @@ def load_themes(directory: Path | None = None) -> tuple[dict[str, ThemeFile], li
     return dict(themes), list(errors)
 
 
+def load_cockpit_themes() -> tuple[dict[str, ThemeFile], list[str]]:
+    """The themes the cockpit offers: the shipped ones, then the user's own from
+    :func:`~sre_cockpit.core.themenames.user_themes_dir` (a user theme replaces a shipped one of
+    the same name). Returns them by name and one error line per invalid file."""
+    from sre_cockpit.core.themenames import user_themes_dir
+
+    themes, errors = load_themes(themes_dir())
+    user = user_themes_dir()
+    if user.is_dir():
+        mine, more = load_themes(user)
+        themes.update(mine)
+        errors.extend(more)
+    return themes, errors
+
+
+def offer_only_cockpit_themes(app: App[Any]) -> None:
+    """Unregister Textual's built-in themes, so the palette, ``:theme`` and Textual's own
+    theme picker offer the cockpit's themes only (the running theme is kept, so an app with no
+    theme file at all still has one)."""
+    from textual.theme import BUILTIN_THEMES
+
+    for name in BUILTIN_THEMES:
+        if name != app.theme:
+            app.unregister_theme(name)
+
+
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
@@ -262,9 +292,60 @@ def rich_color(value: str) -> str:
     return value
 
 
+def paint_colour(value: str, background: str | Color | None = None) -> Color | None:
+    """The colour Textual paints for a theme value over ``background``: ``#rrggbb``,
+    ``#rrggbb 60%`` (blended over the background), ``auto 87%`` (black or white, whichever
+    contrasts more with the background, blended). None for the terminal's own colours (ANSI
+    names, ``ansi_default``, ``transparent``): only the terminal knows those."""
+    text = value.strip()
+    match = ALPHA_VALUE.match(text)
+    base, alpha = (match.group("color"), int(match.group("alpha")) / 100) if match else (text, 1.0)
+    base = base.strip()
+    if base in ANSI_ALLOWED or f"ansi_{base}" in ANSI_ALLOWED or base in ("transparent",
+                                                                          "default"):
+        return None
+    back = (background if isinstance(background, Color) or background is None
+            else paint_colour(background))
+    if base == "auto":
+        if back is None:
+            return None
+        return back + back.get_contrast_text(alpha)
+    try:
+        colour = Color.parse(base)
+    except ColorParseError:
+        return None
+    if colour.ansi is not None:
+        return None
+    if alpha < 1.0 or colour.a < 1.0:
+        if back is None:
+            return colour.with_alpha(1.0)
+        return back + colour.with_alpha(alpha * colour.a)
+    return colour
+
+
+def rich_colour_of(value: str, background: str | None = None) -> str:
+    """A theme value as a colour Rich can parse: ANSI names as Rich names (``bright_red``),
+    blended and ``auto`` values resolved over ``background`` to ``#rrggbb``, ``default`` for
+    anything only the terminal knows."""
+    text = value.strip()
+    match = ALPHA_VALUE.match(text)
+    base = match.group("color").strip() if match else text
+    if base in ANSI_ALLOWED:
+        return rich_color(base)
+    if f"ansi_{base}" in ANSI_ALLOWED:  # already a Rich name (app.theme_variables)
+        return base
+    painted = paint_colour(text, background)
+    if painted is not None:
+        return painted.hex
+    return "default"
+
+
 def theme_colour(app: object, name: str) -> str:
-    """A cockpit colour variable (``sev-critical``, ``slo-ok``…) of the running theme, as a Rich
-    colour; the defaults above when the app has no such variable (the one colour table)."""
+    """A colour variable (``sev-critical``, ``slo-ok``, ``text-muted``…) of the running theme,
+    as a Rich colour painted over the theme's background; the defaults above when the app has
+    no such variable (the one colour table)."""
     variables = getattr(app, "theme_variables", None) or {}
     value = variables.get(name) if isinstance(variables, dict) else None
-    return rich_color(str(value or VARIABLE_DEFAULTS.get(name, "default")))
+    background = variables.get("background") if isinstance(variables, dict) else None
+    return rich_colour_of(str(value or VARIABLE_DEFAULTS.get(name, "default")),
+                          str(background) if background else None)

@@ -63,8 +63,10 @@ class IncidentTable(ScrollView, can_focus=True):
         Binding("down", "move(1)", "down", show=False, id="incidents.down"),
         Binding("pageup", "page(-1)", "page up", show=False, id="incidents.page_up"),
         Binding("pagedown", "page(1)", "page down", show=False, id="incidents.page_down"),
-        Binding("home", "edge(0)", "first", show=False, id="incidents.home"),
-        Binding("end", "edge(1)", "last", show=False, id="incidents.end"),
+        Binding("j", "cursor_down", "down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "up", show=False, id="table.up"),
+        Binding("home,g", "first_row", "first row", show=False, id="table.first"),
+        Binding("end,G", "last_row", "last row", show=False, id="table.last"),
     ]
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -313,9 +315,21 @@ class IncidentTable(ScrollView, can_focus=True):
         """``pageup`` / ``pagedown``."""
         self.move_cursor(self.cursor_row + step * self._page)
 
-    def action_edge(self, end: int) -> None:
-        """``home`` / ``end``."""
-        self.move_cursor(len(self.rows) - 1 if end else 0)
+    def action_cursor_down(self) -> None:
+        """``j`` (as in k9s and lnav; the same ids as the other tables' ``table.*``)."""
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        """``k``."""
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_first_row(self) -> None:
+        """``home`` / ``g``."""
+        self.move_cursor(0)
+
+    def action_last_row(self) -> None:
+        """``end`` / ``G``."""
+        self.move_cursor(len(self.rows) - 1)
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

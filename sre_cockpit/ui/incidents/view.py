@@ -12,7 +12,7 @@ copy any of them), ``b`` runbook (copy the link, shown as a hyperlink), ``o`` co
 ``x``/space select rows for a bulk action (on a group row: the whole group), ``enter`` focus
 the incident (:class:`IncidentsPane.IncidentFocused`; like k9s, enter drills in and ``d``
 describes) or, on a group row, collapse/expand it, ``t``/``T`` sort by the next key / reverse,
-``g`` group, ``G`` collapse/expand every group, ``m`` mine first → only → off. ``escape``
+``v`` group, ``V`` collapse/expand every group, ``m`` mine first → only → off. ``escape``
 clears the filter, then "mine only", then the selection, then the focus. An action the target's
 provider lacks is greyed out and pressing its key says why.
 """
@@ -102,8 +102,8 @@ class IncidentsPane(Pane):
         Binding("enter", "focus_incident", "Focus", id="incidents.focus"),
         Binding("t", "sort", "Sort", id="incidents.sort"),
         Binding("T", "reverse_sort", "Reverse", id="incidents.sort_reverse"),
-        Binding("g", "group", "Group", id="incidents.group"),
-        Binding("G", "collapse_all", "Collapse all", id="incidents.collapse_all"),
+        Binding("v", "group", "Group", id="incidents.group"),
+        Binding("V", "collapse_all", "Collapse all", id="incidents.collapse_all"),
         Binding("m", "mine", "Mine", id="incidents.mine"),
     ]
 
@@ -202,6 +202,12 @@ class IncidentsPane(Pane):
 
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        if self.is_mounted:
+            self.table.clear_cache()  # the drawn lines carry the old theme's severity colours
+        self._render_rows()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
@@ -518,11 +524,11 @@ class IncidentsPane(Pane):
                                       descending=not self.arrangement.descending))
 
     def action_group(self) -> None:
-        """``g``: group by the configured labels, or stop grouping."""
+        """``v``: group by the configured labels, or stop grouping."""
         self._set_arrangement(replace(self.arrangement, grouped=not self.arrangement.grouped))
 
     def action_collapse_all(self) -> None:
-        """``G``: collapse every group (or expand them all when they are all collapsed)."""
+        """``V``: collapse every group (or expand them all when they are all collapsed)."""
         how = self.arrangement
         if not how.grouped:
             how = replace(how, grouped=True)

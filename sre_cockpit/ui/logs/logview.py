@@ -37,13 +37,13 @@ from sre_cockpit.core.loglines import (
     row_level,
 )
 from sre_cockpit.core.models import LogLine
+from sre_cockpit.ui.themes import theme_colour
 
 if TYPE_CHECKING:
     from sre_cockpit.ui.logs.view import LogPane
 
 _MARK_STYLE = Style(dim=True, italic=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
-_SELECTED_STYLE = Style(bgcolor="grey23", bold=True)
 _TS_STYLE = Style(dim=True)
 
 
@@ -70,14 +70,14 @@ class LogView(ScrollView, can_focus=True):
         Binding("l", "edit_query", "LogQL", id="logs.query"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
-        Binding("up", "cursor(-1)", "up", show=False, id="logs.up"),
-        Binding("down", "cursor(1)", "down", show=False, id="logs.down"),
+        Binding("up,k", "cursor(-1)", "up", show=False, id="logs.up"),
+        Binding("down,j", "cursor(1)", "down", show=False, id="logs.down"),
         Binding("pageup", "page(-1)", "page up", show=False, id="logs.page_up"),
         Binding("pagedown", "page(1)", "page down", show=False, id="logs.page_down"),
-        Binding("home", "home", "oldest", show=False, id="logs.home"),
+        Binding("home,g", "home", "oldest", show=False, id="logs.home"),
         Binding("left", "sideways(-8)", "left", show=False, id="logs.left"),
         Binding("right", "sideways(8)", "right", show=False, id="logs.right"),
-        Binding("end", "end", "newest", show=False, id="logs.end"),
+        Binding("end,G", "end", "newest", show=False, id="logs.end"),
     ]
 
     def __init__(self, max_lines: int = 50_000, *, max_line_bytes: int = 4096,
@@ -108,7 +108,7 @@ class LogView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._styles_theme: str | None = None
         self._logview_base_style: Style | None = None
-        self._combo_cache: dict[tuple[Style, int, bool, bool, bool], Style] = {}
+        self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------------- data
@@ -387,7 +387,7 @@ class LogView(ScrollView, can_focus=True):
     def _combined(self, base: Style, level: int, mark: bool, match: bool,
                   selected: bool) -> Style:
         """Base + level colour + marker/match/selection emphasis (cached per theme)."""
-        key = (base, level, mark, match, selected)
+        key = (base, level, mark, match, selected, self.has_focus)
         style = self._combo_cache.get(key)
         if style is None:
             level_name = LEVEL_NAMES.get(level)
@@ -396,8 +396,11 @@ class LogView(ScrollView, can_focus=True):
                 style += _MARK_STYLE
             if match:
                 style += _MATCH_STYLE
-            if selected:
-                style += _SELECTED_STYLE
+            if selected:  # the theme's table cursor (readable in every theme; not grey23)
+                cursor = "block-cursor" if self.has_focus else "block-cursor-blurred"
+                style += Style(color=theme_colour(self.app, f"{cursor}-foreground"),
+                               bgcolor=theme_colour(self.app, f"{cursor}-background"),
+                               bold=True)
             if len(self._combo_cache) > 256:
                 self._combo_cache.clear()
             self._combo_cache[key] = style

@@ -49,7 +49,7 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.logstream import NS, LogStream, StreamMode, StreamStatus
 from sre_cockpit.providers.base import LogSource, ProviderError
 from sre_cockpit.ui.logs.logview import LogView, copy_text
-from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.pane import Pane, theme_state_style
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -219,9 +219,10 @@ class LogPane(Pane):
             text.append("○ idle")
         else:
             mode = status.mode
-            style = {StreamMode.LIVE: "green", StreamMode.POLLING: "yellow",
-                     StreamMode.RECONNECTING: "yellow", StreamMode.ERROR: "red"}.get(mode, "")
-            text.append(f"● {mode.value}", style=style)
+            health = {StreamMode.LIVE: HealthState.OK, StreamMode.POLLING: HealthState.STALE,
+                      StreamMode.RECONNECTING: HealthState.STALE,
+                      StreamMode.ERROR: HealthState.ERROR}.get(mode, HealthState.PENDING)
+            text.append(f"● {mode.value}", style=theme_state_style(self.app, health))
             if mode is StreamMode.POLLING and status.detail:
                 text.append(f" ({sanitize_line(status.detail)})")
         if status is not None:

@@ -28,7 +28,7 @@ from sre_cockpit.core.models import HealthState, Incident, SloState, SloStatus, 
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.slos import SloEntry, SlosSnapshot
 from sre_cockpit.ui.messages import SlosChanged
-from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.pane import Pane, PaneTable
 from sre_cockpit.ui.slos.detail import SloDetailScreen, describe, window_seconds
 from sre_cockpit.ui.slos.format import (
     BADGES,
@@ -85,7 +85,7 @@ class SloPane(Pane):
     # ------------------------------------------------------------------ composition
 
     def compose_body(self) -> Iterable[Widget]:
-        yield DataTable(id="slo-table", cursor_type="row", zebra_stripes=False, cell_padding=0)
+        yield PaneTable(id="slo-table", cursor_type="row", zebra_stripes=False, cell_padding=0)
         yield Static("", classes="slo-waiting", markup=False)
         yield Static("", classes="slo-cursor-error", markup=False)
 
@@ -152,6 +152,10 @@ class SloPane(Pane):
     def colour(self, name: str) -> str:
         """A theme colour as a Rich colour."""
         return theme_colour(self.app, name)
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self._refresh_rows()  # the cells carry the old theme's state colours
 
     def on_resize(self, event: events.Resize) -> None:
         self._refresh_rows()

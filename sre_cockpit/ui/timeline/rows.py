@@ -75,13 +75,16 @@ def cells(event: TimelineEvent, *, start: datetime | None, timezone: str, moment
     event's source is failing: last good data), ``T±``, kind, text (a note's delivery state
     first; the source, ``▲ stale`` when failing)."""
     kind_colour = colour(KIND_COLOURS.get(event.kind, "sev-info"))
-    dim = "dim" if stale else ""
+    # last good data of a failing source: muted (the theme's readable muted colour, not the
+    # terminal's dim, which fell below 4.5:1), its kind keeps its colour, ▲ marks the row
+    muted = colour("text-muted") if stale else ""
     marker = "▶" if moment else ("▲" if stale else " ")  # ▲: its source is failing
-    time_text = Text(marker + format_time(event.at, timezone).rsplit(" ", 1)[0], style=dim)
-    rel = Text(relative_label(event.at, start) or "—", style="dim" if start is None or stale else "")
+    time_text = Text(marker + format_time(event.at, timezone).rsplit(" ", 1)[0], style=muted)
+    rel = Text(relative_label(event.at, start) or "—",
+               style=muted or ("dim" if start is None else ""))
     kind = Text(f"{KIND_SYMBOLS.get(event.kind, '•')} {sanitize_line(event.kind)}",
-                style=f"{kind_colour} {dim}".strip())
-    body = Text(no_wrap=True, overflow="ellipsis", style=dim)
+                style=kind_colour)
+    body = Text(no_wrap=True, overflow="ellipsis", style=muted)
     if event.state:  # first, so a narrow pane still shows whether the note got through
         state = sanitize_line(event.state)
         head = next((k for k in STATE_COLOURS if state.startswith(k)), "pending")

@@ -6,7 +6,7 @@
   ``▲ stale``; the source line says why.
 - ``enter`` moves the whole cockpit to an event's moment (:class:`TimelinePane.MomentSelected`),
   ``[`` / ``]`` step through events, ``.`` returns to live.
-- ``k`` cycles the kind filter; ``/`` filters by text, ``/regex/``, ``!`` inverts, or by kinds
+- ``K`` cycles the kind filter (``k`` moves up, as in every table); ``/`` filters by text, ``/regex/``, ``!`` inverts, or by kinds
   with ``kind:deploy,note``.
 - ``n`` asks for the note editor on the focused incident (:class:`TimelinePane.NoteRequested`);
   a note's delivery state is shown on its row; ``r`` saves notes the disk refused and re-sends
@@ -41,7 +41,7 @@ from sre_cockpit.core.timeline import (
 from sre_cockpit.feeds.notes import NotesError
 from sre_cockpit.feeds.timeline import TimelineSnapshot
 from sre_cockpit.ui.messages import TimelineChanged
-from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.pane import Pane, PaneTable
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.timeline.rows import (
     cells,
@@ -77,7 +77,7 @@ class TimelinePane(Pane):
         Binding("left_square_bracket", "step(-1)", "earlier event", id="timeline.previous"),
         Binding("right_square_bracket", "step(1)", "later event", id="timeline.next"),
         Binding("full_stop", "live", "back to live", id="timeline.live"),
-        Binding("k", "cycle_kinds", "kinds", id="timeline.kinds"),
+        Binding("K", "cycle_kinds", "kinds", id="timeline.kinds"),
         Binding("n", "note", "note", id="timeline.note"),
         Binding("r", "retry", "retry note", id="timeline.retry"),
     ]
@@ -110,8 +110,7 @@ class TimelinePane(Pane):
     # ----------------------------------------------------------------------------- compose
 
     def compose_body(self) -> Iterable[Widget]:
-        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False,
-                                           id="timeline-table")
+        table = PaneTable(cursor_type="row", zebra_stripes=False, id="timeline-table")
         table.add_column(Text("time"), key="time")
         table.add_column(Text("T±"), key="rel")
         table.add_column(Text("kind"), key="kind")
@@ -194,6 +193,10 @@ class TimelinePane(Pane):
         self.render_events()
 
     # ----------------------------------------------------------------------------- rendering
+
+    def theme_changed(self) -> None:
+        super().theme_changed()
+        self.render_events()  # markers and note states carry the old theme's colours
 
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)

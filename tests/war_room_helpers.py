@@ -1,0 +1,106 @@
+"""The real cockpit on the simulator in a pty, for the war-room sweep (issue 12) tests.
+
+:func:`sim_cockpit` starts ``sre-cockpit simulate`` in a child process and the real
+``sre-cockpit`` on a pty (:class:`notes_helpers.Cockpit`: a pyte screen that answers terminal
+queries); :func:`resize` changes the terminal's size like tmux does; :func:`sgr_colours` reads
+the colours out of the raw bytes the cockpit wrote; :func:`cell_colours` reads every cell's
+colours from the emulated screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from notes_helpers import Cockpit
+from sim_helpers import SimHandle, launch_simulator
+from test_pty_hostile import set_winsize
+
+ALL_PANES = ("Incidents", "Logs", "SLOs", "Timeline")
+
+
+@contextlib.contextmanager
+def sim_cockpit(tmp_path: Path, *, cols: int = 120, rows: int = 40, args: Sequence[str] = (),
+                env: dict[str, str] | None = None, faults: Sequence[str] = (),
+                seed: int = 5, log_rate: int = 20) -> Iterator[tuple[Cockpit, SimHandle]]:
+    """The simulator and a cockpit on it (``args`` after ``--config``), both stopped after."""
+    config = tmp_path / "sim.yaml"
+    sim = launch_simulator(seed=seed, write_config=config, faults=faults, log_rate=log_rate)
+    app: Cockpit | None = None
+    try:
+        # COLUMNS/LINES empty: the cockpit asks the pty for its size, so a resize reaches it
+        # (a set COLUMNS would win over the terminal's size, as in shutil.get_terminal_size)
+        app = Cockpit(config, tmp_path / "data", cols=cols, rows=rows, args=args,
+                      extra_env={"COLUMNS": "", "LINES": "", **(env or {})})
+        yield app, sim
+    finally:
+        if app is not None:
+            app.stop()
+        sim.stop()
+
+
+def every_pane_has_data(text: str) -> bool:
+    """At 120x40 or more: incidents, SLOs, the timeline and the log stream all show data."""
+    return ("triggered" in text and "budget left" in text and "alert_start" in text
+            and "level=" in text and "● pd ok" in text)
+
+
+def resize(app: Cockpit, cols: int, rows: int) -> None:
+    """Resize the pty (the kernel tells the cockpit with SIGWINCH) and the emulated screen."""
+    app.screen.resize(rows, cols)
+    set_winsize(app.master, rows, cols)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(app.proc.pid, signal.SIGWINCH)
+
+
+@dataclass(frozen=True, slots=True)
+class SgrColour:
+    """One colour set by an SGR sequence: ``38;5;n`` is ``("fg", "256", "n")``, ``38;2;r;g;b``
+    is ``("fg", "rgb", "r;g;b")``, ``31`` is ``("fg", "16", "1")``."""
+
+    layer: str
+    kind: str
+    value: str
+
+
+_SGR = re.compile(rb"\x1b\[([0-9;:]*)m")
+
+
+def sgr_colours(data: bytes) -> list[SgrColour]:
+    """Every colour the SGR sequences in ``data`` set, in order."""
+    found: list[SgrColour] = []
+    for match in _SGR.finditer(data):
+        params = [p for p in re.split(rb"[;:]", match.group(1))]
+        i = 0
+        while i < len(params):
+            param = params[i]
+            if param in (b"38", b"48") and i + 1 < len(params):
+                layer = "fg" if param == b"38" else "bg"
+                if params[i + 1] == b"5" and i + 2 < len(params):
+                    found.append(SgrColour(layer, "256", params[i + 2].decode()))
+                    i += 3
+                    continue
+                if params[i + 1] == b"2" and i + 4 < len(params):
+                    found.append(SgrColour(layer, "rgb", b";".join(params[i + 2:i + 5]).decode()))
+                    i += 5
+                    continue
+            if param.isdigit():
+                n = int(param)
+                if 30 <= n <= 37 or 90 <= n <= 97:
+                    found.append(SgrColour("fg", "16", str(n - 30 if n < 90 else n - 82)))
+                elif 40 <= n <= 47 or 100 <= n <= 107:
+                    found.append(SgrColour("bg", "16", str(n - 40 if n < 100 else n - 92)))
+            i += 1
+    return found
+
+
+def beyond_16_colours(data: bytes) -> list[SgrColour]:
+    """Colours outside the terminal's 16-colour palette: ``38;5;n``/``48;5;n`` with n > 15
+    and any truecolour."""
+    return [c for c in sgr_colours(data)
+            if c.kind == "rgb" or (c.kind == "256" and int(c.value or 0) > 15)]
