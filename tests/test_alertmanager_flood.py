@@ -163,3 +163,41 @@ async def test_describe_fields_are_built_on_first_read_from_values_only() -> Non
     assert dict(first.details) == dict(eager.details)
     assert first.details["labels.instance"] == "h0" and first.details["fingerprint"] == first.id
     assert first.details._build is None  # built once
+
+
+async def test_an_answer_sent_again_byte_for_byte_is_not_decoded_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sre_cockpit.providers.alertmanager as am_module
+
+    decoded: list[int] = []
+
+    def counting(text: str) -> Any:
+        decoded.append(len(text))
+        return iter_json_array(text)
+
+    monkeypatch.setattr(am_module, "iter_json_array", counting)
+    alerts = flood(3)
+    answers = [httpx.Response(200, text=json.dumps(alerts))]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/silences":
+            return httpx.Response(200, text="[]")
+        return answers[-1]
+
+    options = AlertmanagerOptions.model_validate({"type": "alertmanager", "url": "http://am"})
+    am = AlertmanagerProvider("am", options, client=build_client(
+        options, provider="am", transport=httpx.MockTransport(handler)))
+    first = await am.list_incidents()
+    again = await am.list_incidents()
+    assert len(decoded) == 1 and [i.key for i in again] == [i.key for i in first]
+    # a failed poll keeps the last good answer to compare with
+    answers.append(httpx.Response(500, text="boom"))
+    with pytest.raises(ProviderError):
+        await am.list_incidents()
+    answers.append(httpx.Response(200, text=json.dumps(alerts)))
+    assert [i.key for i in await am.list_incidents()] == [i.key for i in first]
+    assert len(decoded) == 1
+    alerts[0]["annotations"]["summary"] = "changed"
+    answers.append(httpx.Response(200, text=json.dumps(alerts)))
+    changed = await am.list_incidents()
+    assert len(decoded) == 2 and changed[0].title == "changed" and changed[1] is first[1]

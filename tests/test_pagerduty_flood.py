@@ -83,3 +83,27 @@ async def test_the_timelines_first_events_wait_for_the_listing_in_progress() -> 
     listings = [r for r in fake.requests if r.url.path == "/incidents"
                 and r.url.params.get_list("statuses[]")]
     assert len(listings) == 3  # one listing of three pages, not two
+
+
+async def test_a_page_sent_again_byte_for_byte_is_not_decoded_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sre_cockpit.providers.pagerduty as pd_module
+
+    decoded: list[str] = []
+
+    def counting(text: str, member: str) -> object:
+        decoded.append(member)
+        return json_object_with_items(text, member)
+
+    monkeypatch.setattr(pd_module, "json_object_with_items", counting)
+    fake = FakePD()
+    fake.add(250)  # three pages
+    pd = make(fake)
+    first = await pd.list_incidents()
+    assert len(decoded) == 3
+    again = await pd.list_incidents()
+    assert len(decoded) == 3 and all(a is b for a, b in zip(first, again, strict=True))
+    fake.incidents[120]["status"] = "acknowledged"  # on the second page only
+    third = await pd.list_incidents()
+    assert len(decoded) == 4 and third[120].status.value == "acknowledged"
+    assert third[0] is first[0]

@@ -58,6 +58,7 @@ from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, bu
 from sre_cockpit.providers.incident_util import (
     RAW_LIMIT,
     LazyDetails,
+    SameAnswers,
     cut_raw,
     detail_map,
     error_text,
@@ -129,6 +130,9 @@ class AlertmanagerProvider(HttpProvider):
         """Last poll's incidents by their alert's JSON text: an alert the server sends again
         byte for byte (with the same silences) is the same incident, not converted again."""
         self._converted_silences: object = None
+        self._answers: SameAnswers[tuple[list[dict[str, Any]], list[str]]] = SameAnswers()
+        """Last poll's ``/api/v2/alerts`` answer, decoded (the same bytes are not decoded
+        again: 5,000 alerts are ~3 MB of JSON)."""
         self._alerts: dict[str, KnownAlert] = {}
         """The last listing's alerts by id: which alert a silence on the timeline is about."""
         self._rate_limited = 0
@@ -207,6 +211,11 @@ class AlertmanagerProvider(HttpProvider):
         path = "/api/v2/alerts"
         resp = await self.client.request("GET", path, params=params)
         self._raise_for(resp, path)
+        self._answers.begin()
+        known = self._answers.get(path, resp.content)
+        if known is not None:  # the same bytes as last poll: the same alerts, not decoded
+            self._answers.done()
+            return known
         alerts: list[dict[str, Any]] = []
         raws: list[str] = []
         last = time.perf_counter()
@@ -223,6 +232,8 @@ class AlertmanagerProvider(HttpProvider):
                     else f"not JSON: {exc}")
             raise ProviderError(f"{self.name}: unexpected answer from {path} ({what}, "
                                 f"HTTP {resp.status_code})") from exc
+        self._answers.keep(path, resp.content, (alerts, raws))
+        self._answers.done()
         return alerts, raws
 
     @property

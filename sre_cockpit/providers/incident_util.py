@@ -11,15 +11,17 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.http import retry_after_seconds
+
+T = TypeVar("T")
 
 DEFAULT_SEVERITY_WORDS: Mapping[str, Severity] = {
     "critical": Severity.CRITICAL, "crit": Severity.CRITICAL, "page": Severity.CRITICAL,
@@ -253,6 +255,39 @@ def cut_raw(text: str, limit: int = RAW_LIMIT) -> str:
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
+
+
+class SameAnswers(Generic[T]):
+    """What was decoded from each answer of the last listing, by request: an answer the
+    backend sends again byte for byte is not decoded again (an alert flood brings the same
+    megabytes every poll). Call :meth:`begin` before a listing and :meth:`done` after it; a
+    failed listing keeps the last good one's answers, and requests not made again are
+    forgotten (PagerDuty's resolved listing changes its ``since`` every poll)."""
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[bytes, T]] = {}
+        self._now: dict[Hashable, tuple[bytes, T]] = {}
+
+    def begin(self) -> None:
+        """A listing starts."""
+        self._now = {}
+
+    def get(self, request: Hashable, body: bytes) -> T | None:
+        """Last listing's value when ``request`` brought these same bytes then (it is kept
+        for the next listing too), else None."""
+        known = self._now.get(request) or self._last.get(request)
+        if known is None or known[0] != body:
+            return None
+        self._now[request] = known
+        return known[1]
+
+    def keep(self, request: Hashable, body: bytes, value: T) -> None:
+        """What ``body`` decoded to, for the next listing."""
+        self._now[request] = (body, value)
+
+    def done(self) -> None:
+        """The listing succeeded: its answers are the ones the next listing compares with."""
+        self._last, self._now = self._now, {}
 
 
 def _space(text: str, at: int) -> int:
