@@ -13,6 +13,9 @@ The harness decodes the screen with pyte and measures the whole process tree wit
   presses), lines sent / received / shown / dropped, newest line on screen vs sent (lag);
 - RSS with 100,000 lines in the log buffer; the same with ``--low-bandwidth``;
 - modal open time (``modals.py``): key → paint of each dialog at 1,000 lines/s;
+- an alert flood (``benchmarks/incident_flood.py``): 5,000 alerts in a real Alertmanager and
+  2,000 PagerDuty incidents in the simulator — first rows, idle CPU at a 30 s poll, nothing
+  repainted by a same-data poll, keys while polls run;
 - lnav and toolong tailing the same stream written to a file, as ratios (CPU ≤ 2.5× lnav's,
   bytes below lnav's).
 
@@ -44,6 +47,7 @@ sys.path.insert(0, str(HERE))
 
 import cockpit as ck  # noqa: E402
 import hostile as hb  # noqa: E402
+import incident_flood as fl  # noqa: E402
 import modals  # noqa: E402
 import pyspy as prof  # noqa: E402
 import startup  # noqa: E402
@@ -261,10 +265,13 @@ class Plan:
     others_presses: int = 200
     starts: int = 5
     opens: int = 20
+    flood_idle: float = 65.0
+    flood_presses: int = 300
 
 
 QUICK = Plan(warmup=4.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=6.0,
-             rss_budget=0.0, others_keys=8.0, others_presses=100, starts=3, opens=8)
+             rss_budget=0.0, others_keys=8.0, others_presses=100, starts=3, opens=8,
+             flood_idle=35.0, flood_presses=150)
 FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
 KEY_P95_MS, KEY_P99_MS = 15.0, 30.0
 """Pane keys at 1,000 lines/s (issue 15)."""
@@ -824,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(adds a little CPU; summaries go to the JSON and stderr)")
     parser.add_argument("--only", default="",
                         help="comma-separated phases to run: start,idle,1k,5k,lowbw,lowbw5k,"
-                             "modals,hostile,others")
+                             "modals,hostile,flood,others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sizes = args.sizes or ([(120, 40)] if args.quick else [(120, 40), (200, 50)])
@@ -881,6 +888,12 @@ def main(argv: list[str] | None = None) -> int:
             if want("hostile"):
                 log(f"{size}: every backend answers 100 MB for 20 s, then recovers")
                 hostile = hb.run_hostile(workdir, cols, rows_, log)
+            flood: fl.FloodPhase | None = None
+            if want("flood"):
+                log(f"{size}: alert flood (5,000 alerts in a real Alertmanager, 2,000 "
+                    "PagerDuty incidents)")
+                flood = fl.run_flood(workdir, cols, rows_, log, idle_s=plan.flood_idle,
+                                     presses=plan.flood_presses)
             others: dict[str, Phase | str] = {}
             for name, (cmd, toggle, quit_keys) in tailers.items():
                 if cmd is None:
@@ -895,6 +908,11 @@ def main(argv: list[str] | None = None) -> int:
                               for measure, value, unit, target, verdict_, note
                               in hb.hostile_rows(hostile)]
                 results.setdefault("hostile", []).append(asdict(hostile))
+            if flood is not None:
+                size_rows += [Row(size, measure, value, unit, target, verdict_, note=note)
+                              for measure, value, unit, target, verdict_, note
+                              in fl.flood_rows(flood)]
+                results.setdefault("flood", []).append(asdict(flood))
             if "lowbw5k" in phases:
                 p = phases["lowbw5k"]
                 size_rows.append(rss_row(size, "--low-bandwidth 5,000 lines/s", p))
