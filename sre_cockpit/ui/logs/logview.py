@@ -42,6 +42,7 @@ from sre_cockpit.core.loglines import (
 )
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.ui.clipboard import copy_text
+from sre_cockpit.ui.logs.search import SearchState, row_index
 from sre_cockpit.ui.themes import theme_colour
 
 _MARK_STYLE = Style(dim=True, italic=True)
@@ -58,9 +59,9 @@ class LogView(ScrollView, can_focus=True):
     LogView:focus { background-tint: $foreground 4%; }
     """
 
-    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query"})
-    """Run when the key is read (the app's key routing): the query typed next goes to the
-    editor."""
+    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query", "search", "filter"})
+    """Run when the key is read (the app's key routing): the query, search or filter typed next
+    goes to its editor."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_follow", "follow/pause", id="logs.follow"),
         Binding("w", "toggle_wrap", "wrap", id="logs.wrap"),
@@ -70,6 +71,10 @@ class LogView(ScrollView, can_focus=True):
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
+        Binding("slash", "search", "search", id="logs.search"),
+        Binding("n", "search_next(1)", "next match", id="logs.search_next"),
+        Binding("N", "search_next(-1)", "previous match", id="logs.search_previous"),
+        Binding("f", "filter", "filter", id="logs.filter"),
         Binding("i", "explain", "why", id="logs.explain"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
@@ -124,6 +129,9 @@ class LogView(ScrollView, can_focus=True):
         self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
         self.on_edit_query: Callable[[], None] | None = None
+        self.on_search: Callable[[], None] | None = None
+        self.searcher = SearchState()
+        """``/``: the search and the view rows that match it."""
 
     # ------------------------------------------------------------------------- data
 
@@ -176,6 +184,7 @@ class LogView(ScrollView, can_focus=True):
             else:
                 hi = mid
         del view[:lo]
+        self.searcher.drop_before(first_id)
         screen_rows = lo
         if self.wrap and self._cum:
             new_base = self._cum[lo - 1]
@@ -211,6 +220,7 @@ class LogView(ScrollView, can_focus=True):
         if not rows:
             return
         self.view.extend(rows)
+        self.searcher.extend(rows)
         self._max_text = max(self._max_text, max(row.cells for row in rows))
         if self.show_labels:
             self._max_label = max(self._max_label,
@@ -229,6 +239,7 @@ class LogView(ScrollView, can_focus=True):
         line_filter = self.line_filter
         self.view = list(source) if line_filter is None else \
             [r for r in source if line_filter.matches(r.text)]
+        self.searcher.recompute(self.view)
         self._max_text = max((r.cells for r in self.view), default=0)
         self._max_label = 0
         if self.show_labels:
@@ -435,6 +446,8 @@ class LogView(ScrollView, can_focus=True):
             cells += cell_len(labels)
         text = row.text
         matches = self.line_filter.spans(text) if self.line_filter is not None else []
+        if self.searcher.search is not None:
+            matches = [*matches, *self.searcher.spans(text)]
         if not row.marks and not matches:
             segments.append(Segment(text, self._combined(base, row_level(row), False, False,
                                                          selected)))
@@ -584,6 +597,42 @@ class LogView(ScrollView, can_focus=True):
     def action_edit_query(self) -> None:
         if self.on_edit_query is not None:
             self.on_edit_query()
+
+    def action_search(self) -> None:
+        """``/``: open the search (the pane's editor)."""
+        if self.on_search is not None:
+            self.on_search()
+
+    async def action_filter(self) -> None:
+        """``f``: the app's filter prompt for this pane (hides the lines that do not match,
+        with the pane base's counts)."""
+        await self.app.run_action("app.filter")
+
+    def set_search(self, search: LineFilter | None) -> None:
+        """Search the view for ``search`` (None clears); the matches are highlighted."""
+        self.searcher.set(search, self.view)
+        self.refresh()
+        self._notify()
+
+    def search_position(self) -> tuple[int, int]:
+        """(ordinal of the selected row among the matches or 0, number of matches)."""
+        anchor = self._anchor_id() if not self.follow else None
+        return self.searcher.ordinal(anchor), len(self.searcher.ids)
+
+    def action_search_next(self, step: int) -> None:
+        """``n`` / ``N``: the next / previous matching line (pauses and scrolls to it); from
+        the live end both find the newest match."""
+        if not self.searcher.active:
+            self.app.notify("no search: / searches", timeout=2)
+            return
+        after = self._anchor_id() if not self.follow else None
+        found = self.searcher.next_id(after, step)
+        if found is None:
+            where = "below" if step > 0 else "above"
+            self.app.notify(f"no more matches {where}" if self.searcher.ids else "no matches",
+                            timeout=2)
+            return
+        self._move_cursor(row_index(self.view, found))
 
     def action_explain(self) -> None:
         self.post_message(self.ExplainRequested())

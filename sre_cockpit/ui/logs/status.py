@@ -34,12 +34,18 @@ class ViewState:
         new_while_paused: lines that arrived while paused.
         position: (last visible row, total rows) while paused.
         buffered: lines in the ring buffer.
+        search: the ``/`` search as typed ("" when none).
+        search_hit: (ordinal of the selected match or 0, matches in view).
+        search_error: why the search typed last was not applied (an invalid regex).
     """
 
     follow: bool = True
     new_while_paused: int = 0
     position: tuple[int, int] = (0, 0)
     buffered: int = 0
+    search: str = ""
+    search_hit: tuple[int, int] = (0, 0)
+    search_error: str = ""
 
 
 def status_text(snapshot: LogsSnapshot, view: ViewState,
@@ -53,6 +59,7 @@ def status_text(snapshot: LogsSnapshot, view: ViewState,
     """
     status = snapshot.stream
     text = Text(no_wrap=True, overflow="ellipsis")
+    _search_text(text, view, colour)  # first: the count stays in sight at 80 columns
     problem = snapshot.problem
     if snapshot.query_error:
         text.append("✖ query refused by Loki — l edits the query", style=colour("error"))
@@ -102,6 +109,25 @@ def status_text(snapshot: LogsSnapshot, view: ViewState,
     reason.append(sanitize_line(problem))
     reason.append("  (i: details)", style="dim")
     return text, reason
+
+
+def _search_text(text: Text, view: ViewState, colour: Callable[[str], str]) -> None:
+    """``/db down: 3/12 matches (n/N)  `` while a search is on (the typed text sanitised)."""
+    if view.search_error:
+        text.append(f"/{sanitize_line(view.search)}: {sanitize_line(view.search_error)}  ",
+                    style=colour("error"))
+        return
+    if not view.search:
+        return
+    at, total = view.search_hit
+    text.append(f"/{sanitize_line(view.search)}: ", style="bold")
+    if not total:
+        text.append("no matches", style=colour("warning"))
+    elif at:
+        text.append(f"{at:,}/{total:,} matches (n/N)")
+    else:
+        text.append(f"{total:,} match{'es' if total != 1 else ''} (n/N)")
+    text.append("  ")
 
 
 def explain_text(snapshot: LogsSnapshot) -> str:

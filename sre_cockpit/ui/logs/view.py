@@ -14,6 +14,11 @@
 - The truth contract comes from the pane base: the source line (``✖ loki error: never
   connected: …``), the filter bar (``/error — 3 of 40 lines shown, 37 hidden · esc clears``).
   Under the status line the reason of a failure is shown whole; ``i`` shows every detail.
+- ``/`` searches as you type (debounced): every match in view is highlighted, ``n``/``N`` jump
+  to the next/previous matching line (pausing and scrolling to it), the status line counts the
+  matches; ``f`` opens the filter prompt (hides the other lines, with the pane base's counts).
+  Both take words (smart case), ``/regex/`` and ``!`` (invert); ``esc`` clears the search first,
+  then the filter.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``e``/``E`` next/previous error, ``c`` copy the
   line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline, ``l`` edit the LogQL query
@@ -27,6 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -79,7 +85,12 @@ class LogPane(Pane):
     DEFAULT_CSS = """
     LogPane > #log-query { display: none; height: 3; }
     LogPane > #log-query.-open { display: block; }
+    LogPane > #log-search { display: none; height: 3; }
+    LogPane > #log-search.-open { display: block; }
     """
+
+    SEARCH_DEBOUNCE_S: ClassVar[float] = 0.15
+    """The search is applied this long after the last key typed."""
 
     PinRequested = Pane.PinRequested
     """``p``: pin this line to the focused incident (the app stores it as a note)."""
@@ -90,6 +101,11 @@ class LogPane(Pane):
         self.view = LogView(id="log-view")
         self.view.on_state_change = self._render_status
         self.view.on_edit_query = self.open_query_editor
+        self.view.on_search = self.open_search
+        self.search_text = ""
+        """The ``/`` search applied now ("" when none)."""
+        self._search_error = ""
+        self._search_timer: Timer | None = None
         self.status_line = LogStatus(id="log-status")
         self.reason_line = LogReason(id="log-reason")
         self.feed: LogFeed | None = None
@@ -104,6 +120,8 @@ class LogPane(Pane):
         yield self.status_line
         yield self.reason_line
         yield Input(placeholder="LogQL, e.g. {app=\"checkout\"} |= \"error\"", id="log-query")
+        yield Input(placeholder="search: words, /regex/, ! inverts · enter jumps · esc clears",
+                    id="log-search")
 
     # ------------------------------------------------------------------------ feeding
 
@@ -203,7 +221,9 @@ class LogPane(Pane):
         view = self.view
         state = ViewState(follow=view.follow, new_while_paused=view.new_while_paused,
                           position=view.position() if not view.follow else (0, 0),
-                          buffered=len(view.ring))
+                          buffered=len(view.ring), search=self.search_text,
+                          search_hit=view.search_position() if self.search_text else (0, 0),
+                          search_error=self._search_error)
         line, reason = status_text(self.snapshot, state, self._colour)
         self.status_line.set_text(line)
         self.reason_line.set_text(reason)
@@ -249,6 +269,57 @@ class LogPane(Pane):
             total = len(view.moment_rows) if view.moment_rows is not None else len(view.ring)
             self.show_filter_counts(len(view.view), total)
 
+    # ------------------------------------------------------------------------ search
+
+    def open_search(self) -> None:
+        """``/``: the search editor, pre-filled with the current search."""
+        editor = self.query_one("#log-search", Input)
+        editor.value = self.search_text
+        editor.add_class("-open")
+        self.screen.set_focus(editor)  # at once: the keys typed next go here
+
+    def _close_search(self) -> None:
+        self.query_one("#log-search", Input).remove_class("-open")
+        self.screen.set_focus(self.view)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """The search applies as it is typed, once the keys pause."""
+        if event.input.id != "log-search":
+            return
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(self.SEARCH_DEBOUNCE_S,
+                                            lambda: self.set_search(value))
+
+    def set_search(self, text: str) -> bool:
+        """Search the view for ``text`` ("" clears). An invalid regex is said in the status
+        line and the previous search stays. Returns whether it was applied."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        text = text.strip()
+        try:
+            search = LineFilter.parse(text)
+        except ValueError as exc:
+            self._search_error = str(exc)
+            self.search_text = text
+            self._render_status()
+            return False
+        self._search_error = ""
+        self.search_text = text if search is not None else ""
+        self.view.set_search(search)
+        self._render_status()
+        return True
+
+    def action_escape(self) -> None:
+        """``escape``: clear the search first, then the filter, then the pane's own."""
+        if self.search_text or self._search_error:
+            self.set_search("")
+            return
+        super().action_escape()
+
     # ------------------------------------------------------------------------ pins, query
 
     def on_log_view_pin_requested(self, message: LogView.PinRequested) -> None:
@@ -271,11 +342,24 @@ class LogPane(Pane):
         self.screen.set_focus(self.view)
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and self.query_one("#log-query", Input).has_focus:
+        if event.key != "escape":
+            return
+        if self.query_one("#log-query", Input).has_focus:
             event.stop()
             self._close_query_editor()
+        elif self.query_one("#log-search", Input).has_focus:
+            event.stop()
+            self.set_search("")
+            self._close_search()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "log-search":
+            event.stop()
+            self.set_search(event.value)
+            self._close_search()
+            if self.search_text and self.view.searcher.ids:
+                self.view.action_search_next(-1)  # the newest match, paused there
+            return
         if event.input.id != "log-query":
             return
         event.stop()
