@@ -33,6 +33,7 @@ from sre_cockpit.core.loglines import (
     COLOUR_FALLBACK,
     ERROR,
     LEVEL_NAMES,
+    NONE,
     LineFilter,
     Row,
     format_labels,
@@ -43,6 +44,7 @@ from sre_cockpit.core.loglines import (
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.logs.search import SearchState, row_index
+from sre_cockpit.ui.logs.structured import StructuredRows, continuation_indent
 from sre_cockpit.ui.themes import theme_colour
 
 _MARK_STYLE = Style(dim=True, italic=True)
@@ -68,6 +70,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("t", "toggle_timestamps", "timestamps", id="logs.timestamps"),
         Binding("u", "toggle_utc", "UTC/local", id="logs.utc"),
         Binding("L", "toggle_labels", "labels", id="logs.labels"),
+        Binding("s", "toggle_structured", "structured/raw", id="logs.structured"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
@@ -113,6 +116,9 @@ class LogView(ScrollView, can_focus=True):
         self.show_ts = False
         self.utc = True
         self.show_labels = False
+        self.structured = False
+        """``s``: logfmt/JSON lines laid out message-first (parsed only when drawn)."""
+        self._structured = StructuredRows()
         self.cursor: int | None = None  # index into view when paused
         self.new_while_paused = 0
         self.total_appended = 0
@@ -210,11 +216,16 @@ class LogView(ScrollView, can_focus=True):
     @property
     def _max_cells(self) -> int:
         """Widest row: an upper bound from the widest text and the widest prefix seen."""
-        prefix = (13 if self.show_ts else 0) + (self._max_label if self.show_labels else 0)
+        prefix = (13 if self.show_ts or self.structured else 0) + (
+            self._max_label if self.show_labels else 0)
         return prefix + self._max_text
 
     def _rows_for(self, row: Row, width: int) -> int:
-        return max(1, -(-self._row_width(row) // max(1, width)))
+        cells = self._row_width(row)
+        if self.structured:  # continuation rows indented under the message
+            rest = max(0, cells - width)
+            return 1 + -(-rest // max(1, width - continuation_indent(width)))
+        return max(1, -(-cells // max(1, width)))
 
     def _extend_view(self, rows: list[Row]) -> None:
         if not rows:
@@ -240,6 +251,7 @@ class LogView(ScrollView, can_focus=True):
         self.view = list(source) if line_filter is None else \
             [r for r in source if line_filter.matches(r.text)]
         self.searcher.recompute(self.view)
+        self._structured.clear()  # a moment's rows reuse ids: parse again what is drawn
         self._max_text = max((r.cells for r in self.view), default=0)
         self._max_label = 0
         if self.show_labels:
@@ -380,7 +392,7 @@ class LogView(ScrollView, can_focus=True):
         return style
 
     def _prefix_cells(self, row: Row) -> int:
-        cells = 13 if self.show_ts else 0
+        cells = 13 if self.show_ts or self.structured else 0
         if self.show_labels and row.labels:
             cells += self._label_cells(row.labels)
         return cells
@@ -431,12 +443,43 @@ class LogView(ScrollView, can_focus=True):
             self._combo_cache[key] = style
         return style
 
+    def _matches(self, text: str) -> list[tuple[int, int]]:
+        """Ranges of ``text`` the filter and the search highlight."""
+        found = self.line_filter.spans(text) if self.line_filter is not None else []
+        if self.searcher.search is not None:
+            found = [*found, *self.searcher.spans(text)]
+        return found
+
+    def _structured_strip(self, row: Row, selected: bool) -> Strip | None:
+        """A logfmt/JSON row laid out message-first (None: a plain line, drawn raw)."""
+        parsed = self._structured.parsed(row.id, row.raw)
+        if parsed is None:
+            return None
+        base = self._combined(self._base_style(), NONE, False, False, selected)
+        segments: list[Segment] = []
+        cells = 0
+        if self.show_labels and row.labels:
+            labels = format_labels(row.labels) + " "
+            segments.append(Segment(labels, base + self._style("accent")))
+            cells += cell_len(labels)
+        level_name = LEVEL_NAMES.get(parsed.level_class) or LEVEL_NAMES.get(row_level(row))
+        level_style = self._style(f"log-{level_name}") if level_name else Style()
+        body, body_cells = StructuredRows.segments(
+            parsed, format_ts(row.ts_ns, utc=self.utc), base, level_style, self._matches,
+            _MATCH_STYLE)
+        segments.extend(body)
+        return Strip(segments, cells + body_cells)
+
     def _row_strip(self, row: Row, selected: bool) -> Strip:
         """Segments built directly (no Rich Text layout): one per style run."""
+        if self.structured:
+            strip = self._structured_strip(row, selected)
+            if strip is not None:
+                return strip
         base = self._base_style()
         segments: list[Segment] = []
         cells = 0
-        if self.show_ts:
+        if self.show_ts or self.structured:
             stamp = format_ts(row.ts_ns, utc=self.utc) + " "
             segments.append(Segment(stamp, base + _TS_STYLE))
             cells += len(stamp)
@@ -445,9 +488,7 @@ class LogView(ScrollView, can_focus=True):
             segments.append(Segment(labels, base + self._style("accent")))
             cells += cell_len(labels)
         text = row.text
-        matches = self.line_filter.spans(text) if self.line_filter is not None else []
-        if self.searcher.search is not None:
-            matches = [*matches, *self.searcher.spans(text)]
+        matches = self._matches(text)
         if not row.marks and not matches:
             segments.append(Segment(text, self._combined(base, row_level(row), False, False,
                                                          selected)))
@@ -482,6 +523,11 @@ class LogView(ScrollView, can_focus=True):
         strip = self._row_strip(row, selected)
         if self.wrap:
             sub = absolute - self._first_row_of(index)
+            if self.structured and sub:  # continuations indented under the message
+                indent = continuation_indent(width)
+                start = width + (sub - 1) * (width - indent)
+                return Strip.join([Strip.blank(indent, base),
+                                   strip.crop_extend(start, start + width - indent, base)])
             start = sub * width
             return strip.crop_extend(start, start + width, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -584,6 +630,9 @@ class LogView(ScrollView, can_focus=True):
 
     def action_toggle_timestamps(self) -> None:
         self._toggle("show_ts")
+
+    def action_toggle_structured(self) -> None:
+        self._toggle("structured")
 
     def action_toggle_labels(self) -> None:
         self._toggle("show_labels")

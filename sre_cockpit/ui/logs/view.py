@@ -20,7 +20,8 @@
   Both take words (smart case), ``/regex/`` and ``!`` (invert); ``esc`` clears the search first,
   then the filter.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
-  timestamps, ``u`` UTC/local, ``L`` labels, ``e``/``E`` next/previous error, ``c`` copy the
+  timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
+  (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
   line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline, ``l`` edit the LogQL query
   (checked with Loki before it is used), ``i`` why the stream is in its state.
 """
