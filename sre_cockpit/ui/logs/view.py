@@ -19,6 +19,8 @@
   matches; ``f`` opens the filter prompt (hides the other lines, with the pane base's counts).
   Both take words (smart case), ``/regex/`` and ``!`` (invert); ``esc`` clears the search first,
   then the filter.
+- The border shows the LogQL query (shortened to fit; ``l`` and ``i`` show it whole) and, under
+  the lines, the time range (``live, from 5m back`` or the moment's window).
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
   (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
@@ -33,6 +35,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
+from textual.content import Content
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
@@ -60,6 +63,7 @@ from sre_cockpit.ui.logs.status import (
     LogReason,
     LogStatus,
     ViewState,
+    border_texts,
     explain_text,
     status_text,
 )
@@ -107,6 +111,7 @@ class LogPane(Pane):
         """The ``/`` search applied now ("" when none)."""
         self._search_error = ""
         self._search_timer: Timer | None = None
+        self._border: tuple[str, str] = (self.PANE_TITLE, "")
         self.status_line = LogStatus(id="log-status")
         self.reason_line = LogReason(id="log-reason")
         self.feed: LogFeed | None = None
@@ -181,7 +186,20 @@ class LogPane(Pane):
         self._toasted_moment_error = snapshot.moment_error
         if sources_changed:
             self.show_sources(snapshot.sources)
+        self._render_border()
         self._render_status()
+
+    def _render_border(self) -> None:
+        """The query (shortened; ``l`` and ``i`` show it whole) in the border's title and the
+        time range under it (plain text: never markup)."""
+        texts = border_texts(self.snapshot, self.PANE_TITLE, self.size.width or 80)
+        if texts != self._border:
+            self._border = texts
+            self.border_title = Content(texts[0])
+            self.border_subtitle = Content(texts[1])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._render_border()
 
     def add_batch(self, batch: LogBatch) -> None:
         """Append live lines to the buffer, or show a moment's lines."""
