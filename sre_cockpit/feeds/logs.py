@@ -31,12 +31,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sre_cockpit.core.logvolume import VolumeStrip, strip_range, volume_strip
 from sre_cockpit.core.models import HealthState, LogLine, ProviderHealth
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.logstream import NS, LogStream
 from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
-from sre_cockpit.providers.base import Capability, LogSource, Provider, ProviderError
+from sre_cockpit.providers.base import (
+    Capability,
+    LogSource,
+    LogVolumeSource,
+    Provider,
+    ProviderError,
+)
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -50,6 +57,8 @@ MOMENT_WINDOW_S = 15 * 60
 MOMENT_LIMIT = 200
 """At most this many lines on each side of a moment."""
 VALIDATE_WINDOW_S = 300
+VOLUME_SPAN_S = 3600.0
+"""The volume strip covers the last hour (or the focused incident's span, when longer)."""
 """A typed query is checked with a one-line range query over this window before it is used."""
 
 
@@ -367,6 +376,41 @@ class LogFeed(Feed[LogsSnapshot]):
             return f"{self.source_name}: no answer within {self._deadline():g}s"
         self._switch(query)
         return None
+
+    async def volume(self, columns: int, *, since: datetime | None = None) -> VolumeStrip | str:
+        """Log lines by level over the last hour, or from shortly before ``since`` (the focused
+        incident's start) when that is longer ago, in ``columns`` columns, for the query being
+        tailed (Loki's ``sum by (level) (count_over_time(…))``).
+
+        Returns:
+            The strip, or why there is none (one line: no volume capability, Loki's error, no
+            answer in time).
+        """
+        if self.source is None:
+            return "no log provider"
+        volumes: dict[str, LogVolumeSource] = dict(
+            self.runtime.of(LogVolumeSource))  # type: ignore[type-abstract]
+        source = volumes.get(self.source_name)
+        if source is None:
+            return f"{self.source_name} has no volume (metric) queries"
+        now_s = self.now_ns() / NS
+        span = VOLUME_SPAN_S
+        if since is not None:
+            span = max(span, (now_s - since.timestamp()) * 1.1)
+        try:
+            start, end, step = strip_range(now_s, span, max(1, min(columns, 2000)))
+        except ValueError as exc:
+            return str(exc)
+        query = self.query
+        try:
+            async with asyncio.timeout(self._deadline()):
+                series = await source.volume(query, int((start + step) * NS), int(end * NS),
+                                             step)
+        except ProviderError as exc:
+            return without_name(self.source_name, one_line(str(exc)))
+        except TimeoutError:
+            return f"no answer within {self._deadline():g}s"
+        return volume_strip(series, start, step, columns)
 
     def show_moment(self, at: datetime | None) -> None:
         """Show the lines around ``at`` (range queries, as a moment batch); None: live."""

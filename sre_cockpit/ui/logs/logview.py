@@ -71,6 +71,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("u", "toggle_utc", "UTC/local", id="logs.utc"),
         Binding("L", "toggle_labels", "labels", id="logs.labels"),
         Binding("s", "toggle_structured", "structured/raw", id="logs.structured"),
+        Binding("v", "toggle_volume", "volume", id="logs.volume"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
@@ -136,6 +137,7 @@ class LogView(ScrollView, can_focus=True):
         self.on_state_change: Callable[[], None] | None = None
         self.on_edit_query: Callable[[], None] | None = None
         self.on_search: Callable[[], None] | None = None
+        self.on_volume: Callable[[], None] | None = None
         self.searcher = SearchState()
         """``/``: the search and the view rows that match it."""
 
@@ -633,6 +635,10 @@ class LogView(ScrollView, can_focus=True):
 
     def action_toggle_structured(self) -> None:
         self._toggle("structured")
+
+    def action_toggle_volume(self) -> None:
+        if self.on_volume is not None:
+            self.on_volume()
 
     def action_toggle_labels(self) -> None:
         self._toggle("show_labels")

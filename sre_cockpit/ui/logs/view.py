@@ -21,6 +21,9 @@
   then the filter.
 - The border shows the LogQL query (shortened to fit; ``l`` and ``i`` show it whole) and, under
   the lines, the time range (``live, from 5m back`` or the moment's window).
+- ``v`` shows the volume strip above the lines (:mod:`sre_cockpit.ui.logs.volume`): lines per
+  column of time by level over the last hour or the focused incident's span, from the feed's
+  Loki metric query, the incident's start marked; fetched again every 30 s while shown.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
   (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
@@ -67,12 +70,14 @@ from sre_cockpit.ui.logs.status import (
     explain_text,
     status_text,
 )
+from sre_cockpit.ui.logs.volume import LogVolume
 from sre_cockpit.ui.messages import LogLinesArrived, LogsChanged
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
+    from sre_cockpit.core.models import Incident
     from sre_cockpit.feeds.logs import LogFeed
 
 __all__ = ["DEBUG", "ERROR", "INFO", "NONE", "WARN", "LineFilter", "LogPane", "LogStatus",
@@ -94,6 +99,8 @@ class LogPane(Pane):
     LogPane > #log-search.-open { display: block; }
     """
 
+    VOLUME_REFRESH_S: ClassVar[float] = 30.0
+    """The volume strip is fetched again this often while shown."""
     SEARCH_DEBOUNCE_S: ClassVar[float] = 0.15
     """The search is applied this long after the last key typed."""
 
@@ -107,6 +114,11 @@ class LogPane(Pane):
         self.view.on_state_change = self._render_status
         self.view.on_edit_query = self.open_query_editor
         self.view.on_search = self.open_search
+        self.view.on_volume = self.toggle_volume
+        self.volume = LogVolume(id="log-volume")
+        self.volume.colour = self._colour
+        self._incident_start: datetime | None = None
+        self._volume_timer: Timer | None = None
         self.search_text = ""
         """The ``/`` search applied now ("" when none)."""
         self._search_error = ""
@@ -122,6 +134,7 @@ class LogPane(Pane):
         self._toasted_moment_error: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
+        yield self.volume
         yield self.view
         yield self.status_line
         yield self.reason_line
@@ -228,6 +241,7 @@ class LogPane(Pane):
     def _new_buffer(self, generation: int) -> None:
         """A new stream (another query): its lines start a new buffer."""
         self._generation = generation
+        self.load_volume()
         view = self.view
         view.ring.clear()
         view.total_appended = 0
@@ -287,6 +301,40 @@ class LogPane(Pane):
             view = self.view
             total = len(view.moment_rows) if view.moment_rows is not None else len(view.ring)
             self.show_filter_counts(len(view.view), total)
+
+    # ------------------------------------------------------------------------ volume
+
+    def toggle_volume(self) -> None:
+        """``v``: show (and keep fetching) or hide the volume strip."""
+        on = not self.volume.has_class("-on")
+        self.volume.set_class(on, "-on")
+        if self._volume_timer is not None:
+            self._volume_timer.stop()
+            self._volume_timer = None
+        if on:
+            self.volume.show(None, self._incident_start)
+            self._volume_timer = self.set_interval(self.VOLUME_REFRESH_S, self.load_volume)
+            self.call_after_refresh(self.load_volume)  # once it has its width
+
+    def load_volume(self) -> None:
+        """Fetch the strip through the feed (only while it is shown)."""
+        if self.feed is None or not self.volume.has_class("-on"):
+            return
+        self.run_worker(self._load_volume(), exit_on_error=False, group="logs-volume",
+                        exclusive=True)
+
+    async def _load_volume(self) -> None:
+        assert self.feed is not None
+        since = self._incident_start
+        strip = await self.feed.volume(max(10, self.volume.size.width or 80), since=since)
+        self.volume.show(strip, since)
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """The focused incident's start is marked on the volume strip (its span shown)."""
+        start = incident.started_at if incident is not None else None
+        if start != self._incident_start:
+            self._incident_start = start
+            self.load_volume()
 
     # ------------------------------------------------------------------------ search
 
