@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sre_cockpit.core.logpatterns import PatternReport, mine, new_since
 from sre_cockpit.core.logvolume import VolumeStrip, strip_range, volume_strip
 from sre_cockpit.core.models import HealthState, LogLine, ProviderHealth
 from sre_cockpit.feeds.base import Feed, Job
@@ -39,6 +40,7 @@ from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
 from sre_cockpit.providers.base import (
     Capability,
+    LogPatternSource,
     LogSource,
     LogVolumeSource,
     Provider,
@@ -411,6 +413,44 @@ class LogFeed(Feed[LogsSnapshot]):
         except TimeoutError:
             return f"no answer within {self._deadline():g}s"
         return volume_strip(series, start, step, columns)
+
+    async def patterns(self, lines: Sequence[tuple[int, str]]) -> tuple[PatternReport, str]:
+        """The patterns of the buffer's ``lines`` (``(ts_ns, line)``, oldest first): Loki's
+        pattern endpoint over the buffer's time span when the provider has one and answers,
+        else mined here (in a thread: keys are never blocked).
+
+        Returns:
+            The report and where it came from (``loki``, or ``local`` with why not Loki).
+        """
+        if not lines:
+            return PatternReport((), 0), "local: no lines in the buffer"
+        first, last = lines[0][0], lines[-1][0]
+        why = "no pattern capability"
+        sources: dict[str, LogPatternSource] = dict(
+            self.runtime.of(LogPatternSource))  # type: ignore[type-abstract]
+        source = sources.get(self.source_name)
+        if source is not None and self.moment is None:
+            try:
+                async with asyncio.timeout(self._deadline()):
+                    report = await source.patterns(self.query, first, max(last, first + NS))
+            except ProviderError as exc:
+                report, why = None, without_name(self.source_name, one_line(str(exc)))
+            except TimeoutError:
+                report, why = None, f"no answer within {self._deadline():g}s"
+            else:
+                why = "no pattern endpoint"
+            if report is not None:
+                return report, self.source_name
+        elif self.moment is not None:
+            why = "a moment's lines"
+        since = new_since(first, last)
+        report = await asyncio.to_thread(mine, lines, new_since_ns=since)
+        return report, f"local ({why})"
+
+    @property
+    def moment(self) -> datetime | None:
+        """The moment being shown (None: live)."""
+        return self._moment
 
     def show_moment(self, at: datetime | None) -> None:
         """Show the lines around ``at`` (range queries, as a moment batch); None: live."""

@@ -72,6 +72,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("L", "toggle_labels", "labels", id="logs.labels"),
         Binding("s", "toggle_structured", "structured/raw", id="logs.structured"),
         Binding("v", "toggle_volume", "volume", id="logs.volume"),
+        Binding("P", "toggle_patterns", "patterns", id="logs.patterns"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
@@ -138,6 +139,7 @@ class LogView(ScrollView, can_focus=True):
         self.on_edit_query: Callable[[], None] | None = None
         self.on_search: Callable[[], None] | None = None
         self.on_volume: Callable[[], None] | None = None
+        self.on_patterns: Callable[[], None] | None = None
         self.searcher = SearchState()
         """``/``: the search and the view rows that match it."""
 
@@ -639,6 +641,10 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_volume(self) -> None:
         if self.on_volume is not None:
             self.on_volume()
+
+    def action_toggle_patterns(self) -> None:
+        if self.on_patterns is not None:
+            self.on_patterns()
 
     def action_toggle_labels(self) -> None:
         self._toggle("show_labels")

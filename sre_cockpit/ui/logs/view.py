@@ -24,6 +24,8 @@
 - ``v`` shows the volume strip above the lines (:mod:`sre_cockpit.ui.logs.volume`): lines per
   column of time by level over the last hour or the focused incident's span, from the feed's
   Loki metric query, the incident's start marked; fetched again every 30 s while shown.
+- ``P`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
+  first/last seen, new ones first; Loki's pattern endpoint when it has one, else mined here.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
   (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
@@ -62,6 +64,7 @@ from sre_cockpit.core.loglines import (
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.logs.logview import LogView
+from sre_cockpit.ui.logs.patterns import LogPatterns
 from sre_cockpit.ui.logs.status import (
     LogReason,
     LogStatus,
@@ -115,6 +118,9 @@ class LogPane(Pane):
         self.view.on_edit_query = self.open_query_editor
         self.view.on_search = self.open_search
         self.view.on_volume = self.toggle_volume
+        self.view.on_patterns = self.toggle_patterns
+        self.patterns = LogPatterns(id="log-patterns")
+        self.patterns.colour = self._colour
         self.volume = LogVolume(id="log-volume")
         self.volume.colour = self._colour
         self._incident_start: datetime | None = None
@@ -135,6 +141,7 @@ class LogPane(Pane):
 
     def compose_body(self) -> Iterable[Widget]:
         yield self.volume
+        yield self.patterns
         yield self.view
         yield self.status_line
         yield self.reason_line
@@ -335,6 +342,26 @@ class LogPane(Pane):
         if start != self._incident_start:
             self._incident_start = start
             self.load_volume()
+
+    # ------------------------------------------------------------------------ patterns
+
+    def toggle_patterns(self) -> None:
+        """``P``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
+        on = not self.patterns.has_class("-on")
+        self.patterns.set_class(on, "-on")
+        if not on or self.feed is None:
+            return
+        view = self.view
+        source = view.moment_rows if view.moment_rows is not None else view.ring
+        lines = [(row.ts_ns, row.raw) for row in source]
+        self.patterns.show(None)
+        self.run_worker(self._load_patterns(lines), exit_on_error=False, group="logs-patterns",
+                        exclusive=True)
+
+    async def _load_patterns(self, lines: list[tuple[int, str]]) -> None:
+        assert self.feed is not None
+        report, origin = await self.feed.patterns(lines)
+        self.patterns.show(report, origin)
 
     # ------------------------------------------------------------------------ search
 
