@@ -1,7 +1,7 @@
-"""The real ``sre-cockpit`` in a pty against the simulator: ``P`` in the log pane groups the
+"""The real ``sre-cockpit`` in a pty against the simulator: ``a`` in the log pane groups the
 buffer into patterns with counts and first/last seen — from Loki's pattern endpoint, and mined
 locally when the simulator runs as a Loki without pattern ingesters (``--loki-no-patterns``);
-``P`` again closes the panel."""
+``a`` again closes the panel."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_patterns_of_the_buffer(tmp_path: Path, server_patterns: bool) -> None:
         term.pump(0.5)
         term.type(b"z")
         term.pump(2.0)
-        term.type(b"P")
+        term.type(b"a")
         term.wait_for(lambda t: HEADER.search(pane_text(t, "Logs")) is not None, 30,
                       "the patterns header")
         text = pane_text(term, "Logs")
@@ -49,7 +49,7 @@ def test_patterns_of_the_buffer(tmp_path: Path, server_patterns: bool) -> None:
         assert counts == sorted(counts, reverse=True), counts  # most lines first
         if not server_patterns:  # mined from the buffer: the counts add up to it at most
             assert sum(counts) <= int(header.group(3).replace(",", "")), text
-        term.type(b"P")
+        term.type(b"a")
         term.wait_for(lambda t: HEADER.search(pane_text(t, "Logs")) is None, 10, "closed")
     finally:
         term.close()

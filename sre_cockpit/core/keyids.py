@@ -42,7 +42,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "logs.query": "l", "logs.explain": "i", "logs.copy": "c", "logs.pin": "p",
         "logs.search": "slash", "logs.search_next": "n", "logs.search_previous": "N",
         "logs.filter": "f", "logs.structured": "s",
-        "logs.volume": "v", "logs.patterns": "P",
+        "logs.volume": "v", "logs.patterns": "a",
         "logs.up": "up,k", "logs.down": "down,j", "logs.page_up": "pageup",
         "logs.page_down": "pagedown", "logs.home": "home,g", "logs.left": "left",
         "logs.right": "right", "logs.end": "end,G"},

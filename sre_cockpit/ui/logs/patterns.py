@@ -1,9 +1,10 @@
 """The patterns panel of the log pane: the buffer's lines grouped by pattern.
 
-``P`` shows it above the lines: one row per pattern (variable parts masked as ``<_>``) with its
+``a`` (aggregate) shows it above the lines: one row per pattern (variable parts masked as
+``<_>``) with its
 count and first/last seen, the patterns that first appeared in the newest part of the buffer
 first and marked ``✱ new``, then the rest by count; the header says where the patterns came from
-(Loki's pattern endpoint, or mined locally and why). ``P`` again closes it. The patterns come from
+(Loki's pattern endpoint, or mined locally and why). ``a`` again closes it. The patterns come from
 :meth:`~sre_cockpit.feeds.logs.LogFeed.patterns`; every template and example is sanitised, and
 rows are built from plain strings (never markup).
 """
@@ -59,7 +60,7 @@ def pattern_rows(report: PatternReport | str | None, origin: str,
     hidden = len(report.patterns) - len(shown)
     if hidden > 0:
         text.append(f" · {hidden:,} more not shown", style="dim")
-    text.append(" · P closes", style="dim")
+    text.append(" · a closes", style="dim")
     for pattern in shown:
         text.append("\n")
         text.append(f"{NEW if pattern.new else '     '} ",
@@ -72,7 +73,7 @@ def pattern_rows(report: PatternReport | str | None, origin: str,
 
 
 class LogPatterns(Widget):
-    """The patterns panel (hidden until ``P``)."""
+    """The patterns panel (hidden until ``a``)."""
 
     DEFAULT_CSS = f"""
     LogPatterns {{ height: auto; max-height: {MAX_ROWS + 1}; width: 1fr; display: none;

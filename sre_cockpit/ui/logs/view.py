@@ -24,7 +24,7 @@
 - ``v`` shows the volume strip above the lines (:mod:`sre_cockpit.ui.logs.volume`): lines per
   column of time by level over the last hour or the focused incident's span, from the feed's
   Loki metric query, the incident's start marked; fetched again every 30 s while shown.
-- ``P`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
+- ``a`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
   first/last seen, new ones first; Loki's pattern endpoint when it has one, else mined here.
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
@@ -346,7 +346,7 @@ class LogPane(Pane):
     # ------------------------------------------------------------------------ patterns
 
     def toggle_patterns(self) -> None:
-        """``P``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
+        """``a``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
         on = not self.patterns.has_class("-on")
         self.patterns.set_class(on, "-on")
         if not on or self.feed is None:
