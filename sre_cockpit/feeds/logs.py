@@ -40,6 +40,7 @@ from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
 from sre_cockpit.providers.base import (
     Capability,
+    LogLabelSource,
     LogPatternSource,
     LogSource,
     LogVolumeSource,
@@ -446,6 +447,34 @@ class LogFeed(Feed[LogsSnapshot]):
         since = new_since(first, last)
         report = await asyncio.to_thread(mine, lines, new_since_ns=since)
         return report, f"local ({why})"
+
+    async def labels(self, name: str | None = None) -> list[str] | str:
+        """Label names of the streams of the query being tailed over the last hour (``name``
+        None), or the values of label ``name``, from Loki's label APIs.
+
+        Returns:
+            The names or values, sorted; or why there are none (one line).
+        """
+        if self.source is None:
+            return "no log provider"
+        sources: dict[str, LogLabelSource] = dict(
+            self.runtime.of(LogLabelSource))  # type: ignore[type-abstract]
+        source = sources.get(self.source_name)
+        if source is None:
+            return f"{self.source_name} cannot list labels"
+        end = self.now_ns()
+        start = end - int(VOLUME_SPAN_S) * NS
+        try:
+            async with asyncio.timeout(self._deadline()):
+                if name is None:
+                    found = await source.labels(start, end, query=self.query)
+                else:
+                    found = await source.label_values(name, start, end, query=self.query)
+        except ProviderError as exc:
+            return without_name(self.source_name, one_line(str(exc)))
+        except TimeoutError:
+            return f"no answer within {self._deadline():g}s"
+        return sorted(found)
 
     @property
     def moment(self) -> datetime | None:

@@ -73,6 +73,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("s", "toggle_structured", "structured/raw", id="logs.structured"),
         Binding("v", "toggle_volume", "volume", id="logs.volume"),
         Binding("a", "toggle_patterns", "patterns", id="logs.patterns"),
+        Binding("b", "labels", "labels browser", id="logs.label_browser"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
@@ -140,6 +141,7 @@ class LogView(ScrollView, can_focus=True):
         self.on_search: Callable[[], None] | None = None
         self.on_volume: Callable[[], None] | None = None
         self.on_patterns: Callable[[], None] | None = None
+        self.on_labels: Callable[[], None] | None = None
         self.searcher = SearchState()
         """``/``: the search and the view rows that match it."""
 
@@ -645,6 +647,10 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_patterns(self) -> None:
         if self.on_patterns is not None:
             self.on_patterns()
+
+    def action_labels(self) -> None:
+        if self.on_labels is not None:
+            self.on_labels()
 
     def action_toggle_labels(self) -> None:
         self._toggle("show_labels")

@@ -1,8 +1,7 @@
 """The patterns panel of the log pane: the buffer's lines grouped by pattern.
 
 ``a`` (aggregate) shows it above the lines: one row per pattern (variable parts masked as
-``<_>``) with its
-count and first/last seen, the patterns that first appeared in the newest part of the buffer
+``<_>``) with its count and first/last seen, the patterns that first appeared in the newest part of the buffer
 first and marked ``✱ new``, then the rest by count; the header says where the patterns came from
 (Loki's pattern endpoint, or mined locally and why). ``a`` again closes it. The patterns come from
 :meth:`~sre_cockpit.feeds.logs.LogFeed.patterns`; every template and example is sanitised, and

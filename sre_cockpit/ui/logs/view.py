@@ -26,6 +26,9 @@
   Loki metric query, the incident's start marked; fetched again every 30 s while shown.
 - ``a`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
   first/last seen, new ones first; Loki's pattern endpoint when it has one, else mined here.
+- ``b`` opens the label browser (:mod:`sre_cockpit.ui.logs.labels`): remove matchers and line
+  filters, add label values and line filters without typing LogQL; the new query goes through
+  the feed's ``try_query`` (Loki checks it first).
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
   timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
   (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
@@ -119,6 +122,7 @@ class LogPane(Pane):
         self.view.on_search = self.open_search
         self.view.on_volume = self.toggle_volume
         self.view.on_patterns = self.toggle_patterns
+        self.view.on_labels = self.open_label_browser
         self.patterns = LogPatterns(id="log-patterns")
         self.patterns.colour = self._colour
         self.volume = LogVolume(id="log-volume")
@@ -342,6 +346,29 @@ class LogPane(Pane):
         if start != self._incident_start:
             self._incident_start = start
             self.load_volume()
+
+    # ------------------------------------------------------------------------ labels
+
+    def open_label_browser(self) -> None:
+        """``b``: the label browser over the query being tailed (its labels fetched first)."""
+        if self.feed is None or self.feed.source is None:
+            toast(self, "no log provider to query", severity="warning")
+            return
+        self.run_worker(self._open_label_browser(), exit_on_error=False, group="logs-labels",
+                        exclusive=True)
+
+    async def _open_label_browser(self) -> None:
+        from sre_cockpit.ui.logs.labels import LabelBrowser  # a dialog: loaded when first used
+
+        assert self.feed is not None
+        names = await self.feed.labels()
+        self.app.push_screen(LabelBrowser(self.snapshot.query, names, self.feed.labels),
+                             callback=self._label_query_chosen)
+
+    def _label_query_chosen(self, query: str | None) -> None:
+        if query and self.feed is not None and query != self.snapshot.query:
+            self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
+                            exclusive=True)
 
     # ------------------------------------------------------------------------ patterns
 
