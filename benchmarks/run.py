@@ -11,6 +11,9 @@ The harness decodes the screen with pyte and measures the whole process tree wit
 - 1,000 and 5,000 lines/s: bytes/s, CPU, key-press-to-paint latency (p50/p95/p99 over ≥ 200
   presses), lines sent / received / shown / dropped, newest line on screen vs sent (lag);
 - RSS after 100,000 lines; the same with ``--low-bandwidth``;
+- an alert flood (``benchmarks/incident_flood.py``): 5,000 alerts in a real Alertmanager and
+  2,000 PagerDuty incidents in the simulator — first rows, idle CPU at a 30 s poll, nothing
+  repainted by a same-data poll, keys while polls run;
 - lnav and toolong tailing the same stream written to a file, as ratios.
 
 Prints a table with each figure's target and verdict, writes JSON to ``benchmarks/results/`` (or
@@ -41,6 +44,7 @@ sys.path.insert(0, str(HERE))
 
 import cockpit as ck  # noqa: E402
 import hostile as hb  # noqa: E402
+import incident_flood as fl  # noqa: E402
 import pyspy as prof  # noqa: E402
 from harness import (  # noqa: E402
     REAPER,
@@ -252,10 +256,13 @@ class Plan:
     rss_budget: float = 45.0
     others_keys: float = 90.0
     others_presses: int = 200
+    flood_idle: float = 65.0
+    flood_presses: int = 300
 
 
 QUICK = Plan(warmup=4.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, others=6.0,
-             rss_budget=0.0, others_keys=8.0, others_presses=100)
+             rss_budget=0.0, others_keys=8.0, others_presses=100, flood_idle=35.0,
+             flood_presses=150)
 FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
 
 
@@ -747,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(adds a little CPU; summaries go to the JSON and stderr)")
     parser.add_argument("--only", default="",
                         help="comma-separated phases to run: idle,1k,5k,lowbw,lowbw5k,hostile,"
-                             "others")
+                             "flood,others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     sizes = args.sizes or ([(120, 40)] if args.quick else [(120, 40), (200, 50)])
@@ -796,6 +803,12 @@ def main(argv: list[str] | None = None) -> int:
             if want("hostile"):
                 log(f"{size}: every backend answers 100 MB for 20 s, then recovers")
                 hostile = hb.run_hostile(workdir, cols, rows_, log)
+            flood: fl.FloodPhase | None = None
+            if want("flood"):
+                log(f"{size}: alert flood (5,000 alerts in a real Alertmanager, 2,000 "
+                    "PagerDuty incidents)")
+                flood = fl.run_flood(workdir, cols, rows_, log, idle_s=plan.flood_idle,
+                                     presses=plan.flood_presses)
             others: dict[str, Phase | str] = {}
             for name, (cmd, toggle, quit_keys) in tailers.items():
                 if cmd is None:
@@ -810,6 +823,11 @@ def main(argv: list[str] | None = None) -> int:
                               for measure, value, unit, target, verdict_, note
                               in hb.hostile_rows(hostile)]
                 results.setdefault("hostile", []).append(asdict(hostile))
+            if flood is not None:
+                size_rows += [Row(size, measure, value, unit, target, verdict_, note=note)
+                              for measure, value, unit, target, verdict_, note
+                              in fl.flood_rows(flood)]
+                results.setdefault("flood", []).append(asdict(flood))
             if "lowbw5k" in phases:
                 p = phases["lowbw5k"]
                 size_rows.append(Row(size, "--low-bandwidth: RSS after 100,000 lines",

@@ -14,9 +14,13 @@ from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Sever
 from sre_cockpit.feeds.incidents import IncidentFeed, IncidentsSnapshot
 from sre_cockpit.feeds.runtime import Runtime
 from sre_cockpit.providers.base import (
+    ActionArgs,
     ActionPreview,
     ActionResult,
+    Assignee,
+    AssigneeKind,
     Capability,
+    EscalationLevel,
     Provider,
     ProviderEnv,
     ProviderError,
@@ -157,3 +161,77 @@ class PaneApp(App[None]):
 
     def on_pane_note_requested(self, message: Pane.NoteRequested) -> None:
         self.messages.append(message)
+
+
+class OnCallMemory(MemoryIncidents):
+    """An in-memory incident system with the on-call actions (reassign, escalate, snooze,
+    status update), a directory and escalation levels, like PagerDuty's; ``rate_limit`` makes
+    the next call answer 429 (``retry_after`` seconds)."""
+
+    DIRECTORY = (Assignee("PUSER1", AssigneeKind.USER, "Dana Whitfield", "dana@example.com"),
+                 Assignee("PUSER2", AssigneeKind.USER, "Ravi Menon", "ravi@example.com"),
+                 Assignee("PPOL1", AssigneeKind.ESCALATION_POLICY, "Shop Primary", levels=2))
+
+    def __init__(self, name: str, incidents: Sequence[Incident], **kwargs: Any) -> None:
+        super().__init__(name, incidents, **kwargs)
+        self.rate_limit: float | None = None
+        self.searches: list[str] = []
+        self.args: list[ActionArgs | None] = []
+        self.updates: list[tuple[str, str]] = []
+
+    def supported_actions(self) -> Mapping[str, str | None]:
+        base = dict(super().supported_actions())
+        base.update({"reassign": None, "escalate": None, "snooze": None, "status_update": None})
+        base.update(self.unsupported)
+        return base
+
+    def _limited(self) -> None:
+        if self.rate_limit is not None:
+            wait, self.rate_limit = self.rate_limit, None
+            raise RateLimitedError(f"{self.name}: rate limited (429)", status=429,
+                                   retry_after=wait)
+
+    async def search_assignees(self, query: str) -> list[Assignee]:
+        self.searches.append(query)
+        self._limited()
+        return [a for a in self.DIRECTORY if query.lower() in a.name.lower()]
+
+    async def escalation_levels(self, incident: Incident) -> list[EscalationLevel]:
+        self._limited()
+        return [EscalationLevel(1, ("Dana Whitfield",), 30), EscalationLevel(2, ("Ravi Menon",))]
+
+    def preview(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                silence: SilenceRequest | None = None,
+                args: ActionArgs | None = None) -> ActionPreview:
+        payload: dict[str, Any] = {"incidents": [i.id for i in incidents], "action": action}
+        if args is not None:
+            payload.update(assignee=args.assignee.id if args.assignee else None,
+                           level=args.level, duration=args.duration_s, message=args.message)
+        return ActionPreview(self.name, action, "POST", f"memory://{self.name}/{action}", payload)
+
+    async def perform(self, action: str, incidents: Sequence[Incident], *, text: str | None = None,
+                      silence: SilenceRequest | None = None, idempotency_key: str | None = None,
+                      args: ActionArgs | None = None) -> ActionResult:
+        if action not in ("reassign", "escalate", "snooze", "status_update"):
+            return await super().perform(action, incidents, text=text, silence=silence,
+                                         idempotency_key=idempotency_key)
+        try:
+            self._limited()
+        except RateLimitedError as exc:
+            return ActionResult(False, str(exc), retry_after=exc.retry_after)
+        self.performed.append((action, tuple(i.id for i in incidents)))
+        self.args.append(args)
+        assert args is not None
+        updated = []
+        for inc in incidents:
+            now = self.state[inc.id]
+            if action == "reassign" and args.assignee is not None:
+                now = replace(now, assignees=(args.assignee.name,),
+                              status=IncidentStatus.TRIGGERED)
+            elif action == "escalate":
+                now = replace(now, status=IncidentStatus.TRIGGERED)
+            elif action == "status_update":
+                self.updates.append((inc.id, args.message or ""))
+            self.state[inc.id] = now
+            updated.append(now)
+        return ActionResult(True, f"{action} {len(incidents)} on {self.name}", tuple(updated))

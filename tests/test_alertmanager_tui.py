@@ -16,11 +16,11 @@ import pytest
 import yaml
 from am_helpers import create_silence, post_alerts, start_alertmanager, wait_states
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from sre_cockpit.config.model import Config
 from sre_cockpit.ui.app import make_app
 from sre_cockpit.ui.dialogs import ConfirmActionDialog, SilenceDialog
+from sre_cockpit.ui.incidents.grid import IncidentTable
 from sre_cockpit.ui.incidents.view import IncidentsPane
 
 pytestmark = pytest.mark.integration
@@ -93,9 +93,9 @@ async def test_cockpit_pane_shows_exactly_the_three(am: str) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(IncidentsPane)
         await wait_until(pilot, lambda: rows(pane) == EXPECTED)
-        table = pane.query_one(DataTable)
+        table = pane.query_one(IncidentTable)
         assert table.row_count == 3
-        statuses = sorted(str(table.get_cell(i.key, "status")) for i in pane.snapshot.incidents)
+        statuses = sorted(pane.cells(i.key)["status"] for i in pane.snapshot.incidents)
         # a silence is not a person's acknowledgement: the row says which it is
         assert statuses == ["silenced", "triggered", "triggered"]
 
@@ -106,11 +106,11 @@ async def test_pane_shows_three_then_silence_and_expire_from_keyboard(am: str) -
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.query_one(IncidentsPane)
         await wait_until(pilot, lambda: rows(pane) == EXPECTED)
-        table = pane.query_one(DataTable)
+        table = pane.query_one(IncidentTable)
         assert table.row_count == 3
         table.focus()
         # put the cursor on SearchSlow (triggered warning: 2nd row)
-        keys = [str(r.key.value) for r in table.ordered_rows]
+        keys = table.row_keys()
         target = next(i for i in pane.snapshot.incidents if i.title == "SearchSlow")
         table.move_cursor(row=keys.index(target.key))
         await pilot.pause()

@@ -115,7 +115,7 @@ def test_unknown_binding_id_without_a_close_match_lists_its_group(tmp_path: Path
     path = _config(tmp_path, "keys:\n  frobnicate: f5\n")
     message = error_of(path)
     assert message.startswith(f"{path}:4:3: keys.frobnicate: unknown binding id 'frobnicate'; "
-                              "ids look like 'cockpit.quit' (groups: cockpit, dialog, help,")
+                              "ids look like 'cockpit.quit' (groups: cockpit, describe, dialog, help,")
 
 
 @pytest.mark.parametrize(("value", "message"), [

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 from incidents_helpers import FROZEN, MemoryIncidents, PaneApp, incident, runtime_with
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.alertmanager import AlertmanagerOptions, AlertmanagerProvider
 from sre_cockpit.providers.base import ProviderEnv
 from sre_cockpit.providers.http import build_client
 from sre_cockpit.ui.dialogs import ConfirmActionDialog
+from sre_cockpit.ui.incidents.view import IncidentsPane
 
 HOSTILE = [
     "[@click=app.quit]click me[/]",
@@ -66,16 +66,17 @@ async def test_hostile_titles_render_literally() -> None:
     app = cockpit_app()
     async with app.run_test(size=(200, 30)) as pilot:
         await fill(pilot)
-        table = app.query_one(DataTable)
-        titles = [str(table.get_cell(f"team-api:INC{10 + n:03d}", "title")) for n in range(4)]
+        pane = app.query_one(IncidentsPane)
+        titles = [pane.cells(f"team-api:INC{10 + n:03d}")["title"] for n in range(4)]
         assert titles[0] == "[@click=app.quit]click me[/]"
         assert "[b]not bold[/b]" in titles[1] and "[link=https://evil.example]" in titles[1]
         assert "\x1b" not in titles[2] and "\x07" not in titles[2]
         assert "\u202e" not in titles[3]
-        for n in range(4):  # plain text cells: no span carries an action or a link
-            cell = table.get_cell(f"team-api:INC{10 + n:03d}", "title")
+        for n in range(4):  # plain text lines: no span carries an action or a link
+            line = pane.table.line_text(f"team-api:INC{10 + n:03d}")
+            assert line is not None
             assert all("@click" not in str(s.style) and "link" not in str(s.style)
-                       for s in cell.spans)
+                       for s in line.spans)
         await pilot.click(offset=(60, 8))  # clicking a hostile row must not quit
         await pilot.pause()
         assert app.is_running

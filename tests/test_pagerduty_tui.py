@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sim_helpers import PD_TOKEN, SimHandle, launch_simulator
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from sre_cockpit.config.model import Config
 from sre_cockpit.core.models import IncidentStatus
 from sre_cockpit.ui.app import make_app
 from sre_cockpit.ui.dialogs import ConfirmActionDialog
+from sre_cockpit.ui.incidents.grid import IncidentTable
 from sre_cockpit.ui.incidents.view import IncidentsPane
 
 pytestmark = pytest.mark.integration
@@ -48,9 +48,9 @@ async def test_ack_from_tui_shows_acknowledged_after_next_poll(sim: SimHandle) -
         pane = app.query_one(IncidentsPane)
         await wait_until(pilot, lambda: any(i.status is IncidentStatus.TRIGGERED for i in pane.snapshot.incidents))
         target = next(i for i in pane.snapshot.incidents if i.status is IncidentStatus.TRIGGERED)
-        table = pane.query_one(DataTable)
+        table = pane.query_one(IncidentTable)
         table.focus()
-        table.move_cursor(row=[str(r.key.value) for r in table.ordered_rows].index(target.key))
+        table.move_cursor(row=table.row_keys().index(target.key))
         await pilot.press("x")  # select the row, then act on the selection
         assert pane.selected == {target.key}
         polls_before = pane.feed.pollers["pd"].polls
@@ -67,6 +67,5 @@ async def test_ack_from_tui_shows_acknowledged_after_next_poll(sim: SimHandle) -
         await wait_until(pilot, lambda: pane.feed.pollers["pd"].polls > polls_before and not pane.feed._overrides)
         now = {i.key: i for i in pane.snapshot.incidents}
         assert now[target.key].status is IncidentStatus.ACKNOWLEDGED
-        cell = str(table.get_cell(target.key, "status"))
-        assert cell == "acked"
+        assert pane.cells(target.key)["status"] == "acked"
         assert pane.selected == set()

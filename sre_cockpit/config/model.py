@@ -12,12 +12,13 @@ Textual.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from sre_cockpit.config.checks import check_ui_and_keys, journal_dir_problem
 from sre_cockpit.config.files import (  # path lookup lives there: the TUI needs it before the models
@@ -40,6 +41,8 @@ from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.providers.base import StrictModel
 from sre_cockpit.providers.credentials import userinfo_to_auth
 from sre_cockpit.providers.redaction import remember_secrets
+
+_LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 __all__ = [
     "ENV_VAR",
@@ -106,6 +109,30 @@ class RefreshConfig(StrictModel):
     timeline: Duration = Field(default=30.0, gt=0)
 
 
+GROUP_LABEL_MAX = 8
+"""Most labels ``ui.incident_group_by`` may name (a group row shows every value)."""
+
+
+def check_group_by(value: list[str]) -> list[str]:
+    """``ui.incident_group_by``: 1 to 8 distinct label names (Prometheus syntax).
+
+    Raises:
+        ValueError: what is wrong, for the config error line.
+    """
+    if not value:
+        raise ValueError("name at least one label to group by, e.g. [alertname]")
+    if len(value) > GROUP_LABEL_MAX:
+        raise ValueError(f"at most {GROUP_LABEL_MAX} labels (got {len(value)})")
+    for name in value:
+        if not _LABEL_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a label name (letters, digits and _, not "
+                             "starting with a digit)")
+    repeated = sorted({n for n in value if value.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} named twice")
+    return value
+
+
 class UiConfig(StrictModel):
     """Appearance and behaviour of the TUI."""
 
@@ -117,6 +144,19 @@ class UiConfig(StrictModel):
     timezone: Literal["utc", "local"] = "utc"
     timeline_order: Literal["newest_last", "newest_first"] = "newest_last"
     show_labels: bool = False
+    incident_sort: Literal["triage", "severity", "age", "service", "status", "provider"] = "triage"
+    """The incidents pane's order at start (``t`` cycles it in the pane)."""
+    incident_group_by: list[str] = Field(default_factory=lambda: ["alertname"])
+    """Labels that group incidents, like Alertmanager's ``group_by`` (``v`` groups)."""
+    incident_grouped: bool = False
+    """Start with the incidents pane grouped."""
+    incident_mine: Literal["off", "first", "only"] = "off"
+    """Incidents assigned to ``user`` first / only at start (``m`` cycles it)."""
+
+    @field_validator("incident_group_by")
+    @classmethod
+    def _group_labels(cls, value: list[str]) -> list[str]:
+        return check_group_by(value)
 
 
 class Config(StrictModel):

@@ -12,11 +12,17 @@ from typing import Any
 
 from sre_cockpit.core.models import Incident
 
-ACTION_NAMES = ("ack", "resolve", "note", "silence", "expire_silence")
+ONCALL_ACTIONS: tuple[str, ...] = ("reassign", "escalate", "snooze", "status_update")
+"""The actions that take an :class:`ActionArgs` (``args=`` of ``preview`` and ``perform``).
+A provider that lists one of them in ``supported_actions`` with ``None`` accepts ``args``."""
+
+ACTION_NAMES = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
 """Every action the cockpit knows (a provider's ``supported_actions`` maps each)."""
 
 ACTION_TITLES = {"ack": "Acknowledge", "resolve": "Resolve", "note": "Add note",
-                 "silence": "Silence", "expire_silence": "Expire silence"}
+                 "silence": "Silence", "expire_silence": "Expire silence",
+                 "reassign": "Reassign", "escalate": "Escalate", "snooze": "Snooze",
+                 "status_update": "Status update"}
 """How each action is named on screen."""
 
 
@@ -25,7 +31,7 @@ class ActionPreview:
     """Exactly what an action will send, shown in the confirm dialog."""
 
     provider: str
-    action: str  # ack | resolve | note | silence | expire_silence | ONCALL_ACTIONS (below)
+    action: str  # one of ACTION_NAMES
     method: str
     endpoint: str  # URL without secrets
     payload: Any  # JSON-serialisable body
@@ -55,11 +61,6 @@ class SilenceRequest:
 # On-call actions (issue 13): reassign, escalate, snooze and a stakeholder status update. Their
 # parameters travel as ActionArgs (``args=`` of a provider's ``preview`` and ``perform``).
 # ---------------------------------------------------------------------------------------------
-
-ONCALL_ACTIONS: tuple[str, ...] = ("reassign", "escalate", "snooze", "status_update")
-"""The actions that take an :class:`ActionArgs` (``args=`` of ``preview`` and ``perform``).
-A provider that lists one of them in ``supported_actions`` with ``None`` accepts ``args``."""
-
 
 class AssigneeKind(enum.StrEnum):
     """What an incident can be reassigned to."""

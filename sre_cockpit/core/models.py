@@ -31,7 +31,7 @@ class Severity(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for critical … 4 for unknown (sort key)."""
-        return list(Severity).index(self)
+        return _SEVERITY_RANKS[self]
 
 
 class IncidentStatus(enum.StrEnum):
@@ -44,7 +44,12 @@ class IncidentStatus(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for triggered … 2 for resolved (sort key)."""
-        return list(IncidentStatus).index(self)
+        return _STATUS_RANKS[self]
+
+
+_SEVERITY_RANKS = {s: n for n, s in enumerate(Severity)}
+_STATUS_RANKS = {s: n for n, s in enumerate(IncidentStatus)}
+"""Ranks looked up, not searched: sorting an alert flood of 7,000 rows asks 14,000 times."""
 
 
 class Suppression(enum.StrEnum):
@@ -121,6 +126,12 @@ class Incident:
         """The status as people read it: ``silenced`` or ``inhibited`` for a suppressed alert,
         else the status's own word (``triggered``, ``acknowledged``, ``resolved``)."""
         return self.suppressed.value if self.suppressed is not None else self.status.value
+
+    @property
+    def silenced(self) -> bool:
+        """A silence mutes it: counted as silenced, not as firing, in the incidents pane's
+        groups."""
+        return self.suppressed is Suppression.SILENCED
 
     @property
     def key(self) -> str:

@@ -17,14 +17,19 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from sre_cockpit.core.actions import (
     ACTION_NAMES,
     ACTION_TITLES,
+    ONCALL_ACTIONS,
+    ActionArgs,
     ActionPreview,
     ActionResult,
+    Assignee,
+    EscalationLevel,
     SilenceRequest,
 )
 from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, ProviderHealth
@@ -33,7 +38,9 @@ from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.polling import Poller, PollUpdate
 from sre_cockpit.providers.base import (
+    AssigneeDirectory,
     Capability,
+    EscalationPolicyReader,
     IncidentActions,
     IncidentSource,
     NoticeSource,
@@ -70,6 +77,8 @@ class IncidentsSnapshot:
         notices: provider → a notice about its last answer (e.g. a truncated list).
         actions: provider → action → None when supported, else why not.
         unconfigured: why the feed has nothing to show at all (no incident provider).
+        user: who the operator is (the config's ``user``): "mine" are incidents assigned to
+            this name.
     """
 
     context: str = ""
@@ -82,6 +91,7 @@ class IncidentsSnapshot:
     actions: Mapping[str, Mapping[str, str | None]] = field(
         default_factory=lambda: MappingProxyType({}))
     unconfigured: str | None = None
+    user: str = ""
 
     def source(self, provider: str) -> ProviderHealth | None:
         """The health of one provider."""
@@ -175,6 +185,9 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
                 on_update=lambda update, n=name: self._on_poll(n, update),  # type: ignore[misc]
                 wall=runtime.clock)
         self._lists: dict[str, list[Incident]] = {}
+        self._merged: tuple[Incident, ...] | None = None
+        """The last merge, until a list or an override changes (a poll that brings the same
+        incidents does not sort thousands of them again)."""
         self._healths: dict[str, ProviderHealth] = {
             name: ProviderHealth(provider=name, state=HealthState.PENDING, fresh_for=2 * interval)
             for name in self.sources}
@@ -229,10 +242,13 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
     def _on_poll(self, name: str, update: PollUpdate[tuple[float, list[Incident]]]) -> None:
         if update.fresh and update.value is not None:
             started, incidents = update.value
-            self._lists[name] = list(incidents)
+            if self._lists.get(name) != incidents:  # providers reuse unchanged incidents
+                self._lists[name] = list(incidents)
+                self._merged = None
             for key, (at, incident) in list(self._overrides.items()):
                 if incident.provider == name and at <= started:
                     del self._overrides[key]
+                    self._merged = None
         self._healths[name] = replace(update.health, fresh_for=2 * self.interval)
         self.publish(self._build())
 
@@ -240,6 +256,11 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
 
     def merged(self) -> tuple[Incident, ...]:
         """Every provider's last good list with the optimistic overrides, ordered."""
+        if self._merged is None:
+            self._merged = self._merge()
+        return self._merged
+
+    def _merge(self) -> tuple[Incident, ...]:
         out: dict[str, Incident] = {}
         for incidents in self._lists.values():
             for incident in incidents:
@@ -272,7 +293,7 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
             production=runtime.is_production, incidents=self.merged(), sources=tuple(ordered),
             oncall=MappingProxyType({n: names for n, (_, names) in self._oncall.items() if names}),
             notices=MappingProxyType(notices), actions=MappingProxyType(actions),
-            unconfigured=unconfigured)
+            unconfigured=unconfigured, user=runtime.env.user)
 
     # ------------------------------------------------------------------------------ actions
 
@@ -313,7 +334,8 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
             return reason
         if action == "ack" and incident.status is IncidentStatus.ACKNOWLEDGED:
             return "already acknowledged"
-        if action in ("ack", "resolve") and incident.status is IncidentStatus.RESOLVED:
+        if (action in ("ack", "resolve", "reassign", "escalate", "snooze")
+                and incident.status is IncidentStatus.RESOLVED):
             return "already resolved"
         return None
 
@@ -324,53 +346,143 @@ class IncidentFeed(Feed[IncidentsSnapshot]):
         return source
 
     def previews(self, plan: ActionPlan,
-                 silences: Mapping[str, SilenceRequest] | None = None) -> list[ActionPreview]:
+                 silences: Mapping[str, SilenceRequest] | None = None,
+                 args: Mapping[str, ActionArgs] | None = None) -> list[ActionPreview]:
         """Exactly what :meth:`perform` will send, per provider (for the confirm dialog).
+        ``args`` (provider → its parameters) drives the on-call actions (``ONCALL_ACTIONS``).
 
         Raises:
             ActionError: a provider cannot build the request (one line).
         """
         out = []
         for group in plan.groups:
+            actions = self._actions_of(group.provider)
+            silence = (silences or {}).get(group.provider)
             try:
-                out.append(self._actions_of(group.provider).preview(
-                    plan.action, group.incidents, silence=(silences or {}).get(group.provider)))
+                if plan.action in ONCALL_ACTIONS:
+                    out.append(actions.preview(plan.action, group.incidents, silence=silence,
+                                               args=self._args_for(plan, group, args)))
+                else:  # providers written before the on-call actions take no ``args``
+                    out.append(actions.preview(plan.action, group.incidents, silence=silence))
             except ProviderError as exc:
                 raise ActionError(one_line(str(exc))) from exc
         return out
 
+    @staticmethod
+    def _args_for(plan: ActionPlan, group: PlannedGroup,
+                  args: Mapping[str, ActionArgs] | None) -> ActionArgs:
+        chosen = (args or {}).get(group.provider)
+        if chosen is None:
+            raise ActionError(f"{ACTION_TITLES[plan.action]}: nothing chosen for "
+                              f"{sanitize_line(group.provider)}")
+        return chosen
+
     async def perform(self, plan: ActionPlan,
-                      silences: Mapping[str, SilenceRequest] | None = None) -> list[ActionResult]:
+                      silences: Mapping[str, SilenceRequest] | None = None,
+                      args: Mapping[str, ActionArgs] | None = None) -> list[ActionResult]:
         """Send the action to every provider of the plan concurrently; show the providers'
-        optimistic rows at once and poll those providers right after."""
+        optimistic rows at once and poll those providers right after. A provider that answers
+        429 gets "rate limited until …" on its source line as well as in the result."""
         jobs = []
         for group in plan.groups:
             actions = self._actions_of(group.provider)
-            jobs.append(actions.perform(plan.action, group.incidents,
-                                        silence=(silences or {}).get(group.provider)))
+            silence = (silences or {}).get(group.provider)
+            if plan.action in ONCALL_ACTIONS:
+                jobs.append(actions.perform(plan.action, group.incidents, silence=silence,
+                                            args=self._args_for(plan, group, args)))
+            else:
+                jobs.append(actions.perform(plan.action, group.incidents, silence=silence))
         results = await asyncio.gather(*jobs, return_exceptions=True)
         out: list[ActionResult] = []
         for group, result in zip(plan.groups, results, strict=True):
             if isinstance(result, asyncio.CancelledError):
                 raise result
             if isinstance(result, BaseException):
+                retry_after = getattr(result, "retry_after", None)
                 result = ActionResult(False, one_line(
-                    f"{group.provider}: {type(result).__name__}: {result}"))
+                    f"{group.provider}: {type(result).__name__}: {result}"),
+                    retry_after=retry_after if isinstance(retry_after, int | float) else None)
             out.append(result)
+            if result.retry_after is not None:
+                self._rate_limited(group.provider, result.retry_after)
             self.apply_optimistic(result.updated)
         self.trigger(g.provider for g in plan.groups)
         return out
+
+    def _rate_limited(self, provider: str, retry_after: float) -> None:
+        """Show "rate limited until …" on the provider's source line (the next good poll
+        after that moment clears it)."""
+        health = self._healths.get(provider)
+        if health is None:
+            return
+        until = self.runtime.clock() + timedelta(seconds=max(0.0, retry_after))
+        if health.rate_limited_until is None or health.rate_limited_until < until:
+            self._healths[provider] = replace(health, rate_limited_until=until)
+            self.publish(self._build())
+
+    # ------------------------------------------------------------------------------ directory
+
+    def can_search_assignees(self, provider: str) -> bool:
+        """Whether ``provider`` has a directory of people and policies to reassign to."""
+        source = self.runtime.get(provider)
+        return source is not None and isinstance(source, AssigneeDirectory)
+
+    async def search_assignees(self, provider: str, query: str) -> list[Assignee]:
+        """Who ``provider``'s incidents can be reassigned to, matching ``query``, under the
+        provider's deadline. Names are sanitised here, once.
+
+        Raises:
+            ActionError: no directory, or it did not answer (one line, e.g. a 429 with
+                "rate limited until …", which also marks the source line).
+        """
+        source = self.runtime.get(provider)
+        if source is None or not isinstance(source, AssigneeDirectory):
+            raise ActionError(f"{provider} has no directory to search: type an id")
+        try:
+            async with asyncio.timeout(fetch_deadline(source)):
+                found = await source.search_assignees(query)
+        except TimeoutError as exc:
+            raise ActionError(f"{provider}: the directory did not answer in time") from exc
+        except ProviderError as exc:
+            if exc.retry_after is not None:
+                self._rate_limited(provider, exc.retry_after)
+            raise ActionError(one_line(str(exc))) from exc
+        return [replace(a, name=sanitize_line(a.name),
+                        detail=sanitize_line(a.detail) if a.detail else None) for a in found]
+
+    async def escalation_levels(self, incident: Incident) -> list[EscalationLevel]:
+        """The levels of ``incident``'s escalation policy, for the escalate dialog.
+
+        Raises:
+            ActionError: the provider cannot say, or did not answer (one line).
+        """
+        source = self.runtime.get(incident.provider)
+        if source is None or not isinstance(source, EscalationPolicyReader):
+            raise ActionError(f"{incident.provider} cannot list escalation levels: type a level")
+        try:
+            async with asyncio.timeout(fetch_deadline(source)):
+                levels = await source.escalation_levels(incident)
+        except TimeoutError as exc:
+            raise ActionError(f"{incident.provider}: no answer in time") from exc
+        except ProviderError as exc:
+            if exc.retry_after is not None:
+                self._rate_limited(incident.provider, exc.retry_after)
+            raise ActionError(one_line(str(exc))) from exc
+        return [replace(level, targets=tuple(sanitize_line(t) for t in level.targets))
+                for level in levels]
 
     def apply_optimistic(self, updated: Sequence[Incident]) -> None:
         """Show providers' optimistic new versions of rows until a later poll reconciles."""
         now = time.monotonic()
         for incident in updated:
             self._overrides[incident.key] = (now, incident)
+            self._merged = None
         if updated:
             self.publish(self._build())
 
     async def aclose(self) -> None:
         self._lists.clear()
+        self._merged = None
 
 
 def targets_in(snapshot: IncidentsSnapshot, keys: Iterable[str]) -> tuple[Incident, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -55,9 +56,14 @@ from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
+    RAW_LIMIT,
+    LazyDetails,
+    SameAnswers,
+    cut_raw,
     detail_map,
     error_text,
     format_time,
+    iter_json_array,
     parse_time,
     rate_limit_wait,
     raw_json,
@@ -65,6 +71,9 @@ from sre_cockpit.providers.incident_util import (
 )
 
 ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
+YIELD_EVERY_S = 0.004
+"""Longest stretch of decoding or converting alerts before yielding to the event loop: 5,000
+alerts take ~0.3 s, which would otherwise hold every key press that long."""
 
 
 class AlertmanagerOptions(HttpOptions):
@@ -117,6 +126,13 @@ class AlertmanagerProvider(HttpProvider):
         self.clock: Callable[[], datetime] = utcnow
         """Where "now" comes from for silence start/end (tests freeze it)."""
         self._silenced_by: dict[str, tuple[str, ...]] = {}
+        self._converted: dict[str, Incident] = {}
+        """Last poll's incidents by their alert's JSON text: an alert the server sends again
+        byte for byte (with the same silences) is the same incident, not converted again."""
+        self._converted_silences: object = None
+        self._answers: SameAnswers[tuple[list[dict[str, Any]], list[str]]] = SameAnswers()
+        """Last poll's ``/api/v2/alerts`` answer, decoded (the same bytes are not decoded
+        again: 5,000 alerts are ~3 MB of JSON)."""
         self._alerts: dict[str, KnownAlert] = {}
         """The last listing's alerts by id: which alert a silence on the timeline is about."""
         self._rate_limited = 0
@@ -158,9 +174,7 @@ class AlertmanagerProvider(HttpProvider):
                    ("inhibited", str(self.options.include_inhibited).lower())]
         if self.options.receiver:
             params.append(("receiver", self.options.receiver))
-        alerts = await self._get_json("/api/v2/alerts", params)
-        if not isinstance(alerts, list):
-            raise ProviderError(f"{self.name}: unexpected answer from /api/v2/alerts (not a list)")
+        alerts, raws = await self._get_alerts(params)
         silences: dict[str, Mapping[str, Any]] = {}
         if any((a.get("status") or {}).get("silencedBy") for a in alerts if isinstance(a, dict)):
             try:
@@ -169,11 +183,58 @@ class AlertmanagerProvider(HttpProvider):
                         silences[str(sil["id"])] = sil
             except ProviderError:
                 silences = {}  # the detail is a nicety; the alerts are what matter
-        listed = [a for a in alerts if isinstance(a, dict)]
-        incidents = [self.alert_to_incident(a, silences) for a in listed]
-        self._silenced_by = {i.id: self._silences_of(a) for i, a in zip(incidents, listed, strict=True)}
+        incidents = []
+        silenced_by: dict[str, tuple[str, ...]] = {}
+        silences_now = sorted((sid, json.dumps(s, sort_keys=True, default=str))
+                              for sid, s in silences.items())
+        previous = self._converted if silences_now == self._converted_silences else {}
+        converted: dict[str, Incident] = {}
+        last = time.perf_counter()
+        for alert, raw in zip(alerts, raws, strict=True):
+            if time.perf_counter() - last > YIELD_EVERY_S:
+                await asyncio.sleep(0)  # a flood of alerts: let keys through
+                last = time.perf_counter()
+            incident = previous.get(raw)
+            if incident is None:
+                incident = self.alert_to_incident(alert, silences, raw=raw)
+            converted[raw] = incident
+            incidents.append(incident)
+            silenced_by[incident.id] = self._silences_of(alert)
+        self._silenced_by = silenced_by
         self._alerts = {i.id: KnownAlert(i.labels, i.service) for i in incidents}
+        self._converted, self._converted_silences = converted, silences_now
         return incidents
+
+    async def _get_alerts(self, params: Any) -> tuple[list[dict[str, Any]], list[str]]:
+        """``GET /api/v2/alerts``: the alert objects and each one's JSON text, decoded one by
+        one with yields to the event loop (see :func:`iter_json_array`)."""
+        path = "/api/v2/alerts"
+        resp = await self.client.request("GET", path, params=params)
+        self._raise_for(resp, path)
+        self._answers.begin()
+        known = self._answers.get(path, resp.content)
+        if known is not None:  # the same bytes as last poll: the same alerts, not decoded
+            self._answers.done()
+            return known
+        alerts: list[dict[str, Any]] = []
+        raws: list[str] = []
+        last = time.perf_counter()
+        try:
+            for item, raw in iter_json_array(resp.text):
+                if isinstance(item, dict):
+                    alerts.append(item)
+                    raws.append(raw)
+                if time.perf_counter() - last > YIELD_EVERY_S:
+                    await asyncio.sleep(0)
+                    last = time.perf_counter()
+        except ValueError as exc:
+            what = ("not a list" if str(exc) == "not a JSON array"
+                    else f"not JSON: {exc}")
+            raise ProviderError(f"{self.name}: unexpected answer from {path} ({what}, "
+                                f"HTTP {resp.status_code})") from exc
+        self._answers.keep(path, resp.content, (alerts, raws))
+        self._answers.done()
+        return alerts, raws
 
     @property
     def event_kinds(self) -> frozenset[str]:
@@ -197,8 +258,10 @@ class AlertmanagerProvider(HttpProvider):
         return tuple(str(s) for s in (alert.get("status") or {}).get("silencedBy") or ())
 
     def alert_to_incident(self, alert: Mapping[str, Any],
-                          silences: Mapping[str, Mapping[str, Any]] | None = None) -> Incident:
-        """Map one v2 alert (and the silences it refers to) to an Incident."""
+                          silences: Mapping[str, Mapping[str, Any]] | None = None, *,
+                          raw: str | None = None) -> Incident:
+        """Map one v2 alert (and the silences it refers to) to an Incident; ``raw`` is the
+        alert's JSON text as the server wrote it (encoded from ``alert`` when not given)."""
         labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
         annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
         status = alert.get("status") or {}
@@ -222,7 +285,16 @@ class AlertmanagerProvider(HttpProvider):
         service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
         started = parse_time(alert.get("startsAt")) or self.clock()
         fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
-        details = self._details(alert, fingerprint, state, labels, annotations, silences or {})
+        source: str | Mapping[str, Any] = (raw if raw is not None and len(raw) <= RAW_LIMIT
+                                           else alert)  # the text, not the decoded object
+        known = silences or {}
+
+        def build() -> Mapping[str, str]:  # values only: no provider travels with the incident
+            obj = json.loads(source) if isinstance(source, str) else source
+            return AlertmanagerProvider._details(obj, fingerprint, state, labels, annotations,
+                                                 known)
+
+        details = LazyDetails(build)
         return Incident(
             id=fingerprint,
             provider=self.name,
@@ -237,7 +309,7 @@ class AlertmanagerProvider(HttpProvider):
             detail=detail,
             updated_at=parse_time(alert.get("updatedAt")),
             details=details,
-            raw=raw_json(alert),
+            raw=cut_raw(raw) if raw is not None else raw_json(alert),
             runbook_url=_runbook_of(annotations, labels),
             suppressed=suppressed,
         )

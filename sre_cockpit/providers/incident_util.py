@@ -7,18 +7,21 @@ Nothing here imports Textual.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from sre_cockpit.core.models import IncidentStatus, Severity
 from sre_cockpit.providers.http import retry_after_seconds
+
+T = TypeVar("T")
 
 DEFAULT_SEVERITY_WORDS: Mapping[str, Severity] = {
     "critical": Severity.CRITICAL, "crit": Severity.CRITICAL, "page": Severity.CRITICAL,
@@ -46,17 +49,20 @@ DEFAULT_STATUS_WORDS: Mapping[str, IncidentStatus] = {
 }
 """Status words mapped to the three normalised states (case-insensitive)."""
 
+_SEVERITY_LOOKUP: dict[str, Severity] = {  # reversed: the first spelling of a word wins
+    key.strip().lower(): Severity(sev) for key, sev in reversed(list(DEFAULT_SEVERITY_WORDS.items()))}
+"""The built-in severity words, normalised once (an alert flood asks 5,000 times a poll)."""
+
 
 def severity_of(value: object, overrides: Mapping[str, Severity] | None = None) -> Severity:
     """Normalise a raw severity value; user ``overrides`` win over the built-in words."""
     if value is None:
         return Severity.UNKNOWN
     word = str(value).strip().lower()
-    for table in (overrides or {}, DEFAULT_SEVERITY_WORDS):
-        for key, sev in table.items():
-            if key.strip().lower() == word:
-                return Severity(sev)
-    return Severity.UNKNOWN
+    for key, sev in (overrides or {}).items():
+        if key.strip().lower() == word:
+            return Severity(sev)
+    return _SEVERITY_LOOKUP.get(word, Severity.UNKNOWN)
 
 
 def status_of(value: object, overrides: Mapping[str, IncidentStatus] | None = None) -> IncidentStatus:
@@ -86,7 +92,18 @@ def parse_time(value: object) -> datetime | None:
             return datetime.fromtimestamp(number, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
+    return _parse_time_text(str(value).strip())
+
+
+@functools.lru_cache(maxsize=65_536)
+def _parse_time_text(text: str) -> datetime | None:
+    """:func:`parse_time` of a string, remembered: every poll of an alert flood brings the same
+    ten thousand timestamps again (``startsAt``, ``updatedAt``), parsed once, not per poll."""
+    if len(text) >= 20 and text[10:11] == "T" and text[-1:] in "zZ":
+        try:  # the common case (Alertmanager, PagerDuty): RFC 3339 in UTC, ≤ 6 decimals
+            return datetime.fromisoformat(text[:-1] + "+00:00")
+        except ValueError:
+            pass  # more decimals (Go writes nanoseconds) or not RFC 3339: the general path
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return parse_time(float(text))
     text = re.sub(r"[zZ]$", "+00:00", text)
@@ -191,15 +208,181 @@ def detail_map(pairs: Iterable[tuple[str, object]]) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
+class LazyDetails(Mapping[str, str]):
+    """An ``Incident.details`` built on its first read (the describe view reads one incident's;
+    an alert flood would build 5,000 a poll for nobody)."""
+
+    __slots__ = ("_build", "_data")
+
+    def __init__(self, build: Callable[[], Mapping[str, str]]) -> None:
+        self._build: Callable[[], Mapping[str, str]] | None = build
+        self._data: Mapping[str, str] | None = None
+
+    def _mapping(self) -> Mapping[str, str]:
+        if self._data is None:
+            assert self._build is not None
+            self._data, self._build = self._build(), None
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+    def __repr__(self) -> str:
+        return f"LazyDetails({dict(self._mapping())!r})"
+
+
 def raw_json(obj: object, limit: int = RAW_LIMIT) -> str | None:
     """``obj`` as compact JSON text for ``Incident.raw``, cut to ``limit`` characters (ending
     with ``RAW_CUT``) when longer; None when ``obj`` is None."""
     if obj is None:
         return None
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    return cut_raw(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str),
+                   limit)
+
+
+def cut_raw(text: str, limit: int = RAW_LIMIT) -> str:
+    """A provider object's JSON text bounded for ``Incident.raw`` (see :func:`raw_json`)."""
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(RAW_CUT))] + RAW_CUT
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class SameAnswers(Generic[T]):
+    """What was decoded from each answer of the last listing, by request: an answer the
+    backend sends again byte for byte is not decoded again (an alert flood brings the same
+    megabytes every poll). Call :meth:`begin` before a listing and :meth:`done` after it; a
+    failed listing keeps the last good one's answers, and requests not made again are
+    forgotten (PagerDuty's resolved listing changes its ``since`` every poll)."""
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[bytes, T]] = {}
+        self._now: dict[Hashable, tuple[bytes, T]] = {}
+
+    def begin(self) -> None:
+        """A listing starts."""
+        self._now = {}
+
+    def get(self, request: Hashable, body: bytes) -> T | None:
+        """Last listing's value when ``request`` brought these same bytes then (it is kept
+        for the next listing too), else None."""
+        known = self._now.get(request) or self._last.get(request)
+        if known is None or known[0] != body:
+            return None
+        self._now[request] = known
+        return known[1]
+
+    def keep(self, request: Hashable, body: bytes, value: T) -> None:
+        """What ``body`` decoded to, for the next listing."""
+        self._now[request] = (body, value)
+
+    def done(self) -> None:
+        """The listing succeeded: its answers are the ones the next listing compares with."""
+        self._last, self._now = self._now, {}
+
+
+def _space(text: str, at: int) -> int:
+    """The index of the first non-blank character at or after ``at``."""
+    found = _JSON_SPACE.match(text, at)
+    return found.end() if found is not None else at
+
+
+def _elements(text: str, pos: int, end: list[int]) -> Iterator[tuple[Any, str]]:
+    """The elements of the JSON array opening at ``text[pos]`` with their text; once
+    exhausted, ``end[0]`` is the index after its ``]``.
+
+    Raises:
+        ValueError: malformed JSON.
+    """
+    pos = _space(text, pos + 1)
+    if text[pos:pos + 1] == "]":
+        end[0] = pos + 1
+        return
+    while True:
+        obj, stop = _DECODER.raw_decode(text, pos)
+        yield obj, text[pos:stop]
+        pos = _space(text, stop)
+        mark = text[pos:pos + 1]
+        if mark == ",":
+            pos = _space(text, pos + 1)
+            continue
+        if mark != "]":
+            raise ValueError(f"expected ',' or ']' at character {pos}")
+        end[0] = pos + 1
+        return
+
+
+def _no_more(text: str, at: int) -> None:
+    if _space(text, at) != len(text):
+        raise ValueError(f"extra data after the JSON value at character {at}")
+
+
+def iter_json_array(text: str) -> Iterator[tuple[Any, str]]:
+    """Each element of a JSON array with its own text, as the server wrote it.
+
+    Decoding element by element lets a caller yield to the event loop between elements (one
+    ``json.loads`` of an alert flood's 3 MB holds it ~60 ms), and the element's text is its
+    ``Incident.raw`` without encoding it again (which cost as much as the decoding).
+
+    Raises:
+        ValueError: not one JSON array (a message for the error line).
+    """
+    pos = _space(text, 0)
+    if text[pos:pos + 1] != "[":
+        raise ValueError("not a JSON array")
+    end = [len(text)]
+    yield from _elements(text, pos, end)
+    _no_more(text, end[0])
+
+
+def json_object_with_items(text: str, member: str) -> tuple[dict[str, Any],
+                                                              list[tuple[Any, str]]]:
+    """A JSON object decoded, and the elements of its array ``member`` each with its own text
+    (a PagerDuty page: ``{"incidents": [...], "more": true, ...}``). The object's ``member``
+    holds the decoded elements as usual.
+
+    Raises:
+        ValueError: not one JSON object.
+    """
+    pos = _space(text, 0)
+    if text[pos:pos + 1] != "{":
+        raise ValueError("not a JSON object")
+    out: dict[str, Any] = {}
+    items: list[tuple[Any, str]] = []
+    pos = _space(text, pos + 1)
+    if text[pos:pos + 1] == "}":
+        _no_more(text, pos + 1)
+        return out, items
+    while True:
+        key, pos = _DECODER.raw_decode(text, pos)
+        pos = _space(text, pos)
+        if not isinstance(key, str) or text[pos:pos + 1] != ":":
+            raise ValueError(f"expected a member name and ':' at character {pos}")
+        pos = _space(text, pos + 1)
+        if key == member and text[pos:pos + 1] == "[":
+            end = [pos]
+            items = list(_elements(text, pos, end))
+            out[key], pos = [obj for obj, _ in items], end[0]
+        else:
+            out[key], pos = _DECODER.raw_decode(text, pos)
+        pos = _space(text, pos)
+        mark = text[pos:pos + 1]
+        if mark == ",":
+            pos = _space(text, pos + 1)
+            continue
+        if mark != "}":
+            raise ValueError(f"expected ',' or '}}' at character {pos}")
+        _no_more(text, pos + 1)
+        return out, items
 
 
 # ---------------------------------------------------------------------------------------------

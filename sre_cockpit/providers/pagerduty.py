@@ -61,11 +61,14 @@ from sre_cockpit.providers.http import (
     build_client,
 )
 from sre_cockpit.providers.incident_util import (
+    SameAnswers,
+    cut_raw,
     error_text,
     find_marker,
     format_time,
     has_marker,
     idempotency_marker,
+    json_object_with_items,
     note_marker_key,
     parse_time,
     rate_limit_wait,
@@ -147,18 +150,39 @@ class PagerDutyProvider(HttpProvider):
         """One line about the last listing (e.g. truncated at the 10,000 cap), else None."""
         self._rate_limited = 0
         self._known: dict[str, Incident] = {}
+        self._converted: dict[str, Incident] = {}
+        """Last listing's incidents by their JSON text: an incident PagerDuty sends again
+        byte for byte is not converted again (2,000 of them cost ~0.1 s a poll)."""
+        self._pages: SameAnswers[tuple[dict[str, Any], list[tuple[Any, str]]]] = SameAnswers()
+        """Last listing's pages, decoded: a page sent again byte for byte is not decoded
+        again (20 pages a poll for 2,000 incidents)."""
+        self._listing = asyncio.Lock()
+        """Held while listing: the timeline's first ``list_events`` waits for the incident
+        feed's listing in progress instead of listing every incident a second time."""
         self._severity_map = {**DEFAULT_SEVERITY_MAP, **options.severity_map}
 
     # -- HTTP ------------------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, *, params: Any = None, json: Any = None,
-                    headers: Mapping[str, str] | None = None) -> Any:
+                    headers: Mapping[str, str] | None = None,
+                    texts: tuple[str, list[str]] | None = None) -> Any:
+        """One call's JSON answer. With ``texts`` (a list member's name, a list), the JSON
+        text of each element of that member is appended to the list, in order."""
         resp = await self.client.request(method, path, params=params, json=json, headers=headers)
         self._raise_for(resp, method, path)
         if not resp.content.strip():
             return None
         try:
-            return resp.json()
+            if texts is None:
+                return resp.json()
+            request = (path, tuple(params or ()))
+            known = self._pages.get(request, resp.content)
+            if known is None:  # not the same bytes as last listing's page
+                known = json_object_with_items(resp.text, texts[0])
+                self._pages.keep(request, resp.content, known)
+            page, items = known
+            texts[1].extend(text for _, text in items)
+            return page
         except ValueError as exc:
             raise ProviderError(f"{self.name}: {self.client.endpoint(path)} did not answer JSON "
                                 f"(HTTP {resp.status_code})") from exc
@@ -190,15 +214,23 @@ class PagerDutyProvider(HttpProvider):
         return {"From": self.options.from_email or "", "Content-Type": "application/json"}
 
     async def _paged(self, path: str, key: str, params: list[tuple[str, str]],
-                     cap: int = OFFSET_CAP) -> tuple[list[dict[str, Any]], bool]:
-        """All items of a paged list; returns (items, truncated)."""
+                     cap: int = OFFSET_CAP,
+                     texts: list[str] | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """All items of a paged list; returns (items, truncated). ``texts`` receives each
+        item's JSON text (items that are not objects are left out of both)."""
         items: list[dict[str, Any]] = []
         offset = 0
         while True:
             limit = min(PAGE_LIMIT, cap - offset)
+            page_texts: list[str] = []
             page = await self._call("GET", path, params=[*params, ("limit", str(limit)),
-                                                         ("offset", str(offset))])
-            got = [i for i in (page or {}).get(key) or [] if isinstance(i, dict)]
+                                                         ("offset", str(offset))],
+                                    texts=(key, page_texts) if texts is not None else None)
+            listed = (page or {}).get(key) or []
+            got = [i for i in listed if isinstance(i, dict)]
+            if texts is not None:
+                texts.extend(t for i, t in zip(listed, page_texts, strict=True)
+                             if isinstance(i, dict))
             items.extend(got)
             more = bool((page or {}).get("more"))
             offset += len(got)
@@ -218,16 +250,23 @@ class PagerDutyProvider(HttpProvider):
 
     async def list_incidents(self) -> list[Incident]:
         """Triggered and acknowledged incidents (plus recently resolved ones if configured)."""
+        async with self._listing:
+            return await self._list_incidents()
+
+    async def _list_incidents(self) -> list[Incident]:
         cap = self.options.max_incidents
         params = [("statuses[]", "triggered"), ("statuses[]", "acknowledged"),
                   ("date_range", "all"), *self._filters()]
-        raw, truncated = await self._paged("/incidents", "incidents", params, cap)
+        texts: list[str] = []
+        self._pages.begin()
+        raw, truncated = await self._paged("/incidents", "incidents", params, cap, texts)
         if self.options.include_resolved_hours > 0:
             now = self.clock()
             since = now - timedelta(hours=self.options.include_resolved_hours)
             resolved_params = [("statuses[]", "resolved"), ("since", format_time(since)),
                                ("until", format_time(now)), *self._filters()]
-            more, more_truncated = await self._paged("/incidents", "incidents", resolved_params, cap)
+            more, more_truncated = await self._paged("/incidents", "incidents", resolved_params,
+                                                     cap, texts)
             raw += more
             truncated = truncated or more_truncated
         self.notice = (f"showing the first {cap:,} incidents (PagerDuty lists at most "
@@ -235,16 +274,21 @@ class PagerDutyProvider(HttpProvider):
                        if truncated else None)
         seen: set[str] = set()
         incidents = []
-        for item in raw:
-            inc = self.to_incident(item)
+        previous, converted = self._converted, {}
+        for item, text in zip(raw, texts, strict=True):
+            inc = previous.get(text) or self.to_incident(item, text=text)
+            converted[text] = inc
             if inc.id not in seen:
                 seen.add(inc.id)
                 incidents.append(inc)
+        self._converted = converted
+        self._pages.done()
         self._known = {i.id: i for i in incidents}
         return incidents
 
-    def to_incident(self, item: Mapping[str, Any]) -> Incident:
-        """Map one PagerDuty incident object to an Incident."""
+    def to_incident(self, item: Mapping[str, Any], *, text: str | None = None) -> Incident:
+        """Map one PagerDuty incident object to an Incident (``text``: its JSON as PagerDuty
+        wrote it, kept as ``raw``; encoded from ``item`` when not given)."""
         priority = (item.get("priority") or {}).get("summary") if isinstance(item.get("priority"), dict) else None
         urgency = item.get("urgency")
         severity = Severity.UNKNOWN
@@ -284,7 +328,7 @@ class PagerDutyProvider(HttpProvider):
             detail=" ".join(detail_parts) or None,
             updated_at=parse_time(item.get("updated_at") or item.get("last_status_change_at")),
             details=incident_details(item),
-            raw=raw_json(item),
+            raw=cut_raw(text) if text is not None else raw_json(item),
         )
 
     async def get_incident(self, incident_id: str) -> Incident | None:
@@ -341,7 +385,9 @@ class PagerDutyProvider(HttpProvider):
         ``LIVE_SLACK`` for PagerDuty's clock)."""
         end = until if until is not None else self.clock() + LIVE_SLACK
         if not self._known:
-            await self.list_incidents()
+            async with self._listing:  # the incident feed may be listing them right now
+                if not self._known:
+                    await self._list_incidents()
         candidates = dict(self._known)
         window, _ = await self._paged(
             "/incidents", "incidents",

@@ -770,10 +770,11 @@ def _preload_dialogs() -> None:
     """Import the dialogs' modules after the first frame (in a thread): the first ``n``, ``?``
     or ``a`` then opens its dialog at once instead of importing TextArea and DataTable first
     (keys typed right after it wait for the dialog); the help lists every dialog's keys."""
-    from sre_cockpit.ui import dialogs, help, notes_editor, quit
+    from sre_cockpit.ui import dialogs, help, notes_editor, oncall_dialogs, quit
+    from sre_cockpit.ui.incidents import describe
     from sre_cockpit.ui.slos import detail
 
-    del dialogs, help, notes_editor, quit, detail
+    del dialogs, help, notes_editor, oncall_dialogs, quit, describe, detail
 
 
 def make_app(config: Config, context: str | None = None, *, read_only: bool = False,

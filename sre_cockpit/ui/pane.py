@@ -294,7 +294,11 @@ class Pane(Vertical, can_focus=True):
         """The filter as typed ("" when none)."""
         self.row_filter = RowFilter()
         """The parsed filter (table panes)."""
+        self.filter_extra = ""
+        """A filter that is not typed text (the incidents pane's "mine only"), shown in the
+        filter bar after the text; "" when none. ``escape_pressed`` should clear it."""
         self._filter_counts: tuple[int, int] | None = None
+        self._filter_note = ""
         self._filter_shown: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -410,22 +414,29 @@ class Pane(Vertical, can_focus=True):
     def filter_changed(self) -> None:
         """Re-render after the filter changed (override: every view filters what it shows)."""
 
-    def show_filter_counts(self, shown: int, total: int) -> None:
-        """Tell the filter bar how many items the filter lets through of how many."""
+    def show_filter_counts(self, shown: int, total: int, note: str = "") -> None:
+        """Tell the filter bar how many items the filter lets through of how many, and
+        anything more it should say about them (``12 of them in 3 collapsed groups``)."""
         self._filter_counts = (shown, total)
+        self._filter_note = note
         self._render_filter_bar()
 
     def _render_filter_bar(self) -> None:
         bar = self.query_one(FilterBar)
-        if not self.filter_text:
+        if not self.filter_text and not self.filter_extra:
             bar.set_class(False, "-on")
             self._filter_shown = None
             return
-        text = f"/{sanitize_line(self.filter_text)}"
+        parts = [f"/{sanitize_line(self.filter_text)}"] if self.filter_text else []
+        if self.filter_extra:
+            parts.append(sanitize_line(self.filter_extra))
+        text = " + ".join(parts)
         if self._filter_counts is not None:
             shown, total = self._filter_counts
             text += (f" — {shown} of {total} {self.ITEM_NOUN} shown, {total - shown} hidden"
                      if total else f" — no {self.ITEM_NOUN} yet")
+        if self._filter_note:
+            text += f" · {sanitize_line(self._filter_note)}"
         text += " · esc clears"
         if text != self._filter_shown:
             self._filter_shown = text

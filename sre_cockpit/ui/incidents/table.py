@@ -7,7 +7,7 @@ terminal. Every provider string is sanitised and put in ``Text`` as plain text, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 
 from rich.text import Text
@@ -15,12 +15,17 @@ from rich.text import Text
 from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.models import HealthState, Incident, IncidentStatus, Suppression
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.feeds.arrange import SORT_COLUMNS, Group, Row, SortKey
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
+from sre_cockpit.ui.clipboard import safe_link
 
-COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("title", "title"),
-           ("service", "service"), ("age", "age"), ("assignee", "assignee"), ("source", "source"))
+COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("runbook", "rb"),
+           ("title", "title"), ("service", "service"), ("age", "age"),
+           ("assignee", "assignee"), ("source", "source"))
+"""(column key, header) in order; ``rb`` marks incidents with an http(s) runbook link."""
 STATUS_LABELS = {IncidentStatus.TRIGGERED: "triggered", IncidentStatus.ACKNOWLEDGED: "acked",
                  IncidentStatus.RESOLVED: "resolved"}
+RUNBOOK_MARK = "↗"
 SUPPRESSED_LABELS = {Suppression.SILENCED: "silenced", Suppression.INHIBITED: "inhibited"}
 """A suppressed alert is acknowledged by no one: its status cell says why it is quiet."""
 
@@ -35,9 +40,12 @@ def status_label(incident: Incident) -> str:
 
 def column_widths(width: int, id_len: int) -> dict[str, int]:
     """Column widths (each including one separator space) for a table ``width`` cells wide:
-    id, severity, status and age keep their size; title gets most of the rest."""
+    severity, status, the runbook mark and age keep their size; the id column grows with the
+    ids up to a sixth of the width (a 16-character Alertmanager fingerprint fits from 120
+    columns); title gets most of the rest."""
     avail = max(40, width - 2)  # room for the vertical scrollbar
-    widths = {"id": max(8, min(13, id_len + 3)), "severity": 9, "status": 10, "age": 5}
+    widths = {"id": max(8, min(id_len + 3, max(13, avail // 6))), "severity": 9, "status": 10,
+              "runbook": 3, "age": 5}
     flex = avail - sum(widths.values())
     widths["service"] = max(7, min(25, int(flex * 0.15)))
     widths["assignee"] = max(7, min(25, int(flex * 0.15)))
@@ -47,27 +55,40 @@ def column_widths(width: int, id_len: int) -> dict[str, int]:
 
 
 def fit(text: str, width: int, style: str = "") -> Text:
-    """One cell: ``text`` cut to ``width - 1`` cells with an ellipsis (the last cell separates
-    columns)."""
-    cell = Text(text, style=style, no_wrap=True, overflow="ellipsis")
-    cell.truncate(max(1, width - 1), overflow="ellipsis")
+    """One cell: ``text`` cut to ``width - 1`` cells with an ellipsis and padded to ``width``
+    (the last cell separates columns)."""
+    cell = Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+    cell.truncate(max(1, width - 1), overflow="ellipsis", pad=True)
+    cell.append(" ")
     return cell
 
 
-class KeyCell(Text):
-    """The id cell; carries the row key so the table can be re-ordered by key."""
+def table_age(seconds: float) -> str:
+    """An incident's age as the table shows it: ``<1m``, then :func:`humanize_age` (so ages
+    change at most once a minute, and a fresh incident does not repaint every second)."""
+    return "<1m" if seconds < 60 else humanize_age(seconds)
 
-    def __init__(self, text: str, row_key: str, width: int, style: str = "") -> None:
-        super().__init__(text, style=style, no_wrap=True, overflow="ellipsis")
-        self.truncate(max(1, width - 1), overflow="ellipsis")
-        self.row_key = row_key
+
+def next_age_change(seconds: float) -> float:
+    """Seconds until :func:`table_age` of an incident ``seconds`` old changes."""
+    for unit, limit in ((60.0, 3600.0), (3600.0, 86400.0)):
+        if seconds < limit:
+            return unit - seconds % unit
+    return 86400.0 - seconds % 86400.0
+
+
+def has_runbook(incident: Incident) -> bool:
+    """Whether the incident's runbook link is one the cockpit will open (http/https)."""
+    url = incident.runbook_url
+    return bool(url) and safe_link(sanitize_line(url or "")) is not None
 
 
 def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
               colour: Callable[[str], str], focused: str | None, selected: Collection[str],
               stale: Collection[str]) -> tuple[Text, ...]:
-    """The cells of one row: the focused incident marked ``▶``, selected ones ``✓``, and the
-    source cell marked ``⚠`` while its provider's data is stale."""
+    """The cells of one row: the focused incident marked ``▶``, selected ones ``✓``, the
+    runbook column ``↗`` when there is a runbook, and the source cell marked ``⚠`` while its
+    provider's data is stale."""
     key = incident.key
     marker = "▶ " if key == focused else ("✓ " if key in selected else "  ")
     id_style = "bold reverse" if key == focused else ("bold" if key in selected else "")
@@ -75,14 +96,15 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
     status_style = {IncidentStatus.TRIGGERED: f"bold {sev}",
                     IncidentStatus.ACKNOWLEDGED: "italic",
                     IncidentStatus.RESOLVED: "dim strike"}[incident.status]
-    age = humanize_age(max(0.0, (now - incident.started_at).total_seconds()))
+    age = table_age(max(0.0, (now - incident.started_at).total_seconds()))
     source = sanitize_line(incident.provider)
     source_cell = (fit("⚠ " + source, widths["source"], "dim italic")
                    if incident.provider in stale else fit(source, widths["source"]))
     return (
-        KeyCell(marker + sanitize_line(incident.id), key, widths["id"], style=id_style),
+        fit(marker + sanitize_line(incident.id), widths["id"], id_style),
         fit(incident.severity.value, widths["severity"], f"bold {sev}"),
         fit(status_label(incident), widths["status"], status_style),
+        fit(RUNBOOK_MARK if has_runbook(incident) else "", widths["runbook"], "bold"),
         fit(sanitize_line(incident.title), widths["title"], "bold" if key == focused else ""),
         fit(sanitize_line(incident.service or "") or "—", widths["service"]),
         fit(age, widths["age"]),
@@ -91,16 +113,106 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
     )
 
 
+def join_cells(cells: tuple[Text, ...]) -> Text:
+    """One table line from its cells."""
+    line = Text(no_wrap=True, overflow="crop", end="")
+    for cell in cells:
+        line.append_text(cell)
+    return line
+
+
+def group_text(group: Group, *, width: int, now: datetime, colour: Callable[[str], str],
+               user: str, selected: Collection[str]) -> Text:
+    """A group row: ``▾ CheckoutErrors  12 incidents (9 firing, 3 silenced) · worst critical ·
+    newest 4m · 2 mine · alerts`` (``▸`` when collapsed, ``✓`` when all of it is selected;
+    the values of the grouping labels, ``(no alertname)`` when it has none of them)."""
+    count = group.count
+    all_selected = bool(selected) and all(i.key in selected for i in group.incidents)
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append(("✓" if all_selected else "▸" if group.collapsed else "▾") + " ", style="bold")
+    values = [v for _, v in group.values]
+    label = (" / ".join(v if v is not None else "—" for v in values)
+             if any(v is not None for v in values) else f"({group.label})")
+    text.append(sanitize_line(label), style="bold")
+    text.append(f"  {count} incident{'s' if count != 1 else ''}")
+    parts = []
+    if group.firing != count:
+        parts.append(f"{group.firing} firing")
+    if group.silenced:
+        parts.append(f"{group.silenced} silenced")
+    if group.inhibited:
+        parts.append(f"{group.inhibited} inhibited")
+    if parts:
+        text.append(" (" + ", ".join(parts) + ")")
+    worst = group.worst
+    text.append(" · worst ")
+    text.append(worst.value, style=f"bold {colour(f'sev-{worst.value}')}")
+    age = table_age(max(0.0, (now - group.newest).total_seconds()))
+    text.append(f" · newest {age}")
+    mine = group.mine(user) if user else 0
+    if mine:
+        text.append(f" · {mine} mine", style="bold")
+    text.append(" · " + sanitize_line(group.provider), style="dim")
+    text.truncate(max(1, width), overflow="ellipsis", pad=True)
+    return text
+
+
+def header_text(widths: dict[str, int], sort: SortKey, descending: bool) -> Text:
+    """The header line: column names, the sorted column marked ``▼`` (``▲`` reversed)."""
+    marked = SORT_COLUMNS.get(sort)
+    arrow = "▲" if descending else "▼"
+    line = Text(no_wrap=True, overflow="crop", end="")
+    for key, label in COLUMNS:
+        width = widths[key]
+        if key == marked:  # the arrow always shows: the name gives way first
+            room = max(1, width - 2)
+            label = (label if len(label) <= room else label[:room - 1] + "…") + arrow
+        line.append_text(fit(label, width, "bold"))
+    return line
+
+
+def next_row_change(rows: Iterable[Row], now: datetime) -> float | None:
+    """Seconds until the age of any of these rows (a group: its newest) reads differently;
+    None without rows."""
+    waits = [next_age_change(max(0.0, (now - (r.newest if isinstance(r, Group)
+                                                else r.started_at)).total_seconds()))
+             for r in rows]
+    return min(waits) if waits else None
+
+
+def cell_texts(cells: tuple[Text, ...]) -> dict[str, str]:
+    """Column key → what the cell reads (tests, and what a person reads)."""
+    return {name: cell.plain.rstrip() for (name, _), cell in zip(COLUMNS, cells, strict=True)}
+
+
+def group_detail(group: Group, selected: int) -> Text:
+    """The line under the table on a group row: its label and what enter and x do there."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(sanitize_line(group.label), style="bold")
+    text.append(f"  enter {'expands' if group.collapsed else 'collapses'} the group · "
+                "x selects it")
+    if selected:
+        text.append(f"  [{selected} selected]", style="bold")
+    return text
+
+
 def stale_providers(snapshot: IncidentsSnapshot) -> frozenset[str]:
     """Providers whose rows are last good data, not fresh (their latest poll failed)."""
     return frozenset(s.provider for s in snapshot.sources if s.state is HealthState.STALE)
 
 
-def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime) -> Text:
+def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime,
+                  mine_only: bool = False) -> Text:
     """What the pane says instead of an empty table — never just "no incidents" when a
-    source is failing or a filter hides rows."""
-    if snapshot.incidents and filtered:
-        return Text(f"no incident matches the filter {sanitize_line(filtered)!r} "
+    source is failing, a filter or "mine only" hides rows."""
+    if snapshot.incidents and (filtered or mine_only):
+        what = []
+        if filtered:
+            what.append(f"the filter {sanitize_line(filtered)!r}")
+        if mine_only:
+            who = sanitize_line(snapshot.user) or "you"
+            what.append(f"mine only (assigned to {who})")
+        return Text(f"no incident matches {' and '.join(what)} "
                     f"({len(snapshot.incidents)} hidden) — esc clears it")
     answered = [s for s in snapshot.sources if s.state in (HealthState.OK, HealthState.STALE)]
     failed = [s for s in snapshot.sources if s.state is HealthState.ERROR]

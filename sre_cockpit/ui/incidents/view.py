@@ -1,57 +1,76 @@
 """The incidents pane: shows the incident feed's snapshot; acts through the feed.
 
-Rows are keyed by ``Incident.key`` and updated in place (changed cells only, added/removed rows
-only), so the cursor and scroll position survive every poll. The order is the feed's
-(:func:`~sre_cockpit.feeds.incidents.incident_order`).
+The snapshot is arranged (:func:`~sre_cockpit.feeds.arrange.arrange`: sort, groups, "mine",
+the ``/`` filter) and handed to an :class:`~sre_cockpit.ui.incidents.grid.IncidentTable`, which
+draws only the rows on screen: an alert flood of thousands of rows costs one sort per poll, a
+poll that brings the same data repaints nothing, and the cursor stays on its incident.
 
 Keys (pane-local, remappable by id ``incidents.<name>``): ``a`` ack, ``r`` resolve, ``n`` note
-(posts :class:`IncidentsPane.NoteRequested`), ``s`` silence, ``S``/``X`` expire silence, ``o`` copy
-the URL (OSC 52, also through tmux) and show it as a link, ``x``/space select rows for a bulk
-action, ``enter`` focus the incident (:class:`IncidentsPane.IncidentFocused`), ``escape`` clears
-the filter, then the selection, then the focus. An action the target's provider lacks is greyed
-out and pressing its key says why.
+(posts :class:`IncidentsPane.NoteRequested`), ``s`` silence, ``S``/``X`` expire silence, ``A``
+reassign, ``E`` escalate, ``Z`` snooze, ``U`` status update, ``d`` describe (every field;
+copy any of them), ``b`` runbook (copy the link, shown as a hyperlink), ``o`` copy the URL,
+``x``/space select rows for a bulk action (on a group row: the whole group), ``enter`` focus
+the incident (:class:`IncidentsPane.IncidentFocused`; like k9s, enter drills in and ``d``
+describes) or, on a group row, collapse/expand it, ``t``/``T`` sort by the next key / reverse,
+``v`` group, ``V`` collapse/expand every group, ``m`` mine first → only → off. ``escape``
+clears the filter, then "mine only", then the selection, then the focus. An action the target's
+provider lacks is greyed out and pressing its key says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from sre_cockpit.core.actions import ACTION_NAMES, ACTION_TITLES
 from sre_cockpit.core.models import Incident, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.feeds.arrange import (
+    Arranged,
+    Arrangement,
+    Group,
+    MineMode,
+    Row,
+    SortKey,
+    arrange,
+)
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
-from sre_cockpit.ui.clipboard import MAX_CLIPBOARD_BYTES, copy_text, safe_link
 from sre_cockpit.ui.incidents.actions import run_action
+from sre_cockpit.ui.incidents.grid import IncidentTable, LineWidget
+from sre_cockpit.ui.incidents.links import copy_runbook, copy_url
 from sre_cockpit.ui.incidents.table import (
-    COLUMNS,
-    KeyCell,
+    cell_texts,
     column_widths,
     detail_text,
     empty_message,
-    fit,
+    group_detail,
+    group_text,
+    header_text,
+    join_cells,
+    next_row_change,
     oncall_text,
     row_cells,
     searchable,
     stale_providers,
 )
 from sre_cockpit.ui.messages import IncidentsChanged
-from sre_cockpit.ui.pane import Pane, PaneTable
+from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.themes import theme_colour
-from sre_cockpit.ui.toast import link, toast
+from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.incidents import IncidentFeed
 
 
 class IncidentsPane(Pane):
-    """Merged incidents from every incident provider, with ack/resolve/note/silence actions."""
+    """Merged incidents from every incident provider, with their actions."""
 
     PANE_TITLE: ClassVar[str] = "Incidents"
     EMPTY_MESSAGE: ClassVar[str] = "no incident provider configured"
@@ -61,7 +80,7 @@ class IncidentsPane(Pane):
     key hold), so a note typed right after ``n`` lands in the editor."""
 
     DEFAULT_CSS = """
-    IncidentsPane > DataTable { height: 1fr; }
+    IncidentsPane > IncidentTable { height: 1fr; }
     IncidentsPane > .incidents-empty { color: $text-muted; padding: 1 2; height: 1fr; }
     IncidentsPane > .incident-detail { height: 1; color: $text-muted; }
     """
@@ -70,11 +89,22 @@ class IncidentsPane(Pane):
         Binding("a", "ack", "Ack", id="incidents.ack"),
         Binding("r", "resolve", "Resolve", id="incidents.resolve"),
         Binding("n", "note", "Note", id="incidents.note"),
+        Binding("d", "describe", "Describe", id="incidents.describe"),
         Binding("s", "silence", "Silence", id="incidents.silence"),
         Binding("S,X", "expire_silence", "Unsilence", id="incidents.expire_silence"),
+        Binding("A", "reassign", "Reassign", id="incidents.reassign"),
+        Binding("E", "escalate", "Escalate", id="incidents.escalate"),
+        Binding("Z", "snooze", "Snooze", id="incidents.snooze"),
+        Binding("U", "status_update", "Status update", id="incidents.status_update"),
+        Binding("b", "runbook", "Runbook", id="incidents.runbook"),
         Binding("o", "open_url", "Copy URL", id="incidents.open_url"),
         Binding("x,space", "toggle_select", "Select", id="incidents.select"),
         Binding("enter", "focus_incident", "Focus", id="incidents.focus"),
+        Binding("t", "sort", "Sort", id="incidents.sort"),
+        Binding("T", "reverse_sort", "Reverse", id="incidents.sort_reverse"),
+        Binding("v", "group", "Group", id="incidents.group"),
+        Binding("V", "collapse_all", "Collapse all", id="incidents.collapse_all"),
+        Binding("m", "mine", "Mine", id="incidents.mine"),
     ]
 
     IncidentFocused = Pane.FocusRequested
@@ -89,43 +119,53 @@ class IncidentsPane(Pane):
         self.snapshot = IncidentsSnapshot()
         """The last snapshot shown."""
         self.selected: set[str] = set()
-        """Keys of rows selected for a bulk action."""
+        """Keys of incidents selected for a bulk action."""
         self.focused_key: str | None = None
-        self._cells: dict[str, tuple[Text, ...]] = {}
-        self._by_key: dict[str, Incident] = {}
-        self._visible: list[Incident] = []
+        self.arrangement = Arrangement()
+        """Sort, groups and "mine", kept across polls."""
+        self.arranged = Arranged()
+        """What the table shows now."""
         self._widths = column_widths(80, 6)
+        self._id_len = 6
+        self._stale: frozenset[str] = frozenset()
         self._bindings_state: tuple[bool | None, ...] | None = None
-        self._detail_shown: Text | None = None
+        self._subtitle_shown: str | None = None
+        self._arranged_from: tuple[object, ...] | None = None
         self.clock = utcnow
 
     # ------------------------------------------------------------------ composition
 
     def compose_body(self) -> Iterable[Widget]:
-        yield PaneTable(id="incidents-table", cursor_type="row", zebra_stripes=False,
-                        cell_padding=0)
+        yield IncidentTable(id="incidents-table")
         yield Static("", classes="incidents-empty")
-        yield Static("", classes="incident-detail")
+        yield LineWidget(classes="incident-detail")
 
     @property
-    def table(self) -> DataTable[Text]:
+    def table(self) -> IncidentTable:
         """The incidents table."""
-        return self.query_one("#incidents-table", DataTable)
+        return self.query_one("#incidents-table", IncidentTable)
 
     def on_mount(self) -> None:
         super().on_mount()
-        for key, label in COLUMNS:
-            self.table.add_column(fit(label, self._widths[key], "bold"), key=key,
-                                  width=self._widths[key])
+        self.table.render_row = self._render_row
+        self.table.highlighted = self._highlighted
+        self.table.next_change = lambda rows: next_row_change(rows, self.clock())
         self.query_one(".incidents-empty", Static).display = False
+        self._show_arrangement()
 
     # ------------------------------------------------------------------ feeding
 
     def bind(self, feed: IncidentFeed) -> None:
-        """Show ``feed`` (its current snapshot now, every later one as it comes)."""
+        """Show ``feed`` (its current snapshot now, every later one as it comes); the sort,
+        groups and "mine" start as the config's ``ui.incident_*`` say."""
         self.feed = feed
         self.clock = feed.runtime.clock
         self.set_clock(feed.runtime.clock)
+        ui = feed.runtime.config.ui
+        self.arrangement = replace(
+            self.arrangement, sort=SortKey(ui.incident_sort),
+            group_by=tuple(ui.incident_group_by), grouped=ui.incident_grouped,
+            mine=MineMode(ui.incident_mine), user=feed.snapshot.user)
         self.show(feed.snapshot)
 
     def changed_message(self, snapshot: IncidentsSnapshot) -> IncidentsChanged:
@@ -136,7 +176,8 @@ class IncidentsPane(Pane):
         key = incident.key if incident is not None else None
         if key != self.focused_key:
             self.focused_key = key
-            self._render_rows()
+            if self.is_mounted:
+                self.table.redraw()  # the marker only: the rows and their order are the same
 
     def on_incidents_changed(self, message: IncidentsChanged) -> None:
         message.stop()
@@ -144,8 +185,14 @@ class IncidentsPane(Pane):
 
     def show(self, snapshot: IncidentsSnapshot) -> None:
         """Render a snapshot."""
+        if snapshot.incidents is not self.snapshot.incidents:  # a layout hint: raw lengths
+            self._id_len = max(map(len, (i.id for i in snapshot.incidents)), default=6)
         self.snapshot = snapshot
+        self._stale = stale_providers(snapshot)
+        if snapshot.user != self.arrangement.user:
+            self.arrangement = replace(self.arrangement, user=snapshot.user)
         if snapshot.unconfigured and not snapshot.sources:
+            self.border_subtitle = self._subtitle_shown = None  # nothing to sort: no sort
             self.set_unconfigured(snapshot.unconfigured)
             return
         self.show_sources(snapshot.sources, oncall_text(snapshot))
@@ -158,79 +205,91 @@ class IncidentsPane(Pane):
 
     def theme_changed(self) -> None:
         super().theme_changed()
-        self._render_rows()  # the cells carry the old theme's severity colours
+        if self.is_mounted:
+            self.table.clear_cache()  # the drawn lines carry the old theme's severity colours
+        self._render_rows()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns()
 
     def _layout_columns(self) -> bool:
         """Fit the columns to the pane's width; True when they changed."""
-        ids = [len(sanitize_line(i.id)) for i in self.snapshot.incidents] or [6]
-        widths = column_widths(self.size.width, max(ids))
+        widths = column_widths(self.size.width, self._id_len)
         if widths == self._widths:
             return False
         self._widths = widths
-        table = self.table
-        labels = dict(COLUMNS)
-        for key, column in table.columns.items():
-            column.width = widths[str(key.value)]
-            column.label = fit(labels[str(key.value)], column.width, "bold")
-            column.auto_width = False
-        self._cells.clear()
-        table.clear()
-        self._render_rows(relayout=False)
-        table.refresh()
+        if self.is_mounted:
+            self.table.clear_cache()
+            self._show_arrangement()
         return True
+
+    def _render_row(self, row: Row) -> Text:
+        """How one row reads (the table asks only for rows on screen)."""
+        now = self.clock()
+        if isinstance(row, Group):
+            return group_text(row, width=sum(self._widths.values()), now=now,
+                              colour=self._colour, user=self.arrangement.user,
+                              selected=self.selected)
+        return join_cells(row_cells(row, widths=self._widths, now=now, colour=self._colour,
+                                    focused=self.focused_key, selected=self.selected,
+                                    stale=self._stale))
+
+    def cells(self, key: str) -> dict[str, str]:
+        """The text of each cell of an incident's row (tests, and what a person reads)."""
+        row = self.table.row(key)
+        if not isinstance(row, Incident):
+            return {}
+        return cell_texts(row_cells(row, widths=self._widths, now=self.clock(),
+                                    colour=self._colour, focused=self.focused_key,
+                                    selected=self.selected, stale=self._stale))
 
     def filter_changed(self) -> None:
         self._render_rows()
 
-    def _render_rows(self, *, relayout: bool = True) -> None:
-        """Update the table in place: remove gone rows, add new ones, change changed cells,
-        re-order only if needed, and keep the cursor on the same incident."""
+    def _render_rows(self) -> None:
+        """Arrange the snapshot and show it: the table repaints only lines that changed."""
         if not self.is_mounted:
             return
-        snapshot = self.snapshot
-        if relayout and self.size.width and self._layout_columns():
-            return  # _layout_columns rendered the rows
-        incidents = snapshot.incidents
-        self._by_key = {i.key: i for i in incidents}
-        self.selected &= set(self._by_key)
-        visible = [i for i in incidents if self.row_filter.matches(searchable(i))]
-        self._visible = visible
-        table = self.table
-        current = self._cursor_key()
-        now = self.clock()
-        stale = stale_providers(snapshot)
-        wanted = [i.key for i in visible]
-        wanted_set = set(wanted)
-        for key in list(self._cells):
-            if key not in wanted_set:
-                table.remove_row(key)
-                del self._cells[key]
-        col_keys = [c for c, _ in COLUMNS]
-        for incident in visible:
-            cells = row_cells(incident, widths=self._widths, now=now, colour=self._colour,
-                              focused=self.focused_key, selected=self.selected, stale=stale)
-            old = self._cells.get(incident.key)
-            if old is None:
-                table.add_row(*cells, key=incident.key)
-            else:
-                for col, new_cell, old_cell in zip(col_keys, cells, old, strict=True):
-                    if new_cell != old_cell or new_cell.style != old_cell.style:
-                        table.update_cell(incident.key, col, new_cell)
-            self._cells[incident.key] = cells
-        order = {key: n for n, key in enumerate(wanted)}
-        if [str(r.key.value) for r in table.ordered_rows] != wanted:
-            table.sort("id", key=lambda cell: order.get(
-                cell.row_key if isinstance(cell, KeyCell) else "", 0))
-        if current is not None and current in order:
-            table.move_cursor(row=order[current], scroll=False)
-        if self.filter_text:
-            self.show_filter_counts(len(visible), len(incidents))
-        self._render_empty(bool(visible))
+        if self.size.width:
+            self._layout_columns()
+        basis = (self.snapshot.incidents, self.arrangement, self.filter_text)
+        if basis != self._arranged_from:  # the same incidents, choices and filter: the same rows
+            matches = ((lambda i: self.row_filter.matches(searchable(i)))
+                       if self.filter_text else None)
+            self.arranged = arrange(self.snapshot.incidents, self.arrangement, matches=matches)
+            self._arranged_from = basis
+        arranged = self.arranged
+        if self.selected:
+            self.selected &= {i.key for i in arranged.matched}
+        self.table.set_rows(arranged.rows)
+        self._show_arrangement()
+        self._show_counts()
+        self._render_empty(bool(arranged.rows))
         self._render_detail()
         self._refresh_bindings_if_changed()
+
+    def _show_counts(self) -> None:
+        arranged = self.arranged
+        mine_only = self.arrangement.mine is MineMode.ONLY
+        self.filter_extra = (f"mine only ({sanitize_line(self.arrangement.user) or 'no user'})"
+                             if mine_only else "")
+        if self.filter_text or mine_only:
+            self.show_filter_counts(len(arranged.matched), arranged.total,
+                                    arranged.collapsed_note())
+        else:
+            self._render_filter_bar()
+
+    def _show_arrangement(self) -> None:
+        """The sort arrow in the header and the arrangement on the pane's bottom border (once
+        there is something to arrange)."""
+        how = self.arrangement
+        self.table.set_header(header_text(self._widths, how.sort, how.descending))
+        if not self.snapshot.sources:
+            return
+        summary = how.summary()
+        if summary != self._subtitle_shown:  # setting it repaints the whole pane, always
+            self._subtitle_shown = summary
+            self.border_subtitle = Text(summary)
 
     def _render_empty(self, any_visible: bool) -> None:
         empty = self.query_one(".incidents-empty", Static)
@@ -241,58 +300,54 @@ class IncidentsPane(Pane):
             if self.screen.focused is self:  # the pane held the keys over its empty state
                 self.screen.set_focus(table)
             return
-        empty.update(empty_message(self.snapshot, filtered=self.filter_text, now=self.clock()))
+        empty.update(empty_message(self.snapshot, filtered=self.filter_text, now=self.clock(),
+                                   mine_only=self.arrangement.mine is MineMode.ONLY))
         empty.display = True
         if self.screen.focused is table:  # not has_focus: that is set by a later event
             self.screen.set_focus(self)  # the keys stay with the pane, not nowhere
         table.display = False
 
     def _render_detail(self) -> None:
-        text = detail_text(self.cursor_incident(), len(self.selected))
-        shown = self._detail_shown
-        # Static.update lays out and repaints: only when the text changed
-        if shown is not None and shown.plain == text.plain and shown.spans == text.spans:
-            return
-        self._detail_shown = text
-        self.query_one(".incident-detail", Static).update(text)
+        row = self.cursor_row()
+        text = (group_detail(row, len(self.selected)) if isinstance(row, Group)
+                else detail_text(row, len(self.selected)))
+        self.query_one(".incident-detail", LineWidget).show(text)
 
-    # ------------------------------------------------------------------ selection
+    # ------------------------------------------------------------------ cursor, selection
 
-    def _cursor_key(self) -> str | None:
+    def cursor_row(self) -> Row | None:
+        """The row under the cursor (an incident or a group; None when none is shown)."""
         table = self.table
-        if not table.row_count:
+        if not table.display:
             return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:
-            return None
+        key = table.cursor_key
+        return table.row(key) if key is not None else None
 
     def cursor_incident(self) -> Incident | None:
-        """The incident under the cursor (None when the table is empty or hidden)."""
-        if not self.table.display:
-            return None
-        key = self._cursor_key()
-        return self._by_key.get(key) if key is not None else None
+        """The incident under the cursor (None on a group row or when nothing is shown)."""
+        row = self.cursor_row()
+        return row if isinstance(row, Incident) else None
 
     def target_incidents(self) -> tuple[Incident, ...]:
-        """The selected rows that are shown (in table order), else the row under the cursor."""
-        chosen = tuple(i for i in self._visible if i.key in self.selected)
-        if chosen:
-            return chosen
-        incident = self.cursor_incident()
-        return (incident,) if incident is not None else ()
+        """The selected incidents the filter lets through (in table order), else the row under
+        the cursor (a group row: every incident in it)."""
+        if self.selected:
+            chosen = tuple(i for i in self.arranged.matched if i.key in self.selected)
+            if chosen:
+                return chosen
+        row = self.cursor_row()
+        if isinstance(row, Group):
+            return row.incidents
+        return (row,) if row is not None else ()
 
     @property
     def filter_hint(self) -> str:
         return "words in id, title, service, assignee, labels; /regex/; ! inverts"
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _highlighted(self, key: str | None) -> None:
+        """The table's cursor moved: the line under it and the footer's greyed-out keys."""
         self._render_detail()
         self._refresh_bindings_if_changed()
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_focus_incident()
 
     # ------------------------------------------------------------------ action state
 
@@ -327,8 +382,8 @@ class IncidentsPane(Pane):
                 reason = self.disabled_reason(binding.action)
                 if reason:
                     event.stop()
-                    self.notify(sanitize_line(reason), title=ACTION_TITLES[binding.action],
-                                severity="warning", markup=False)
+                    toast(self, reason, title=ACTION_TITLES[binding.action],
+                          severity="warning")
                 return
 
     # ------------------------------------------------------------------ actions
@@ -349,21 +404,36 @@ class IncidentsPane(Pane):
         """Expire the silences of the target alerts."""
         self._start_action("expire_silence")
 
+    def action_reassign(self) -> None:
+        """Reassign the target incidents to someone chosen from the provider's directory."""
+        self._start_action("reassign")
+
+    def action_escalate(self) -> None:
+        """Escalate the target incidents to a level of their escalation policy."""
+        self._start_action("escalate")
+
+    def action_snooze(self) -> None:
+        """Snooze the target incidents for a duration."""
+        self._start_action("snooze")
+
+    def action_status_update(self) -> None:
+        """Send a status update to the target incidents' stakeholders."""
+        self._start_action("status_update")
+
     def action_note(self) -> None:
         """Open the durable note editor for the target incidents (kept locally when their
         provider cannot take notes or the context is read-only)."""
         targets = self.target_incidents()
         if not targets:
-            self.notify("no incident under the cursor", title="Add note", severity="warning",
-                        markup=False)
+            toast(self, "no incident under the cursor", title="Add note", severity="warning")
             return
         self.post_message(self.NoteRequested(targets))
 
     def _start_action(self, action: str) -> None:
         reason = self.disabled_reason(action)
         if reason or self.feed is None:
-            self.notify(sanitize_line(reason or "not connected to the incident feed"),
-                        title=ACTION_TITLES[action], severity="warning", markup=False)
+            toast(self, reason or "not connected to the incident feed",
+                  title=ACTION_TITLES[action], severity="warning")
             return
         self.run_worker(self._act(action, self.target_incidents()), exclusive=True,
                         group="incidents-action", exit_on_error=False)
@@ -375,22 +445,43 @@ class IncidentsPane(Pane):
             self._render_rows()
 
     def action_toggle_select(self) -> None:
-        """Add/remove the cursor row to/from the bulk selection."""
-        incident = self.cursor_incident()
-        if incident is None:
+        """Add/remove the cursor row to/from the bulk selection (a group: all of it)."""
+        row = self.cursor_row()
+        if isinstance(row, Group):
+            keys = {i.key for i in row.incidents}
+            if keys <= self.selected:
+                self.selected -= keys
+            else:
+                self.selected |= keys
+        elif row is not None:
+            self.selected.symmetric_difference_update({row.key})
+        else:
             return
-        self.selected.symmetric_difference_update({incident.key})
-        self._render_rows()
+        self.table.redraw()
+        self._render_detail()
+        self._refresh_bindings_if_changed()
 
     def action_focus_incident(self) -> None:
-        """Focus the incident under the cursor: other panes narrow to it."""
-        incident = self.cursor_incident()
-        if incident is None:
+        """Focus the incident under the cursor (other panes narrow to it); on a group row,
+        collapse or expand the group."""
+        row = self.cursor_row()
+        if isinstance(row, Group):
+            self._set_arrangement(self.arrangement.toggle_group(row.key))
             return
-        self.post_message(self.IncidentFocused(incident))  # the app's state; see show_focus
+        if row is not None:
+            self.focus_on(row)
+
+    def focus_on(self, incident: Incident) -> None:
+        """Focus ``incident`` (the describe view's ``f`` too): the app's state, it answers
+        with :meth:`show_focus`."""
+        self.post_message(self.IncidentFocused(incident))
 
     def escape_pressed(self) -> None:
-        """``escape`` without a filter: clear the selection, else leave the focused incident."""
+        """``escape`` without a filter: leave "mine only", else clear the selection, else
+        leave the focused incident."""
+        if self.arrangement.mine is MineMode.ONLY:
+            self._set_arrangement(replace(self.arrangement, mine=MineMode.OFF))
+            return
         if self.selected:
             self.selected.clear()
             self._render_rows()
@@ -402,19 +493,54 @@ class IncidentsPane(Pane):
     def action_open_url(self) -> None:
         """Copy the incident's URL to the clipboard (OSC 52; tmux passthrough when in tmux)
         and show it as a hyperlink."""
-        incident = self.cursor_incident()
-        if incident is None or not incident.url:
-            self.notify("this incident has no URL", markup=False)
+        copy_url(self, self.cursor_incident())
+
+    def action_runbook(self) -> None:
+        """Open the incident's runbook: copy its link (OSC 52) and show it as a hyperlink."""
+        copy_runbook(self, self.cursor_incident())
+
+    def action_describe(self) -> None:
+        """Everything the provider said about the highlighted incident, in a scrollable view
+        (``f`` there focuses it)."""
+        from sre_cockpit.ui.incidents.describe import open_describe
+
+        open_describe(self, self.cursor_row(), now=self.clock(), on_focus=self.focus_on)
+
+    # ------------------------------------------------------------------ arrangement
+
+    def _set_arrangement(self, how: Arrangement) -> None:
+        self.arrangement = how
+        self._show_arrangement()
+        self._render_rows()
+
+    def action_sort(self) -> None:
+        """``t``: sort by the next key (triage → severity → age → service → status →
+        provider)."""
+        self._set_arrangement(replace(self.arrangement, sort=self.arrangement.sort.next()))
+
+    def action_reverse_sort(self) -> None:
+        """``T``: reverse the order."""
+        self._set_arrangement(replace(self.arrangement,
+                                      descending=not self.arrangement.descending))
+
+    def action_group(self) -> None:
+        """``v``: group by the configured labels, or stop grouping."""
+        self._set_arrangement(replace(self.arrangement, grouped=not self.arrangement.grouped))
+
+    def action_collapse_all(self) -> None:
+        """``V``: collapse every group (or expand them all when they are all collapsed)."""
+        how = self.arrangement
+        if not how.grouped:
+            how = replace(how, grouped=True)
+        groups = self.arranged.groups if self.arrangement.grouped else ()
+        all_collapsed = bool(groups) and all(g.collapsed for g in groups)
+        self._set_arrangement(replace(how, collapse_all=not all_collapsed, toggled=frozenset()))
+
+    def action_mine(self) -> None:
+        """``m``: incidents assigned to you first, then only those, then as the others."""
+        how = self.arrangement
+        if not how.user:
+            toast(self, "set user: in the config to the name your incident system gives you",
+                  title="Mine", severity="warning")
             return
-        url = sanitize_line(incident.url)
-        safe = safe_link(url)
-        if safe is None:
-            self.notify(f"not an http(s) URL, not copied: {url[:200]}", severity="warning",
-                        markup=False)
-            return
-        if len(safe.encode()) > MAX_CLIPBOARD_BYTES:
-            self.notify(f"URL longer than {MAX_CLIPBOARD_BYTES} bytes: not copied",
-                        severity="warning", markup=False)
-            return
-        copy_text(self.app, safe)
-        toast(self, link("copied ", safe), title="URL")
+        self._set_arrangement(replace(how, mine=how.mine.next()))

@@ -5,7 +5,7 @@ Pure functions of a :class:`~sre_cockpit.feeds.timeline.TimelineSnapshot` and th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -47,16 +47,25 @@ def shown_events(events: Sequence[TimelineEvent], incidents: Sequence[Incident],
     return shown[-MAX_ROWS:]
 
 
-def start_of(event: TimelineEvent, incidents: Sequence[Incident],
+def incident_starts(incidents: Sequence[Incident]) -> dict[str, datetime]:
+    """Each incident id's start (the first incident listed with that id), for
+    :func:`start_of`: built once per render, not searched per event (2,000 events and an
+    alert flood of 7,000 incidents were 14 million comparisons a render)."""
+    starts: dict[str, datetime] = {}
+    for incident in incidents:
+        starts.setdefault(incident.id, incident.started_at)
+    return starts
+
+
+def start_of(event: TimelineEvent, starts: Mapping[str, datetime],
              focused: Incident | None) -> datetime | None:
     """What ``T±`` is measured from: the focused incident's start, else the start of the
-    incident the event belongs to (None when it belongs to none)."""
+    incident the event belongs to (``starts``: :func:`incident_starts`; None when it belongs
+    to none)."""
     if focused is not None:
         return focused.started_at
     if event.incident_id:
-        for incident in incidents:
-            if incident.id == event.incident_id:
-                return incident.started_at
+        return starts.get(event.incident_id)
     return None
 
 

@@ -43,7 +43,13 @@ from sre_cockpit.feeds.timeline import TimelineSnapshot
 from sre_cockpit.ui.messages import TimelineChanged
 from sre_cockpit.ui.pane import Pane, PaneTable
 from sre_cockpit.ui.themes import theme_colour
-from sre_cockpit.ui.timeline.rows import cells, shown_events, signature, start_of
+from sre_cockpit.ui.timeline.rows import (
+    cells,
+    incident_starts,
+    shown_events,
+    signature,
+    start_of,
+)
 from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
@@ -218,8 +224,9 @@ class TimelinePane(Pane):
         rows = list(enumerate(self.shown_events))
         if self.snapshot.newest_first:
             rows.reverse()
+        starts = incident_starts(self.snapshot.incidents) if self.focused is None else {}
         built = [(f"{index}:{event.id or ''}:{event.kind}:{event.at.isoformat()}", event,
-                  cells(event, start=start_of(event, self.snapshot.incidents, self.focused),
+                  cells(event, start=start_of(event, starts, self.focused),
                         timezone=self.snapshot.timezone,
                         moment=self.moment is not None and event.at == self.moment,
                         stale=event.source in self.snapshot.stale, colour=self._colour))
