@@ -24,7 +24,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "cockpit.help_quit": "ctrl+c", "cockpit.suspend": "ctrl+z"},
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
-                    "prompt.history_next": "down"},
+                    "prompt.history_next": "down", "prompt.complete": "tab"},
     "ConfirmActionDialog": {"dialog.confirm": "y", "dialog.cancel": "n,escape"},
     "SilenceDialog": {"dialog.cancel": "escape", "dialog.submit": "ctrl+s"},
     "HelpScreen": {"help.close": "escape,question_mark,q"},

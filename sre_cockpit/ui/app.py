@@ -638,9 +638,13 @@ class CockpitApp(App[int]):
         line = self.query_one(CommandLine)
         error = await self.run_command(message.name, message.args)
         if error:
-            line.show_error(error)
+            line.show_error(error)  # closes the line too: the next ':' starts empty
         else:
             line.close()
+        pane = self.pane(self.active_pane)
+        main = self.screen_stack[0]
+        if pane is not None and self.screen is main and main.focused is None:
+            self._focus_pane(pane)  # :ctx rebuilt the panes: the one the line came from is gone
 
     async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
         """Run a ``:`` command (the command line and the palette); an error line or None."""
