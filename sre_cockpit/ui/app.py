@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -44,7 +45,7 @@ from sre_cockpit.ui.commandline import (
 from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.header import CockpitHeader
-from sre_cockpit.ui.keyrouting import KeyRouter
+from sre_cockpit.ui.keyrouting import KeyRouter, takes_text
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.panes import (
     GRID_ORDER,
@@ -142,7 +143,7 @@ class CockpitApp(App[int]):
                 id="cockpit.quit_anywhere"),
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
                 id="cockpit.palette"),
-        Binding("ctrl+c", "request_quit", "quit", show=False, system=True,
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True, system=True,
                 id="cockpit.help_quit"),
         Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
                 id="cockpit.suspend"),
@@ -672,6 +673,20 @@ class CockpitApp(App[int]):
             text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
                     f"local journal and are retried the next time the cockpit runs. Quit anyway?")
         self.push_screen(QuitScreen(text), self._quit_answer)
+
+    def action_interrupt(self) -> None:
+        """``ctrl+c``: quit through the same guard as ``q``; in an input or the note editor
+        with text selected, copy it instead (their own ``ctrl+c``).
+
+        A priority binding, so it answers on every screen: in a prompt, a dialog, the note
+        editor, the help or the palette it used to do nothing and say nothing (a modal screen
+        ends the binding chain, and the inputs took the key to copy an empty selection).
+        """
+        focused = self.screen.focused
+        selected: object = getattr(focused, "selected_text", None) if takes_text(focused) else None
+        if isinstance(selected, str) and selected:
+            raise SkipAction()  # the input copies its selection
+        self.action_request_quit()
 
     async def action_quit(self) -> None:
         """Textual's own quit (the palette's "Quit the application"): the same guard."""
