@@ -40,6 +40,19 @@ def pin_text(line: LogLine) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class NoteRoute:
+    """Where a note goes for one provider: sent to it, or kept in the local journal only.
+
+    Attributes:
+        provider: the incident provider's name.
+        local_reason: why the note stays local (None: it is sent).
+    """
+
+    provider: str
+    local_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NotesSnapshot:
     """The notes of one context as the timeline shows them.
 
@@ -150,6 +163,26 @@ class NotesFeed(Feed[NotesSnapshot]):
         self.outbox.wake()
         self.publish(self._build())
         return saved
+
+    def delivery_plan(self, incidents: Sequence[Incident]) -> tuple[NoteRoute, ...]:
+        """Where a note for ``incidents`` will go, said before it is typed (the editor shows
+        it): one route per provider, sent or kept local with the reason, decided as the outbox
+        decides (a read-only context, a provider that cannot take notes or is not
+        configured)."""
+        routes: list[NoteRoute] = []
+        for provider in dict.fromkeys(i.provider for i in incidents):
+            actions = self.outbox.actions.get(provider)
+            reason: str | None
+            if self.runtime.read_only:
+                reason = "read-only context"
+            elif actions is None:
+                reason = (f"{provider} cannot take notes" if provider in self.outbox.configured
+                          else f"{provider} is not configured in context "
+                               f"{self.runtime.context_name}")
+            else:
+                reason = actions.supported_actions().get("note", "notes not supported")
+            routes.append(NoteRoute(provider, sanitize_line(reason) if reason else None))
+        return tuple(routes)
 
     def pending_count(self) -> int:
         """Notes not delivered yet (``q`` asks before quitting)."""

@@ -490,7 +490,8 @@ class CockpitApp(App[int]):
                 self.call_later(toast, self, f"{exc} — press r in the timeline to retry",
                                 severity="error", timeout=15)
 
-        self.push_screen(NoteEditor(notes, targets, clock=self.clock), submitted)
+        self.push_screen(NoteEditor(notes, targets, clock=self.clock,
+                                    routes=notes.delivery_plan(targets)), submitted)
 
     def pin_line(self, line: LogLine) -> None:
         """``p`` in the log pane: the line becomes a note on the focused incident."""
