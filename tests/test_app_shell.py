@@ -262,7 +262,7 @@ async def test_a_command_error_closes_the_line_keeps_the_reason_and_history_reca
         await pilot.pause()
         # closed (the keys go back to the pane), the reason where the line was
         assert not line.is_open and line.display
-        assert "unknown context 'prdo'" in line.error and "did you mean prod" in line.error
+        assert "unknown context 'prdo'" in line.error and "did you mean 'prod'" in line.error
         # the next ':' starts empty (it used to give ':ctx:ctx prod') and clears the reason
         await pilot.press("colon")
         assert line.is_open and line.input.value == "" and line.error == ""

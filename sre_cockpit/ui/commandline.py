@@ -10,7 +10,6 @@ line shows is what enter runs.
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -30,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.ui.toast import toast
 
 COMMANDS: dict[str, str] = {
@@ -304,9 +304,8 @@ class CommandLine(BottomPrompt):
         verb = ALIASES.get(words[0], words[0])
         if verb not in COMMANDS and verb != "q!":
             starting = [word for word in COMMANDS if word.startswith(verb)]
-            hint = starting[:1] if len(starting) == 1 else difflib.get_close_matches(
-                verb, list(COMMANDS), n=1)
-            suggestion = f" — did you mean :{hint[0]}? (tab completes)" if hint else ""
+            suggestion = (f" (did you mean {starting[0]!r}? tab completes)"
+                          if len(starting) == 1 else did_you_mean(verb, COMMANDS))
             self.show_error(f"unknown command :{words[0]}{suggestion} "
                             f"(commands: {', '.join(COMMANDS)})")
             return
