@@ -25,7 +25,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "cockpit.help_quit": "ctrl+c", "cockpit.suspend": "ctrl+z"},
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
-                    "prompt.history_next": "down"},
+                    "prompt.history_next": "down", "prompt.complete": "tab"},
     "ConfirmActionDialog": {"dialog.confirm": "y", "dialog.cancel": "n,escape"},
     "SilenceDialog": {"dialog.cancel": "escape", "dialog.submit": "ctrl+s"},
     "HelpScreen": {"help.close": "escape,question_mark,q"},
@@ -90,11 +90,12 @@ SCOPE_NAMES: dict[str, str] = {
 }
 """How a scope is named in messages."""
 
-PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette"})
+PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette",
+                                          "cockpit.help_quit"})
 """App bindings with ``priority=True``: they answer first on every screen and pane."""
 
 SAME_ACTION: tuple[frozenset[str], ...] = (
-    frozenset({"cockpit.quit", "cockpit.quit_anywhere", "cockpit.help_quit"}),)
+    frozenset({"cockpit.quit", "cockpit.quit_anywhere"}),)
 """Bindings of one scope that run the same action: one key on both of them is no clash (e.g.
 ``cockpit.quit: ctrl+q`` makes ctrl+q quit either way)."""
 

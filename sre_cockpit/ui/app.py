@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -47,7 +48,7 @@ from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.footer import CockpitFooter
 from sre_cockpit.ui.header import CockpitHeader
-from sre_cockpit.ui.keyrouting import KeyRouter
+from sre_cockpit.ui.keyrouting import KeyRouter, takes_text
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.panes import (
     GRID_ORDER,
@@ -125,7 +126,7 @@ class CockpitApp(App[int]):
                 id="cockpit.quit_anywhere"),
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
                 id="cockpit.palette"),
-        Binding("ctrl+c", "request_quit", "quit", show=False, system=True,
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True, system=True,
                 id="cockpit.help_quit"),
         Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
                 id="cockpit.suspend"),
@@ -482,7 +483,8 @@ class CockpitApp(App[int]):
                 self.call_later(toast, self, f"{exc} — press r in the timeline to retry",
                                 severity="error", timeout=15)
 
-        self.push_screen(NoteEditor(notes, targets, clock=self.clock), submitted)
+        self.push_screen(NoteEditor(notes, targets, clock=self.clock,
+                                    routes=notes.delivery_plan(targets)), submitted)
 
     def pin_line(self, line: LogLine) -> None:
         """``p`` in the log pane: the line becomes a note on the focused incident."""
@@ -641,9 +643,13 @@ class CockpitApp(App[int]):
         line = self.query_one(CommandLine)
         error = await self.run_command(message.name, message.args)
         if error:
-            line.show_error(error)
+            line.show_error(error)  # closes the line too: the next ':' starts empty
         else:
             line.close()
+        pane = self.pane(self.active_pane)
+        main = self.screen_stack[0]
+        if pane is not None and self.screen is main and main.focused is None:
+            self._focus_pane(pane)  # :ctx rebuilt the panes: the one the line came from is gone
 
     async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
         """Run a ``:`` command (the command line and the palette); an error line or None."""
@@ -671,6 +677,20 @@ class CockpitApp(App[int]):
             text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
                     f"local journal and are retried the next time the cockpit runs. Quit anyway?")
         self.push_screen(QuitScreen(text), self._quit_answer)
+
+    def action_interrupt(self) -> None:
+        """``ctrl+c``: quit through the same guard as ``q``; in an input or the note editor
+        with text selected, copy it instead (their own ``ctrl+c``).
+
+        A priority binding, so it answers on every screen: in a prompt, a dialog, the note
+        editor, the help or the palette it used to do nothing and say nothing (a modal screen
+        ends the binding chain, and the inputs took the key to copy an empty selection).
+        """
+        focused = self.screen.focused
+        selected: object = getattr(focused, "selected_text", None) if takes_text(focused) else None
+        if isinstance(selected, str) and selected:
+            raise SkipAction()  # the input copies its selection
+        self.action_request_quit()
 
     async def action_quit(self) -> None:
         """Textual's own quit (the palette's "Quit the application"): the same guard."""

@@ -23,7 +23,7 @@ from textual.widgets import Button, Static, TextArea
 
 from sre_cockpit.core.models import Incident, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.feeds.notes import NotesError, NotesFeed
+from sre_cockpit.feeds.notes import NoteRoute, NotesError, NotesFeed
 from sre_cockpit.feeds.signals import register_flusher
 
 AUTOSAVE_INTERVAL_S = 0.5
@@ -41,6 +41,18 @@ def describe_targets(incidents: Sequence[Incident]) -> str:
     return sanitize_line(text)[:120]
 
 
+def describe_route(routes: Sequence[NoteRoute]) -> tuple[str, bool]:
+    """Where the note goes, said before it is typed: ``sent to pd`` or ``stays in the local
+    journal: read-only context (not sent to pd)``, and whether any of it stays local."""
+    sent = [r.provider for r in routes if r.local_reason is None]
+    local = [r for r in routes if r.local_reason is not None]
+    parts = [f"sent to {', '.join(sent)} (saved in the local journal first)"] if sent else []
+    for route in local:
+        parts.append(f"stays in the local journal: {route.local_reason} "
+                     f"(not sent to {route.provider})")
+    return sanitize_line("; ".join(parts) or "stays in the local journal"), bool(local)
+
+
 class NoteEditor(ModalScreen[str | None]):
     """Type a note for one or more incidents; ``ctrl+s`` sends, ``escape`` keeps it as a draft."""
 
@@ -51,6 +63,8 @@ class NoteEditor(ModalScreen[str | None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     NoteEditor .note-title { text-style: bold; height: auto; }
+    NoteEditor .note-route { color: $text-muted; height: auto; }
+    NoteEditor .note-route.-local { color: $warning; text-style: bold; }
     NoteEditor TextArea { height: 10; min-height: 4; }
     NoteEditor .note-status { color: $text-muted; height: 1; }
     NoteEditor .note-status.-error { color: $error; text-style: bold; }
@@ -69,10 +83,13 @@ class NoteEditor(ModalScreen[str | None]):
 
     def __init__(self, notes: NotesFeed, incidents: Sequence[Incident], *,
                  clock: Callable[[], datetime] = utcnow, initial: str | None = None,
-                 error: str | None = None) -> None:
+                 error: str | None = None, routes: Sequence[NoteRoute] = ()) -> None:
         super().__init__()
         self.notes = notes
         self.incidents = tuple(incidents)
+        self.routes = tuple(routes)
+        """Where the note goes (``NotesFeed.delivery_plan``), shown before it is typed: a
+        read-only context says at once that the note stays local."""
         self.clock = clock
         self.keys = tuple(i.key for i in self.incidents)
         self.restored: str | None = None
@@ -92,6 +109,10 @@ class NoteEditor(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text(f"Note for {describe_targets(self.incidents)}"),
                          classes="note-title")
+            if self.routes:
+                route, local = describe_route(self.routes)
+                yield Static(Text(route), id="note-route",
+                             classes="note-route -local" if local else "note-route")
             yield TextArea(self.initial_text, soft_wrap=True, show_line_numbers=False,
                            id="note-text")
             yield Static("", classes="note-status", id="note-status")
