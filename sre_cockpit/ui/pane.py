@@ -37,7 +37,9 @@ from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
 from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.ui.plain import plain
 from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -391,7 +393,7 @@ class Pane(Vertical, can_focus=True):
     def set_unconfigured(self, message: str | None = None) -> None:
         """Replace the body with a plain explanation ("no incident provider configured")."""
         empty = self.query_one(".pane-empty", Static)
-        empty.update(Text(message or self.EMPTY_MESSAGE))
+        empty.update(plain(message or self.EMPTY_MESSAGE, multiline=True))
         empty.display = True
         for child in self.children:
             if child is not empty and not isinstance(child, SourceLine | FilterBar):
@@ -419,8 +421,7 @@ class Pane(Vertical, can_focus=True):
         try:
             parsed = self.parse_filter(text)
         except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), title="filter not applied",
-                            severity="error", markup=False)
+            toast(self, str(exc), title="filter not applied", severity="error")
             return False
         self.filter_text = text
         self.row_filter = parsed
@@ -454,7 +455,7 @@ class Pane(Vertical, can_focus=True):
             bar.set_class(False, "-on")
             self._filter_shown = None
             return
-        text = f"/{sanitize_line(self.filter_text)}"
+        text = f"/{self.filter_text}"
         if self._filter_counts is not None:
             shown, total = self._filter_counts
             text += (f" — {shown} of {total} {self.ITEM_NOUN} shown, {total - shown} hidden"
@@ -462,7 +463,7 @@ class Pane(Vertical, can_focus=True):
         text += " · esc clears"
         if text != self._filter_shown:
             self._filter_shown = text
-            bar.update(Text(text, no_wrap=True, overflow="ellipsis"))
+            bar.update(plain(text, no_wrap=True, overflow="ellipsis"))
         bar.set_class(True, "-on")
 
     # ------------------------------------------------------------------------------ keys

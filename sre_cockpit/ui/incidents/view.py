@@ -327,8 +327,8 @@ class IncidentsPane(Pane):
                 reason = self.disabled_reason(binding.action)
                 if reason:
                     event.stop()
-                    self.notify(sanitize_line(reason), title=ACTION_TITLES[binding.action],
-                                severity="warning", markup=False)
+                    toast(self, reason, title=ACTION_TITLES[binding.action],
+                          severity="warning")
                 return
 
     # ------------------------------------------------------------------ actions
@@ -354,16 +354,15 @@ class IncidentsPane(Pane):
         provider cannot take notes or the context is read-only)."""
         targets = self.target_incidents()
         if not targets:
-            self.notify("no incident under the cursor", title="Add note", severity="warning",
-                        markup=False)
+            toast(self, "no incident under the cursor", title="Add note", severity="warning")
             return
         self.post_message(self.NoteRequested(targets))
 
     def _start_action(self, action: str) -> None:
         reason = self.disabled_reason(action)
         if reason or self.feed is None:
-            self.notify(sanitize_line(reason or "not connected to the incident feed"),
-                        title=ACTION_TITLES[action], severity="warning", markup=False)
+            toast(self, reason or "not connected to the incident feed",
+                  title=ACTION_TITLES[action], severity="warning")
             return
         self.run_worker(self._act(action, self.target_incidents()), exclusive=True,
                         group="incidents-action", exit_on_error=False)
@@ -404,17 +403,16 @@ class IncidentsPane(Pane):
         and show it as a hyperlink."""
         incident = self.cursor_incident()
         if incident is None or not incident.url:
-            self.notify("this incident has no URL", markup=False)
+            toast(self, "this incident has no URL")
             return
         url = sanitize_line(incident.url)
         safe = safe_link(url)
         if safe is None:
-            self.notify(f"not an http(s) URL, not copied: {url[:200]}", severity="warning",
-                        markup=False)
+            toast(self, f"not an http(s) URL, not copied: {url[:200]}", severity="warning")
             return
         if len(safe.encode()) > MAX_CLIPBOARD_BYTES:
-            self.notify(f"URL longer than {MAX_CLIPBOARD_BYTES} bytes: not copied",
-                        severity="warning", markup=False)
+            toast(self, f"URL longer than {MAX_CLIPBOARD_BYTES} bytes: not copied",
+                  severity="warning")
             return
         copy_text(self.app, safe)
         toast(self, link("copied ", safe), title="URL")

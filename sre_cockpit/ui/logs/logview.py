@@ -38,6 +38,7 @@ from sre_cockpit.core.loglines import (
 )
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
     from sre_cockpit.ui.logs.view import LogPane
@@ -523,7 +524,7 @@ class LogView(ScrollView, can_focus=True):
                 self._move_cursor(index)
                 return
             index += step
-        self.app.notify("no more errors in the buffer", timeout=2)
+        toast(self, "no more errors in the buffer", timeout=2)
 
     def action_next_error(self) -> None:
         self._find_error(1)
@@ -571,7 +572,7 @@ class LogView(ScrollView, can_focus=True):
         if row is None:
             return
         copy_text(self.app, row.text)
-        self.app.notify("line copied to the clipboard (OSC 52)", timeout=2)
+        toast(self, "line copied to the clipboard (OSC 52)", timeout=2)
 
     def action_pin_line(self) -> None:
         row = self.current_row()
@@ -579,7 +580,7 @@ class LogView(ScrollView, can_focus=True):
         if row is None or pane is None:
             return
         pane.post_message(pane.PinRequested(row.line))
-        self.app.notify("line pinned to the timeline", timeout=2)
+        toast(self, "line pinned to the timeline", timeout=2)
 
     def _pane(self) -> LogPane | None:
         from sre_cockpit.ui.logs.view import LogPane  # the pane imports this module
