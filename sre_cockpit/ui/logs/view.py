@@ -50,6 +50,8 @@ from sre_cockpit.feeds.logstream import NS, LogStream, StreamMode, StreamStatus
 from sre_cockpit.providers.base import LogSource, ProviderError
 from sre_cockpit.ui.logs.logview import LogView, copy_text
 from sre_cockpit.ui.pane import Pane, theme_state_style
+from sre_cockpit.ui.plain import plain_str
+from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -278,7 +280,7 @@ class LogPane(Pane):
         try:
             self.view.line_filter = LineFilter.parse(text)
         except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), severity="error", timeout=5)
+            toast(self, str(exc), severity="error", timeout=5)
             return
         self.view.rebuild()
         self._render_status()
@@ -316,7 +318,7 @@ class LogPane(Pane):
             after = await self.source.query_range(self.logql, centre + 1, centre + window,
                                                   limit=200, direction="forward")
         except ProviderError as exc:
-            self.app.notify(sanitize_line(str(exc)), severity="error", timeout=6)
+            toast(self, str(exc), severity="error", timeout=6)
             return
         if self._moment != at:
             return
@@ -339,7 +341,7 @@ class LogPane(Pane):
     def open_query_editor(self) -> None:
         """``l``: edit the LogQL query."""
         editor = self.query_one("#log-query", Input)
-        editor.value = self.logql
+        editor.value = plain_str(self.logql)  # a query from the config may hold escapes
         editor.add_class("-open")
         self.screen.set_focus(editor)  # at once (focus() defers): keys typed next go here
 
@@ -371,9 +373,7 @@ class LogPane(Pane):
         try:
             await self.source.query_range(query, now - 300 * NS, now, limit=1)
         except ProviderError as exc:
-            message = sanitize_line(str(exc))
-            self.app.notify(f"{message} — keeping the previous query", severity="error",
-                            timeout=8)
+            toast(self, f"{exc} — keeping the previous query", severity="error", timeout=8)
             return
         self._start(query)
 
