@@ -20,6 +20,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from sre_cockpit.ui.plain import plain
+
 
 @dataclass(frozen=True, slots=True)
 class BindingRow:
@@ -132,8 +134,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("binding id", key="id")
         table.add_column("action", key="description")
         for row in self.rows:
-            table.add_row(Text("●" if row.active else " "), Text(row.scope),
-                          Text(row.keys, style="bold"), Text(row.id), Text(row.description))
+            # keys and scopes come from the config (keys:) and pane titles: never markup
+            table.add_row(Text("●" if row.active else " "), plain(row.scope),
+                          plain(row.keys, "bold"), plain(row.id), plain(row.description))
         table.focus()
 
     def action_close(self) -> None:
