@@ -261,7 +261,7 @@ async def test_command_line_errors_stay_in_the_line_and_history_recalls() -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert line.is_open
-        assert "unknown context 'prdo'" in line.error and "did you mean prod" in line.error
+        assert "unknown context 'prdo'" in line.error and "did you mean 'prod'" in line.error
         await pilot.press("escape")
         await pilot.pause()
         assert not line.is_open

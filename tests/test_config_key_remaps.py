@@ -173,7 +173,7 @@ def test_good_key_strings(keys: str) -> None:
     ("ctrl+pgup", "unknown key 'pgup' in 'ctrl+pgup' (did you mean 'pageup'?); a key is a "
                   "letter or digit (a, Q, 5), a punctuation name (question_mark, full_stop) or a "
                   "key name such as enter, escape, space, tab, up, pageup, home, f1"),
-    ("f36", "unknown key 'f36' in 'f36' (did you mean 'f6'?); a key is a letter or digit (a, Q, "
+    ("f36", "unknown key 'f36' in 'f36' (did you mean 'f16'?); a key is a letter or digit (a, Q, "
             "5), a punctuation name (question_mark, full_stop) or a key name such as enter, "
             "escape, space, tab, up, pageup, home, f1"),
     ("control+q", "unknown modifier 'control' in 'control+q' (did you mean 'ctrl'?); Textual's "

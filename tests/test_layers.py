@@ -62,8 +62,6 @@ TRANSITIONAL: set[tuple[str, str]] = {
      "sre_cockpit.providers.base"),
     ("sre_cockpit.ui.pane",
      "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.config.model",
-     "sre_cockpit.config.sloth"),
     ("sre_cockpit.ui.logs.logview",
      "sre_cockpit.ui.logs.view"),
 }

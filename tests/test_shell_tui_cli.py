@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from shell_helpers import PYTHON, first_frame_seconds
 
-from sre_cockpit.cli.main import main
+from sre_cockpit.cli.main import build_parser, main
 from sre_cockpit.cli.tui import peek
 
 UNREACHABLE = """\
@@ -93,7 +93,7 @@ def test_unknown_theme_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["--config", str(path), "--theme", "war-rom"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert "--theme: unknown theme 'war-rom' (did you mean war-room?)" in err
+    assert "--theme: unknown theme 'war-rom' (did you mean 'war-room'?)" in err
 
 
 def test_unknown_context_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -176,3 +176,22 @@ def test_an_idle_cockpit_only_repaints_its_clock(tmp_path: Path) -> None:
     rate, settled = idle_bytes_per_second([PYTHON, "-m", "sre_cockpit", "--config", str(path)])
     assert settled > 10_000  # it did draw
     assert rate < 400, f"{rate:.0f} B/s while idle"  # the 1 Hz clock is ~80 B/s
+
+
+# ----------------------------------------------------------------------------- --theme before a subcommand
+
+
+@pytest.mark.parametrize("argv", [["--theme", "daylight", "check"],
+                                  ["--theme=ansi-16", "snapshot", "--format", "json"]])
+def test_theme_before_a_subcommand_is_named_not_read_as_the_command(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # Used to say "argument COMMAND: invalid choice: 'daylight' (choose from 'check')".
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--theme applies to the cockpit UI only" in err and "invalid choice" not in err
+
+
+def test_theme_is_still_a_cockpit_option() -> None:
+    parser, _ = build_parser(["--theme", "daylight"])
+    assert parser.parse_args(["--theme", "daylight"]).theme == "daylight"

@@ -239,8 +239,7 @@ def _check_theme(wanted: str, source: str | None) -> None:
     Raises:
         UsageError: one line naming the problem and the themes there are.
     """
-    import difflib
-
+    from sre_cockpit.core.suggest import did_you_mean
     from sre_cockpit.core.themenames import builtin_theme_problem
     from sre_cockpit.ui.themes import load_cockpit_themes
 
@@ -256,6 +255,5 @@ def _check_theme(wanted: str, source: str | None) -> None:
     builtin = builtin_theme_problem(wanted)
     if builtin is not None:
         raise UsageError(f"{where}: {builtin}; {listed}")
-    hint = difflib.get_close_matches(wanted, names, n=1)
-    did = f" (did you mean {hint[0]}?)" if hint else ""
+    did = did_you_mean(wanted, names)
     raise UsageError(f"{where}: unknown theme {wanted!r}{did}; {listed}")

@@ -26,7 +26,7 @@ def check_ui_and_keys(config: Config, at: Callable[..., None]) -> None:
     one of Textual's built-in themes); ``keys:`` remaps known binding ids to key strings Textual
     can produce, without clashing with another binding of the same scope (all checked without
     Textual)."""
-    from sre_cockpit.providers.registry import suggest
+    from sre_cockpit.core.suggest import suggest
 
     if "theme" in config.ui.model_fields_set:
         theme = config.ui.theme

@@ -25,6 +25,7 @@ from sre_cockpit.core.regularfile import (
     read_limited,
     read_regular_file,
 )
+from sre_cockpit.core.suggest import suggest
 
 if TYPE_CHECKING:  # pydantic takes ~0.1 s to import: not before the TUI's first frame
     from pydantic import BaseModel, ValidationError
@@ -287,7 +288,7 @@ def errors_from_pydantic(exc: ValidationError, doc: Doc, prefix: Loc,
         if etype == "extra_forbidden":
             allowed = _allowed_keys(model, loc[len(prefix):-1])
             name = str(loc[-1]) if loc else "?"
-            guess = _closest(name, allowed)
+            guess = suggest(name, allowed)
             message = f"unknown key {name!r}" + (f" (did you mean {guess!r}?)" if guess else "")
             line, col = position_of(doc, loc, key=True)
             if guess is not None:
@@ -441,18 +442,6 @@ def _friendly(message: str) -> str:
     for pattern, replacement in _FRIENDLY:
         message = pattern.sub(replacement, message)
     return message
-
-
-def _closest(word: str, candidates: list[str]) -> str | None:
-    from sre_cockpit.providers.registry import suggest
-
-    return suggest(word, candidates)
-
-
-def did_you_mean(word: str, candidates: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    guess = _closest(word, candidates)
-    return f" (did you mean {guess!r}?)" if guess else ""
 
 
 def _path_text(loc: Loc) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sre_cockpit.config.model import AlertingRule, SloConfig
+from sre_cockpit.config.slo_model import AlertingRule, SloConfig
 from sre_cockpit.core.models import SloState
 from sre_cockpit.core.slo import DEFAULT_RULE_SPECS, default_rules
 

@@ -10,10 +10,11 @@ Textual's own tables, so a change on either side fails the tests.
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from sre_cockpit.core.suggest import did_you_mean, suggest
 
 BINDING_SCOPES: dict[str, dict[str, str]] = {
     "CockpitApp": {
@@ -176,8 +177,7 @@ def _key_problem(part: str) -> str | None:
             return f"write {part!r} as {named!r} (punctuation keys are given by name)"
     if not is_key_name(last):
         candidates = sorted(NAMED_KEYS | set(_REPLACED))
-        close = difflib.get_close_matches(last.lower(), candidates, n=1, cutoff=0.75)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(last.lower(), candidates)
         return (f"unknown key {last!r} in {part!r}{hint}; a key is a letter or digit (a, Q, 5), "
                 "a punctuation name (question_mark, full_stop) or a key name such as enter, "
                 "escape, space, tab, up, pageup, home, f1")
@@ -185,8 +185,7 @@ def _key_problem(part: str) -> str | None:
         if modifier not in MODIFIERS:
             guess = _MODIFIER_ALIASES.get(modifier.lower())
             if guess is None:
-                near = difflib.get_close_matches(modifier.lower(), MODIFIERS, n=1, cutoff=0.6)
-                guess = near[0] if near else None
+                guess = suggest(modifier.lower(), list(MODIFIERS))
             hint = f" (did you mean {guess!r}?)" if guess else ""
             return (f"unknown modifier {modifier!r} in {part!r}{hint}; Textual's modifiers are "
                     f"{', '.join(MODIFIERS)}")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +33,7 @@ from textual.widgets import Footer, Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -690,9 +690,8 @@ class CockpitApp(App[int]):
     def set_theme(self, name: str) -> str | None:
         """Switch theme; returns an error line for an unknown name."""
         if name not in self.available_themes:
-            hint = difflib.get_close_matches(name, self._cockpit_themes, n=1)
-            did = f" — did you mean {hint[0]}?" if hint else ""
-            return (f"unknown theme {sanitize_line(name)!r}{did} "
+            did = did_you_mean(name, self._cockpit_themes)
+            return (f"unknown theme {sanitize_line(name)!r}{sanitize_line(did)} "
                     f"(themes: {', '.join(self._cockpit_themes)})")
         self.theme = name
         return None
@@ -703,9 +702,8 @@ class CockpitApp(App[int]):
         if config is None:
             return "still starting — try again in a moment"
         if name not in config.contexts:
-            hint = difflib.get_close_matches(name, self.context_names(), n=1)
-            did = f" — did you mean {hint[0]}?" if hint else ""
-            return (f"unknown context {sanitize_line(name)!r}{did} "
+            did = did_you_mean(name, self.context_names())
+            return (f"unknown context {sanitize_line(name)!r}{sanitize_line(did)} "
                     f"(contexts: {', '.join(self.context_names())})")
         from sre_cockpit.feeds.cockpit import Cockpit
 
@@ -767,8 +765,7 @@ class CockpitApp(App[int]):
         known = {row.id for row in self.help_rows()}
         for binding_id in self._keymap_dict():
             if binding_id not in known:
-                hint = difflib.get_close_matches(binding_id, sorted(known), n=1)
-                did = f" (did you mean {hint[0]}?)" if hint else ""
+                did = did_you_mean(binding_id, sorted(known))
                 warning = f"keys: unknown binding id {sanitize_line(binding_id)!r}{did}"
                 self.warnings.append(warning)
                 toast(self, warning, severity="warning", timeout=10)

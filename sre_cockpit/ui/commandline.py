@@ -7,7 +7,6 @@ the history of this session; right-arrow accepts the greyed-out completion.
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -24,6 +23,7 @@ from textual.suggester import Suggester
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.ui.plain import plain, plain_content, plain_highlight, plain_str
 
 COMMANDS: dict[str, str] = {
@@ -254,9 +254,7 @@ class CommandLine(BottomPrompt):
             return
         verb = ALIASES.get(words[0], words[0])
         if verb not in COMMANDS and verb != "q!":
-            hint = difflib.get_close_matches(verb, list(COMMANDS), n=1)
-            suggestion = f" — did you mean :{hint[0]}?" if hint else ""
-            self.show_error(f"unknown command :{words[0]}{suggestion} "
+            self.show_error(f"unknown command :{words[0]}{did_you_mean(verb, COMMANDS)} "
                             f"(commands: {', '.join(COMMANDS)})")
             return
         self.post_message(self.Command(verb, tuple(words[1:]), text))

@@ -1,4 +1,5 @@
-"""Reviewer regressions for config errors the main config tests did not cover."""
+"""Provider-level config checks: a CA file that is missing, not PEM or a directory, and an SLO
+on a provider that cannot run PromQL, each a located one-line error."""
 
 from __future__ import annotations
 
