@@ -328,8 +328,12 @@ async def test_pilot_log_query_filter_and_command_errors(backends: HostileBacken
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     with record_markup(monkeypatch) as parsed:
         async with cockpit(backends, tmp_path) as pilot:
+            # every fact about the stream (i): the query and the source, as text
+            await expect(pilot, "2", "i", want=("query: {app=\"x\"} LQ[/][b]$variable",
+                                               f"{SHOWN_PROVIDER.replace('ND', 'NL')}: ok"))
+            pilot.app.clear_notifications()
             # the config's hostile query in the editor, its escapes made visible
-            await expect(pilot, "2", "l", want=("␛]52;c;cHduZWQ=␇", "⟨U+202E⟩RTL"))
+            await expect(pilot, "l", want=("␛]52;c;cHduZWQ=␇", "⟨U+202E⟩RTL"))
             await expect(pilot, "ctrl+u", *"bad", "enter", want="LogQL error: QB[/][b]$variable")
             await expect(pilot, "4", "G", "enter", want="LE[/][b]$variable")  # moment: Loki 500
             await expect(pilot, "full_stop", "1", "slash", *"[/]", "enter",
@@ -393,6 +397,7 @@ def test_tui_every_view_shows_backend_text_literally(backends: HostileBackends,
         escape(app, "esc closes")
         press(app, b"2", "l LogQL")
         press(app, b"L", "{app=LV[/][b]$variable")
+        press(app, b"i", 'query: {app="x"} LQ[/][b]$variable')  # every fact of the stream
         app.write(b"l")  # the editor holds the config's query, scrolled to its (safe) end
         app.wait_for(lambda t: any("▊" in line and "␛]52;c;cHduZWQ=␇" in line
                                    for line in t.splitlines()))
