@@ -22,7 +22,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
@@ -60,6 +59,7 @@ from sre_cockpit.ui.panes import (
     pane_bindings,
     starting_pane,
 )
+from sre_cockpit.ui.plain import TrustedMarkup, plain, plain_str
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.themes import (
     DEFAULT_THEME,
@@ -435,8 +435,8 @@ class CockpitApp(App[int]):
         if at is None:
             banner.display = False
         else:
-            shown = sanitize_line(label) if label else f"{at:%H:%M} UTC"
-            banner.update(Text(f"viewing {shown} — . returns to live"))
+            shown = label or f"{at:%H:%M} UTC"
+            banner.update(plain(f"viewing {shown} — . returns to live"))
             banner.display = True
         if not changed:
             return
@@ -758,8 +758,17 @@ class CockpitApp(App[int]):
     # ----------------------------------------------------------------------------- themes, keys
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast: plain, terminal-safe text whoever asks (``Widget.notify`` passes
+        ``markup=True`` by default, and a Loki error body ``[/]`` crashed the cockpit); only
+        :class:`~sre_cockpit.ui.plain.TrustedMarkup` from :func:`~sre_cockpit.ui.toast.toast`
+        is parsed as markup."""
+        trusted = markup and isinstance(message, TrustedMarkup)
+        # not capped again: toast() capped it, and a second cap would miscount the first's
+        # "…+N bytes"; the cockpit's own code reaches notify only through toast()
+        super().notify(message if trusted else plain_str(message, multiline=True, max_bytes=None),
+                       title=plain_str(title), severity=severity, timeout=timeout,
+                       markup=trusted)
         repaint_when_gone(self, timeout)  # Textual can leave an expired toast on screen
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

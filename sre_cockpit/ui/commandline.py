@@ -21,15 +21,14 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
-from textual.content import Content
 from textual.message import Message
 from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
+from sre_cockpit.ui.plain import plain, plain_content, plain_highlight, plain_str
 from sre_cockpit.ui.toast import toast
 
 COMMANDS: dict[str, str] = {
@@ -205,7 +204,7 @@ class BottomPrompt(Widget):
         empty) and leave ``message`` where the prompt was, until it opens again or
         :data:`MESSAGE_S` have passed. Up in the next prompt recalls the failed line."""
         self.close()
-        self.message.update(Text(sanitize_line(message)))
+        self.message.update(plain(message))
         self.message.add_class("-shown")
         self.add_class("-message")
         if self.is_mounted:
@@ -260,7 +259,9 @@ class CommandSuggester(Suggester):
             return None
         verb, _, arg = value.partition(" ")
         for name in self._names(ALIASES.get(verb, verb)):
-            if name.startswith(arg) and name != arg:
+            # the suggestion is drawn in the input as it is: a name from the config that is
+            # not plain text (escapes, bidi) is never offered (the palette lists it, sanitised)
+            if name.startswith(arg) and name != arg and plain_str(name) == name:
                 return f"{verb} {name}"
         return None
 
@@ -343,22 +344,24 @@ class CockpitCommands(Provider):
                           timeout=10)
 
             for name in getattr(app, "context_names", lambda: [])():
-                entries.append((f"Context: {sanitize_line(name)}", partial(runner, "ctx", (name,)),
+                entries.append((f"Context: {plain_str(name)}", partial(runner, "ctx", (name,)),
                                 "rebuild the providers for this context"))
             for name in getattr(app, "cockpit_theme_names", lambda: [])():
-                entries.append((f"Theme: {name}", partial(runner, "theme", (name,)),
+                entries.append((f"Theme: {plain_str(name)}", partial(runner, "theme", (name,)),
                                 "change the colour theme"))
             entries.append(("Export post-mortem timeline", partial(runner, "export", ()),
                             ":export"))
         return entries
 
     async def discover(self) -> Hits:
+        # names are plain_str'd (context and theme names come from files); the help texts
+        # are the cockpit's own constants (Textual parses a hit's help as markup)
         for name, callback, help_text in self._entries():
-            yield DiscoveryHit(Content(name), callback, help=help_text)
+            yield DiscoveryHit(plain_content(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._entries():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, plain_highlight(matcher, name), callback, help=help_text)

@@ -20,6 +20,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from sre_cockpit.ui.plain import plain
+
 
 @dataclass(frozen=True, slots=True)
 class BindingRow:
@@ -145,9 +147,9 @@ class HelpScreen(ModalScreen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for n, row in enumerate(rows):
-            table.add_row(_active_mark(row.active), Text(row.scope),
-                          Text(row.keys, style="bold"), Text(row.id), Text(row.description),
-                          key=str(n))
+            # keys and scopes come from the config (keys:) and pane titles: never markup
+            table.add_row(_active_mark(row.active), plain(row.scope), plain(row.keys, "bold"),
+                          plain(row.id), plain(row.description), key=str(n))
         self.rows = rows
         self.builds += 1
 

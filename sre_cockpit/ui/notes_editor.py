@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -25,6 +24,7 @@ from sre_cockpit.core.models import Incident, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.notes import NoteRoute, NotesError, NotesFeed
 from sre_cockpit.feeds.signals import register_flusher
+from sre_cockpit.ui.plain import plain
 
 AUTOSAVE_INTERVAL_S = 0.5
 """How often the draft is saved while it changes (the promise is: at least every second)."""
@@ -107,11 +107,11 @@ class NoteEditor(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(f"Note for {describe_targets(self.incidents)}"),
+            yield Static(plain(f"Note for {describe_targets(self.incidents)}"),
                          classes="note-title")
             if self.routes:
                 route, local = describe_route(self.routes)
-                yield Static(Text(route), id="note-route",
+                yield Static(plain(route), id="note-route",
                              classes="note-route -local" if local else "note-route")
             yield TextArea(self.initial_text, soft_wrap=True, show_line_numbers=False,
                            id="note-text")
@@ -153,7 +153,7 @@ class NoteEditor(ModalScreen[str | None]):
     def show_status(self, message: str, *, error: bool = False) -> None:
         """One line under the editor (errors in bold)."""
         status = self.query_one("#note-status", Static)
-        status.update(Text(sanitize_line(message)))
+        status.update(plain(message))
         status.set_class(error, "-error")
 
     def flush_draft(self) -> None:

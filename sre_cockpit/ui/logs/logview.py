@@ -46,6 +46,7 @@ from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.logs.search import SearchState, row_index
 from sre_cockpit.ui.logs.structured import StructuredRows, continuation_indent
 from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.toast import toast
 
 _MARK_STYLE = Style(dim=True, italic=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
@@ -608,7 +609,7 @@ class LogView(ScrollView, can_focus=True):
                 self._move_cursor(index)
                 return
             index += step
-        self.app.notify("no more errors in the buffer", timeout=2)
+        toast(self, "no more errors in the buffer", timeout=2)
 
     def action_next_error(self) -> None:
         self._find_error(1)
@@ -709,11 +710,11 @@ class LogView(ScrollView, can_focus=True):
         if row is None:
             return
         copy_text(self.app, row.text)
-        self.app.notify("line copied to the clipboard (OSC 52)", timeout=2)
+        toast(self, "line copied to the clipboard (OSC 52)", timeout=2)
 
     def action_pin_line(self) -> None:
         row = self.current_row()
         if row is None:
             return
         self.post_message(self.PinRequested(row.line))
-        self.app.notify("line pinned to the timeline", timeout=2)
+        toast(self, "line pinned to the timeline", timeout=2)

@@ -79,6 +79,7 @@ from sre_cockpit.ui.logs.status import (
 from sre_cockpit.ui.logs.volume import LogVolume
 from sre_cockpit.ui.messages import LogLinesArrived, LogsChanged
 from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.plain import plain_str
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.toast import toast
 
@@ -453,7 +454,7 @@ class LogPane(Pane):
             toast(self, "no log provider to query", severity="warning")
             return
         editor = self.query_one("#log-query", Input)
-        editor.value = self.snapshot.query
+        editor.value = plain_str(self.snapshot.query)  # a query from the config may hold escapes
         editor.add_class("-open")
         self.screen.set_focus(editor)  # at once (focus() defers): keys typed next go here
 

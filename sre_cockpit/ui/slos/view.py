@@ -36,6 +36,7 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.slos import SloEntry, SlosSnapshot
 from sre_cockpit.ui.messages import SlosChanged
 from sre_cockpit.ui.pane import Pane, PaneTable
+from sre_cockpit.ui.plain import plain
 from sre_cockpit.ui.slos.detail import SloDetailScreen, describe, window_seconds
 from sre_cockpit.ui.slos.format import (
     BADGES,
@@ -311,8 +312,8 @@ class SloPane(Pane):
         if entry is not None and self.table.display:
             error = entry.row.stale_error or entry.status.error
         if error:
-            line.update(Text(sanitize_line(error), style=self.colour("slo-critical"),
-                             no_wrap=True, overflow="ellipsis"))
+            line.update(plain(error, self.colour("slo-critical"), no_wrap=True,
+                              overflow="ellipsis"))
         line.display = bool(error)
 
     def _stale(self, entry: SloEntry) -> bool:
