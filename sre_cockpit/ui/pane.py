@@ -251,8 +251,9 @@ class Pane(Vertical, can_focus=True):
     # border's (dark grey on black in war-room, white on near-white in daylight).
     DEFAULT_CSS = """
     Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr;
-           border-title-color: $text-muted; }
-    Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent; }
+           border-title-color: $text-muted; border-subtitle-color: $text-muted; }
+    Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent;
+                                    border-subtitle-color: $accent; }
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
 
