@@ -473,6 +473,7 @@ async def test_notes_pins_incidents_and_slo_changes_reach_the_timeline() -> None
 
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()  # the panes are bound: the timeline feed hears the others
         await pilot.pause()
         timeline = app.pane("timeline")
         assert isinstance(timeline, TimelinePane)
