@@ -5,9 +5,10 @@
 The benchmark must check that lines received = shown + dropped (+ still queued) exactly, which
 needs the log pane's own counters. When ``SRE_COCKPIT_STATS_FILE`` is set and the log pane does
 not write that file itself (the native hook described in ``benchmarks/README.md``), this launcher
-records the ``LogPane`` instance when it attaches and writes its counters — read, never changed —
-from a daemon thread twice a second and once more at exit (after the event loop has stopped, so
-the final figures are exact). Then it calls ``sre_cockpit.cli.main.main`` exactly as ``sre-cockpit``
+records the ``LogPane`` instance when it is bound to its ``LogFeed`` and writes their counters —
+read, never changed — from a daemon thread twice a second and once more at exit (after the event
+loop has stopped, so the final figures are exact). Lines the feed has handed over but whose
+message the pane has not processed yet count as queued, like the stream's own pending lines. Then it calls ``sre_cockpit.cli.main.main`` exactly as ``sre-cockpit``
 does. Without the environment variable it is a plain ``sre-cockpit``.
 """
 
@@ -32,17 +33,19 @@ def snapshot() -> dict[str, Any] | None:
     if not _panes:
         return None
     pane = _panes[-1]
-    stream = getattr(pane, "stream", None)
+    feed = getattr(pane, "feed", None)
+    stream = getattr(feed, "stream", None)
     view = getattr(pane, "view", None)
-    if stream is None or view is None:
+    if feed is None or stream is None or view is None:
         return None
     status = stream.status
+    in_flight = int(feed.published_lines) - int(view.total_appended)
     return {
         "received": int(status.received),
         "shown": int(view.total_appended),
         "dropped_client": int(status.dropped_client),
         "dropped_server": int(status.dropped_server),
-        "queue_len": int(status.pending),
+        "queue_len": int(status.pending) + in_flight,
         "queue_bound": int(stream.max_pending),
         "buffered": len(view.ring),
         "duplicates": int(status.duplicates),
@@ -73,13 +76,13 @@ def install(path: Path) -> bool:
 
     if STATS_ENV in inspect.getsource(logs):
         return False
-    original = logs.LogPane.attach
+    original = logs.LogPane.bind
 
-    def attach(self: Any, runtime: Any) -> None:
+    def bind(self: Any, feed: Any) -> None:
         _panes.append(self)
-        original(self, runtime)
+        original(self, feed)
 
-    logs.LogPane.attach = attach  # type: ignore[method-assign,unused-ignore]
+    logs.LogPane.bind = bind  # type: ignore[method-assign,unused-ignore]
     high_water = {"queue_max": 0}
 
     def loop() -> None:

@@ -52,6 +52,7 @@ class LokiStub:
         self.require_tenant: str | None = None
         self.dropped_per_message: int = 0
         self.hostile_error: str | None = None  # body for a 400 on query_range
+        self.range_status: int | None = None  # answer query_range with this status (e.g. 500)
         self.tail_connections = 0
         self.range_queries: list[dict[str, str]] = []
         self.tail_params: list[dict[str, str]] = []
@@ -198,6 +199,8 @@ class LokiStub:
         if not self._tenant_ok(request):
             return web.Response(status=401, text="no org id\n")
         query = params.get("query", "")
+        if self.range_status is not None:
+            return web.Response(status=self.range_status, text="internal server error\n")
         if self.hostile_error is not None:
             return web.Response(status=400, text=self.hostile_error)
         if not query.startswith("{"):
@@ -314,12 +317,14 @@ def write_config(path: Any, url: str, *, query: str = '{app="stub"}', extra: str
 
 
 def make_runtime(url: str | None, *, query: str = '{app="stub"}', clock: Any = None,
-                 **ui: Any) -> Any:
-    """A Runtime with one Loki provider at ``url`` (or none) and ``ui`` overrides."""
+                 loki: dict[str, Any] | None = None, **ui: Any) -> Any:
+    """A Runtime with one Loki provider at ``url`` (or none; ``loki``: more of its options)
+    and ``ui`` overrides."""
     from sre_cockpit.config.model import Config
     from sre_cockpit.feeds.runtime import Runtime
 
-    providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query}}
+    providers = {} if url is None else {"loki": {"type": "loki", "url": url, "query": query,
+                                                 **(loki or {})}}
     config = Config.model_validate({"default_context": "test",
                                     "contexts": {"test": {"providers": providers}},
                                     "ui": ui})

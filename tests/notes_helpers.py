@@ -124,9 +124,13 @@ class Cockpit:
 
 
 def stored_notes(db: Path) -> list[tuple[str, str | None, str | None]]:
-    """``(text, provider, delivery state)`` for every note in a store, oldest first."""
+    """``(text, provider, delivery state)`` for every note in a store, oldest first; none while
+    the cockpit has not created its tables yet (a loaded machine reads before it does)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notes'"
+                        ).fetchone() is None:
+            return []
         return [tuple(row) for row in conn.execute(
             "SELECT n.text, d.provider, d.state FROM notes n LEFT JOIN deliveries d "
             "ON d.note_id = n.id ORDER BY n.seq")]

@@ -188,9 +188,12 @@ def test_observer_snapshot_reads_the_log_pane_counters(tmp_path: Path) -> None:
 
     import observe
 
-    status = SimpleNamespace(received=10, dropped_client=2, dropped_server=1, pending=3,
+    # 10 received = 5 shown + 2 dropped + 1 pending in the stream + 2 handed over by the feed
+    # whose message the pane has not processed yet
+    status = SimpleNamespace(received=10, dropped_client=2, dropped_server=1, pending=1,
                              duplicates=0, reconnects=1, mode=SimpleNamespace(value="live"))
-    pane = SimpleNamespace(stream=SimpleNamespace(status=status, max_pending=100),
+    stream = SimpleNamespace(status=status, max_pending=100)
+    pane = SimpleNamespace(feed=SimpleNamespace(stream=stream, published_lines=7),
                            view=SimpleNamespace(total_appended=5, ring=[1, 2, 3, 4, 5]))
     observe._panes[:] = [pane]
     try:
@@ -199,6 +202,7 @@ def test_observer_snapshot_reads_the_log_pane_counters(tmp_path: Path) -> None:
         observe._panes.clear()
     assert data is not None
     assert data["received"] == data["shown"] + data["dropped_client"] + data["queue_len"]
+    assert data["queue_len"] == 3
     assert data["queue_bound"] == 100 and data["mode"] == "live"
     target = tmp_path / "stats.json"
     observe.write(target, data)

@@ -55,21 +55,12 @@ its capability protocols, never by its class or module."""
 
 MAX_LINES = 500
 
-TRANSITIONAL: set[tuple[str, str]] = {
-    ("sre_cockpit.ui.logs.view",
-     "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.logs.view",
-     "sre_cockpit.providers.base"),
-    ("sre_cockpit.ui.pane",
-     "sre_cockpit.feeds.runtime"),
-    ("sre_cockpit.ui.logs.logview",
-     "sre_cockpit.ui.logs.view"),
-}
+TRANSITIONAL: set[tuple[str, str]] = set()
 """(importer, imported) pairs that break a rule while the feeds redesign lands in stages; it
 only shrinks, and is empty when the redesign is done."""
 
 
-TRANSITIONAL_TYPE_NAMES = {"sre_cockpit.ui.logs.view"}
+TRANSITIONAL_TYPE_NAMES: set[str] = set()
 """Views that still pick their providers by ``type:`` until the feeds redesign moves that out."""
 
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
 
 from sre_cockpit.core.models import HealthState, ProviderHealth
-from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age
+from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age, theme_state_style
 from sre_cockpit.ui.timeline.view import TimelinePane
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
@@ -42,11 +42,11 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         pane = app.query_one(Pane)
         line = pane.query_one(HealthLine)
         line.clock = lambda: app.now
-        pane.health_fresh_s = 10.0  # 2 x a 5 s refresh interval
-        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=T0))
+        fresh = 10.0  # 2 x a 5 s refresh interval, as a feed stamps it
+        pane.show_sources([ProviderHealth("alerts", HealthState.OK, last_ok_at=T0,
+                                          fresh_for=fresh)])
         await pilot.pause()
         assert line.make_text().plain == "● alerts ok"
-        assert line.healths["alerts"].fresh_for == 10.0  # stamped for the header too
         assert line.next_change_in() == 10.0  # one wake-up when it turns stale, none before
         app.now = T0 + timedelta(seconds=9)
         assert line.tick() is False  # fresh: the same text, nothing repainted
@@ -54,14 +54,17 @@ async def test_fresh_health_shows_state_only_then_coarse_stale_age() -> None:
         assert line.tick() is True
         text: Text = line.make_text()
         assert text.plain == "▲ alerts stale 20s: no new answer since 14:00:00"
-        assert any("yellow" in str(span.style) for span in text.spans)  # stale colour
+        stale = theme_state_style(app, HealthState.STALE)  # the theme's warning colour
+        assert stale != theme_state_style(app, HealthState.OK)
+        assert any(str(span.style) == stale for span in text.spans)
         assert line.next_change_in() == 7.0  # the next 10 s step, at 30 s
         app.now = T0 + timedelta(seconds=29)
         assert line.tick() is False  # same 10 s step
         app.now = T0 + timedelta(minutes=3, seconds=5)
         assert line.tick() is True and line.make_text().plain == "▲ alerts stale 3m: no new answer since 14:00:00"
         # a new good answer: fresh again, no age
-        pane.set_health(ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now))
+        pane.show_sources([ProviderHealth("alerts", HealthState.OK, last_ok_at=app.now,
+                                          fresh_for=fresh)])
         assert line.make_text().plain == "● alerts ok"
 
 
@@ -71,14 +74,14 @@ async def test_stream_health_with_its_own_mode_never_ages() -> None:
         pane = app.query_one(Pane)
         line = pane.query_one(HealthLine)
         line.clock = lambda: app.now
-        pane.set_health(ProviderHealth("loki", HealthState.OK, last_ok_at=T0, mode="live",
-                                       fresh_for=float("inf")))
+        pane.show_sources([ProviderHealth("loki", HealthState.OK, last_ok_at=T0, mode="live",
+                                          fresh_for=float("inf"))])
         await pilot.pause()
         app.now = T0 + timedelta(hours=2)  # a quiet tail: no line for two hours
         assert line.make_text().plain == "● loki live"
         assert line.next_change_in() is None  # nothing to wake up for
-        pane.set_health(ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
-                                       error="connection reset", fresh_for=float("inf")))
+        pane.show_sources([ProviderHealth("loki", HealthState.STALE, mode="reconnecting",
+                                          error="connection reset", fresh_for=float("inf"))])
         assert line.make_text().plain == "▲ loki stale (reconnecting): connection reset"
 
 

@@ -12,7 +12,6 @@ from shell_helpers import FIXED, make_config, shell_app
 from textual.widgets import Input
 
 from sre_cockpit.core.models import HealthState, ProviderHealth
-from sre_cockpit.ui.pane import Pane
 
 
 def _settle(keys: tuple[str, ...] = ()) -> Any:
@@ -74,10 +73,8 @@ def test_header_badges_read_only_context_160x48(snap_compare: Any) -> None:
                                     last_ok_at=FIXED - timedelta(minutes=2), error="timeout")),
             ("incidents", ProviderHealth("alerts", HealthState.ERROR, error="connection refused")),
         ]
-        for pane_id, health in reports:
-            pane = app.pane(pane_id)
-            assert pane is not None
-            pane.post_message(Pane.HealthChanged(health))
+        for pane_id, health in reports:  # what the app does with each feed's sources
+            app.header.update_health(health, source=pane_id)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)

@@ -54,9 +54,10 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
     "LogView": {
         "logs.follow": "space", "logs.wrap": "w", "logs.timestamps": "t", "logs.utc": "u",
         "logs.labels": "L", "logs.next_error": "e", "logs.previous_error": "E",
-        "logs.query": "l", "logs.copy": "c", "logs.pin": "p", "logs.up": "up,k",
-        "logs.down": "down,j", "logs.page_up": "pageup", "logs.page_down": "pagedown",
-        "logs.home": "home,g", "logs.left": "left", "logs.right": "right", "logs.end": "end,G"},
+        "logs.query": "l", "logs.explain": "i", "logs.copy": "c", "logs.pin": "p",
+        "logs.up": "up,k", "logs.down": "down,j", "logs.page_up": "pageup",
+        "logs.page_down": "pagedown", "logs.home": "home,g", "logs.left": "left",
+        "logs.right": "right", "logs.end": "end,G"},
     "NoteEditor": {"notes.submit": "ctrl+s", "notes.close": "escape"},
     "QuitScreen": {"quit.confirm": "y", "quit.cancel": "n,escape"},
     "SloDetailScreen": {"slos.detail_close": "escape,q,enter"},

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from sre_cockpit.core.models import HealthState, ProviderHealth
 
@@ -84,6 +84,20 @@ class Feed(Generic[S]):
 
     async def aclose(self) -> None:
         """Release what the feed holds (override)."""
+
+
+@runtime_checkable
+class BatchFeed(Protocol):
+    """A feed that also hands over batches besides its snapshots (the log feed's lines).
+
+    A snapshot is complete, so a newer one may replace an older one still on its way; a batch
+    holds items no other batch has, so its owner delivers every one, in order, never merged,
+    replaced or dropped.
+    """
+
+    def subscribe_batches(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Call ``callback(batch)`` with every batch; returns the unsubscribe function."""
+        ...
 
 
 def worst_state(healths: Sequence[ProviderHealth]) -> HealthState | None:

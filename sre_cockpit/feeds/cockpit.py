@@ -17,6 +17,7 @@ from sre_cockpit.core.models import ProviderHealth, utcnow
 from sre_cockpit.feeds.base import Feed, Job
 from sre_cockpit.feeds.incidents import IncidentFeed
 from sre_cockpit.feeds.journal import Journal
+from sre_cockpit.feeds.logs import LogFeed
 from sre_cockpit.feeds.notes import NotesFeed
 from sre_cockpit.feeds.probes import ProbeFeed
 from sre_cockpit.feeds.runtime import Runtime
@@ -59,6 +60,11 @@ class Cockpit:
     def slos(self) -> SloFeed:
         """The SLOs, evaluated per metrics provider."""
         return SloFeed(self.runtime)
+
+    @cached_property
+    def logs(self) -> LogFeed:
+        """The first log source's live stream, its query and the moments' lines."""
+        return LogFeed(self.runtime)
 
     @cached_property
     def notes(self) -> NotesFeed:
@@ -124,8 +130,8 @@ class Cockpit:
 
     def feeds(self) -> Sequence[Feed[object]]:
         """Every feed (for their jobs and their closing)."""
-        return (self.incidents, self.slos, self.notes,  # type: ignore[return-value]
-                self.timeline, self.probes)
+        return (self.incidents, self.slos, self.logs,  # type: ignore[return-value]
+                self.notes, self.timeline, self.probes)
 
     def jobs(self) -> list[Job]:
         """Every long-lived coroutine the owner runs while the cockpit is live."""
@@ -134,7 +140,8 @@ class Cockpit:
     def sources(self) -> list[ProviderHealth]:
         """Every feed's sources now (the header counts each provider by its worst)."""
         return [*self.incidents.snapshot.sources, *self.slos.snapshot.sources,
-                *self.timeline.snapshot.sources, *self.probes.snapshot.sources]
+                *self.logs.snapshot.sources, *self.timeline.snapshot.sources,
+                *self.probes.snapshot.sources]
 
     async def aclose(self) -> None:
         """Close the feeds that were built and every provider's connections."""
@@ -144,6 +151,8 @@ class Cockpit:
             await self.incidents.aclose()
         if "slos" in self.__dict__:
             await self.slos.aclose()
+        if "logs" in self.__dict__:
+            await self.logs.aclose()
         if "notes" in self.__dict__:
             await self.notes.aclose()
         if "probes" in self.__dict__:

@@ -14,30 +14,36 @@ sockets, 1006 on network loss) and its resume is lossy (the tail's own history p
 - reconnects happen on every kind of end (close codes, network errors, silence) with capped,
   jittered backoff, immediately after a normal end, and proactively before ``max_tail_duration``;
 - when the WebSocket upgrade is refused (a proxy answering 4xx/5xx), the stream falls back to
-  polling ``query_range`` and says so, retrying the WebSocket now and then (``tail: auto``);
+  polling ``query_range`` and says so (``tail: auto``). It tries the WebSocket again after
+  :data:`WEBSOCKET_RETRY_FIRST_S`, doubling up to ``websocket_retry`` while it stays refused,
+  and at once when a poll succeeds after failed ones (the outage that refused the upgrade is
+  probably over): after a Loki 500 clears, the pane is live again within one poll backoff
+  (at most :data:`POLL_BACKOFF_CAP_S`), not after ``websocket_retry`` (300 s);
+- a stream that never got an answer is ``connecting`` with its last error, never
+  "reconnecting"; every failed poll is ``failing`` with its reason (:class:`StreamStatus`);
 - ``dropped_entries`` reported by the server and lines the client had to drop because nobody
   consumed them are counted separately and exactly.
 
 Consumers take lines with :meth:`LogStream.drain` (non-blocking) or :meth:`LogStream.batches`
-and read :attr:`LogStream.status`. Nothing here imports Textual.
+(the de-duplicating queue is :class:`~sre_cockpit.feeds.linebuffer.LineBuffer`) and read
+:attr:`LogStream.status`. Nothing here imports Textual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import functools
 import logging
 import random
 import time
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Any
 
 from sre_cockpit.core.models import LogLine, utcnow
+from sre_cockpit.feeds.linebuffer import LineBuffer
+from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
 from sre_cockpit.providers.base import (
     LogSource,
     ProviderError,
@@ -48,49 +54,19 @@ from sre_cockpit.providers.base import (
     TailTuning,
 )
 
+__all__ = ["NS", "LogStream", "StreamMode", "StreamStatus"]
+
 log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
+WEBSOCKET_RETRY_FIRST_S = 15.0
+"""In polling fallback, the first wait before trying the WebSocket again (then doubling up to
+``websocket_retry``; back to this once a tail has opened)."""
+POLL_BACKOFF_CAP_S = 16.0
+"""Longest wait between two failing polls (``poll_interval`` doubling per failure)."""
 
 
-class StreamMode(enum.StrEnum):
-    """What the stream is doing right now."""
-
-    CONNECTING = "connecting"
-    LIVE = "live"
-    RECONNECTING = "reconnecting"
-    POLLING = "polling"
-    ERROR = "error"  # the query was refused; not retrying until it changes
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class StreamStatus:
-    """A snapshot of the stream's state and exact counters."""
-
-    mode: StreamMode
-    query: str
-    received: int = 0
-    """Lines delivered to the consumer buffer (after de-duplication)."""
-    dropped_server: int = 0
-    """Entries Loki reported in ``dropped_entries`` (it could not send them fast enough)."""
-    dropped_client: int = 0
-    """Lines received but discarded because the consumer did not keep up."""
-    duplicates: int = 0
-    """Boundary/overlap lines removed by de-duplication."""
-    gap_filled: int = 0
-    """Lines recovered with ``query_range`` between two connections."""
-    reconnects: int = 0
-    lines_per_s: float = 0.0
-    pending: int = 0
-    last_reconnect: datetime | None = None
-    last_reconnect_reason: str | None = None
-    last_error: str | None = None
-    detail: str | None = None
-    """Why the mode is what it is, e.g. "WebSocket refused (HTTP 403); polling every 2s"."""
-
-
-class LogStream:
+class LogStream(LineBuffer):
     """Reliable live lines for one query.
 
     Args:
@@ -102,7 +78,8 @@ class LogStream:
         max_tail_duration: reconnect proactively after this many seconds on one connection.
         poll_interval: seconds between polls in polling mode.
         resume_overlap: seconds re-read before the last line on reconnect (de-duplicated).
-        websocket_retry: in polling fallback, seconds before trying the WebSocket again.
+        websocket_retry: in polling fallback, the longest wait before trying the WebSocket
+            again (the first is :data:`WEBSOCKET_RETRY_FIRST_S`, doubling up to this).
         page_limit: entries per ``query_range`` page (and the tail's ``limit``).
         max_pending: lines kept for the consumer; beyond it the oldest are dropped (counted).
         dedupe_window: how many recent line keys are remembered for de-duplication.
@@ -128,6 +105,7 @@ class LogStream:
                  rng: random.Random | None = None) -> None:
         if tail_mode not in ("auto", "websocket", "poll"):
             raise ValueError(f"tail mode must be auto, websocket or poll, not {tail_mode!r}")
+        super().__init__(max_pending=max_pending, dedupe_window=dedupe_window, start_ns=start_ns)
         self.source = source
         self.query = query
         self.since_s = max(0.0, since_s)
@@ -138,34 +116,29 @@ class LogStream:
         self.resume_overlap_ns = int(resume_overlap * NS)
         self.websocket_retry = websocket_retry
         self.page_limit = max(1, page_limit)
-        self.max_pending = max(1, max_pending)
-        self.dedupe_window = max(1, dedupe_window)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.now_ns = now_ns
         self.wall = wall
         self.on_event = on_event
         self.rng = rng or random.Random()
-        self._pending: deque[LogLine] = deque()
-        self._seen_order: deque[int] = deque()
-        self._seen: set[int] = set()
-        self._cursor: int | None = start_ns  # newest timestamp delivered
         self._started = start_ns is not None
         self._floor_ns: int = start_ns or 0  # never fill below where the stream began
-        self._arrived = asyncio.Event()
-        self._rate: deque[tuple[int, int]] = deque()  # (second, lines)
         self._mode = StreamMode.CONNECTING
         self._detail: str | None = None
         self._last_error: str | None = None
         self._last_reconnect: datetime | None = None
         self._last_reconnect_reason: str | None = None
-        self.received = 0
         self.dropped_server = 0
-        self.dropped_client = 0
-        self.duplicates = 0
-        self.gap_filled = 0
+        """Entries Loki reported in ``dropped_entries`` (it could not send them fast enough)."""
         self.reconnects = 0
         self._failures = 0
+        self._connected = False
+        self._failing = False
+        self._attempts = 0
+        self._last_ok: datetime | None = None
+        self._retried = False  # a range query of the current poll needed a retry
+        self._ws_retry = min(WEBSOCKET_RETRY_FIRST_S, websocket_retry)
 
     # ----------------------------------------------------------------------------- factory
 
@@ -199,59 +172,18 @@ class LogStream:
             lines_per_s=self.lines_per_s(), pending=len(self._pending),
             last_reconnect=self._last_reconnect,
             last_reconnect_reason=self._last_reconnect_reason,
-            last_error=self._last_error, detail=self._detail)
+            last_error=self._last_error, detail=self._detail, connected=self._connected,
+            failing=self._failing, last_ok_at=self._last_ok, attempts=self._attempts)
+
+    @property
+    def connected(self) -> bool:
+        """Loki answered at least once."""
+        return self._connected
 
     @property
     def mode(self) -> StreamMode:
         """The current mode."""
         return self._mode
-
-    @property
-    def cursor_ns(self) -> int | None:
-        """Newest timestamp delivered so far."""
-        return self._cursor
-
-    def lines_per_s(self) -> float:
-        """Delivered lines per second over the last five seconds."""
-        now = int(time.monotonic())
-        # the five complete seconds before this one (keeping only four made 50/s read 40/s)
-        while self._rate and self._rate[0][0] < now - 5:
-            self._rate.popleft()
-        total = sum(count for second, count in self._rate if second < now)
-        return total / 5.0 if total else 0.0
-
-    def drain(self, max_lines: int | None = None) -> list[LogLine]:
-        """Take the pending lines (oldest first) without waiting."""
-        pending = self._pending
-        if max_lines is None or max_lines >= len(pending):
-            out = list(pending)
-            pending.clear()
-        else:
-            out = [pending.popleft() for _ in range(max_lines)]
-        if not pending:
-            self._arrived.clear()
-        return out
-
-    async def wait(self, within: float | None = None) -> bool:
-        """Wait until lines are pending; False on timeout."""
-        if self._pending:
-            return True
-        try:
-            async with asyncio.timeout(within):
-                await self._arrived.wait()
-        except TimeoutError:
-            return False
-        return True
-
-    async def batches(self, min_interval: float = 0.0) -> AsyncIterator[list[LogLine]]:
-        """Yield pending lines as they arrive, at most once per ``min_interval`` seconds."""
-        while True:
-            await self.wait()
-            batch = self.drain()
-            if batch:
-                yield batch
-            if min_interval > 0:
-                await asyncio.sleep(min_interval)
 
     # ----------------------------------------------------------------------------- ingest
 
@@ -266,51 +198,6 @@ class LogStream:
         self._detail = detail
         if changed and mode in (StreamMode.POLLING, StreamMode.ERROR):
             self._emit(f"log stream: {mode.value}{': ' + detail if detail else ''}")
-
-    def ingest(self, lines: tuple[LogLine, ...] | list[LogLine], *, filled: bool = False,
-               backfill: bool = False) -> int:
-        """De-duplicate and queue lines for the consumer; returns how many were new.
-
-        Backfill (history fetched at start) is not counted in lines/s: the rate says how fast the
-        live stream flows, and a burst of history would overstate it for five seconds."""
-        seen = self._seen
-        order = self._seen_order
-        new: list[LogLine] = []
-        cursor = self._cursor
-        for line in lines:
-            key = hash(line.dedupe_key)
-            if key in seen:
-                self.duplicates += 1
-                continue
-            seen.add(key)
-            order.append(key)
-            new.append(line)
-            if cursor is None or line.ts_ns > cursor:
-                cursor = line.ts_ns
-        while len(order) > self.dedupe_window:
-            seen.discard(order.popleft())
-        self._cursor = cursor
-        if not new:
-            return 0
-        new.sort(key=_ts)
-        self.received += len(new)
-        if filled:
-            self.gap_filled += len(new)
-        pending = self._pending
-        pending.extend(new)
-        overflow = len(pending) - self.max_pending
-        if overflow > 0:
-            for _ in range(overflow):
-                pending.popleft()
-            self.dropped_client += overflow
-        if not backfill:
-            second = int(time.monotonic())
-            if self._rate and self._rate[-1][0] == second:
-                self._rate[-1] = (second, self._rate[-1][1] + len(new))
-            else:
-                self._rate.append((second, len(new)))
-        self._arrived.set()
-        return len(new)
 
     # -------------------------------------------------------------------------------- run
 
@@ -330,9 +217,11 @@ class LogStream:
                 if refused is None:
                     continue
                 if self.tail_mode == "websocket":
-                    await self._backoff(refused)
+                    await self._connection_failed(refused)
                     continue
-                await self._poll_forever(self.websocket_retry, refused)
+                wait = self._ws_retry
+                self._ws_retry = min(self.websocket_retry, wait * 2)
+                await self._poll_forever(wait, refused)
         except asyncio.CancelledError:
             self._set_mode(StreamMode.STOPPED)
             raise
@@ -350,9 +239,7 @@ class LogStream:
                 self._fail_query(exc)
                 raise
             except ProviderError as exc:
-                self._last_error = str(exc)
-                self._record_reconnect(str(exc))
-                await self._backoff(str(exc), retry_after=exc.retry_after)
+                await self._connection_failed(str(exc), retry_after=exc.retry_after)
 
     async def _check_query(self) -> None:
         """Raise the query's own error (Loki's message) if the query is invalid."""
@@ -367,7 +254,31 @@ class LogStream:
 
     def _fail_query(self, exc: ProviderError) -> None:
         self._last_error = str(exc)
+        self._failing = True
         self._set_mode(StreamMode.ERROR, str(exc))
+
+    def _mark_ok(self) -> None:
+        """Loki answered: connected, not failing."""
+        self._connected = True
+        self._failing = False
+        self._attempts = 0
+        self._last_ok = self.wall()
+
+    def _attempt_failed(self, reason: str) -> None:
+        self._failing = True
+        self._attempts += 1
+        self._last_error = reason
+
+    async def _connection_failed(self, reason: str, *, retry_after: float | None = None) -> None:
+        """A connection attempt failed: "reconnecting" if one ever worked, else still
+        connecting ("never connected: …"); then back off."""
+        self._attempt_failed(reason)
+        if self._connected:
+            self._record_reconnect(reason)
+        else:
+            self._set_mode(StreamMode.CONNECTING, f"never connected: {reason}")
+            self._emit(f"log stream: not connected yet ({reason}); retrying")
+        await self._backoff(reason, retry_after=retry_after)
 
     def _record_reconnect(self, reason: str) -> None:
         self.reconnects += 1
@@ -388,7 +299,7 @@ class LogStream:
     async def _one_connection(self) -> None:
         """One tail connection from upgrade to its end; returns on a proactive reconnect or a
         normal end (after recording it), raises ProviderError on failures."""
-        if self._mode is not StreamMode.RECONNECTING:
+        if self._mode not in (StreamMode.RECONNECTING, StreamMode.CONNECTING):
             self._set_mode(StreamMode.CONNECTING)
         start_ns = self.now_ns()
         opened_at: float | None = None
@@ -400,6 +311,8 @@ class LogStream:
                     async for message in agen:
                         if opened_at is None:
                             opened_at = time.monotonic()
+                            self._mark_ok()
+                            self._ws_retry = min(WEBSOCKET_RETRY_FIRST_S, self.websocket_retry)
                             self._set_mode(StreamMode.LIVE)
                             self._last_error = None
                             await self._fill_before(start_ns)
@@ -417,22 +330,28 @@ class LogStream:
                     with contextlib.suppress(Exception):
                         await agen.aclose()
         except TimeoutError:
+            self._last_ok = self.wall()
             self._record_reconnect("proactive reconnect before the server's max tail duration")
             self._failures = 0
             return
         except TailClosed as exc:
-            self._last_error = str(exc)
-            self._record_reconnect(str(exc))
             lasted = 0.0 if opened_at is None else time.monotonic() - opened_at
-            if opened_at is not None and (not first_data or lasted > 2):
-                self._failures = 0  # a working connection ended (max duration, LB): at once
-                return
-            await self._backoff(str(exc))  # never opened or died at once: back off
+            if opened_at is not None:
+                self._last_ok = self.wall()  # it worked until now
+                if not first_data or lasted > 2:
+                    self._last_error = str(exc)
+                    self._record_reconnect(str(exc))
+                    self._failures = 0  # a working connection ended (max duration, LB): at once
+                    return
+            await self._connection_failed(str(exc))  # never opened or died at once: back off
             return
+        self._last_ok = self.wall()
         self._record_reconnect("tail ended")
 
-    async def _fill_before(self, start_ns: int) -> None:
-        """Backfill on the first connection, gap fill on every later one."""
+    async def _fill_before(self, start_ns: int) -> bool:
+        """Backfill on the first connection, gap fill on every later one; True if Loki was
+        asked (and answered)."""
+        asked = False
         if not self._started:
             floor = start_ns - int(self.since_s * NS) if self.backfill_limit else start_ns
             if self.since_s > 0 and self.backfill_limit > 0:
@@ -441,14 +360,15 @@ class LogStream:
                         self.query, start_ns - int(self.since_s * NS), start_ns,
                         limit=self.backfill_limit, direction="backward"))
                 self.ingest(lines, backfill=True)
+                asked = True
             # started only once the backfill succeeded: marked before it, a failed backfill
             # left a floor ``since`` back and no cursor, so the next gap fill poured the whole
             # window out (72,000 lines for `logs -f` with --limit 100 after one bad answer)
             self._floor_ns = floor
             self._started = True
-            return
+            return asked
         # nothing delivered yet still means "everything since the stream began"
-        await self._fill_range(self._resume_from(), start_ns)
+        return await self._fill_range(self._resume_from(), start_ns)
 
     def _resume_from(self) -> int:
         """Where a gap fill starts: the newest line delivered minus the overlap, never before
@@ -465,19 +385,23 @@ class LogStream:
         if oldest > start_ns:
             await self._fill_range(start_ns, oldest)
 
-    async def _fill_range(self, start_ns: int, end_ns: int) -> None:
-        """Forward, paginated range query of ``[start_ns, end_ns)`` into the stream."""
+    async def _fill_range(self, start_ns: int, end_ns: int) -> bool:
+        """Forward, paginated range query of ``[start_ns, end_ns)`` into the stream; True if
+        Loki was asked (and answered)."""
         cursor = start_ns
+        asked = False
         while cursor < end_ns:
             lines = await self._with_retries(functools.partial(
                 self.source.query_range, self.query, cursor, end_ns, limit=self.page_limit,
                 direction="forward"))
             self.ingest(lines, filled=True)
+            asked = True
             if len(lines) < self.page_limit:
-                return
+                break
             newest = max(line.ts_ns for line in lines)
             # the page may end in the middle of one nanosecond: re-read it (de-duplicated)
             cursor = newest if newest > cursor else cursor + 1
+        return asked
 
     async def _with_retries(self, call: Callable[[], Any], attempts: int = 4) -> list[LogLine]:
         delay = self.backoff_base
@@ -489,6 +413,7 @@ class LogStream:
                 raise
             except ProviderError as exc:
                 self._last_error = f"range query failed: {exc}"
+                self._retried = True
                 if attempt == attempts:
                     raise
                 wait = exc.retry_after if exc.retry_after is not None else delay
@@ -497,7 +422,9 @@ class LogStream:
         return []
 
     async def _poll_forever(self, until_s: float | None, reason: str) -> None:
-        """Polling mode; returns after ``until_s`` seconds (to retry the WebSocket)."""
+        """Polling mode; returns after ``until_s`` seconds, or as soon as a poll succeeds after
+        failed ones or after a retry (to try the WebSocket again), unless ``until_s`` is None
+        (``tail: poll``)."""
         every = f"polling every {self.poll_interval:g}s"
         detail = every if until_s is None else f"{reason}; {every}"
         self._set_mode(StreamMode.POLLING, detail)
@@ -505,25 +432,31 @@ class LogStream:
         failures = 0
         while until_s is None or time.monotonic() - started < until_s:
             end = self.now_ns()
+            self._retried = False
             try:
                 if not self._started:
-                    await self._fill_before(end)
+                    asked = await self._fill_before(end)
                 else:
-                    await self._fill_range(self._resume_from(), end)
-                failures = 0
-                self._set_mode(StreamMode.POLLING, detail)
-                await asyncio.sleep(self.poll_interval)
+                    asked = await self._fill_range(self._resume_from(), end)
             except QueryError as exc:
                 self._fail_query(exc)
                 raise
             except ProviderError as exc:
                 failures += 1
-                self._last_error = str(exc)
+                self._attempt_failed(str(exc))
                 self._set_mode(StreamMode.POLLING, f"{detail}; last poll failed")
-                await asyncio.sleep(min(self.backoff_cap,
-                                        self.poll_interval * 2 ** min(failures, 5)))
+                cap = max(POLL_BACKOFF_CAP_S, self.poll_interval)
+                await asyncio.sleep(min(cap, self.poll_interval * 2 ** min(failures, 5)))
+                continue
+            if asked:  # (the first poll without a backfill only marks where the stream starts)
+                # it failed before (maybe in an earlier polling window), or this poll needed a
+                # retry: the outage that refused the upgrade may be over, try the WebSocket
+                recovered = self._failing or self._retried
+                self._mark_ok()
+                self._set_mode(StreamMode.POLLING, detail)
+                if recovered and until_s is not None:
+                    self._emit("log stream: polls answer again: trying the WebSocket tail")
+                    return
+                failures = 0
+            await asyncio.sleep(self.poll_interval)
         self._emit("log stream: trying the WebSocket tail again")
-
-
-def _ts(line: LogLine) -> int:
-    return line.ts_ns

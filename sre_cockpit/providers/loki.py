@@ -93,7 +93,8 @@ class LokiOptions(HttpOptions):
     """On reconnect, re-read this much before the last entry (late entries of other streams);
     the overlap is de-duplicated."""
     websocket_retry: Duration = Field(default=300.0, gt=0)
-    """In polling fallback (``tail: auto``), try the WebSocket again after this long."""
+    """In polling fallback (``tail: auto``), the longest wait before trying the WebSocket again
+    (first after 15 s, doubling up to this; at once when a poll succeeds after failed ones)."""
 
 
 class LogQLError(QueryError):

@@ -35,6 +35,7 @@ from textual.widgets import Footer, Static
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
+from sre_cockpit.feeds.base import BatchFeed
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -359,12 +360,11 @@ class CockpitApp(App[int]):
             if pane is None or spec.id in self.pane_errors:
                 continue  # a stand-in already saying why it is missing
             try:
-                if spec.feed is None:
-                    self._attach_legacy(pane)
-                    continue
                 feed = spec.feed(cockpit)
                 pane.bind(feed)
                 self._subscriptions.append(feed.subscribe(self._publisher(spec, pane)))
+                if isinstance(feed, BatchFeed):  # the log lines: every batch, in order
+                    self._subscriptions.append(feed.subscribe_batches(self._batch_poster(pane)))
                 self._published(spec, pane, feed.snapshot)
             except Exception as exc:  # one pane failing must not take the others down
                 reason = sanitize_line(f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -378,12 +378,6 @@ class CockpitApp(App[int]):
             for job in cockpit.jobs():
                 self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
 
-    def _attach_legacy(self, pane: Pane) -> None:
-        """A pane that still fetches for itself (the log pane, until it is on a feed)."""
-        assert self.cockpit is not None
-        if self.start_polling:
-            pane.attach(self.cockpit.runtime)
-
     def _publisher(self, spec: PaneSpec, pane: Pane) -> Callable[[Any], None]:
         def published(snapshot: Any) -> None:
             self._published(spec, pane, snapshot)
@@ -395,11 +389,13 @@ class CockpitApp(App[int]):
         for health in snapshot.sources:
             self.header.update_health(health, source=spec.id)
 
-    def on_pane_health_changed(self, message: Pane.HealthChanged) -> None:
-        """A pane not yet on a feed reported a source's health."""
-        pane_id = next((node.pane_id for node in message.control.ancestors_with_self
-                        if isinstance(node, PaneSlot)), "") if message.control else ""
-        self.header.update_health(message.health, source=pane_id)
+    @staticmethod
+    def _batch_poster(pane: Pane) -> Callable[[Any], None]:
+        """Post each batch a feed hands over (log lines) to its view: never merged or replaced,
+        unlike snapshots, since each holds what no other one has."""
+        def posted(batch: Any) -> None:
+            pane.post_message(pane.batch_message(batch))
+        return posted
 
     def _unbind(self) -> None:
         for unsubscribe in self._subscriptions:
@@ -426,13 +422,10 @@ class CockpitApp(App[int]):
         self.focused_incident = incident
         for pane in self.panes():
             pane.show_focus(incident)
-        logs = self.pane("logs")
-        if logs is not None and self.cockpit is not None:
+        if self.cockpit is not None:  # the log feed streams the incident's service's logs
             service = incident.service if incident is not None else None
             mapped = self.cockpit.services.get(service) if service else None
-            logs_focus = getattr(logs, "focus_service", None)  # until the log pane is on a feed
-            if callable(logs_focus):
-                logs_focus(service, mapped.logs if mapped is not None else None)
+            self.cockpit.logs.focus_service(service, mapped.logs if mapped is not None else None)
 
     def set_moment(self, at: datetime | None, label: str = "") -> None:
         """Show every pane as of ``at`` (a timeline event), or live again (None)."""
@@ -451,6 +444,7 @@ class CockpitApp(App[int]):
             pane.show_moment(at)
         if self.cockpit is not None:
             self.cockpit.slos.show_moment(at)
+            self.cockpit.logs.show_moment(at)  # the lines around it, by range queries
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -38,10 +37,6 @@ from sre_cockpit.core.loglines import RowFilter
 from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.ui.themes import theme_colour
-
-if TYPE_CHECKING:
-    from sre_cockpit.feeds.runtime import Runtime
-
 
 DEFAULT_FRESH_S = 30.0
 """How long an OK answer counts as fresh when the source did not say (streams)."""
@@ -131,7 +126,8 @@ class SourceLine(Widget):
     """
 
     DEFAULT_CSS = """
-    SourceLine { height: 1; width: 1fr; color: $text-muted; }
+    SourceLine { height: 1; width: 1fr; color: $text-muted; text-wrap: nowrap;
+                 text-overflow: ellipsis; }
     """
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
@@ -206,7 +202,7 @@ class SourceLine(Widget):
 
 
 HealthLine = SourceLine
-"""The name the panes used before the truth contract (kept for the panes not yet on feeds)."""
+"""The name the panes used before the truth contract."""
 
 
 class FilterBar(Static):
@@ -244,8 +240,6 @@ class Pane(Vertical, can_focus=True):
     """Shown instead of the body when nothing feeds this pane."""
     ITEM_NOUN: ClassVar[str] = "rows"
     """What the filter counts (``incidents``, ``SLOs``…)."""
-    health_fresh_s: float = DEFAULT_FRESH_S
-    """Seconds an OK answer stays fresh for sources that do not say (legacy panes)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "escape", "clear filter", show=False, id="pane.escape"),
@@ -259,13 +253,6 @@ class Pane(Vertical, can_focus=True):
     Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent; }
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
-
-    class HealthChanged(Message):
-        """Posted by a pane not yet on a feed when a source's health changes."""
-
-        def __init__(self, health: ProviderHealth) -> None:
-            super().__init__()
-            self.health = health
 
     class FocusRequested(Message):
         """The operator focused an incident (enter), or left it (``incident`` None): the app
@@ -303,7 +290,6 @@ class Pane(Vertical, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.border_title = self.PANE_TITLE
-        self.runtime: Runtime | None = None
         self.filter_text = ""
         """The filter as typed ("" when none)."""
         self.row_filter = RowFilter()
@@ -340,11 +326,6 @@ class Pane(Vertical, can_focus=True):
         """The pane's own widgets (override)."""
         return ()
 
-    def attach(self, runtime: Runtime) -> None:
-        """Feed a pane not yet on a feed from ``runtime`` (override; call super first)."""
-        self.runtime = runtime
-        self.query_one(SourceLine).clock = runtime.clock
-
     # ------------------------------------------------------------------------------ feed
 
     def bind(self, feed: Any) -> None:
@@ -355,6 +336,11 @@ class Pane(Vertical, can_focus=True):
     def changed_message(self, snapshot: Any) -> Message:
         """The typed message that carries one of this view's feed snapshots (override)."""
         raise NotImplementedError(f"{type(self).__name__} shows no feed")
+
+    def batch_message(self, batch: Any) -> Message:
+        """The typed message that carries one batch of a feed that also hands over batches
+        (:class:`~sre_cockpit.feeds.base.BatchFeed`, the log lines; override in its view)."""
+        raise NotImplementedError(f"{type(self).__name__} takes no batches")
 
     def show_focus(self, incident: Incident | None) -> None:
         """The cockpit's focused incident changed (app-level state; override to follow it)."""
@@ -374,21 +360,6 @@ class Pane(Vertical, can_focus=True):
         wanted = {h.provider if not h.label else f"{h.provider}/{h.label}": h for h in sources}
         if wanted != line.healths or extra != line.extra:
             line.healths = wanted
-            line.extra = extra
-        line.tick()
-
-    def set_health(self, healths: Sequence[ProviderHealth] | ProviderHealth, *,
-                   extra: str | None = None) -> None:
-        """Update some sources (panes not yet on a feed) and tell the header."""
-        line = self.query_one(SourceLine)
-        items = [healths] if isinstance(healths, ProviderHealth) else list(healths)
-        for health in items:
-            if health.fresh_for is None:
-                health = replace(health, fresh_for=self.health_fresh_s)
-            if line.healths.get(health.provider) != health:
-                line.healths[health.provider] = health
-                self.post_message(self.HealthChanged(health))
-        if extra is not None:
             line.extra = extra
         line.tick()
 
@@ -441,11 +412,7 @@ class Pane(Vertical, can_focus=True):
         return True
 
     def filter_changed(self) -> None:
-        """Re-render after the filter changed (override; legacy panes filter themselves)."""
-        self.apply_filter(self.filter_text)
-
-    def apply_filter(self, text: str) -> None:
-        """Legacy hook of the panes not yet on a feed."""
+        """Re-render after the filter changed (override: every view filters what it shows)."""
 
     def show_filter_counts(self, shown: int, total: int, note: str = "") -> None:
         """Tell the filter bar how many items the filter lets through of how many, and
@@ -473,7 +440,9 @@ class Pane(Vertical, can_focus=True):
         text += " · esc clears"
         if text != self._filter_shown:
             self._filter_shown = text
-            bar.update(Text(text, no_wrap=True, overflow="ellipsis"))
+            # one fixed-size line: no layout pass (the log pane updates its counts with every
+            # batch of lines, up to 4 times a second)
+            bar.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
         bar.set_class(True, "-on")
 
     # ------------------------------------------------------------------------------ keys

@@ -1,11 +1,11 @@
 """The panes: which view shows which feed, its key, and where it sits in the grid.
 
 Adding a pane is one :class:`PaneSpec` line here, a view (a :class:`~sre_cockpit.ui.pane.Pane`
-that implements ``bind`` and ``changed_message``) and a feed in
-:class:`~sre_cockpit.feeds.cockpit.Cockpit`. The app builds the ``1``-``N`` keys, the grid, the
-placeholders of the first frame and the feed wiring from this table. A view loads after the
-first frame (its package's ``view()``); a view that fails to load is replaced by a pane that
-says why, and the others work.
+that implements ``bind`` and ``changed_message``, and ``batch_message`` when its feed also hands
+over batches) and a feed in :class:`~sre_cockpit.feeds.cockpit.Cockpit`. The app builds the
+``1``-``N`` keys, the grid, the placeholders of the first frame and the feed wiring from this
+table. A view loads after the first frame (its package's ``view()``); a view that fails to load
+is replaced by a pane that says why, and the others work.
 """
 
 from __future__ import annotations
@@ -37,20 +37,19 @@ class PaneSpec:
         title: the border title.
         kind: how messages name it (``incident pane unavailable: …``).
         view: loads the view class.
-        feed: the feed it shows, from the context's :class:`Cockpit`; None for a pane that
-            still fetches for itself (``attach(runtime)``).
+        feed: the feed it shows, from the context's :class:`Cockpit`.
     """
 
     id: str
     title: str
     kind: str
     view: Callable[[], type[Pane]]
-    feed: Callable[[Cockpit], Feed[Any]] | None
+    feed: Callable[[Cockpit], Feed[Any]]
 
 
 PANES: tuple[PaneSpec, ...] = (
     PaneSpec("incidents", "Incidents", "incident", incidents.pane_class, lambda c: c.incidents),
-    PaneSpec("logs", "Logs", "log", logs.pane_class, None),
+    PaneSpec("logs", "Logs", "log", logs.pane_class, lambda c: c.logs),
     PaneSpec("slos", "SLOs", "SLO", slos.pane_class, lambda c: c.slos),
     PaneSpec("timeline", "Timeline", "timeline", timeline.pane_class, lambda c: c.timeline),
 )

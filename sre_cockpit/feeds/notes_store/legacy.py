@@ -23,6 +23,7 @@ from typing import Any
 
 from sre_cockpit.feeds.notes_store.db import NotesDb
 from sre_cockpit.feeds.notes_store.records import note_from_json
+from sre_cockpit.feeds.notes_store.rows import STATES
 from sre_cockpit.feeds.notes_store.safefile import fsync_dir, open_regular, read_chunks
 
 LEGACY_FILE = "notes.jsonl"
@@ -30,7 +31,6 @@ MAX_FILE_BYTES = 16 << 20
 MAX_LINE_BYTES = 256 << 10
 MAX_CANDIDATES = 16
 """Positions on a damaged line where a record is looked for (bounds the work per line)."""
-STATES = frozenset({"pending", "delivered", "failed", "local"})
 MAX_DAMAGED = 1000
 """After this many damaged lines the rest of the file is not read (a flood of garbage)."""
 _DECODER = json.JSONDecoder()

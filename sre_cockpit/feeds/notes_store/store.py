@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,14 +31,13 @@ from sre_cockpit.feeds.notes_store.db import (
 )
 from sre_cockpit.feeds.notes_store.legacy import LEGACY_FILE, import_legacy
 from sre_cockpit.feeds.notes_store.records import (
-    MAX_NOTE_BYTES,
     JournalError,
     NoteRecord,
     TargetState,
-    note_from_json,
     os_reason,
     sqlite_reason,
 )
+from sre_cockpit.feeds.notes_store.rows import TEXT_MAX_CHARS, record_from_row, target_from_row
 from sre_cockpit.feeds.notes_store.safefile import RefusedFile
 
 T = TypeVar("T")
@@ -52,9 +50,7 @@ MAX_LOADED_NOTES = 20_000
 MAX_OLDER_PENDING = 5_000
 MAX_DELIVERY_ROWS = 200_000
 MAX_PROBLEMS = 50
-TEXT_MAX_CHARS = MAX_NOTE_BYTES + 64
 INCIDENTS_MAX_CHARS = 256 << 10
-STATES = frozenset({"pending", "delivered", "failed", "local"})
 _UNSAVED_SEQ = 10**15
 
 
@@ -278,51 +274,23 @@ class NotesMirror:
                 waiting.saved = True
                 self.records[waiting.id] = waiting
                 return
-        where = f"{self.path.name}: note {sanitize_line(str(row.id))[:40]} (row {row.seq})"
-        if row.incidents is None:
+        record = record_from_row(row, self.path.name)
+        if isinstance(record, str):
             self.skipped_lines += 1
-            self._problem(f"{where}: incident list of {row.incidents_len} bytes is over the "
-                          "limit: not shown")
-            return
-        try:
-            record = note_from_json({
-                "id": row.id, "at": row.at, "kind": row.kind, "text": row.text,
-                "author": row.author, "context": row.context,
-                "incidents": json.loads(row.incidents)}, seq=row.seq, with_keys=False)
-        except (KeyError, TypeError, ValueError, RecursionError) as exc:
-            self.skipped_lines += 1
-            reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc)[:60]
-            self._problem(f"{where} is damaged ({reason}): not shown")
+            self._problem(record)
             return
         if row.text_len > TEXT_MAX_CHARS:
+            where = f"{self.path.name}: note {sanitize_line(str(row.id))[:40]} (row {row.seq})"
             self._problem(f"{where}: text of {row.text_len} characters shown cut")
         self.records[record.id] = record
 
     def _apply_delivery(self, row: Sequence[Any]) -> None:
-        (note_id, provider, key, state, reason, attempted, attempt_owner, attempts, next_try,
-         claim_owner, claim_pid, claim_until, _changed) = row
-        record = self.records.get(str(note_id))
+        record = self.records.get(str(row[0]))
         if record is None:
             return
-        if state not in STATES:
-            self._problem(f"{self.path.name}: note {str(note_id)[:40]}: unknown delivery "
-                          f"state {str(state)[:20]!r} for {str(provider)[:40]}")
-            return
-        try:
-            values = TargetState(
-                str(provider), str(key), state=str(state),
-                reason=sanitize_line(str(reason))[:500] if reason else None,
-                attempted=bool(attempted),
-                attempt_owner=str(attempt_owner) if attempt_owner else None,
-                attempts=int(attempts or 0),
-                next_try=(datetime.fromtimestamp(float(next_try), UTC)
-                          if next_try is not None else None),
-                claim_owner=str(claim_owner) if claim_owner else None,
-                claim_pid=int(claim_pid) if claim_pid else None,
-                claim_until=float(claim_until) if claim_until is not None else None)
-        except (TypeError, ValueError, OverflowError, OSError) as exc:
-            self._problem(f"{self.path.name}: note {str(note_id)[:40]}: damaged delivery row "
-                          f"for {str(provider)[:40]} ({str(exc)[:60]})")
+        values = target_from_row(row, self.path.name)
+        if isinstance(values, str):
+            self._problem(values)
             return
         target = record.targets.get(values.provider)
         if target is None:

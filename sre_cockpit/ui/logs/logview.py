@@ -3,16 +3,20 @@
 Not ``Log(max_lines=…)``, which stops repainting once full (Textual 8.2.8), nor ``RichLog`` (far
 too slow at 1k lines/s). Rows are drawn from the end while following, so new lines never cost a
 layout pass; the scroll geometry (a layout reactive in Textual) is only synced when paused.
+
+The view knows nothing of its pane: ``p`` and ``i`` post :class:`LogView.PinRequested` and
+:class:`LogView.ExplainRequested`; the pane sets ``on_state_change`` to hear of follow/pause and
+cursor moves and ``on_edit_query`` to open its query editor at once (``l`` is routed when its key
+is read, so the keys typed next must already find the editor: a message would come too late).
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.color import Color, ColorParseError
@@ -21,6 +25,7 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -30,17 +35,14 @@ from sre_cockpit.core.loglines import (
     LEVEL_NAMES,
     LineFilter,
     Row,
-    clipboard_sequence,
     format_labels,
     format_ts,
     make_row,
     row_level,
 )
 from sre_cockpit.core.models import LogLine
+from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.themes import theme_colour
-
-if TYPE_CHECKING:
-    from sre_cockpit.ui.logs.view import LogPane
 
 _MARK_STYLE = Style(dim=True, italic=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
@@ -68,6 +70,7 @@ class LogView(ScrollView, can_focus=True):
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
+        Binding("i", "explain", "why", id="logs.explain"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
         Binding("up,k", "cursor(-1)", "up", show=False, id="logs.up"),
@@ -79,6 +82,16 @@ class LogView(ScrollView, can_focus=True):
         Binding("right", "sideways(8)", "right", show=False, id="logs.right"),
         Binding("end,G", "end", "newest", show=False, id="logs.end"),
     ]
+
+    class PinRequested(Message):
+        """``p``: the line under the cursor (or the newest) should be pinned."""
+
+        def __init__(self, line: LogLine) -> None:
+            super().__init__()
+            self.line = line
+
+    class ExplainRequested(Message):
+        """``i``: say why the stream is in its state."""
 
     def __init__(self, max_lines: int = 50_000, *, max_line_bytes: int = 4096,
                  name: str | None = None, id: str | None = None,
@@ -110,6 +123,7 @@ class LogView(ScrollView, can_focus=True):
         self._logview_base_style: Style | None = None
         self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
+        self.on_edit_query: Callable[[], None] | None = None
 
     # ------------------------------------------------------------------------- data
 
@@ -469,6 +483,12 @@ class LogView(ScrollView, can_focus=True):
             return self.view[self.cursor]
         return self.view[-1]
 
+    def center_on(self, index: int) -> None:
+        """Scroll so that entry ``index`` is in the middle of the view (a moment's line: lines
+        before it above, lines after it below)."""
+        self._set_top(self._first_row_of(index) - self._view_height() // 2)
+        self.refresh()
+
     def _scroll_to_entry(self, index: int) -> None:
         first = self._first_row_of(index)
         height = self._view_height()
@@ -562,9 +582,11 @@ class LogView(ScrollView, can_focus=True):
             self.on_state_change()
 
     def action_edit_query(self) -> None:
-        pane = self._pane()
-        if pane is not None:
-            pane.open_query_editor()
+        if self.on_edit_query is not None:
+            self.on_edit_query()
+
+    def action_explain(self) -> None:
+        self.post_message(self.ExplainRequested())
 
     def action_copy_line(self) -> None:
         row = self.current_row()
@@ -575,26 +597,7 @@ class LogView(ScrollView, can_focus=True):
 
     def action_pin_line(self) -> None:
         row = self.current_row()
-        pane = self._pane()
-        if row is None or pane is None:
+        if row is None:
             return
-        pane.post_message(pane.PinRequested(row.line))
+        self.post_message(self.PinRequested(row.line))
         self.app.notify("line pinned to the timeline", timeout=2)
-
-    def _pane(self) -> LogPane | None:
-        from sre_cockpit.ui.logs.view import LogPane  # the pane imports this module
-
-        for node in self.ancestors:
-            if isinstance(node, LogPane):
-                return node
-        return None
-
-
-def copy_text(app: Any, text: str) -> None:
-    """Copy to the system clipboard with OSC 52 through Textual's driver; inside tmux also the
-    passthrough-wrapped form (Textual's ``copy_to_clipboard`` does not wrap for tmux)."""
-    app.copy_to_clipboard(text)
-    if os.environ.get("TMUX"):
-        driver = getattr(app, "_driver", None)  # no public accessor in Textual 8.2.8
-        if driver is not None:
-            driver.write(clipboard_sequence(text, tmux=True))
