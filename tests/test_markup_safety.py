@@ -83,6 +83,10 @@ from sre_cockpit.ui.toast import link
 
 UI = Path(__file__).resolve().parents[1] / "sre_cockpit" / "ui"
 SHOWN_PROVIDER = "ND[/][b]␛]0;pwned␇⟨9B⟩6n⟨U+202E⟩"
+DETAIL_T1 = "T1[/][b]$variable [@click=app.quit]CLICK[/] [link=file"
+"""The detail line under the incidents table while the PagerDuty incident is highlighted."""
+DETAIL_AT = "AT[/][b]$variable [@click=app.quit]CLICK[/] [link=file"
+"""… and while the hostile alert is."""
 
 
 # ------------------------------------------------------------------------------ the helper
@@ -263,7 +267,7 @@ async def test_pilot_panes_header_and_sources(backends: HostileBackends, tmp_pat
                 await pilot.pause(0.2)
             assert oncall in source_line.make_text().plain
             assert "(L1 OP[/][b]$variable" in source_line.make_text().plain
-            await expect(pilot, "1", "j", want="T1[/][b]$variable [@click=app.quit]CLICK[/]")
+            await expect(pilot, "1", "g", "j", want=DETAIL_T1)
             await expect(pilot, "3", "g", want="SB[/][b]$varia")  # its error under the table
             await expect(pilot, "4", "G", want="deploy DS[/][b]")
             await expect(pilot, "2", "L", want="{app=LV[/][b]$variable")  # log labels
@@ -281,7 +285,8 @@ async def test_pilot_toasts_from_every_caller_are_plain(backends: HostileBackend
             await expect(pilot, want=(shown("N1"), shown("N2"), "NT[/][b]␛]0;pwned"))
             app.clear_notifications()
             # a URL with markup and escapes: a link toast, checked, percent-encoded
-            await expect(pilot, "1", "j", "o",
+            await expect(pilot, "1", "g", "j", want=DETAIL_T1)  # the cursor is on it
+            await expect(pilot, "o",
                          want=("copied", "https://pd.example/incidents/PU%5B/%5D%5Bb%5D"))
             app.clear_notifications()
             await expect(pilot, "a", want="Acknowledge 1 incident?")
@@ -294,14 +299,17 @@ async def test_pilot_dialogs(backends: HostileBackends, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     with record_markup(monkeypatch) as parsed:
         async with cockpit(backends, tmp_path) as pilot:
-            await expect(pilot, "1", "j", "a", want=("Acknowledge 1 incident?", shown("T1")))
+            await expect(pilot, "1", "g", "j", want=DETAIL_T1)  # the cursor is on it
+            await expect(pilot, "a", want=("Acknowledge 1 incident?", "T1[/][b]$variable"))
             await expect(pilot, "n", want="Acknowledge cancelled")
-            await expect(pilot, "g", "s", want=(  # the silence form of the hostile alert
+            await expect(pilot, "g", want=DETAIL_AT)
+            await expect(pilot, "s", want=(  # the silence form of the hostile alert
                 "Silence " + shown("AT"),
                 '"AK[/][b]\\u001b]0;pwned\\u0007\\u009b6n\\u202e"="AL[/][b]'))
             await expect(pilot, "ctrl+s", want=('"name": "AK[/][b]', "Silence 1 incident?"))
             await expect(pilot, "y", want="AE[/][b]$variable")
-            await expect(pilot, "j", "n", want="Note for " + SHOWN_PROVIDER)
+            await expect(pilot, "j", want=DETAIL_T1)
+            await expect(pilot, "n", want="Note for " + SHOWN_PROVIDER)
             await expect(pilot, *"hello", "ctrl+s", want="[pending] hello")
             await expect(pilot, "q", want="1 note is not delivered")  # the quit screen
             await pilot.press("n")
@@ -343,6 +351,36 @@ async def test_pilot_log_query_filter_and_command_errors(backends: HostileBacken
     assert parsed == []
 
 
+async def test_pilot_describe_runbook_and_oncall_forms(backends: HostileBackends,
+                                                      tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with record_markup(monkeypatch) as parsed:
+        async with cockpit(backends, tmp_path) as pilot:
+            await expect(pilot, "1", "g", want=DETAIL_AT)
+            await expect(pilot, "d", want=(  # everything the alert said, names and values
+                "generatorURL", "AG[/][b]$variable", "AR[/][b]$variable", "AD[/][b]$variable",
+                "https://runbooks.example/AU[/][b]$variable"))
+            await expect(pilot, "escape", "j", want=DETAIL_T1)
+            await expect(pilot, "b", want="has no runbook link")
+            for key, title in (("A", "Reassign"), ("E", "Escalate"), ("Z", "Snooze"),
+                               ("U", "Status update for")):
+                await expect(pilot, key, want=f"{title} PXPI[/][b]$variable")
+                await expect(pilot, "escape", want=DETAIL_T1)
+    assert parsed == []
+
+
+async def test_pilot_log_views(backends: HostileBackends, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with record_markup(monkeypatch) as parsed:
+        async with cockpit(backends, tmp_path, loki_query='{app="x"}') as pilot:
+            await expect(pilot, "2", "s", want="LL[/][b]$variable")  # structured
+            await expect(pilot, "s", "a", want=f"patterns ({SHOWN_PROVIDER.replace('ND', 'NL')})")
+            await expect(pilot, "a", "v", want="LL[/][b]$variable")  # the volume strip
+            await expect(pilot, "v", "b", want=("LN[/][b]$variable", '− app="x"'))  # labels
+            await expect(pilot, "escape", "slash", *"[/]", "enter", want="LL[/][b]$variable")
+    assert parsed == []
+
+
 # ------------------------------------------------------------------------------ the real process
 
 def start(backends: HostileBackends, tmp_path: Path, **config: Any) -> Cockpit:
@@ -380,12 +418,12 @@ def test_tui_every_view_shows_backend_text_literally(backends: HostileBackends,
         screen = app.text()
         assert "ctx CX[/][b]$variable [@click=app.quit]CLICK[/]" in screen
         # the detail line under the table: the highlighted incident's whole title
-        press(app, b"1", "AT[/][b]$variable [@click=app.quit]CLICK[/] [link=file")
-        press(app, b"j", "T1[/][b]$variable [@click=app.quit]CLICK[/] [link=file")
+        press(app, b"1g", DETAIL_AT)  # (the first row: the alert arrives with the others)
+        press(app, b"j", DETAIL_T1)
         press(app, b"o", "https://pd.example/incidents/PU%5B/%5D%5Bb%5D")  # the link toast
         press(app, b"a", "Acknowledge 1 incident?")
         press(app, b"y", "PE[/][b]$variable")
-        press(app, b"g", "a1AF")
+        press(app, b"g", DETAIL_AT)
         press(app, b"s", '"AK[/][b]\\u001b]0;pwned')
         press(app, b"\x13", "Silence 1 incident?")
         press(app, b"y", "AE[/][b]$variable")
@@ -395,7 +433,7 @@ def test_tui_every_view_shows_backend_text_literally(backends: HostileBackends,
         press(app, b"G", "SN[/][b]")
         press(app, b"\r", "SD[/][b]$variable")
         escape(app, "esc closes")
-        press(app, b"2", "l LogQL")
+        press(app, b"2", "L labels")
         press(app, b"L", "{app=LV[/][b]$variable")
         press(app, b"i", 'query: {app="x"} LQ[/][b]$variable')  # every fact of the stream
         app.write(b"l")  # the editor holds the config's query, scrolled to its (safe) end
@@ -439,8 +477,8 @@ def test_tui_click_on_markup_in_an_error_runs_nothing(backends: HostileBackends,
     clicking it quit the cockpit (exit 0)."""
     app = start(backends, tmp_path, loki_query='{app="x"}')
     try:
-        press(app, b"2", "l LogQL")
-        press(app, b"l", '{app="x"}')
+        press(app, b"2", "L labels")
+        press(app, b"l", '▊  {app="x"}')
         for keys in (b"\x15", b"quitme", b"\r"):
             app.write(keys)
             app.pump(0.3)
