@@ -48,7 +48,6 @@ def test_read_only_says_before_typing_that_the_note_stays_local(tmp_path: Path) 
                                                                               incident_id))
 
 
-@pytest.mark.xfail(reason="the route wording changed when the incidents and notes branches met; known, to fix", strict=False)
 def test_a_writable_context_says_where_each_note_goes(tmp_path: Path) -> None:
     with sim_cockpit(tmp_path) as (app, _sim):
         app.wait_for(ready, 40)
