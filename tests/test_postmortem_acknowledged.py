@@ -94,7 +94,7 @@ def test_the_draft_exported_from_the_cockpit_agrees_with_itself(tmp_path: Path) 
     out = tmp_path / "checkout-alert.md"
     with sim_cockpit(tmp_path) as (app, _sim):
         app.wait_for(lambda t: "triggered" in t and "● pd" in t.splitlines()[0], 40)
-        focus_incident(app, "HighErrorRate", " alerts ")
+        focus_incident(app, "HighErrorRate", "alerts")
         app.write(f":export {out}\r".encode())
         app.wait_for("exported: ", 60)
     rows = check_consistent(out.read_text())

@@ -29,7 +29,7 @@ def ready(text: str) -> bool:
 def test_every_way_out_asks_while_a_note_is_undelivered(tmp_path: Path) -> None:
     with sim_cockpit(tmp_path) as (app, sim):
         app.wait_for(ready, 40)
-        focus_incident(app, "HighErrorRate", " pd ")
+        focus_incident(app, "HighErrorRate", "pd")
         set_fault(sim.url, "pagerduty", "error500")
         write_note(app, "rolled back checkout to 2.3.0")
         app.wait_for("[pending]", 20)

@@ -35,7 +35,7 @@ def pd_notes(url: str, incident_id: str) -> list[str]:
 def test_read_only_says_before_typing_that_the_note_stays_local(tmp_path: Path) -> None:
     with sim_cockpit(tmp_path, args=["--read-only"]) as (app, sim):
         app.wait_for(lambda t: ready(t) and "READ-ONLY" in t.splitlines()[0], 40)
-        key = focus_incident(app, "HighErrorRate", " pd ")
+        key = focus_incident(app, "HighErrorRate", "pd")
         app.write(b"n")
         text = app.wait_for(EDITOR, 10)
         assert "stays in the local journal: read-only context (not sent to pd)" in text
@@ -51,7 +51,7 @@ def test_read_only_says_before_typing_that_the_note_stays_local(tmp_path: Path) 
 def test_a_writable_context_says_where_each_note_goes(tmp_path: Path) -> None:
     with sim_cockpit(tmp_path) as (app, _sim):
         app.wait_for(ready, 40)
-        focus_incident(app, "HighErrorRate", " pd ")
+        focus_incident(app, "HighErrorRate", "pd")
         app.write(b"n")
         text = app.wait_for(EDITOR, 10)
         assert "sent to pd (saved in the local journal first)" in text
@@ -59,10 +59,10 @@ def test_a_writable_context_says_where_each_note_goes(tmp_path: Path) -> None:
         app.write(b"\x1b")
         app.wait_for(lambda t: EDITOR not in t, 10)
         # an Alertmanager alert cannot carry a note: said before typing
-        focus_incident(app, "HighErrorRate", " alerts ")
+        focus_incident(app, "HighErrorRate", "alerts")
         app.write(b"n")
         text = app.wait_for(EDITOR, 10)
         assert ("stays in the local journal: Alertmanager alerts cannot carry notes "
-                "(not sent to alerts)") in text
+                "(not sent to alerts)") in text, text
         app.write(b"\x1b")
         app.wait_for(lambda t: EDITOR not in t, 10)

@@ -60,8 +60,12 @@ def test_the_readme_capture_is_what_the_demo_shows(tmp_path: Path) -> None:
     assert not any(re.search(r"\d+s ago|● \w+ \d+s\b", row) for row in capture)
     demo = shlex.join(["env", f"SRE_COCKPIT_DATA_DIR={tmp_path / 'data'}", sys.executable,
                        "-m", "sre_cockpit", "demo"])
+    expected = masked(capture)
     with TmuxPane.start(demo, cols=120, rows=40) as pane:
-        screen = pane.wait_for(lambda s: "◆ slo_state" in s and "● pd events ok" in s
-                               and "budget left" in s and "silenced" in s, timeout=60)
+        # every source answers at its own pace: wait for the settled screen, then compare
+        try:
+            screen = pane.wait_for(lambda s: masked(s.splitlines()) == expected, timeout=60)
+        except AssertionError:
+            screen = pane.text()
         live = screen.splitlines()
-    assert masked(live) == masked(capture)
+    assert masked(live) == expected

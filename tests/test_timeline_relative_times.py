@@ -48,7 +48,7 @@ def test_each_event_is_timed_from_its_own_incident_when_none_is_focused(
         assert set(by_kind["deploy"]) == {"—"}, shown  # no incident's
         # with an incident focused, everything counts from its start (the deploy before it)
         app.write(b"z")
-        key = focus_incident(app, "HighErrorRate", " pd ")
+        key = focus_incident(app, "HighErrorRate", "pd")
         app.write(b"4z")
         text = app.wait_for(f"incident {key}", 20)
         shown = rows(text)

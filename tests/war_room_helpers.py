@@ -107,14 +107,15 @@ def beyond_16_colours(data: bytes) -> list[SgrColour]:
 
 
 def focus_incident(app: Cockpit, words: str, pick: str = "") -> str:
-    """Focus an incident: ``1``, filter the incidents by ``words``, enter on the first row that
-    contains ``pick`` (e.g. ``" pd "``), esc clears the filter. Returns the incident's key as
-    the timeline names it (``pd:P…``)."""
+    """Focus an incident: ``1``, filter the incidents by ``words``, enter on the first row whose
+    cells include the word ``pick`` (a source such as ``pd``; empty: the first row), esc clears
+    the filter. Returns the incident's key as the timeline names it (``pd:P…``)."""
     app.write(b"1/\x15" + words.encode() + b"\r")
     text = app.wait_for(lambda t: re.search(r"— \d+ of \d+ incidents shown", t) is not None, 15)
-    lines = text.splitlines()
+    lines = [line.split("││", 1)[0] for line in text.splitlines()]  # the incidents pane
     header = next(i for i, line in enumerate(lines) if re.match(r"│id\s+sev\s", line))
-    index = next(i for i, line in enumerate(lines[header + 1:]) if pick in line)
+    word = re.compile(rf"(^|\s){re.escape(pick)}(\s|│|$)")
+    index = next(i for i, line in enumerate(lines[header + 1:]) if word.search(line))
     app.write(b"g" + b"j" * index + b"\r")
     text = app.wait_for(lambda t: re.search(r"incident (\S+:\S+)", t) is not None, 15)
     match = re.search(r"incident (\S+:\S+)", text)

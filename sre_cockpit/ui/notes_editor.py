@@ -101,7 +101,11 @@ class NoteEditor(ModalScreen[str | None]):
         self.initial_text = text
         self._latest = text
         self.initial_error = error
-        self._saved_text = text if draft is not None and text == draft.text else None
+        # what is on disk: the draft's text, or nothing at all (an empty editor with no draft
+        # has nothing to save; its first autosave said "draft saved" over "empty note not
+        # saved" half a second after ctrl+s)
+        self._saved_text = (text if draft is not None and text == draft.text
+                            else "" if draft is None and not text else None)
         self._unregister: Callable[[], None] | None = None
         self._finished = False
 
