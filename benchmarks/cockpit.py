@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 import time
@@ -132,6 +133,25 @@ def start_simulator(workdir: Path, log_rate: int, *, timeout: float = 60.0,
     doc = yaml.safe_load(config.read_text())
     url = url_match.group(0) if url_match else _first_url(doc)
     return Simulator(proc, url.rstrip("/"), config, ready, _log_selector(doc), _slo_names(doc))
+
+
+def with_log_buffer(config: Path, lines: int, out: Path) -> Path:
+    """A copy of a config whose log pane keeps ``lines`` lines (``ui.log_buffer_lines``).
+
+    Args:
+        config: The simulator's config.
+        lines: Buffer size.
+        out: Where to write the copy (mode 0600: it holds the simulator's token).
+
+    Returns:
+        ``out``.
+    """
+    doc = yaml.safe_load(config.read_text())
+    doc.setdefault("ui", {})["log_buffer_lines"] = int(lines)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(doc, fh, sort_keys=False)
+    return out
 
 
 def subprocess_pipe() -> int:

@@ -17,6 +17,7 @@ from textual import events
 from sre_cockpit.ui.app import BootInfo, boot_app
 from sre_cockpit.ui.commandline import CommandLine
 from sre_cockpit.ui.filterprompt import FilterPrompt
+from sre_cockpit.ui.logs.view import LogPane
 
 WIDE = (160, 48)
 SMALL = (80, 24)
@@ -95,10 +96,22 @@ async def test_filter_typed_in_one_read_is_applied_to_the_pane_chosen_first() ->
     async with app.run_test(size=WIDE) as pilot:
         await app.started.wait()
         await _settle(pilot)
-        burst(app, "2", "slash", "e", "r", "r", "enter")
+        burst(app, "2", "f", "e", "r", "r", "enter")  # in the log pane ``f`` filters
         await _settle(pilot)
         assert app.filters == {"logs": "err"}
         assert not app.query_one(FilterPrompt).is_open
+
+
+async def test_search_typed_in_one_read_goes_to_the_log_search() -> None:
+    app = shell_app(_config())
+    async with app.run_test(size=WIDE) as pilot:
+        await app.started.wait()
+        await _settle(pilot)
+        burst(app, "2", "slash", "e", "r", "r", "enter")  # in the log pane ``/`` searches
+        await _settle(pilot)
+        pane = app.pane("logs")
+        assert isinstance(pane, LogPane) and pane.search_text == "err"
+        assert app.filters == {} and not app.query_one(FilterPrompt).is_open
 
 
 async def test_pilot_press_without_pause_toggles_the_log_pane_timestamps() -> None:

@@ -119,10 +119,11 @@ def test_counters_row_requires_exact_sum() -> None:
 
 
 def test_terminal_env_is_a_256_colour_xterm() -> None:
-    env = terminal_env({"COLORTERM": "truecolor", "TERM": "dumb", "PATH": "/bin"},
-                       extra={"X": "1"})
+    env = terminal_env({"COLORTERM": "truecolor", "TERM": "dumb", "PATH": "/bin",
+                        "PYTHONDONTWRITEBYTECODE": "1"}, extra={"X": "1"})
     assert env["TERM"] == "xterm-256color"
     assert "COLORTERM" not in env
+    assert "PYTHONDONTWRITEBYTECODE" not in env  # an installed cockpit starts from bytecode
     assert env["X"] == "1" and env["PATH"] == "/bin"
 
 

@@ -7,6 +7,7 @@ tiny PagerDuty notes server in this process counts what it receives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -214,7 +215,8 @@ def test_the_note_is_on_disk_before_the_provider_is_contacted(setup: tuple[Path,
         proc = subprocess.Popen([strace, "-f", "-y", "-e", "trace=fsync,fdatasync,connect,write",
                                  "-o", str(trace), sys.executable, str(SCRIPT), "submit",
                                  str(config), "fsync first"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
+                                start_new_session=True)
         try:
             assert proc.stdout is not None
             if proc.stdout.readline().strip() != b"journaled":
@@ -224,7 +226,9 @@ def test_the_note_is_on_disk_before_the_provider_is_contacted(setup: tuple[Path,
             while server.posts == 0 and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
-            proc.kill()
+            # the whole group: killing strace alone leaves the traced cockpit script running
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:

@@ -54,6 +54,20 @@ PROVIDER_INFRA = {"sre_cockpit.providers", "sre_cockpit.providers.base",
 its capability protocols, never by its class or module."""
 
 MAX_LINES = 500
+"""A module longer than this is split (a view and its rendering helpers, a provider and its
+decoders)."""
+
+OVERSIZED: dict[str, int] = {
+    "sre_cockpit.ui.app": 856,
+    "sre_cockpit.ui.logs.logview": 720,
+    "sre_cockpit.feeds.logs": 574,
+    "sre_cockpit.providers.pagerduty": 570,
+    "sre_cockpit.ui.incidents.view": 546,
+    "sre_cockpit.providers.alertmanager": 514,
+    "sre_cockpit.ui.logs.view": 501,
+}
+"""Modules still over :data:`MAX_LINES`, each capped at its length when it was listed: they may
+only shrink (and leave the list once under the limit); nothing new joins them."""
 
 TRANSITIONAL: set[tuple[str, str]] = set()
 """(importer, imported) pairs that break a rule while the feeds redesign lands in stages; it
@@ -243,3 +257,15 @@ def test_headless_layers_really_run_without_textual() -> None:
                             timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_modules_stay_under_the_line_limit() -> None:
+    problems = []
+    for module, path in modules():
+        lines = len(path.read_text("utf-8").splitlines())
+        cap = OVERSIZED.get(module, MAX_LINES)
+        if lines > cap:
+            problems.append(f"{module}: {lines} lines (limit {cap})")
+        elif module in OVERSIZED and lines <= MAX_LINES:
+            problems.append(f"{module} is under {MAX_LINES} lines now: remove it from OVERSIZED")
+    assert not problems, "\n".join(problems)

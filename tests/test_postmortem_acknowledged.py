@@ -85,6 +85,23 @@ def test_every_draft_of_the_story_agrees_with_itself(tmp_path: Path) -> None:
     assert quiet and all(r["Acknowledged"] == "not acknowledged (silenced)" for r in quiet)
 
 
+@pytest.mark.slow
+def test_the_draft_exported_from_the_cockpit_agrees_with_itself(tmp_path: Path) -> None:
+    """The same draft from where an on-call engineer writes it: the real cockpit on a pty,
+    the alert focused, ``:export FILE``."""
+    from war_room_helpers import focus_incident, sim_cockpit
+
+    out = tmp_path / "checkout-alert.md"
+    with sim_cockpit(tmp_path) as (app, _sim):
+        app.wait_for(lambda t: "triggered" in t and "● pd" in t.splitlines()[0], 40)
+        focus_incident(app, "HighErrorRate", "alerts")
+        app.write(f":export {out}\r".encode())
+        app.wait_for("exported: ", 60)
+    rows = check_consistent(out.read_text())
+    assert rows["Time to acknowledge"] == "5m"
+    assert re.search(r"\(T\+5m\), through pd:P[0-9A-Z]+$", rows["Acknowledged"])
+
+
 def draft(start: datetime, ack_at: datetime) -> str:
     page = Incident(id="P1", provider="pd", title="checkout down", severity=Severity.CRITICAL,
                     service="checkout", started_at=start, status=IncidentStatus.ACKNOWLEDGED)

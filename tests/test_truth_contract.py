@@ -104,3 +104,70 @@ def test_pagerduty_at_500_keeps_its_timeline_events_marked_stale(
     cockpit.wait_for(lambda t: "pd events ok" in t and not any(
         re.search(r"▲\d\d:\d\d:\d\d", line) for line in t.splitlines()
         if "Triggered through" in line), timeout=60)
+
+
+SLO_BAR = re.compile(r"/pay — (\d+) of (\d+) SLOs shown")
+TIMELINE_BAR = re.compile(r"/alert — (\d+) of (\d+) events shown")
+
+
+def test_every_filter_outcome_gives_the_keys_back_to_the_slo_table(cockpit: Cockpit) -> None:
+    """Issue 12 item 1 in the SLO pane: after no match, a match, an invalid regex and esc in
+    the prompt, j moves the table's cursor and enter opens the detail of the SLO under it."""
+    cockpit.wait_for("budget left", 30)
+    cockpit.write(b"3/zzzz\r")
+    cockpit.wait_for("no SLO matches the filter 'zzzz'", 10)
+    cockpit.write(b"/\x15pay\r")  # a filter that matches: the rows are back
+    cockpit.wait_for(lambda t: SLO_BAR.search(t) is not None, 10)
+    cockpit.write(b"gj\r")  # the second row's detail: the keys reached the table
+    cockpit.wait_for("SLO payments-availability", 10)
+    cockpit.write(b"\x1b")
+    cockpit.wait_for(lambda t: "SLO payments-availability" not in t, 10)
+    cockpit.write(b"/\x15/[/\r")  # an invalid regex: said, and the old filter stays
+    cockpit.wait_for("filter not applied", 10)
+    assert SLO_BAR.search(cockpit.text()) is not None
+    cockpit.write(b"gj\r")
+    cockpit.wait_for("SLO payments-availability", 10)
+    cockpit.write(b"\x1b")
+    cockpit.wait_for(lambda t: "SLO payments-availability" not in t, 10)
+    cockpit.write(b"/abc")  # esc in the prompt: nothing changes, the keys come back
+    cockpit.wait_for("payabc", 10)  # (the prompt starts with the current filter)
+    cockpit.write(b"\x1b")
+    cockpit.pump(0.5)
+    cockpit.write(b"g\r")
+    cockpit.wait_for("SLO payments-latency", 10)
+    cockpit.write(b"\x1b")
+    cockpit.wait_for(lambda t: "SLO payments-latency" not in t, 10)
+    cockpit.write(b"\x1b")  # esc in the pane clears its filter
+    cockpit.wait_for(lambda t: SLO_BAR.search(t) is None and "checkout-availability" in t, 10)
+
+
+def test_every_filter_outcome_gives_the_keys_back_to_the_timeline_table(
+        cockpit: Cockpit) -> None:
+    """Issue 12 item 1 in the timeline: after no match, a match, an invalid regex and esc in
+    the prompt, j/g move the cursor and enter moves the cockpit to the event's moment."""
+    cockpit.wait_for(lambda t: "alert_start" in t and "pd events ok" in t, 30)
+    cockpit.write(b"4/zzzz\r")
+    cockpit.wait_for(lambda t: re.search(r"/zzzz — 0 of \d+ events shown", t) is not None, 10)
+    cockpit.write(b"/\x15alert\r")
+    text = cockpit.wait_for(lambda t: TIMELINE_BAR.search(t) is not None, 10)
+    bar = TIMELINE_BAR.search(text)
+    assert bar is not None and int(bar.group(1)) >= 2
+
+    def moment_then_live() -> None:
+        cockpit.write(b"gj\r")  # the second event: the cockpit moves to its moment
+        cockpit.wait_for(lambda t: "viewing " in t and ". returns to live" in t, 10)
+        cockpit.write(b".")
+        cockpit.wait_for(lambda t: "viewing " not in t, 10)
+
+    moment_then_live()
+    cockpit.write(b"/\x15/[/\r")
+    cockpit.wait_for("filter not applied", 10)
+    assert TIMELINE_BAR.search(cockpit.text()) is not None
+    moment_then_live()
+    cockpit.write(b"/abc")
+    cockpit.wait_for("alertabc", 10)
+    cockpit.write(b"\x1b")
+    cockpit.pump(0.5)
+    moment_then_live()
+    cockpit.write(b"\x1b")
+    cockpit.wait_for(lambda t: TIMELINE_BAR.search(t) is None, 10)

@@ -104,3 +104,30 @@ def beyond_16_colours(data: bytes) -> list[SgrColour]:
     and any truecolour."""
     return [c for c in sgr_colours(data)
             if c.kind == "rgb" or (c.kind == "256" and int(c.value or 0) > 15)]
+
+
+def focus_incident(app: Cockpit, words: str, pick: str = "") -> str:
+    """Focus an incident: ``1``, filter the incidents by ``words``, enter on the first row whose
+    cells include the word ``pick`` (a source such as ``pd``; empty: the first row), esc clears
+    the filter. Returns the incident's key as the timeline names it (``pd:P…``)."""
+    app.write(b"1/\x15" + words.encode() + b"\r")
+    text = app.wait_for(lambda t: re.search(r"— \d+ of \d+ incidents shown", t) is not None, 15)
+    lines = [line.split("││", 1)[0] for line in text.splitlines()]  # the incidents pane
+    header = next(i for i, line in enumerate(lines) if re.match(r"│id\s+sev\s", line))
+    word = re.compile(rf"(^|\s){re.escape(pick)}(\s|│|$)")
+    index = next(i for i, line in enumerate(lines[header + 1:]) if word.search(line))
+    app.write(b"g" + b"j" * index + b"\r")
+    text = app.wait_for(lambda t: re.search(r"incident (\S+:\S+)", t) is not None, 15)
+    match = re.search(r"incident (\S+:\S+)", text)
+    assert match is not None
+    app.write(b"\x1b")  # clears the filter; the focus stays
+    app.wait_for(lambda t: " incidents shown" not in t, 15)
+    return match.group(1)
+
+
+def write_note(app: Cockpit, text: str) -> None:
+    """``n`` on the focused incident, type ``text``, ctrl+s: the editor closes."""
+    app.write(b"1n")
+    app.wait_for("Send (ctrl+s)", 15)
+    app.write(text.encode() + b"\x13")
+    app.wait_for(lambda t: "Send (ctrl+s)" not in t, 15)

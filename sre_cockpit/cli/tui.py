@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sre_cockpit.cli.common import UsageError
+from sre_cockpit.cli.preframe import PreFrame
 
 if TYPE_CHECKING:
     from sre_cockpit.config.model import Config
-    from sre_cockpit.ui.app import BootInfo
+    from sre_cockpit.ui.boot import BootInfo
 
 MAX_PEEK_BYTES = 4 * 1024 * 1024  # the full load's cap (configfile.MAX_CONFIG_BYTES)
 
@@ -64,9 +65,10 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
             read_only: bool, low_bandwidth: bool, theme: str | None = None) -> int:
     """Load the config and run the cockpit until the operator quits.
 
-    The first frame is drawn from a quick read of the YAML (context, provider names, theme,
-    keys) so it appears at once; the full validation, the provider plugins and the panes load
-    right after it. A config that turns out invalid ends the UI with the usual one-line error.
+    The header is drawn from a quick read of the YAML (context, provider names, theme, keys)
+    before Textual even loads (:mod:`sre_cockpit.cli.preframe`); the UI's first frame follows
+    from the same read, and the full validation, the provider plugins and the panes load right
+    after it. A config that turns out invalid ends the UI with the usual one-line error.
 
     Args:
         config_path: ``--config`` (None: ``$SRE_COCKPIT_CONFIG``, then the platform dir).
@@ -95,29 +97,38 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
         if theme is not None:
             config = config.model_copy(update={"ui": config.ui.model_copy(update={"theme": theme})})
         _check_theme(config.ui.theme, None if theme is not None else config.source)
-    else:
+    elif not shipped_theme(boot.theme):  # a shipped theme always loads: no Textual import yet
         _check_theme(boot.theme, None if theme is not None else str(path))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the cockpit needs a terminal; for scripts use 'sre-cockpit snapshot'")
-    from sre_cockpit.ui.app import boot_app, make_app
+    # The header goes on screen now; Textual, the app and its first layout take ~0.3 s more.
+    frame = PreFrame.show(boot) if boot is not None else None
+    try:
+        from sre_cockpit.ui.app import boot_app, make_app
 
-    if boot is None:
-        app = make_app(config, name, read_only=read_only, low_bandwidth=low_bandwidth)
-    else:
-        def load() -> Config:
-            from sre_cockpit.config.model import load_config
+        if boot is None:
+            app = make_app(config, name, read_only=read_only, low_bandwidth=low_bandwidth)
+        else:
+            def load() -> Config:
+                from sre_cockpit.config.model import load_config
 
-            loaded = load_config(config_path)
-            if theme is not None:
-                loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
-                    update={"theme": theme})})
-            if low_bandwidth and not loaded.ui.low_bandwidth:
-                loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
-                    update={"low_bandwidth": True})})
-            return loaded
+                loaded = load_config(config_path)
+                if theme is not None:
+                    loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
+                        update={"theme": theme})})
+                if low_bandwidth and not loaded.ui.low_bandwidth:
+                    loaded = loaded.model_copy(update={"ui": loaded.ui.model_copy(
+                        update={"low_bandwidth": True})})
+                return loaded
 
-        app = boot_app(boot, load, read_only=read_only)
-    restore = restore_terminal_on_sigquit()
+            app = boot_app(boot, load, read_only=read_only)
+        restore = restore_terminal_on_sigquit()
+    except BaseException:
+        if frame is not None:
+            frame.abort()
+        raise
+    if frame is not None:
+        frame.release()  # Textual saves the terminal's modes as it finds them, to restore them
     try:
         result = app.run()
     finally:
@@ -192,7 +203,7 @@ def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: boo
     from sre_cockpit.config.yamlread import parse_yaml
     from sre_cockpit.core.keyids import BINDING_IDS, binding_clashes, key_string_problem
     from sre_cockpit.core.regularfile import read_regular_file
-    from sre_cockpit.ui.app import BootInfo
+    from sre_cockpit.ui.boot import BootInfo
 
     try:
         # never blocks on a FIFO, never reads a device or more than the cap, refuses what the
@@ -226,6 +237,18 @@ def peek(path: Path, *, context: str | None, read_only: bool, low_bandwidth: boo
             low_bandwidth=low_bandwidth or ui.get("low_bandwidth", False) is True)
     except Exception:  # anything odd: take the slow, fully validated path
         return None
+
+
+def shipped_theme(wanted: str) -> bool:
+    """A theme shipped with the cockpit that no user theme file replaces: it always loads (the
+    tests load every shipped theme), so checking it can wait for the UI."""
+    from sre_cockpit.core.themenames import shipped_theme_names, user_themes_dir
+
+    try:
+        return wanted in shipped_theme_names() and not (user_themes_dir()
+                                                        / f"{wanted}.yaml").exists()
+    except OSError:
+        return False
 
 
 def _check_theme(wanted: str, source: str | None) -> None:

@@ -25,7 +25,7 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "cockpit.help_quit": "ctrl+c", "cockpit.suspend": "ctrl+z"},
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
-                    "prompt.history_next": "down"},
+                    "prompt.history_next": "down", "prompt.complete": "tab"},
     "ConfirmActionDialog": {"dialog.confirm": "y", "dialog.cancel": "n,escape"},
     "SilenceDialog": {"dialog.cancel": "escape", "dialog.submit": "ctrl+s"},
     "HelpScreen": {"help.close": "escape,question_mark,q"},
@@ -55,10 +55,14 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
         "logs.follow": "space", "logs.wrap": "w", "logs.timestamps": "t", "logs.utc": "u",
         "logs.labels": "L", "logs.next_error": "e", "logs.previous_error": "E",
         "logs.query": "l", "logs.explain": "i", "logs.copy": "c", "logs.pin": "p",
+        "logs.search": "slash", "logs.search_next": "n", "logs.search_previous": "N",
+        "logs.filter": "f", "logs.structured": "s",
+        "logs.volume": "v", "logs.patterns": "a", "logs.label_browser": "b",
         "logs.up": "up,k", "logs.down": "down,j", "logs.page_up": "pageup",
         "logs.page_down": "pagedown", "logs.home": "home,g", "logs.left": "left",
         "logs.right": "right", "logs.end": "end,G"},
     "NoteEditor": {"notes.submit": "ctrl+s", "notes.close": "escape"},
+    "LabelBrowser": {"labels.close": "escape"},
     "QuitScreen": {"quit.confirm": "y", "quit.cancel": "n,escape"},
     "SloDetailScreen": {"slos.detail_close": "escape,q,enter"},
     "SloPane": {"slos.detail": "enter"},
@@ -79,17 +83,19 @@ SCOPE_NAMES: dict[str, str] = {
     "StatusUpdateDialog": "the status update dialog",
     "LogView": "the logs pane", "Pane": "every pane",
     "PaneTable": "the tables of the SLO and timeline panes",
-    "NoteEditor": "the note editor", "QuitScreen": "the quit dialog",
+    "NoteEditor": "the note editor", "LabelBrowser": "the label browser",
+    "QuitScreen": "the quit dialog",
     "SloDetailScreen": "the SLO detail", "SloPane": "the SLO pane",
     "TimelinePane": "the timeline pane",
 }
 """How a scope is named in messages."""
 
-PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette"})
+PRIORITY_IDS: frozenset[str] = frozenset({"cockpit.quit_anywhere", "cockpit.palette",
+                                          "cockpit.help_quit"})
 """App bindings with ``priority=True``: they answer first on every screen and pane."""
 
 SAME_ACTION: tuple[frozenset[str], ...] = (
-    frozenset({"cockpit.quit", "cockpit.quit_anywhere", "cockpit.help_quit"}),)
+    frozenset({"cockpit.quit", "cockpit.quit_anywhere"}),)
 """Bindings of one scope that run the same action: one key on both of them is no clash (e.g.
 ``cockpit.quit: ctrl+q`` makes ctrl+q quit either way)."""
 

@@ -44,19 +44,17 @@ class Candidates:
 
 async def known_incidents(cockpit: Cockpit) -> Candidates:
     """Every incident the incident feed lists now (one poll, its deadlines), plus those this
-    context's notes were written for."""
+    context's notes were written for (on the backends its providers talk to now)."""
     snapshot = await cockpit.incidents.refresh()
     candidates = list(snapshot.incidents)
     errors = [sanitize_line(s.error if s.error.startswith(f"{s.provider}:")
                             else f"{s.provider}: {s.error}")
               for s in snapshot.sources if s.state is HealthState.ERROR and s.error]
     seen = {i.key for i in candidates}
-    context = cockpit.context
+    scope = cockpit.notes.scope
     for record in cockpit.notes.journal.notes():
-        if record.context and record.context != context:
-            continue
         for incident in record.incidents:
-            if incident.key not in seen:
+            if incident.key not in seen and scope.owns_target(record, incident.provider):
                 candidates.append(incident)
                 seen.add(incident.key)
     return Candidates(tuple(candidates), tuple(errors))

@@ -31,12 +31,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sre_cockpit.core.logpatterns import PatternReport, mine, new_since
+from sre_cockpit.core.logvolume import VolumeStrip, strip_range, volume_strip
 from sre_cockpit.core.models import HealthState, LogLine, ProviderHealth
 from sre_cockpit.feeds.base import Feed, Job
+from sre_cockpit.feeds.fanout import Fanout
 from sre_cockpit.feeds.logstream import NS, LogStream
 from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
-from sre_cockpit.providers.base import Capability, LogSource, Provider, ProviderError
+from sre_cockpit.providers.base import (
+    Capability,
+    LogLabelSource,
+    LogPatternSource,
+    LogSource,
+    LogVolumeSource,
+    Provider,
+    ProviderError,
+)
 
 if TYPE_CHECKING:
     from sre_cockpit.feeds.runtime import Runtime
@@ -50,8 +61,14 @@ MOMENT_WINDOW_S = 15 * 60
 MOMENT_LIMIT = 200
 """At most this many lines on each side of a moment."""
 VALIDATE_WINDOW_S = 300
+VOLUME_SPAN_S = 3600.0
+"""The volume strip covers the last hour (or the focused incident's span, when longer)."""
 """A typed query is checked with a one-line range query over this window before it is used."""
 
+
+MAX_BACKLOG_LINES = 20_000
+"""Lines kept for a view that is not listening yet (the start-up range query returns at most
+the provider's ``limit``, 1,000 by default)."""
 
 @dataclass(frozen=True, slots=True)
 class LogDisplay:
@@ -207,7 +224,8 @@ class LogFeed(Feed[LogsSnapshot]):
         """Live lines of the current stream handed to the line subscribers so far (with the
         view's appended count, what is still in flight between them)."""
         self._generation = 0
-        self._line_subscribers: list[Callable[[LogBatch], None]] = []
+        self._batches: Fanout[LogBatch] = Fanout(lambda batch: len(batch.lines),
+                                                 max_backlog=MAX_BACKLOG_LINES, name="logs")
         self._restart = asyncio.Event()
         self._moment_wanted = asyncio.Event()
         self._query_error: str | None = None
@@ -225,23 +243,14 @@ class LogFeed(Feed[LogsSnapshot]):
 
     def subscribe_batches(self, callback: Callable[[LogBatch], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` with every batch of lines; returns the unsubscribe
-        function. Batches are never merged, replaced or dropped."""
-        self._line_subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._line_subscribers:
-                self._line_subscribers.remove(callback)
-
-        return unsubscribe
+        function. Batches are never merged, replaced or dropped; the first subscriber first
+        gets those published before it (the stream starts before the view is mounted)."""
+        return self._batches.subscribe(callback)
 
     def _emit_lines(self, batch: LogBatch) -> None:
         if batch.moment is None:
             self.published_lines += len(batch.lines)
-        for callback in list(self._line_subscribers):
-            try:
-                callback(batch)
-            except Exception:
-                log.exception("logs: a line subscriber failed")
+        self._batches.emit(batch)
 
     # ------------------------------------------------------------------------------ running
 
@@ -367,6 +376,107 @@ class LogFeed(Feed[LogsSnapshot]):
             return f"{self.source_name}: no answer within {self._deadline():g}s"
         self._switch(query)
         return None
+
+    async def volume(self, columns: int, *, since: datetime | None = None) -> VolumeStrip | str:
+        """Log lines by level over the last hour, or from shortly before ``since`` (the focused
+        incident's start) when that is longer ago, in ``columns`` columns, for the query being
+        tailed (Loki's ``sum by (level) (count_over_time(…))``).
+
+        Returns:
+            The strip, or why there is none (one line: no volume capability, Loki's error, no
+            answer in time).
+        """
+        if self.source is None:
+            return "no log provider"
+        volumes: dict[str, LogVolumeSource] = dict(
+            self.runtime.of(LogVolumeSource))  # type: ignore[type-abstract]
+        source = volumes.get(self.source_name)
+        if source is None:
+            return f"{self.source_name} has no volume (metric) queries"
+        now_s = self.now_ns() / NS
+        span = VOLUME_SPAN_S
+        if since is not None:
+            span = max(span, (now_s - since.timestamp()) * 1.1)
+        try:
+            start, end, step = strip_range(now_s, span, max(1, min(columns, 2000)))
+        except ValueError as exc:
+            return str(exc)
+        query = self.query
+        try:
+            async with asyncio.timeout(self._deadline()):
+                series = await source.volume(query, int((start + step) * NS), int(end * NS),
+                                             step)
+        except ProviderError as exc:
+            return without_name(self.source_name, one_line(str(exc)))
+        except TimeoutError:
+            return f"no answer within {self._deadline():g}s"
+        return volume_strip(series, start, step, columns)
+
+    async def patterns(self, lines: Sequence[tuple[int, str]]) -> tuple[PatternReport, str]:
+        """The patterns of the buffer's ``lines`` (``(ts_ns, line)``, oldest first): Loki's
+        pattern endpoint over the buffer's time span when the provider has one and answers,
+        else mined here (in a thread: keys are never blocked).
+
+        Returns:
+            The report and where it came from (``loki``, or ``local`` with why not Loki).
+        """
+        if not lines:
+            return PatternReport((), 0), "local: no lines in the buffer"
+        first, last = lines[0][0], lines[-1][0]
+        why = "no pattern capability"
+        sources: dict[str, LogPatternSource] = dict(
+            self.runtime.of(LogPatternSource))  # type: ignore[type-abstract]
+        source = sources.get(self.source_name)
+        if source is not None and self.moment is None:
+            try:
+                async with asyncio.timeout(self._deadline()):
+                    report = await source.patterns(self.query, first, max(last, first + NS))
+            except ProviderError as exc:
+                report, why = None, without_name(self.source_name, one_line(str(exc)))
+            except TimeoutError:
+                report, why = None, f"no answer within {self._deadline():g}s"
+            else:
+                why = "no pattern endpoint"
+            if report is not None:
+                return report, self.source_name
+        elif self.moment is not None:
+            why = "a moment's lines"
+        since = new_since(first, last)
+        report = await asyncio.to_thread(mine, lines, new_since_ns=since)
+        return report, f"local ({why})"
+
+    async def labels(self, name: str | None = None) -> list[str] | str:
+        """Label names of the streams of the query being tailed over the last hour (``name``
+        None), or the values of label ``name``, from Loki's label APIs.
+
+        Returns:
+            The names or values, sorted; or why there are none (one line).
+        """
+        if self.source is None:
+            return "no log provider"
+        sources: dict[str, LogLabelSource] = dict(
+            self.runtime.of(LogLabelSource))  # type: ignore[type-abstract]
+        source = sources.get(self.source_name)
+        if source is None:
+            return f"{self.source_name} cannot list labels"
+        end = self.now_ns()
+        start = end - int(VOLUME_SPAN_S) * NS
+        try:
+            async with asyncio.timeout(self._deadline()):
+                if name is None:
+                    found = await source.labels(start, end, query=self.query)
+                else:
+                    found = await source.label_values(name, start, end, query=self.query)
+        except ProviderError as exc:
+            return without_name(self.source_name, one_line(str(exc)))
+        except TimeoutError:
+            return f"no answer within {self._deadline():g}s"
+        return sorted(found)
+
+    @property
+    def moment(self) -> datetime | None:
+        """The moment being shown (None: live)."""
+        return self._moment
 
     def show_moment(self, at: datetime | None) -> None:
         """Show the lines around ``at`` (range queries, as a moment batch); None: live."""

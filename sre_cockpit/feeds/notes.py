@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, TimelineEvent
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.feeds.base import Feed, Job
-from sre_cockpit.feeds.notes_store import Draft, Journal, JournalError, Outbox
+from sre_cockpit.feeds.notes_store import Draft, Journal, JournalError, NoteScope, Outbox
 from sre_cockpit.feeds.signals import register_flusher
 from sre_cockpit.providers.base import EventSource, IncidentActions
 
@@ -39,13 +39,33 @@ def pin_text(line: LogLine) -> str:
     return f"{quoted}\n— log line at {when}" + (f" {{{labels}}}" if labels else "")
 
 
+def note_scope(runtime: Runtime) -> NoteScope:
+    """The notes that belong to ``runtime``: its context, the backends its providers talk to."""
+    return NoteScope(runtime.context_name, dict(runtime.backends))
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRoute:
+    """Where a note goes for one provider: sent to it, or kept in the local journal only.
+
+    Attributes:
+        provider: the incident provider's name.
+        local_reason: why the note stays local (None: it is sent).
+    """
+
+    provider: str
+    local_reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class NotesSnapshot:
     """The notes of one context as the timeline shows them.
 
     Attributes:
-        events: every note and pin of this context, with its delivery state.
-        pending: notes not delivered yet, in any context (``q`` asks before quitting).
+        events: every note and pin of this context and its backends, with the delivery
+            state of each target.
+        pending: notes of this context and its backends not delivered yet, and notes not
+            saved (``q`` asks before quitting).
         unsaved: notes the disk refused, kept in memory (``r`` retries).
         problem: the latest thing the store skipped, refused or moved aside (one line).
         source: the store and outbox as a source (error while notes cannot be saved).
@@ -68,10 +88,12 @@ class NotesFeed(Feed[NotesSnapshot]):
         self.journal = journal or Journal.for_config(runtime.config.journal_dir,
                                                      clock=runtime.clock)
         events = runtime.of(EventSource)  # type: ignore[type-abstract]
+        self.scope = note_scope(runtime)
+        """The notes this cockpit shows, counts and delivers (its context, its backends)."""
         self.outbox = Outbox(self.journal, runtime.of(IncidentActions),  # type: ignore[type-abstract]
                              context=runtime.context_name,
                              configured=set(runtime.context.providers), events=events,
-                             read_only=runtime.read_only)
+                             read_only=runtime.read_only, backends=runtime.backends)
         self._unsubscribe = self.journal.subscribe(self._changed)
         self._unregister_flush: Callable[[], None] | None = register_flusher(self.flush)
         super().__init__(self._build())
@@ -91,10 +113,8 @@ class NotesFeed(Feed[NotesSnapshot]):
         self.publish(self._build())
 
     def _build(self) -> NotesSnapshot:
-        context = self.runtime.context_name
         events = tuple(event for record in self.journal.notes()
-                       if not record.context or record.context == context
-                       for event in record.to_event())
+                       for event in self.scope.events(record))
         problems = list(self.journal.problems)
         problem = problems[-1] if problems else self.journal.last_error
         unsaved = len(self.journal.unsaved)
@@ -105,7 +125,7 @@ class NotesFeed(Feed[NotesSnapshot]):
         else:
             source = ProviderHealth(provider="notes", state=HealthState.OK,
                                     last_ok_at=self.runtime.clock(), fresh_for=float("inf"))
-        return NotesSnapshot(events=events, pending=self.journal.pending_count(),
+        return NotesSnapshot(events=events, pending=self.pending_count(),
                              unsaved=unsaved, problem=sanitize_line(problem) if problem else None,
                              source=source)
 
@@ -121,7 +141,8 @@ class NotesFeed(Feed[NotesSnapshot]):
         # when the disk refuses it (it must not come back as the start of the next note).
         draft_keys = [i.key for i in incidents] if kind == "note" else None
         self.journal.add_note(text, incidents, kind=kind, author=self.runtime.env.user,
-                              context=self.runtime.context_name, draft_keys=draft_keys)
+                              context=self.runtime.context_name, draft_keys=draft_keys,
+                              backends=self.runtime.backends)
         if self.journal.unsaved:  # the disk takes notes again: save the ones it refused
             with contextlib.suppress(JournalError):
                 self.journal.retry_unsaved()
@@ -151,9 +172,34 @@ class NotesFeed(Feed[NotesSnapshot]):
         self.publish(self._build())
         return saved
 
+    def delivery_plan(self, incidents: Sequence[Incident]) -> tuple[NoteRoute, ...]:
+        """Where a note for ``incidents`` will go, said before it is typed (the editor shows
+        it): one route per provider, sent or kept local with the reason, decided as the outbox
+        decides (a read-only context, a provider that cannot take notes or is not
+        configured)."""
+        routes: list[NoteRoute] = []
+        for provider in dict.fromkeys(i.provider for i in incidents):
+            actions = self.outbox.actions.get(provider)
+            reason: str | None
+            if self.runtime.read_only:
+                reason = "read-only context"
+            elif actions is None:
+                reason = (f"{provider} cannot take notes" if provider in self.outbox.configured
+                          else f"{provider} is not configured in context "
+                               f"{self.runtime.context_name}")
+            else:
+                reason = actions.supported_actions().get("note", "notes not supported")
+            routes.append(NoteRoute(provider, sanitize_line(reason) if reason else None))
+        return tuple(routes)
+
     def pending_count(self) -> int:
-        """Notes not delivered yet (``q`` asks before quitting)."""
-        return self.journal.pending_count()
+        """Notes of this cockpit not delivered yet, and notes not even saved (``q`` asks before
+        quitting). Notes of another context or backend are not counted: this cockpit does not
+        deliver them, so quitting changes nothing for them (an old demo's simulator is gone
+        for good, and would have asked on every quit)."""
+        undelivered = sum(1 for record in self.journal.records.values()
+                          if self.scope.undelivered(record))
+        return undelivered + len(self.journal.unsaved)
 
     # ------------------------------------------------------------------------------ drafts
 

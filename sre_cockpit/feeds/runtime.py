@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from sre_cockpit.config.model import Config, ContextConfig
+from sre_cockpit.core.backends import backend_identity
 from sre_cockpit.core.models import utcnow
 from sre_cockpit.providers.base import Capability, Provider, ProviderEnv
 from sre_cockpit.providers.http import redact
@@ -58,6 +59,11 @@ class Runtime:
                 self.build_errors[pname] = redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
             if pname in self.build_errors:
                 self.failed_capabilities[pname] = cls.CAPABILITIES if cls is not None else None
+        self.backends: dict[str, str] = {
+            name: (self.providers[name].backend if name in self.providers
+                   else backend_identity(self.types[name], _url(raw)))
+            for name, raw in self.context.providers.items()}
+        """Provider name → the backend it talks to (a note belongs to it, with the context)."""
 
     def of(self, capability: type[T]) -> dict[str, T]:
         """Providers implementing a capability Protocol, e.g. ``runtime.of(IncidentSource)``."""
@@ -83,6 +89,12 @@ class Runtime:
         """Close every provider's connections."""
         await asyncio.gather(*(p.aclose() for p in self.providers.values()),
                              return_exceptions=True)
+
+
+def _url(raw: object) -> str | None:
+    """The ``url`` option of a provider's raw config (a provider that failed to build)."""
+    url = raw.get("url") if isinstance(raw, dict) else None
+    return url if isinstance(url, str) else None
 
 
 def _default_user() -> str:

@@ -16,9 +16,10 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sre_cockpit.feeds.journal import Journal
+if TYPE_CHECKING:  # the handlers are installed on the UI thread: no notes store import there
+    from sre_cockpit.feeds.journal import Journal
 
 HANDLED_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGHUP, signal.SIGTERM)
 EXIT_DEADLINE_S = 3.0

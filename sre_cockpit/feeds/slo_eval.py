@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -239,17 +239,27 @@ class SloEvaluator:
                       f"{len(sources) or 'no'} metrics providers; set provider:")
 
     async def evaluate(self, at: datetime | None = None, *,
-                       only: Sequence[str] | None = None) -> list[SloStatus]:
+                       only: Sequence[str] | None = None,
+                       each: Callable[[SloStatus], None] | None = None) -> list[SloStatus]:
         """Evaluate every SLO (or those named in ``only``) at ``at`` (default: the runtime's
         clock), all queries concurrently. Never raises for a failing query: the status of that
-        SLO carries the error. Returns worst first."""
+        SLO carries the error. Returns worst first; ``each`` is called with every status as soon
+        as it is known (its queries are sent in SLO order, so the first comes well before the
+        last)."""
         when = at or self.runtime.clock()
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         batch = _Batch(at=when)
         wanted = set(only) if only is not None else None
         specs = [s for s in self.specs if wanted is None or s.name in wanted]
-        statuses = await asyncio.gather(*(self._one(spec, batch) for spec in specs))
+
+        async def one(spec: SloSpec) -> SloStatus:
+            status = await self._one(spec, batch)
+            if each is not None:
+                each(status)
+            return status
+
+        statuses = await asyncio.gather(*(one(spec) for spec in specs))
         for status in statuses:
             self.last_attempt[status.name] = status
             if status.error is None:
@@ -258,8 +268,10 @@ class SloEvaluator:
         return maths.worst_first(statuses)
 
     async def refresh(self, at: datetime | None = None, *,
-                      only: Sequence[str] | None = None) -> list[SloRow]:
-        """Evaluate and merge with the last good statuses (for a poller).
+                      only: Sequence[str] | None = None,
+                      each: Callable[[SloStatus], None] | None = None) -> list[SloRow]:
+        """Evaluate and merge with the last good statuses (for a poller; ``each`` as in
+        :meth:`evaluate`).
 
         A status that failed keeps the last good figures of its SLO, marked stale with the new
         error. When every SLO evaluated failed because its backend could not be reached (not a
@@ -270,7 +282,7 @@ class SloEvaluator:
         """
         # only fall back to figures of the same view: live for live, that moment for a moment
         previous = {n: s for n, s in self.last_good.items() if self._good_moment.get(n) == at}
-        statuses = await self.evaluate(at, only=only)
+        statuses = await self.evaluate(at, only=only, each=each)
         if statuses and all(s.error for s in statuses) and \
                 not any(s.error and "PromQL error" in s.error for s in statuses) and \
                 all(self.provider_for(spec)[0] is not None for spec in self.specs

@@ -290,7 +290,8 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         until: end of the window (default: now).
         tracker: alert ends and SLO changes observed across polls.
         journal: the operator's notes (default: the configured store, read from disk).
-        context: only the notes written in this context (default: the runtime's).
+        context: only the notes written in this context (default: the runtime's), and for
+            the backends the runtime's providers talk to.
         source_timeout: deadline per source.
     """
     now = runtime.clock()
@@ -320,12 +321,12 @@ async def fetch_timeline_report(runtime: Runtime, incidents: Sequence[Incident],
         from sre_cockpit.feeds.journal import Journal
 
         journal = Journal.for_config(runtime.config.journal_dir, clock=runtime.clock)
-    context = context or runtime.context_name
+    from sre_cockpit.feeds.notes_store.records import NoteScope
+
+    scope = NoteScope(context or runtime.context_name, dict(runtime.backends))
     ids = {i.id for i in incidents}
     try:
-        notes = [event for record in journal.notes()
-                 if not record.context or record.context == context
-                 for event in record.to_event()
+        notes = [event for record in journal.notes() for event in scope.events(record)
                  if not event.incident_id or event.incident_id in ids or not incidents]
     finally:
         if own_journal:

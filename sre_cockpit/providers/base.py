@@ -25,6 +25,7 @@ from sre_cockpit.core.actions import AssigneeKind as AssigneeKind
 from sre_cockpit.core.actions import EscalationLevel as EscalationLevel
 from sre_cockpit.core.actions import SilenceRequest as SilenceRequest
 from sre_cockpit.core.actions import args_problem as args_problem
+from sre_cockpit.core.backends import backend_identity
 from sre_cockpit.core.logpatterns import PatternReport
 from sre_cockpit.core.models import (
     Incident,
@@ -98,6 +99,17 @@ class Provider:
         if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout > 0:
             return float(timeout)
         return 10.0
+
+    @property
+    def backend(self) -> str:
+        """Which backend this provider talks to (half of an incident's identity: a note or pin
+        belongs to the provider name, this backend and the incident's id). By default the
+        ``type:`` and the ``url`` option when the options have one (credentials, query and
+        fragment left out): :func:`~sre_cockpit.core.backends.backend_identity`. Override when
+        one URL serves several backends (a page or project id)."""
+        url = getattr(self.options, "url", None)
+        return backend_identity(self.TYPE or type(self).__name__,
+                                url if isinstance(url, str) else None)
 
     async def probe(self) -> ProbeResult:
         """Check the backend answers (for ``sre-cockpit check``)."""

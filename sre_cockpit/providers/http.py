@@ -18,6 +18,7 @@ import logging
 import os
 import random
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -86,6 +87,47 @@ class AnswerTooLarge(ProviderError):
 _HELD: contextvars.ContextVar[frozenset[tuple[int, int]]] = contextvars.ContextVar(
     "sre_cockpit_http_slots", default=frozenset())
 """(client, task) pairs holding an in-flight slot: a task never waits for its own slot."""
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS
+# ---------------------------------------------------------------------------------------------
+
+_TLS_LOCK = threading.Lock()
+_TLS_CONTEXTS: dict[str, ssl.SSLContext] = {}
+
+
+def _shared_tls(kind: str) -> ssl.SSLContext:
+    """One TLS context of each kind for every client (they are safe to share).
+
+    ``verify``: httpx's own default, certifi's CA bundle (or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR``); loading it cost ~30-60 ms of CPU and ~1 MB per client, and every provider
+    built one before its pane could show anything. ``plain``: for a client whose origin is
+    ``http://``: it never makes a TLS connection (no redirects are followed and requests to
+    another origin are refused), so it gets a verifying context that trusts no certificate at all
+    — if it were ever used it would refuse the server, never accept it unverified.
+    """
+    with _TLS_LOCK:
+        context = _TLS_CONTEXTS.get(kind)
+        if context is None:
+            context = (httpx.create_ssl_context() if kind == "verify"
+                       else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            _TLS_CONTEXTS[kind] = context
+        return context
+
+
+def tls_context(opts: HttpOptions, provider: str) -> ssl.SSLContext | bool:
+    """What ``verify=`` a client of ``opts`` gets: False (``insecure_skip_verify``, warned
+    about loudly), its own context for ``ca_file``, else a shared one."""
+    if opts.insecure_skip_verify:
+        log.warning("%s: TLS verification is OFF (insecure_skip_verify); anyone on the path "
+                    "can read and change this traffic", provider)
+        return False
+    if opts.ca_file:
+        return ssl.create_default_context(cafile=os.path.expanduser(opts.ca_file))
+    if origin_of(opts.url)[0] == "http" and not opts.proxy:
+        return _shared_tls("plain")
+    return _shared_tls("verify")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,13 +203,7 @@ class HttpClient:
         elif opts.auth and opts.auth.basic is not None:
             auth = httpx.BasicAuth(opts.auth.basic.username,
                                    opts.auth.basic.password.get_secret_value())
-        verify: ssl.SSLContext | bool = True
-        if opts.insecure_skip_verify:
-            verify = False
-            log.warning("%s: TLS verification is OFF (insecure_skip_verify); anyone on the path "
-                        "can read and change this traffic", provider)
-        elif opts.ca_file:
-            verify = ssl.create_default_context(cafile=os.path.expanduser(opts.ca_file))
+        verify = tls_context(opts, provider)
         self.base_url = opts.url.rstrip("/")
         self.origins = {origin_of(self.base_url)}
         """Where this client sends requests (and so its credentials): the configured origin."""

@@ -17,25 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.feeds.base import BatchFeed
+from sre_cockpit.ui.boot import BootInfo
 from sre_cockpit.ui.commandline import (
     BottomPrompt,
     CockpitCommands,
@@ -44,8 +45,9 @@ from sre_cockpit.ui.commandline import (
 )
 from sre_cockpit.ui.commands import CommandRunner
 from sre_cockpit.ui.filterprompt import FilterPrompt
+from sre_cockpit.ui.footer import CockpitFooter
 from sre_cockpit.ui.header import CockpitHeader
-from sre_cockpit.ui.keyrouting import KeyRouter
+from sre_cockpit.ui.keyrouting import KeyRouter, takes_text
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.panes import (
     GRID_ORDER,
@@ -57,6 +59,7 @@ from sre_cockpit.ui.panes import (
     pane_bindings,
     starting_pane,
 )
+from sre_cockpit.ui.plain import TrustedMarkup, plain, plain_str
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.themes import (
     DEFAULT_THEME,
@@ -76,28 +79,8 @@ __all__ = ["PANES", "BootInfo", "CockpitApp", "PaneSlot", "PaneSpec", "boot_app"
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
-
-
-@dataclass(frozen=True, slots=True)
-class BootInfo:
-    """What the first frame shows, known before the providers (or even the config) are built."""
-
-    context: str
-    danger: bool
-    read_only: bool
-    providers: tuple[str, ...]
-    theme: str = DEFAULT_THEME
-    keys: Mapping[str, str] = field(default_factory=dict)
-    low_bandwidth: bool = False
-
-    @classmethod
-    def from_cockpit(cls, cockpit: Cockpit, *, low_bandwidth: bool) -> BootInfo:
-        """Everything from a built cockpit."""
-        config = cockpit.runtime.config
-        return cls(context=cockpit.context, danger=cockpit.production,
-                   read_only=cockpit.read_only, providers=cockpit.providers,
-                   theme=config.ui.theme or DEFAULT_THEME, keys=dict(config.keys),
-                   low_bandwidth=low_bandwidth or config.ui.low_bandwidth)
+HELP_SCREEN = "cockpit-help"
+"""Name of the installed help screen."""
 
 
 class MainScreen(Screen[None]):
@@ -143,7 +126,7 @@ class CockpitApp(App[int]):
                 id="cockpit.quit_anywhere"),
         Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
                 id="cockpit.palette"),
-        Binding("ctrl+c", "request_quit", "quit", show=False, system=True,
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True, system=True,
                 id="cockpit.help_quit"),
         Binding("ctrl+z", "suspend_process", "suspend (fg resumes)", show=False,
                 id="cockpit.suspend"),
@@ -179,6 +162,7 @@ class CockpitApp(App[int]):
         self.keys = KeyRouter(self)
         self.commands = CommandRunner(self)
         self._subscriptions: list[Callable[[], None]] = []
+        self._jobs_of: Cockpit | None = None  # the cockpit whose feed jobs are running
         self._cockpit_themes: list[str] = []
         self._warned_clashes: set[str] = set()
         self._uninstall_signals: Callable[[], None] | None = None
@@ -241,7 +225,7 @@ class CockpitApp(App[int]):
             yield from self._make_slots(placeholders=self.cockpit is None)
         yield CommandLine(id="command-line", names=self.commands.names_for)
         yield FilterPrompt(id="filter-prompt")
-        yield Footer()
+        yield CockpitFooter()
 
     def on_mount(self) -> None:
         self.set_active(self.active_pane, focus=True)
@@ -266,6 +250,9 @@ class CockpitApp(App[int]):
         if self.cockpit is None:
             try:
                 self.cockpit = await asyncio.to_thread(self._build_cockpit)
+                # The first polls go out now and are answered while the views load and mount;
+                # each view gets its feed's latest snapshot when it binds.
+                self._run_jobs()
                 classes = await asyncio.to_thread(lambda: [load_view(s) for s in PANES])
                 await asyncio.to_thread(_preload_dialogs)
             except Exception as exc:
@@ -303,7 +290,7 @@ class CockpitApp(App[int]):
     async def _first_frame_painted(self) -> None:
         """Wait (at most ~0.5 s) until the footer shows its keys and that frame is painted, so
         the heavy imports that follow never hold back the first complete frame."""
-        footer = self.query_one(Footer)
+        footer = self.query_one(CockpitFooter)
         for _ in range(50):
             if footer.children:
                 break
@@ -354,7 +341,7 @@ class CockpitApp(App[int]):
         """Bind every pane to its feed, subscribe, and run the feeds' jobs as workers."""
         cockpit = self.cockpit
         assert cockpit is not None
-        self._unbind()
+        self._unsubscribe()
         for spec in PANES:
             pane = self.pane(spec.id)
             if pane is None or spec.id in self.pane_errors:
@@ -374,9 +361,17 @@ class CockpitApp(App[int]):
                     pane.set_unconfigured(f"{spec.title} pane failed to start: {reason}")
         self._subscriptions.append(cockpit.probes.subscribe(self._probes_changed))
         self._probes_changed(cockpit.probes.snapshot)
-        if self.start_polling:
-            for job in cockpit.jobs():
-                self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
+        self._run_jobs()
+
+    def _run_jobs(self) -> None:
+        """Run the cockpit's feed jobs as workers, once per cockpit (their first polls start at
+        once: a :class:`~sre_cockpit.feeds.polling.Poller` fetches before it first sleeps)."""
+        cockpit = self.cockpit
+        if cockpit is None or not self.start_polling or self._jobs_of is cockpit:
+            return
+        self._jobs_of = cockpit
+        for job in cockpit.jobs():
+            self.run_worker(job.run(), name=job.name, group="feeds", exit_on_error=False)
 
     def _publisher(self, spec: PaneSpec, pane: Pane) -> Callable[[Any], None]:
         def published(snapshot: Any) -> None:
@@ -398,10 +393,15 @@ class CockpitApp(App[int]):
         return posted
 
     def _unbind(self) -> None:
+        """Stop listening to the feeds and stop their jobs."""
+        self._unsubscribe()
+        self.workers.cancel_group(self, "feeds")
+        self._jobs_of = None
+
+    def _unsubscribe(self) -> None:
         for unsubscribe in self._subscriptions:
             unsubscribe()
         self._subscriptions.clear()
-        self.workers.cancel_group(self, "feeds")
 
     # ----------------------------------------------------------------------------- app state
 
@@ -435,8 +435,8 @@ class CockpitApp(App[int]):
         if at is None:
             banner.display = False
         else:
-            shown = sanitize_line(label) if label else f"{at:%H:%M} UTC"
-            banner.update(Text(f"viewing {shown} — . returns to live"))
+            shown = label or f"{at:%H:%M} UTC"
+            banner.update(plain(f"viewing {shown} — . returns to live"))
             banner.display = True
         if not changed:
             return
@@ -483,7 +483,8 @@ class CockpitApp(App[int]):
                 self.call_later(toast, self, f"{exc} — press r in the timeline to retry",
                                 severity="error", timeout=15)
 
-        self.push_screen(NoteEditor(notes, targets, clock=self.clock), submitted)
+        self.push_screen(NoteEditor(notes, targets, clock=self.clock,
+                                    routes=notes.delivery_plan(targets)), submitted)
 
     def pin_line(self, line: LogLine) -> None:
         """``p`` in the log pane: the line becomes a note on the focused incident."""
@@ -618,10 +619,20 @@ class CockpitApp(App[int]):
         return dict(self.config.keys if self.config is not None else self.boot.keys)
 
     def action_help(self) -> None:
-        """``?``: every binding with its id and key."""
+        """``?``: every binding with its id and key (the screen is built on the first ``?``
+        and kept: later ones only update it)."""
         from sre_cockpit.ui.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.help_rows()))
+        if isinstance(self.screen, HelpScreen):
+            return
+        rows = self.help_rows()
+        if not self.is_screen_installed(HELP_SCREEN):
+            self.install_screen(HelpScreen(rows), HELP_SCREEN)
+        else:
+            screen = self.get_screen(HELP_SCREEN)
+            if isinstance(screen, HelpScreen):
+                screen.show_rows(rows)
+        self.push_screen(HELP_SCREEN)
 
     def action_command_line(self) -> None:
         """``:``: open the command line."""
@@ -632,9 +643,13 @@ class CockpitApp(App[int]):
         line = self.query_one(CommandLine)
         error = await self.run_command(message.name, message.args)
         if error:
-            line.show_error(error)
+            line.show_error(error)  # closes the line too: the next ':' starts empty
         else:
             line.close()
+        pane = self.pane(self.active_pane)
+        main = self.screen_stack[0]
+        if pane is not None and self.screen is main and main.focused is None:
+            self._focus_pane(pane)  # :ctx rebuilt the panes: the one the line came from is gone
 
     async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
         """Run a ``:`` command (the command line and the palette); an error line or None."""
@@ -662,6 +677,20 @@ class CockpitApp(App[int]):
             text = (f"{pending} {noun} not delivered to the incident API yet. They stay in the "
                     f"local journal and are retried the next time the cockpit runs. Quit anyway?")
         self.push_screen(QuitScreen(text), self._quit_answer)
+
+    def action_interrupt(self) -> None:
+        """``ctrl+c``: quit through the same guard as ``q``; in an input or the note editor
+        with text selected, copy it instead (their own ``ctrl+c``).
+
+        A priority binding, so it answers on every screen: in a prompt, a dialog, the note
+        editor, the help or the palette it used to do nothing and say nothing (a modal screen
+        ends the binding chain, and the inputs took the key to copy an empty selection).
+        """
+        focused = self.screen.focused
+        selected: object = getattr(focused, "selected_text", None) if takes_text(focused) else None
+        if isinstance(selected, str) and selected:
+            raise SkipAction()  # the input copies its selection
+        self.action_request_quit()
 
     async def action_quit(self) -> None:
         """Textual's own quit (the palette's "Quit the application"): the same guard."""
@@ -729,8 +758,17 @@ class CockpitApp(App[int]):
     # ----------------------------------------------------------------------------- themes, keys
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast: plain, terminal-safe text whoever asks (``Widget.notify`` passes
+        ``markup=True`` by default, and a Loki error body ``[/]`` crashed the cockpit); only
+        :class:`~sre_cockpit.ui.plain.TrustedMarkup` from :func:`~sre_cockpit.ui.toast.toast`
+        is parsed as markup."""
+        trusted = markup and isinstance(message, TrustedMarkup)
+        # not capped again: toast() capped it, and a second cap would miscount the first's
+        # "…+N bytes"; the cockpit's own code reaches notify only through toast()
+        super().notify(message if trusted else plain_str(message, multiline=True, max_bytes=None),
+                       title=plain_str(title), severity=severity, timeout=timeout,
+                       markup=trusted)
         repaint_when_gone(self, timeout)  # Textual can leave an expired toast on screen
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

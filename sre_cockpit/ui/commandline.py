@@ -1,8 +1,11 @@
 """The ``:`` command line: ``:ctx NAME``, ``:theme NAME``, ``:export [PATH]``, ``:q``, ``:help``.
 
-The line parses what was typed and posts ``CommandLine.Command``; the app runs it and either
-closes the line or calls ``show_error`` so the reason appears in the line itself. Up/down walk
-the history of this session; right-arrow accepts the greyed-out completion.
+The line parses what was typed and posts ``CommandLine.Command``; the app runs it and closes
+the line, or calls ``show_error``: as in vim, the line closes too and the reason stays where the
+line was, so the next ``:`` starts empty (it used to stay open with the failed text, and the
+next ``:`` gave ``:ctx:ctx prod``); up recalls the failed line to edit it. Up/down walk the
+history of this session; ``tab`` (or right-arrow) accepts the greyed-out completion, so what the
+line shows is what enter runs.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
-from textual.content import Content
 from textual.message import Message
 from textual.suggester import Suggester
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
+from sre_cockpit.ui.plain import plain, plain_content, plain_highlight, plain_str
+from sre_cockpit.ui.toast import toast
 
 COMMANDS: dict[str, str] = {
     "ctx": "ctx NAME — switch to another context (panes restart on its providers)",
@@ -36,7 +40,11 @@ COMMANDS: dict[str, str] = {
 }
 """Command words and their one-line help (also used by the command palette)."""
 ALIASES: dict[str, str] = {"context": "ctx", "quit": "q", "q!": "q!", "wq": "q", "x": "q"}
+TAKES_ARGUMENT = frozenset({"ctx", "theme", "export"})
+"""Commands whose completion ends with a space, ready for the argument."""
 HISTORY_LIMIT = 100
+MESSAGE_S = 15.0
+"""How long a failed command's reason stays where the closed line was."""
 
 
 class PromptInput(Input):
@@ -46,15 +54,19 @@ class PromptInput(Input):
         Binding("escape", "cancel", "cancel", show=False, id="prompt.cancel"),
         Binding("up", "history(-1)", "previous", show=False, id="prompt.history_previous"),
         Binding("down", "history(1)", "next", show=False, id="prompt.history_next"),
+        Binding("tab", "complete", "complete", show=False, id="prompt.complete"),
     ]
 
     class Cancelled(Message):
         """Escape was pressed."""
 
     def __init__(self, *, placeholder: str = "", id: str | None = None,
-                 suggester: Suggester | None = None) -> None:
+                 suggester: Suggester | None = None,
+                 completer: Callable[[str], str | None] | None = None) -> None:
         super().__init__(placeholder=placeholder, id=id, compact=True, suggester=suggester,
                          select_on_focus=False)
+        self.completer = completer
+        """The completion of a line as typed (None: none); ``tab`` puts it in the line."""
         self.history: list[str] = []
         self._history_pos = 0
         self._draft = ""
@@ -100,6 +112,15 @@ class PromptInput(Input):
         self.value = self.history[pos] if pos < len(self.history) else self._draft
         self.cursor_position = len(self.value)
 
+    def action_complete(self) -> None:
+        """``tab``: put the completion in the line (computed now, not the suggester's greyed
+        text, which arrives later: ``:th`` and tab in one read must complete too). Without one,
+        tab does nothing: it never moves the focus out of a prompt being typed in."""
+        completion = self.completer(self.value) if self.completer is not None else None
+        if completion:
+            self.value = completion
+            self.cursor_position = len(completion)
+
     def action_cancel(self) -> None:
         """Close the prompt without running anything (at once, so that the key typed next goes
         where the focus returns, not into this prompt)."""
@@ -122,17 +143,23 @@ class BottomPrompt(Widget):
     BottomPrompt .prompt-message { width: auto; max-width: 70%; height: 1; padding: 0 1;
                                    color: $text-error; text-style: bold; display: none; }
     BottomPrompt .prompt-message.-shown { display: block; }
+    BottomPrompt.-message { display: block; }
+    BottomPrompt.-message .prompt-label, BottomPrompt.-message PromptInput { display: none; }
+    BottomPrompt.-message .prompt-message { width: 1fr; max-width: 100%; padding: 0; }
     """
 
     LABEL = ":"
 
     def __init__(self, *, id: str | None = None, placeholder: str = "",
-                 suggester: Suggester | None = None) -> None:
+                 suggester: Suggester | None = None,
+                 completer: Callable[[str], str | None] | None = None) -> None:
         super().__init__(id=id)
-        self.input = PromptInput(placeholder=placeholder, suggester=suggester)
+        self.input = PromptInput(placeholder=placeholder, suggester=suggester,
+                                 completer=completer)
         self.label = Static(Text(self.LABEL), classes="prompt-label")
         self.message = Static("", classes="prompt-message", markup=False)
         self._return_focus: Widget | None = None
+        self._message_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -173,14 +200,25 @@ class BottomPrompt(Widget):
             self.screen.set_focus(None)
 
     def show_error(self, message: str) -> None:
-        """Keep the prompt open and show why the command failed."""
-        self.message.update(Text(sanitize_line(message)))
+        """The command failed: close the prompt (the focus goes back, the next open starts
+        empty) and leave ``message`` where the prompt was, until it opens again or
+        :data:`MESSAGE_S` have passed. Up in the next prompt recalls the failed line."""
+        self.close()
+        self.message.update(plain(message))
         self.message.add_class("-shown")
+        self.add_class("-message")
+        if self.is_mounted:
+            self._message_timer = self.set_timer(MESSAGE_S, self.clear_error,
+                                                 name="prompt-message")
 
     def clear_error(self) -> None:
         """Hide the error message."""
+        if self._message_timer is not None:
+            self._message_timer.stop()
+            self._message_timer = None
         self.message.update("")
         self.message.remove_class("-shown")
+        self.remove_class("-message")
 
     @property
     def error(self) -> str:
@@ -200,23 +238,35 @@ class BottomPrompt(Widget):
 
 
 class CommandSuggester(Suggester):
-    """Completes command words and their argument (context and theme names)."""
+    """Completes command words and their argument (context and theme names); the greyed-out
+    suggestion and ``tab`` give the same completion (:meth:`complete`)."""
 
     def __init__(self, names: Callable[[str], Iterable[str]]) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
         self._names = names
 
-    async def get_suggestion(self, value: str) -> str | None:
+    def complete(self, value: str) -> str | None:
+        """The line completed: the first command word starting with what was typed (then a
+        space when it takes an argument), or the first context / theme name starting with the
+        argument; None when nothing completes it."""
         if " " not in value:
-            for word in COMMANDS:
+            if not value:
+                return None
+            for word in [*COMMANDS, *ALIASES]:
                 if word.startswith(value) and word != value:
-                    return word
+                    canonical = ALIASES.get(word, word)
+                    return word + (" " if canonical in TAKES_ARGUMENT else "")
             return None
         verb, _, arg = value.partition(" ")
         for name in self._names(ALIASES.get(verb, verb)):
-            if name.startswith(arg) and name != arg:
+            # the suggestion is drawn in the input as it is: a name from the config that is
+            # not plain text (escapes, bidi) is never offered (the palette lists it, sanitised)
+            if name.startswith(arg) and name != arg and plain_str(name) == name:
                 return f"{verb} {name}"
         return None
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.complete(value)
 
 
 class CommandLine(BottomPrompt):
@@ -235,8 +285,9 @@ class CommandLine(BottomPrompt):
 
     def __init__(self, *, id: str | None = None,
                  names: Callable[[str], Iterable[str]] | None = None) -> None:
+        suggester = CommandSuggester(names or (lambda _verb: ()))
         super().__init__(id=id, placeholder="ctx NAME · theme NAME · export · help · q",
-                         suggester=CommandSuggester(names or (lambda _verb: ())))
+                         suggester=suggester, completer=suggester.complete)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -253,7 +304,10 @@ class CommandLine(BottomPrompt):
             return
         verb = ALIASES.get(words[0], words[0])
         if verb not in COMMANDS and verb != "q!":
-            self.show_error(f"unknown command :{words[0]}{did_you_mean(verb, COMMANDS)} "
+            starting = [word for word in COMMANDS if word.startswith(verb)]
+            suggestion = (f" (did you mean {starting[0]!r}? tab completes)"
+                          if len(starting) == 1 else did_you_mean(verb, COMMANDS))
+            self.show_error(f"unknown command :{words[0]}{suggestion} "
                             f"(commands: {', '.join(COMMANDS)})")
             return
         self.post_message(self.Command(verb, tuple(words[1:]), text))
@@ -281,25 +335,33 @@ class CockpitCommands(Provider):
         entries.append(("Zoom the focused pane", partial(app.run_action, "zoom"),
                         "maximise / restore (z)"))
         entries.append(("Keys: list every binding", partial(app.run_action, "help"), "?"))
-        runner = getattr(app, "run_command", None)
-        if runner is not None:
+        command = getattr(app, "run_command", None)
+        if command is not None:
+            async def runner(name: str, args: tuple[str, ...]) -> None:
+                error = await command(name, args)
+                if error:  # the palette is closed by now: say why nothing happened
+                    toast(app, str(error), title=f":{name} failed", severity="error",
+                          timeout=10)
+
             for name in getattr(app, "context_names", lambda: [])():
-                entries.append((f"Context: {sanitize_line(name)}", partial(runner, "ctx", (name,)),
+                entries.append((f"Context: {plain_str(name)}", partial(runner, "ctx", (name,)),
                                 "rebuild the providers for this context"))
             for name in getattr(app, "cockpit_theme_names", lambda: [])():
-                entries.append((f"Theme: {name}", partial(runner, "theme", (name,)),
+                entries.append((f"Theme: {plain_str(name)}", partial(runner, "theme", (name,)),
                                 "change the colour theme"))
             entries.append(("Export post-mortem timeline", partial(runner, "export", ()),
                             ":export"))
         return entries
 
     async def discover(self) -> Hits:
+        # names are plain_str'd (context and theme names come from files); the help texts
+        # are the cockpit's own constants (Textual parses a hit's help as markup)
         for name, callback, help_text in self._entries():
-            yield DiscoveryHit(Content(name), callback, help=help_text)
+            yield DiscoveryHit(plain_content(name), callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, callback, help_text in self._entries():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, plain_highlight(matcher, name), callback, help=help_text)

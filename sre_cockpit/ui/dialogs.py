@@ -22,6 +22,7 @@ from sre_cockpit.core.actions import ACTION_TITLES, ActionPreview, SilenceReques
 from sre_cockpit.core.durations import format_duration, parse_duration
 from sre_cockpit.core.models import Incident
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
+from sre_cockpit.ui.plain import plain, plain_str
 
 MAX_PAYLOAD_CHARS = 20_000
 
@@ -112,9 +113,9 @@ class ConfirmActionDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(sanitize_line(self.dialog_title)), classes="dialog-title")
+            yield Static(plain(self.dialog_title), classes="dialog-title")
             if self.warning:
-                yield Static(Text(sanitize_line(self.warning), style="bold"), classes="dialog-warning")
+                yield Static(plain(self.warning, "bold"), classes="dialog-warning")
             with VerticalScroll():
                 yield Static(describe_preview(self.previews, self.targets, self.skipped),
                              classes="dialog-body")
@@ -138,18 +139,22 @@ class ConfirmActionDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$')
+_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*|"(?:[^"\\]|\\.)*")\s*(=~|!~|!=|=)\s*(.*?)\s*$')
 
 
 def format_matchers(matchers: Sequence[tuple[str, str, bool, bool]]) -> str:
-    """One matcher per line in PromQL style: ``name="value"``, ``name=~"re"``, ``name!="v"``."""
+    """One matcher per line in PromQL style: ``name="value"``, ``name=~"re"``, ``name!="v"``;
+    a name that is not a plain label name is quoted like a value (``"a b"="v"``)."""
     lines = []
     for name, value, is_regex, is_equal in matchers:
         op = ("=~" if is_regex else "=") if is_equal else ("!~" if is_regex else "!=")
-        # Values with controls, bidi or invisible characters are shown \u-escaped: the
-        # round trip through parse_matchers is exact and nothing hostile reaches the screen.
-        plain = sanitize_line(value) == value
-        lines.append(f"{name}{op}{json.dumps(value, ensure_ascii=not plain)}")
+        # Names and values with controls, bidi or invisible characters are shown \u-escaped
+        # (the editor draws its text as it is): the round trip through parse_matchers is
+        # exact and nothing hostile reaches the screen.
+        shown_name = name if _NAME.fullmatch(name) else json.dumps(name, ensure_ascii=True)
+        safe = sanitize_line(value) == value
+        lines.append(f"{shown_name}{op}{json.dumps(value, ensure_ascii=not safe)}")
     return "\n".join(lines)
 
 
@@ -167,6 +172,11 @@ def parse_matchers(text: str) -> tuple[tuple[str, str, bool, bool], ...]:
         if not match:
             raise ValueError(f"line {n}: expected name=\"value\" (or =~, !=, !~)")
         name, op, raw = match.groups()
+        if name.startswith('"'):
+            try:
+                name = json.loads(name)
+            except ValueError as exc:
+                raise ValueError(f"line {n}: bad quoted name") from exc
         value: Any = raw
         if raw.startswith('"'):
             try:
@@ -219,16 +229,17 @@ class SilenceDialog(ModalScreen["SilenceRequest | None"]):
 
     def compose(self) -> ComposeResult:
         count = len(self.incidents)
-        title = (sanitize_line(self.incidents[0].title) if count == 1 else f"{count} alerts")
+        title = self.incidents[0].title if count == 1 else f"{count} alerts"
         with Vertical():
-            yield Static(Text(f"Silence {title}"), classes="dialog-title")
+            yield Static(plain(f"Silence {title}"), classes="dialog-title")
             yield Label("Duration (e.g. 30m, 2h, 1d)")
             yield Input(format_duration(self.default.duration_s), id="silence-duration")
             yield Label("Matchers, one per line (name=\"value\", =~ regex, != and !~ negate)")
             yield TextArea(format_matchers(self.default.matchers), id="silence-matchers",
                            soft_wrap=False, show_line_numbers=False)
             yield Label("Comment")
-            yield Input(self.default.comment, id="silence-comment", placeholder="why (shown to others)")
+            yield Input(plain_str(self.default.comment), id="silence-comment",
+                        placeholder="why (shown to others)")
             yield Static("", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Continue (ctrl+s)", variant="primary", id="submit")
@@ -267,7 +278,7 @@ class SilenceDialog(ModalScreen["SilenceRequest | None"]):
         try:
             request = self.build_request()
         except ValueError as exc:
-            self.query_one(".dialog-error", Static).update(Text(sanitize_line(str(exc))))
+            self.query_one(".dialog-error", Static).update(plain(exc))
             return
         self.dismiss(request)
 

@@ -20,6 +20,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from sre_cockpit.ui.plain import plain
+
 
 @dataclass(frozen=True, slots=True)
 class BindingRow:
@@ -95,7 +97,12 @@ def binding_rows(app: App[Any], scopes: Iterable[tuple[str, Iterable[DOMNode | t
 
 
 class HelpScreen(ModalScreen[None]):
-    """Modal key reference; ``?``, ``escape`` or ``q`` closes it."""
+    """Modal key reference; ``?``, ``escape`` or ``q`` closes it.
+
+    Built once and kept (the app installs it): opening it again only updates what changed —
+    usually just the ``●`` of the bindings active with the current focus — instead of composing
+    a screen and a table of every binding on each ``?``.
+    """
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -112,6 +119,8 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, rows: list[BindingRow]) -> None:
         super().__init__()
         self.rows = rows
+        self.builds = 0
+        """How many times the table was filled from scratch (tests read it)."""
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -131,11 +140,43 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", key="key")
         table.add_column("binding id", key="id")
         table.add_column("action", key="description")
-        for row in self.rows:
-            table.add_row(Text("●" if row.active else " "), Text(row.scope),
-                          Text(row.keys, style="bold"), Text(row.id), Text(row.description))
+        self._fill(self.rows)
+        table.focus()
+
+    def _fill(self, rows: list[BindingRow]) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for n, row in enumerate(rows):
+            # keys and scopes come from the config (keys:) and pane titles: never markup
+            table.add_row(_active_mark(row.active), plain(row.scope), plain(row.keys, "bold"),
+                          plain(row.id), plain(row.description), key=str(n))
+        self.rows = rows
+        self.builds += 1
+
+    def show_rows(self, rows: list[BindingRow]) -> None:
+        """Show ``rows`` (the bindings now), from the top: only the marks that changed are
+        updated when the bindings are the same as last time, else the table is refilled."""
+        table = self.query_one(DataTable)
+        if [_shape(r) for r in rows] != [_shape(r) for r in self.rows]:
+            self._fill(rows)
+        else:
+            for n, (old, new) in enumerate(zip(self.rows, rows, strict=True)):
+                if old.active != new.active:
+                    table.update_cell(str(n), "active", _active_mark(new.active))
+            self.rows = rows
+        table.move_cursor(row=0, column=0, animate=False)
+        table.scroll_home(animate=False)
         table.focus()
 
     def action_close(self) -> None:
         """Close the help screen."""
         self.dismiss(None)
+
+
+def _shape(row: BindingRow) -> tuple[str, str, str, str]:
+    """A row without its active mark."""
+    return row.scope, row.keys, row.id, row.description
+
+
+def _active_mark(active: bool) -> Text:
+    return Text("●" if active else " ")

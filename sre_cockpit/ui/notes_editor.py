@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,8 +22,9 @@ from textual.widgets import Button, Static, TextArea
 
 from sre_cockpit.core.models import Incident, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.feeds.notes import NotesError, NotesFeed
+from sre_cockpit.feeds.notes import NoteRoute, NotesError, NotesFeed
 from sre_cockpit.feeds.signals import register_flusher
+from sre_cockpit.ui.plain import plain
 
 AUTOSAVE_INTERVAL_S = 0.5
 """How often the draft is saved while it changes (the promise is: at least every second)."""
@@ -41,6 +41,18 @@ def describe_targets(incidents: Sequence[Incident]) -> str:
     return sanitize_line(text)[:120]
 
 
+def describe_route(routes: Sequence[NoteRoute]) -> tuple[str, bool]:
+    """Where the note goes, said before it is typed: ``sent to pd`` or ``stays in the local
+    journal: read-only context (not sent to pd)``, and whether any of it stays local."""
+    sent = [r.provider for r in routes if r.local_reason is None]
+    local = [r for r in routes if r.local_reason is not None]
+    parts = [f"sent to {', '.join(sent)} (saved in the local journal first)"] if sent else []
+    for route in local:
+        parts.append(f"stays in the local journal: {route.local_reason} "
+                     f"(not sent to {route.provider})")
+    return sanitize_line("; ".join(parts) or "stays in the local journal"), bool(local)
+
+
 class NoteEditor(ModalScreen[str | None]):
     """Type a note for one or more incidents; ``ctrl+s`` sends, ``escape`` keeps it as a draft."""
 
@@ -51,6 +63,8 @@ class NoteEditor(ModalScreen[str | None]):
         border: thick $accent; background: $surface; padding: 0 1;
     }
     NoteEditor .note-title { text-style: bold; height: auto; }
+    NoteEditor .note-route { color: $text-muted; height: auto; }
+    NoteEditor .note-route.-local { color: $warning; text-style: bold; }
     NoteEditor TextArea { height: 10; min-height: 4; }
     NoteEditor .note-status { color: $text-muted; height: 1; }
     NoteEditor .note-status.-error { color: $error; text-style: bold; }
@@ -69,10 +83,13 @@ class NoteEditor(ModalScreen[str | None]):
 
     def __init__(self, notes: NotesFeed, incidents: Sequence[Incident], *,
                  clock: Callable[[], datetime] = utcnow, initial: str | None = None,
-                 error: str | None = None) -> None:
+                 error: str | None = None, routes: Sequence[NoteRoute] = ()) -> None:
         super().__init__()
         self.notes = notes
         self.incidents = tuple(incidents)
+        self.routes = tuple(routes)
+        """Where the note goes (``NotesFeed.delivery_plan``), shown before it is typed: a
+        read-only context says at once that the note stays local."""
         self.clock = clock
         self.keys = tuple(i.key for i in self.incidents)
         self.restored: str | None = None
@@ -84,14 +101,22 @@ class NoteEditor(ModalScreen[str | None]):
         self.initial_text = text
         self._latest = text
         self.initial_error = error
-        self._saved_text = text if draft is not None and text == draft.text else None
+        # what is on disk: the draft's text, or nothing at all (an empty editor with no draft
+        # has nothing to save; its first autosave said "draft saved" over "empty note not
+        # saved" half a second after ctrl+s)
+        self._saved_text = (text if draft is not None and text == draft.text
+                            else "" if draft is None and not text else None)
         self._unregister: Callable[[], None] | None = None
         self._finished = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(f"Note for {describe_targets(self.incidents)}"),
+            yield Static(plain(f"Note for {describe_targets(self.incidents)}"),
                          classes="note-title")
+            if self.routes:
+                route, local = describe_route(self.routes)
+                yield Static(plain(route), id="note-route",
+                             classes="note-route -local" if local else "note-route")
             yield TextArea(self.initial_text, soft_wrap=True, show_line_numbers=False,
                            id="note-text")
             yield Static("", classes="note-status", id="note-status")
@@ -132,7 +157,7 @@ class NoteEditor(ModalScreen[str | None]):
     def show_status(self, message: str, *, error: bool = False) -> None:
         """One line under the editor (errors in bold)."""
         status = self.query_one("#note-status", Static)
-        status.update(Text(sanitize_line(message)))
+        status.update(plain(message))
         status.set_class(error, "-error")
 
     def flush_draft(self) -> None:

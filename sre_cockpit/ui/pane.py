@@ -36,7 +36,9 @@ from sre_cockpit.core.durations import humanize_age
 from sre_cockpit.core.loglines import RowFilter
 from sre_cockpit.core.models import HealthState, Incident, LogLine, ProviderHealth, utcnow
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.ui.plain import plain
 from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.toast import toast
 
 DEFAULT_FRESH_S = 30.0
 """How long an OK answer counts as fresh when the source did not say (streams)."""
@@ -249,8 +251,9 @@ class Pane(Vertical, can_focus=True):
     # border's (dark grey on black in war-room, white on near-white in daylight).
     DEFAULT_CSS = """
     Pane { border: round $panel-lighten-2; height: 1fr; width: 1fr;
-           border-title-color: $text-muted; }
-    Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent; }
+           border-title-color: $text-muted; border-subtitle-color: $text-muted; }
+    Pane:focus-within, Pane:focus { border: round $accent; border-title-color: $accent;
+                                    border-subtitle-color: $accent; }
     Pane > .pane-empty { color: $text-muted; padding: 1 2; height: auto; }
     """
 
@@ -366,7 +369,7 @@ class Pane(Vertical, can_focus=True):
     def set_unconfigured(self, message: str | None = None) -> None:
         """Replace the body with a plain explanation ("no incident provider configured")."""
         empty = self.query_one(".pane-empty", Static)
-        empty.update(Text(message or self.EMPTY_MESSAGE))
+        empty.update(plain(message or self.EMPTY_MESSAGE, multiline=True))
         empty.display = True
         for child in self.children:
             if child is not empty and not isinstance(child, SourceLine | FilterBar):
@@ -394,8 +397,7 @@ class Pane(Vertical, can_focus=True):
         try:
             parsed = self.parse_filter(text)
         except ValueError as exc:
-            self.app.notify(sanitize_line(str(exc)), title="filter not applied",
-                            severity="error", markup=False)
+            toast(self, str(exc), title="filter not applied", severity="error")
             return False
         self.filter_text = text
         self.row_filter = parsed
@@ -442,7 +444,7 @@ class Pane(Vertical, can_focus=True):
             self._filter_shown = text
             # one fixed-size line: no layout pass (the log pane updates its counts with every
             # batch of lines, up to 4 times a second)
-            bar.update(Text(text, no_wrap=True, overflow="ellipsis"), layout=False)
+            bar.update(plain(text, no_wrap=True, overflow="ellipsis"), layout=False)
         bar.set_class(True, "-on")
 
     # ------------------------------------------------------------------------------ keys

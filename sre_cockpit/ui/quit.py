@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from sre_cockpit.ui.plain import plain
+
 
 class QuitScreen(ModalScreen[bool]):
     """``y`` quits, ``n`` / ``escape`` stays. Dismisses with True to quit."""
@@ -34,7 +36,7 @@ class QuitScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Quit?"
-            yield Static(Text(self.message), id="quit-message")
+            yield Static(plain(self.message), id="quit-message")
             yield Static(Text("y quit anyway · n / esc stay"), classes="quit-keys")
 
     def action_answer(self, quit_: bool) -> None:

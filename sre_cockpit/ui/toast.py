@@ -2,8 +2,11 @@
 
 ``app.notify`` parses its message as Textual markup by default, so a Loki error body reading
 ``[/]`` crashed the cockpit and ``[@click=app.quit]`` became a live action. :func:`toast` takes
-plain text (sanitised to terminal-safe lines) or a :class:`~textual.content.Content` built from
-plain strings and styled with spans (a link), whose markup Textual escapes itself.
+plain text (every line made terminal-safe by :func:`~sre_cockpit.ui.plain.plain_str`) or a
+:class:`~textual.content.Content` built from plain strings and styled with spans (a link): that
+one goes as :class:`~sre_cockpit.ui.plain.TrustedMarkup` when its markup parses back to exactly
+the same content, else as its plain text. The cockpit's ``notify`` shows anything else as plain
+text, whoever calls it.
 
 A toast that is gone must leave nothing behind: :func:`repaint_when_gone` (called for every
 notification by the app) repaints the screen once the toast's time is up. Textual 8.2.8 removes
@@ -24,7 +27,7 @@ from textual.app import App
 from textual.content import Content
 from textual.dom import DOMNode
 
-from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.ui.plain import plain_content, plain_str, trusted_markup
 
 Severity = Literal["information", "warning", "error"]
 
@@ -38,12 +41,14 @@ def toast(where: App[object] | DOMNode, message: str | Content, *, title: str = 
     """Show a toast. ``message`` is plain text (every line sanitised) or styled ``Content``."""
     app = where if isinstance(where, App) else where.app
     if isinstance(message, Content):
-        app.notify(message.markup, title=sanitize_line(title), severity=severity,
-                   timeout=timeout, markup=True)
-        return
-    text = "\n".join(sanitize_line(line) for line in str(message).splitlines()) or ""
-    app.notify(text, title=sanitize_line(title), severity=severity, timeout=timeout,
-               markup=False)
+        markup = trusted_markup(message)
+        if markup is not None:
+            app.notify(markup, title=plain_str(title), severity=severity, timeout=timeout,
+                       markup=True)
+            return
+        message = message.plain
+    app.notify(plain_str(message, multiline=True), title=plain_str(title), severity=severity,
+               timeout=timeout, markup=False)
 
 
 def repaint_when_gone(app: App[Any], timeout: float | None) -> None:
@@ -63,4 +68,4 @@ def link(prefix: str, url: str) -> Content:
     """``prefix`` then ``url`` as a clickable link (``url`` must already be a safe link)."""
     from textual.style import Style
 
-    return Content(sanitize_line(prefix)) + Content(url).stylize(Style(link=url))
+    return plain_content(prefix) + Content(url).stylize(Style(link=url))

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sre_cockpit.feeds.notes_store.records import NoteRecord, incident_to_dict, sqlite_reason
+from sre_cockpit.feeds.notes_store.records import NoteRecord, sqlite_reason
 from sre_cockpit.feeds.notes_store.safefile import (
     create_private,
     ensure_dir,
@@ -384,8 +384,8 @@ class NotesDb:
             "INSERT OR IGNORE INTO notes (id, at, kind, text, author, context, incidents) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (record.id, record.at.isoformat(), record.kind, record.text, record.author,
-             record.context, json.dumps([incident_to_dict(i) for i in record.incidents],
-                                        ensure_ascii=False, separators=(",", ":"))))
+             record.context, json.dumps(record.incidents_json(), ensure_ascii=False,
+                                        separators=(",", ":"))))
         if cursor.rowcount != 1:
             return None
         for target in record.targets.values():

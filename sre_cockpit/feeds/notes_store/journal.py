@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -82,7 +82,8 @@ class Journal(NotesMirror):
 
     def add_note(self, text: str, incidents: Sequence[Incident], *, kind: str = "note",
                  author: str = "", context: str = "",
-                 draft_keys: Iterable[str] | None = None) -> NoteRecord:
+                 draft_keys: Iterable[str] | None = None,
+                 backends: Mapping[str, str] | None = None) -> NoteRecord:
         """Durably record a note before anything is sent.
 
         Args:
@@ -94,6 +95,8 @@ class Journal(NotesMirror):
             draft_keys: the editor draft this note was typed in: removed once the note is
                 saved; when the store refuses the note, the note is parked in its place so the
                 next note does not start with this text.
+            backends: provider name → the backend it talks to (recorded for the incidents'
+                providers: the note belongs to them, see ``NoteScope``).
 
         Raises:
             JournalError: the store could not be written; the note is kept in ``unsaved``
@@ -101,9 +104,11 @@ class Journal(NotesMirror):
         """
         clean = sanitize(text, max_bytes=MAX_NOTE_BYTES).strip("\n")
         self._unsaved_seq += 1
+        providers = dict.fromkeys(i.provider for i in incidents)
         record = NoteRecord(
             id=str(uuid.uuid4()), at=self.clock(), text=clean, incidents=tuple(incidents),
             kind=kind, author=author, context=context, seq=self._unsaved_seq,
+            backends={p: b for p, b in (backends or {}).items() if p in providers},
         )
         for provider in dict.fromkeys(i.provider for i in incidents):
             record.targets[provider] = TargetState(provider, str(uuid.uuid4()))

@@ -15,7 +15,12 @@ from datetime import datetime, timedelta
 from sre_cockpit.core.models import utcnow
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.notes_store.journal import Journal, pid_alive
-from sre_cockpit.feeds.notes_store.records import JournalError, NoteRecord, TargetState
+from sre_cockpit.feeds.notes_store.records import (
+    JournalError,
+    NoteRecord,
+    NoteScope,
+    TargetState,
+)
 from sre_cockpit.providers.base import EventSource, IncidentActions, ProviderError
 from sre_cockpit.providers.incident_util import note_ref
 
@@ -47,10 +52,13 @@ class Outbox:
                  events: Mapping[str, EventSource] | None = None,
                  clock: Callable[[], datetime] = utcnow, base_delay: float = 2.0,
                  max_delay: float = 120.0, timeout: float = 30.0,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, backends: Mapping[str, str] | None = None) -> None:
         self.journal = journal
         self.actions = actions
         self.context = context
+        self.scope = NoteScope(context or "", dict(backends or {}))
+        """Which deliveries are this outbox's: a note written for another backend of the same
+        provider name (another simulator, a changed URL) waits for a cockpit on that one."""
         self.configured = set(configured) if configured is not None else set(actions)
         self.events = events or {}
         self.clock = clock
@@ -69,7 +77,8 @@ class Outbox:
         """The pending deliveries this outbox handles (a read-only cockpit leaves the notes
         other cockpits wrote alone: it would only turn them "local only")."""
         return [(record, target) for record, target in self.journal.pending(self.context)
-                if not self.read_only or record.id in self.journal.created_here]
+                if (not self.read_only or record.id in self.journal.created_here)
+                and self.scope.owns_target(record, target.provider)]
 
     def _due(self) -> list[tuple[NoteRecord, TargetState]]:
         now = self.clock()
@@ -88,7 +97,7 @@ class Outbox:
             self.journal.refresh()
             for record, target in self._due():
                 await self._deliver(record, target)
-            return len(self.journal.pending(self.context))
+            return len(self._mine())
 
     async def _deliver(self, record: NoteRecord, target: TargetState) -> None:
         name = target.provider

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,8 @@ from sre_cockpit.providers.incident_util import note_ref
 
 MAX_NOTE_BYTES = 16_384
 """A note's text is cut (with a visible marker) beyond this many UTF-8 bytes."""
+MAX_BACKEND_CHARS = 512
+"""A backend identity longer than this in a stored note is ignored (damaged)."""
 
 
 class JournalError(Exception):
@@ -78,15 +80,31 @@ def sqlite_reason(exc: sqlite3.Error) -> str:
     return sanitize_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
-def incident_to_dict(incident: Incident) -> dict[str, Any]:
-    """A JSON snapshot of the incident a note is for (enough to deliver it after a restart)."""
-    return {
+def incident_to_dict(incident: Incident, backend: str | None = None) -> dict[str, Any]:
+    """A JSON snapshot of the incident a note is for (enough to deliver it after a restart),
+    with the backend its provider talked to when the note was written (``backend``)."""
+    data: dict[str, Any] = {
         "id": incident.id, "provider": incident.provider, "title": incident.title,
         "status": incident.status.value, "severity": incident.severity.value,
         "service": incident.service, "started_at": incident.started_at.isoformat(),
         "url": incident.url, "assignees": list(incident.assignees),
         "labels": dict(incident.labels),
     }
+    if backend:
+        data["backend"] = backend
+    return data
+
+
+def backends_of(raw_incidents: Sequence[object]) -> dict[str, str]:
+    """Provider name → backend, from the incident snapshots of a stored note (those written
+    before backends were recorded have none)."""
+    found: dict[str, str] = {}
+    for item in raw_incidents:
+        if isinstance(item, Mapping):
+            backend = item.get("backend")
+            if isinstance(backend, str) and backend and len(backend) <= MAX_BACKEND_CHARS:
+                found.setdefault(str(item.get("provider", "")), sanitize_line(backend))
+    return found
 
 
 def incident_from_dict(data: Mapping[str, Any]) -> Incident:
@@ -158,6 +176,9 @@ class NoteRecord:
     targets: dict[str, TargetState] = field(default_factory=dict)
     saved: bool = True  # False: kept in memory only because the store could not be written
     seq: int = 0  # creation order (ties at equal timestamps keep the order they were typed in)
+    backends: dict[str, str] = field(default_factory=dict)
+    """Provider name → the backend it talked to when the note was written (none recorded:
+    a note from before backends were; it belongs to whatever backend the name points to)."""
 
     @property
     def state(self) -> str:
@@ -175,12 +196,17 @@ class NoteRecord:
         """True while some provider still has to receive it."""
         return any(t.state == "pending" for t in self.targets.values())
 
-    def to_event(self) -> list[TimelineEvent]:
-        """One timeline event per incident the note is for, with the state of the delivery to
-        that incident's provider and the marker digest (``note_ref``) the provider's copy of
-        the note will carry, so the timeline shows the note once."""
+    def to_event(self, only: Callable[[Incident], bool] | None = None) -> list[TimelineEvent]:
+        """One timeline event per incident the note is for (those ``only`` keeps), with the
+        state of the delivery to that incident's provider and the marker digest
+        (``note_ref``) the provider's copy of the note will carry, so the timeline shows the
+        note once."""
         text = self.text
         incidents = self.incidents or ()
+        if incidents and only is not None:
+            incidents = tuple(i for i in incidents if only(i))
+            if not incidents:
+                return []
         if not incidents:
             return [TimelineEvent(at=self.at, kind=self.kind, source="operator", text=text,
                                   id=self.id, state=self.state if self.saved else "not saved")]
@@ -201,9 +227,14 @@ class NoteRecord:
             "v": 1, "type": "note", "id": self.id, "at": self.at.isoformat(),
             "kind": self.kind, "text": self.text, "author": self.author,
             "context": self.context,
-            "incidents": [incident_to_dict(i) for i in self.incidents],
+            "incidents": [incident_to_dict(i, self.backends.get(i.provider))
+                          for i in self.incidents],
             "keys": {p: t.idempotency_key for p, t in self.targets.items()},
         }
+
+    def incidents_json(self) -> list[dict[str, Any]]:
+        """The incidents as stored (each with its provider's backend when recorded)."""
+        return [incident_to_dict(i, self.backends.get(i.provider)) for i in self.incidents]
 
 
 def overall_state(states: Sequence[TargetState]) -> str:
@@ -235,6 +266,47 @@ MAX_INCIDENTS_PER_NOTE = 200
 MAX_ID_CHARS = 128
 
 
+@dataclass(frozen=True)
+class NoteScope:
+    """The notes one cockpit shows and delivers: those written in its context (or in none: a
+    note from before contexts were recorded) for the backends its providers talk to now.
+
+    A note written in ``sim`` for ``pd`` at one simulator is not shown, counted or delivered by
+    a cockpit whose ``pd`` is another simulator (same names, same incident ids), nor in
+    another context; a provider this context does not configure (any more) keeps its notes
+    visible, so their ``pending: provider … is not configured`` state is seen.
+    """
+
+    context: str = ""
+    backends: Mapping[str, str] = field(default_factory=dict)
+    """Provider name → backend, as :func:`~sre_cockpit.core.backends.backend_identity`."""
+
+    def owns(self, record: NoteRecord) -> bool:
+        """Whether the note was written in this context."""
+        return not record.context or not self.context or record.context == self.context
+
+    def owns_target(self, record: NoteRecord, provider: str) -> bool:
+        """Whether the note's incidents of ``provider`` are this cockpit's: same context, and
+        the backend they were written for is the one the provider talks to now."""
+        if not self.owns(record):
+            return False
+        written = record.backends.get(provider)
+        here = self.backends.get(provider)
+        return written is None or here is None or written == here
+
+    def events(self, record: NoteRecord) -> list[TimelineEvent]:
+        """The note's timeline events this cockpit shows (none for another context or
+        backend; an unattached note or pin of this context as itself)."""
+        if not self.owns(record):
+            return []
+        return record.to_event(only=lambda incident: self.owns_target(record, incident.provider))
+
+    def undelivered(self, record: NoteRecord) -> bool:
+        """Whether the note still has a delivery to do here."""
+        return any(target.state == "pending" and self.owns_target(record, provider)
+                   for provider, target in record.targets.items())
+
+
 def note_from_json(data: object, *, seq: int = 0, with_keys: bool = True) -> NoteRecord:
     """A note from its JSON form (:meth:`NoteRecord.to_json`), checked field by field.
 
@@ -259,7 +331,8 @@ def note_from_json(data: object, *, seq: int = 0, with_keys: bool = True) -> Not
         id=note_id, at=parse_time(str(data["at"])), text=_clean_text(data["text"]),
         incidents=incidents, kind="pin" if data.get("kind") == "pin" else "note",
         author=sanitize_line(str(data.get("author", "")))[:200],
-        context=sanitize_line(str(data.get("context", "")))[:200], seq=seq)
+        context=sanitize_line(str(data.get("context", "")))[:200], seq=seq,
+        backends=backends_of(raw_incidents))
     if not with_keys:
         return record
     for provider in dict.fromkeys(i.provider for i in incidents):

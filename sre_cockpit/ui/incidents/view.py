@@ -213,9 +213,7 @@ class IncidentsPane(Pane):
         self._render_rows()
 
     def on_resize(self, event: events.Resize) -> None:
-        # the columns fit the new width; before the feed is bound this is also the first
-        # render (the empty state, with the keys on the pane), as for every later snapshot
-        self._render_rows()
+        self._render_rows()  # fit the new width; before the feed is bound: the first render
 
     def _layout_columns(self) -> bool:
         """Fit the columns to the pane's width; True when they changed."""

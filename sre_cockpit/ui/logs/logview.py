@@ -33,6 +33,7 @@ from sre_cockpit.core.loglines import (
     COLOUR_FALLBACK,
     ERROR,
     LEVEL_NAMES,
+    NONE,
     LineFilter,
     Row,
     format_labels,
@@ -42,7 +43,10 @@ from sre_cockpit.core.loglines import (
 )
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.ui.clipboard import copy_text
+from sre_cockpit.ui.logs.search import SearchState, row_index
+from sre_cockpit.ui.logs.structured import StructuredRows, continuation_indent
 from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.toast import toast
 
 _MARK_STYLE = Style(dim=True, italic=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
@@ -58,18 +62,26 @@ class LogView(ScrollView, can_focus=True):
     LogView:focus { background-tint: $foreground 4%; }
     """
 
-    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query"})
-    """Run when the key is read (the app's key routing): the query typed next goes to the
-    editor."""
+    ROUTE_AT_ONCE: ClassVar[frozenset[str]] = frozenset({"edit_query", "search", "filter"})
+    """Run when the key is read (the app's key routing): the query, search or filter typed next
+    goes to its editor."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_follow", "follow/pause", id="logs.follow"),
         Binding("w", "toggle_wrap", "wrap", id="logs.wrap"),
         Binding("t", "toggle_timestamps", "timestamps", id="logs.timestamps"),
         Binding("u", "toggle_utc", "UTC/local", id="logs.utc"),
         Binding("L", "toggle_labels", "labels", id="logs.labels"),
+        Binding("s", "toggle_structured", "structured/raw", id="logs.structured"),
+        Binding("v", "toggle_volume", "volume", id="logs.volume"),
+        Binding("a", "toggle_patterns", "patterns", id="logs.patterns"),
+        Binding("b", "labels", "labels browser", id="logs.label_browser"),
         Binding("e", "next_error", "next error", id="logs.next_error"),
         Binding("E", "previous_error", "previous error", id="logs.previous_error"),
         Binding("l", "edit_query", "LogQL", id="logs.query"),
+        Binding("slash", "search", "search", id="logs.search"),
+        Binding("n", "search_next(1)", "next match", id="logs.search_next"),
+        Binding("N", "search_next(-1)", "previous match", id="logs.search_previous"),
+        Binding("f", "filter", "filter", id="logs.filter"),
         Binding("i", "explain", "why", id="logs.explain"),
         Binding("c", "copy_line", "copy", id="logs.copy"),
         Binding("p", "pin_line", "pin", id="logs.pin"),
@@ -108,6 +120,9 @@ class LogView(ScrollView, can_focus=True):
         self.show_ts = False
         self.utc = True
         self.show_labels = False
+        self.structured = False
+        """``s``: logfmt/JSON lines laid out message-first (parsed only when drawn)."""
+        self._structured = StructuredRows()
         self.cursor: int | None = None  # index into view when paused
         self.new_while_paused = 0
         self.total_appended = 0
@@ -124,6 +139,12 @@ class LogView(ScrollView, can_focus=True):
         self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
         self.on_edit_query: Callable[[], None] | None = None
+        self.on_search: Callable[[], None] | None = None
+        self.on_volume: Callable[[], None] | None = None
+        self.on_patterns: Callable[[], None] | None = None
+        self.on_labels: Callable[[], None] | None = None
+        self.searcher = SearchState()
+        """``/``: the search and the view rows that match it."""
 
     # ------------------------------------------------------------------------- data
 
@@ -176,6 +197,7 @@ class LogView(ScrollView, can_focus=True):
             else:
                 hi = mid
         del view[:lo]
+        self.searcher.drop_before(first_id)
         screen_rows = lo
         if self.wrap and self._cum:
             new_base = self._cum[lo - 1]
@@ -201,16 +223,22 @@ class LogView(ScrollView, can_focus=True):
     @property
     def _max_cells(self) -> int:
         """Widest row: an upper bound from the widest text and the widest prefix seen."""
-        prefix = (13 if self.show_ts else 0) + (self._max_label if self.show_labels else 0)
+        prefix = (13 if self.show_ts or self.structured else 0) + (
+            self._max_label if self.show_labels else 0)
         return prefix + self._max_text
 
     def _rows_for(self, row: Row, width: int) -> int:
-        return max(1, -(-self._row_width(row) // max(1, width)))
+        cells = self._row_width(row)
+        if self.structured:  # continuation rows indented under the message
+            rest = max(0, cells - width)
+            return 1 + -(-rest // max(1, width - continuation_indent(width)))
+        return max(1, -(-cells // max(1, width)))
 
     def _extend_view(self, rows: list[Row]) -> None:
         if not rows:
             return
         self.view.extend(rows)
+        self.searcher.extend(rows)
         self._max_text = max(self._max_text, max(row.cells for row in rows))
         if self.show_labels:
             self._max_label = max(self._max_label,
@@ -229,6 +257,8 @@ class LogView(ScrollView, can_focus=True):
         line_filter = self.line_filter
         self.view = list(source) if line_filter is None else \
             [r for r in source if line_filter.matches(r.text)]
+        self.searcher.recompute(self.view)
+        self._structured.clear()  # a moment's rows reuse ids: parse again what is drawn
         self._max_text = max((r.cells for r in self.view), default=0)
         self._max_label = 0
         if self.show_labels:
@@ -369,7 +399,7 @@ class LogView(ScrollView, can_focus=True):
         return style
 
     def _prefix_cells(self, row: Row) -> int:
-        cells = 13 if self.show_ts else 0
+        cells = 13 if self.show_ts or self.structured else 0
         if self.show_labels and row.labels:
             cells += self._label_cells(row.labels)
         return cells
@@ -420,12 +450,43 @@ class LogView(ScrollView, can_focus=True):
             self._combo_cache[key] = style
         return style
 
+    def _matches(self, text: str) -> list[tuple[int, int]]:
+        """Ranges of ``text`` the filter and the search highlight."""
+        found = self.line_filter.spans(text) if self.line_filter is not None else []
+        if self.searcher.search is not None:
+            found = [*found, *self.searcher.spans(text)]
+        return found
+
+    def _structured_strip(self, row: Row, selected: bool) -> Strip | None:
+        """A logfmt/JSON row laid out message-first (None: a plain line, drawn raw)."""
+        parsed = self._structured.parsed(row.id, row.raw)
+        if parsed is None:
+            return None
+        base = self._combined(self._base_style(), NONE, False, False, selected)
+        segments: list[Segment] = []
+        cells = 0
+        if self.show_labels and row.labels:
+            labels = format_labels(row.labels) + " "
+            segments.append(Segment(labels, base + self._style("accent")))
+            cells += cell_len(labels)
+        level_name = LEVEL_NAMES.get(parsed.level_class) or LEVEL_NAMES.get(row_level(row))
+        level_style = self._style(f"log-{level_name}") if level_name else Style()
+        body, body_cells = StructuredRows.segments(
+            parsed, format_ts(row.ts_ns, utc=self.utc), base, level_style, self._matches,
+            _MATCH_STYLE)
+        segments.extend(body)
+        return Strip(segments, cells + body_cells)
+
     def _row_strip(self, row: Row, selected: bool) -> Strip:
         """Segments built directly (no Rich Text layout): one per style run."""
+        if self.structured:
+            strip = self._structured_strip(row, selected)
+            if strip is not None:
+                return strip
         base = self._base_style()
         segments: list[Segment] = []
         cells = 0
-        if self.show_ts:
+        if self.show_ts or self.structured:
             stamp = format_ts(row.ts_ns, utc=self.utc) + " "
             segments.append(Segment(stamp, base + _TS_STYLE))
             cells += len(stamp)
@@ -434,7 +495,7 @@ class LogView(ScrollView, can_focus=True):
             segments.append(Segment(labels, base + self._style("accent")))
             cells += cell_len(labels)
         text = row.text
-        matches = self.line_filter.spans(text) if self.line_filter is not None else []
+        matches = self._matches(text)
         if not row.marks and not matches:
             segments.append(Segment(text, self._combined(base, row_level(row), False, False,
                                                          selected)))
@@ -469,6 +530,11 @@ class LogView(ScrollView, can_focus=True):
         strip = self._row_strip(row, selected)
         if self.wrap:
             sub = absolute - self._first_row_of(index)
+            if self.structured and sub:  # continuations indented under the message
+                indent = continuation_indent(width)
+                start = width + (sub - 1) * (width - indent)
+                return Strip.join([Strip.blank(indent, base),
+                                   strip.crop_extend(start, start + width - indent, base)])
             start = sub * width
             return strip.crop_extend(start, start + width, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -543,7 +609,7 @@ class LogView(ScrollView, can_focus=True):
                 self._move_cursor(index)
                 return
             index += step
-        self.app.notify("no more errors in the buffer", timeout=2)
+        toast(self, "no more errors in the buffer", timeout=2)
 
     def action_next_error(self) -> None:
         self._find_error(1)
@@ -572,6 +638,21 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_timestamps(self) -> None:
         self._toggle("show_ts")
 
+    def action_toggle_structured(self) -> None:
+        self._toggle("structured")
+
+    def action_toggle_volume(self) -> None:
+        if self.on_volume is not None:
+            self.on_volume()
+
+    def action_toggle_patterns(self) -> None:
+        if self.on_patterns is not None:
+            self.on_patterns()
+
+    def action_labels(self) -> None:
+        if self.on_labels is not None:
+            self.on_labels()
+
     def action_toggle_labels(self) -> None:
         self._toggle("show_labels")
 
@@ -585,6 +666,42 @@ class LogView(ScrollView, can_focus=True):
         if self.on_edit_query is not None:
             self.on_edit_query()
 
+    def action_search(self) -> None:
+        """``/``: open the search (the pane's editor)."""
+        if self.on_search is not None:
+            self.on_search()
+
+    async def action_filter(self) -> None:
+        """``f``: the app's filter prompt for this pane (hides the lines that do not match,
+        with the pane base's counts)."""
+        await self.app.run_action("app.filter")
+
+    def set_search(self, search: LineFilter | None) -> None:
+        """Search the view for ``search`` (None clears); the matches are highlighted."""
+        self.searcher.set(search, self.view)
+        self.refresh()
+        self._notify()
+
+    def search_position(self) -> tuple[int, int]:
+        """(ordinal of the selected row among the matches or 0, number of matches)."""
+        anchor = self._anchor_id() if not self.follow else None
+        return self.searcher.ordinal(anchor), len(self.searcher.ids)
+
+    def action_search_next(self, step: int) -> None:
+        """``n`` / ``N``: the next / previous matching line (pauses and scrolls to it); from
+        the live end both find the newest match."""
+        if not self.searcher.active:
+            toast(self, "no search: / searches", timeout=2)
+            return
+        after = self._anchor_id() if not self.follow else None
+        found = self.searcher.next_id(after, step)
+        if found is None:
+            where = "below" if step > 0 else "above"
+            toast(self, f"no more matches {where}" if self.searcher.ids else "no matches",
+                  timeout=2)
+            return
+        self._move_cursor(row_index(self.view, found))
+
     def action_explain(self) -> None:
         self.post_message(self.ExplainRequested())
 
@@ -593,11 +710,11 @@ class LogView(ScrollView, can_focus=True):
         if row is None:
             return
         copy_text(self.app, row.text)
-        self.app.notify("line copied to the clipboard (OSC 52)", timeout=2)
+        toast(self, "line copied to the clipboard (OSC 52)", timeout=2)
 
     def action_pin_line(self) -> None:
         row = self.current_row()
         if row is None:
             return
         self.post_message(self.PinRequested(row.line))
-        self.app.notify("line pinned to the timeline", timeout=2)
+        toast(self, "line pinned to the timeline", timeout=2)

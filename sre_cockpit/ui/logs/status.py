@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 
 from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.feeds.logs import LogsSnapshot
+from sre_cockpit.feeds.logs import BACKFILL_S, MOMENT_WINDOW_S, LogsSnapshot
 from sre_cockpit.feeds.streamstatus import StreamMode
 
 REASON_LINES = 3
@@ -34,12 +35,18 @@ class ViewState:
         new_while_paused: lines that arrived while paused.
         position: (last visible row, total rows) while paused.
         buffered: lines in the ring buffer.
+        search: the ``/`` search as typed ("" when none).
+        search_hit: (ordinal of the selected match or 0, matches in view).
+        search_error: why the search typed last was not applied (an invalid regex).
     """
 
     follow: bool = True
     new_while_paused: int = 0
     position: tuple[int, int] = (0, 0)
     buffered: int = 0
+    search: str = ""
+    search_hit: tuple[int, int] = (0, 0)
+    search_error: str = ""
 
 
 def status_text(snapshot: LogsSnapshot, view: ViewState,
@@ -53,6 +60,7 @@ def status_text(snapshot: LogsSnapshot, view: ViewState,
     """
     status = snapshot.stream
     text = Text(no_wrap=True, overflow="ellipsis")
+    _search_text(text, view, colour)  # first: the count stays in sight at 80 columns
     problem = snapshot.problem
     if snapshot.query_error:
         text.append("✖ query refused by Loki — l edits the query", style=colour("error"))
@@ -104,12 +112,73 @@ def status_text(snapshot: LogsSnapshot, view: ViewState,
     return text, reason
 
 
+def _search_text(text: Text, view: ViewState, colour: Callable[[str], str]) -> None:
+    """``/db down: 3/12 matches (n/N)  `` while a search is on (the typed text sanitised)."""
+    if view.search_error:
+        text.append(f"/{sanitize_line(view.search)}: {sanitize_line(view.search_error)}  ",
+                    style=colour("error"))
+        return
+    if not view.search:
+        return
+    at, total = view.search_hit
+    text.append(f"/{sanitize_line(view.search)}: ", style="bold")
+    if not total:
+        text.append("no matches", style=colour("warning"))
+    elif at:
+        text.append(f"{at:,}/{total:,} matches (n/N)")
+    else:
+        text.append(f"{total:,} match{'es' if total != 1 else ''} (n/N)")
+    text.append("  ")
+
+
+def shorten(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` cells with ``…`` at the cut (at least one cell)."""
+    cells = max(1, cells)
+    if cell_len(text) <= cells:
+        return text
+    out = []
+    used = 0
+    for char in text:
+        width = cell_len(char)
+        if used + width > cells - 1:
+            break
+        out.append(char)
+        used += width
+    return "".join(out) + "…"
+
+
+def border_texts(snapshot: LogsSnapshot, title: str, width: int) -> tuple[str, str]:
+    """The pane's border title (``Logs · <query, shortened to fit>``) and subtitle (the time
+    range: ``live, from 5m back`` or the moment's window), sanitised plain text.
+
+    Args:
+        snapshot: the feed's latest snapshot.
+        title: the pane's own title.
+        width: the pane's width in cells.
+    """
+    if snapshot.unconfigured or not snapshot.query:
+        return title, ""
+    if snapshot.moment is not None:
+        half = MOMENT_WINDOW_S // 60
+        span = f"◆ {snapshot.moment:%H:%M:%S} UTC ±{half}m"
+    else:
+        span = f"live, from {int(BACKFILL_S // 60)}m back"
+    room = width - cell_len(title) - 10  # corners, padding, " · "
+    query = sanitize_line(snapshot.query)
+    if room < 8:
+        return title, span
+    return f"{title} · {shorten(query, room)}", span
+
+
 def explain_text(snapshot: LogsSnapshot) -> str:
     """Every fact about the stream, one per line, reasons whole (``i`` shows it)."""
     if snapshot.unconfigured:
         return snapshot.unconfigured
     status = snapshot.stream
-    lines = [f"query: {snapshot.query}"]
+    lines = [f"query: {snapshot.query}",
+             "range: " + (f"{MOMENT_WINDOW_S // 60}m either side of the moment"
+                          if snapshot.moment is not None
+                          else f"live tail, from {int(BACKFILL_S // 60)}m back")]
     if snapshot.query != snapshot.base_query:
         lines.append(f"default query: {snapshot.base_query}")
     for health in snapshot.sources:

@@ -14,8 +14,24 @@
 - The truth contract comes from the pane base: the source line (``✖ loki error: never
   connected: …``), the filter bar (``/error — 3 of 40 lines shown, 37 hidden · esc clears``).
   Under the status line the reason of a failure is shown whole; ``i`` shows every detail.
+- ``/`` searches as you type (debounced): every match in view is highlighted, ``n``/``N`` jump
+  to the next/previous matching line (pausing and scrolling to it), the status line counts the
+  matches; ``f`` opens the filter prompt (hides the other lines, with the pane base's counts).
+  Both take words (smart case), ``/regex/`` and ``!`` (invert); ``esc`` clears the search first,
+  then the filter.
+- The border shows the LogQL query (shortened to fit; ``l`` and ``i`` show it whole) and, under
+  the lines, the time range (``live, from 5m back`` or the moment's window).
+- ``v`` shows the volume strip above the lines (:mod:`sre_cockpit.ui.logs.volume`): lines per
+  column of time by level over the last hour or the focused incident's span, from the feed's
+  Loki metric query, the incident's start marked; fetched again every 30 s while shown.
+- ``a`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
+  first/last seen, new ones first; Loki's pattern endpoint when it has one, else mined here.
+- ``b`` opens the label browser (:mod:`sre_cockpit.ui.logs.labels`): remove matchers and line
+  filters, add label values and line filters without typing LogQL; the new query goes through
+  the feed's ``try_query`` (Loki checks it first).
 - Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
-  timestamps, ``u`` UTC/local, ``L`` labels, ``e``/``E`` next/previous error, ``c`` copy the
+  timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
+  (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
   line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline, ``l`` edit the LogQL query
   (checked with Loki before it is used), ``i`` why the stream is in its state.
 """
@@ -27,6 +43,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
+from textual.content import Content
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -49,19 +67,24 @@ from sre_cockpit.core.loglines import (
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 from sre_cockpit.ui.clipboard import copy_text
 from sre_cockpit.ui.logs.logview import LogView
+from sre_cockpit.ui.logs.patterns import LogPatterns
 from sre_cockpit.ui.logs.status import (
     LogReason,
     LogStatus,
     ViewState,
+    border_texts,
     explain_text,
     status_text,
 )
+from sre_cockpit.ui.logs.volume import LogVolume
 from sre_cockpit.ui.messages import LogLinesArrived, LogsChanged
 from sre_cockpit.ui.pane import Pane
+from sre_cockpit.ui.plain import plain_str
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
+    from sre_cockpit.core.models import Incident
     from sre_cockpit.feeds.logs import LogFeed
 
 __all__ = ["DEBUG", "ERROR", "INFO", "NONE", "WARN", "LineFilter", "LogPane", "LogStatus",
@@ -79,7 +102,14 @@ class LogPane(Pane):
     DEFAULT_CSS = """
     LogPane > #log-query { display: none; height: 3; }
     LogPane > #log-query.-open { display: block; }
+    LogPane > #log-search { display: none; height: 3; }
+    LogPane > #log-search.-open { display: block; }
     """
+
+    VOLUME_REFRESH_S: ClassVar[float] = 30.0
+    """The volume strip is fetched again this often while shown."""
+    SEARCH_DEBOUNCE_S: ClassVar[float] = 0.15
+    """The search is applied this long after the last key typed."""
 
     PinRequested = Pane.PinRequested
     """``p``: pin this line to the focused incident (the app stores it as a note)."""
@@ -90,6 +120,21 @@ class LogPane(Pane):
         self.view = LogView(id="log-view")
         self.view.on_state_change = self._render_status
         self.view.on_edit_query = self.open_query_editor
+        self.view.on_search = self.open_search
+        self.view.on_volume = self.toggle_volume
+        self.view.on_patterns = self.toggle_patterns
+        self.view.on_labels = self.open_label_browser
+        self.patterns = LogPatterns(id="log-patterns")
+        self.patterns.colour = self._colour
+        self.volume = LogVolume(id="log-volume")
+        self.volume.colour = self._colour
+        self._incident_start: datetime | None = None
+        self._volume_timer: Timer | None = None
+        self.search_text = ""
+        """The ``/`` search applied now ("" when none)."""
+        self._search_error = ""
+        self._search_timer: Timer | None = None
+        self._border: tuple[str, str] = (self.PANE_TITLE, "")
         self.status_line = LogStatus(id="log-status")
         self.reason_line = LogReason(id="log-reason")
         self.feed: LogFeed | None = None
@@ -100,10 +145,14 @@ class LogPane(Pane):
         self._toasted_moment_error: str | None = None
 
     def compose_body(self) -> Iterable[Widget]:
+        yield self.volume
+        yield self.patterns
         yield self.view
         yield self.status_line
         yield self.reason_line
         yield Input(placeholder="LogQL, e.g. {app=\"checkout\"} |= \"error\"", id="log-query")
+        yield Input(placeholder="search: words, /regex/, ! inverts · enter jumps · esc clears",
+                    id="log-search")
 
     # ------------------------------------------------------------------------ feeding
 
@@ -162,7 +211,20 @@ class LogPane(Pane):
         self._toasted_moment_error = snapshot.moment_error
         if sources_changed:
             self.show_sources(snapshot.sources)
+        self._render_border()
         self._render_status()
+
+    def _render_border(self) -> None:
+        """The query (shortened; ``l`` and ``i`` show it whole) in the border's title and the
+        time range under it (plain text: never markup)."""
+        texts = border_texts(self.snapshot, self.PANE_TITLE, self.size.width or 80)
+        if texts != self._border:
+            self._border = texts
+            self.border_title = Content(texts[0])
+            self.border_subtitle = Content(texts[1])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._render_border()
 
     def add_batch(self, batch: LogBatch) -> None:
         """Append live lines to the buffer, or show a moment's lines."""
@@ -191,6 +253,7 @@ class LogPane(Pane):
     def _new_buffer(self, generation: int) -> None:
         """A new stream (another query): its lines start a new buffer."""
         self._generation = generation
+        self.load_volume()
         view = self.view
         view.ring.clear()
         view.total_appended = 0
@@ -203,7 +266,9 @@ class LogPane(Pane):
         view = self.view
         state = ViewState(follow=view.follow, new_while_paused=view.new_while_paused,
                           position=view.position() if not view.follow else (0, 0),
-                          buffered=len(view.ring))
+                          buffered=len(view.ring), search=self.search_text,
+                          search_hit=view.search_position() if self.search_text else (0, 0),
+                          search_error=self._search_error)
         line, reason = status_text(self.snapshot, state, self._colour)
         self.status_line.set_text(line)
         self.reason_line.set_text(reason)
@@ -249,6 +314,134 @@ class LogPane(Pane):
             total = len(view.moment_rows) if view.moment_rows is not None else len(view.ring)
             self.show_filter_counts(len(view.view), total)
 
+    # ------------------------------------------------------------------------ volume
+
+    def toggle_volume(self) -> None:
+        """``v``: show (and keep fetching) or hide the volume strip."""
+        on = not self.volume.has_class("-on")
+        self.volume.set_class(on, "-on")
+        if self._volume_timer is not None:
+            self._volume_timer.stop()
+            self._volume_timer = None
+        if on:
+            self.volume.show(None, self._incident_start)
+            self._volume_timer = self.set_interval(self.VOLUME_REFRESH_S, self.load_volume)
+            self.call_after_refresh(self.load_volume)  # once it has its width
+
+    def load_volume(self) -> None:
+        """Fetch the strip through the feed (only while it is shown)."""
+        if self.feed is None or not self.volume.has_class("-on"):
+            return
+        self.run_worker(self._load_volume(), exit_on_error=False, group="logs-volume",
+                        exclusive=True)
+
+    async def _load_volume(self) -> None:
+        assert self.feed is not None
+        since = self._incident_start
+        strip = await self.feed.volume(max(10, self.volume.size.width or 80), since=since)
+        self.volume.show(strip, since)
+
+    def show_focus(self, incident: Incident | None) -> None:
+        """The focused incident's start is marked on the volume strip (its span shown)."""
+        start = incident.started_at if incident is not None else None
+        if start != self._incident_start:
+            self._incident_start = start
+            self.load_volume()
+
+    # ------------------------------------------------------------------------ labels
+
+    def open_label_browser(self) -> None:
+        """``b``: the label browser over the query being tailed (its labels fetched first)."""
+        if self.feed is None or self.feed.source is None:
+            toast(self, "no log provider to query", severity="warning")
+            return
+        self.run_worker(self._open_label_browser(), exit_on_error=False, group="logs-labels",
+                        exclusive=True)
+
+    async def _open_label_browser(self) -> None:
+        from sre_cockpit.ui.logs.labels import LabelBrowser  # a dialog: loaded when first used
+
+        assert self.feed is not None
+        names = await self.feed.labels()
+        self.app.push_screen(LabelBrowser(self.snapshot.query, names, self.feed.labels),
+                             callback=self._label_query_chosen)
+
+    def _label_query_chosen(self, query: str | None) -> None:
+        if query and self.feed is not None and query != self.snapshot.query:
+            self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
+                            exclusive=True)
+
+    # ------------------------------------------------------------------------ patterns
+
+    def toggle_patterns(self) -> None:
+        """``a``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
+        on = not self.patterns.has_class("-on")
+        self.patterns.set_class(on, "-on")
+        if not on or self.feed is None:
+            return
+        view = self.view
+        source = view.moment_rows if view.moment_rows is not None else view.ring
+        lines = [(row.ts_ns, row.raw) for row in source]
+        self.patterns.show(None)
+        self.run_worker(self._load_patterns(lines), exit_on_error=False, group="logs-patterns",
+                        exclusive=True)
+
+    async def _load_patterns(self, lines: list[tuple[int, str]]) -> None:
+        assert self.feed is not None
+        report, origin = await self.feed.patterns(lines)
+        self.patterns.show(report, origin)
+
+    # ------------------------------------------------------------------------ search
+
+    def open_search(self) -> None:
+        """``/``: the search editor, pre-filled with the current search."""
+        editor = self.query_one("#log-search", Input)
+        editor.value = self.search_text
+        editor.add_class("-open")
+        self.screen.set_focus(editor)  # at once: the keys typed next go here
+
+    def _close_search(self) -> None:
+        self.query_one("#log-search", Input).remove_class("-open")
+        self.screen.set_focus(self.view)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """The search applies as it is typed, once the keys pause."""
+        if event.input.id != "log-search":
+            return
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(self.SEARCH_DEBOUNCE_S,
+                                            lambda: self.set_search(value))
+
+    def set_search(self, text: str) -> bool:
+        """Search the view for ``text`` ("" clears). An invalid regex is said in the status
+        line and the previous search stays. Returns whether it was applied."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        text = text.strip()
+        try:
+            search = LineFilter.parse(text)
+        except ValueError as exc:
+            self._search_error = str(exc)
+            self.search_text = text
+            self._render_status()
+            return False
+        self._search_error = ""
+        self.search_text = text if search is not None else ""
+        self.view.set_search(search)
+        self._render_status()
+        return True
+
+    def action_escape(self) -> None:
+        """``escape``: clear the search first, then the filter, then the pane's own."""
+        if self.search_text or self._search_error:
+            self.set_search("")
+            return
+        super().action_escape()
+
     # ------------------------------------------------------------------------ pins, query
 
     def on_log_view_pin_requested(self, message: LogView.PinRequested) -> None:
@@ -261,7 +454,7 @@ class LogPane(Pane):
             toast(self, "no log provider to query", severity="warning")
             return
         editor = self.query_one("#log-query", Input)
-        editor.value = self.snapshot.query
+        editor.value = plain_str(self.snapshot.query)  # a query from the config may hold escapes
         editor.add_class("-open")
         self.screen.set_focus(editor)  # at once (focus() defers): keys typed next go here
 
@@ -271,11 +464,24 @@ class LogPane(Pane):
         self.screen.set_focus(self.view)
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and self.query_one("#log-query", Input).has_focus:
+        if event.key != "escape":
+            return
+        if self.query_one("#log-query", Input).has_focus:
             event.stop()
             self._close_query_editor()
+        elif self.query_one("#log-search", Input).has_focus:
+            event.stop()
+            self.set_search("")
+            self._close_search()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "log-search":
+            event.stop()
+            self.set_search(event.value)
+            self._close_search()
+            if self.search_text and self.view.searcher.ids:
+                self.view.action_search_next(-1)  # the newest match, paused there
+            return
         if event.input.id != "log-query":
             return
         event.stop()

@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -20,6 +19,7 @@ from sre_cockpit.core.durations import humanize_age, parse_duration
 from sre_cockpit.core.models import SloState
 from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.feeds.slo_eval import SloRow, SloSpec
+from sre_cockpit.ui.plain import plain_content
 from sre_cockpit.ui.slos.format import (
     BADGES,
     STATE_VAR,
@@ -54,7 +54,7 @@ class SloDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = Content(sanitize_line(self.detail_title))  # never markup
+            box.border_title = plain_content(self.detail_title)  # never markup
             box.border_subtitle = "esc closes"
             with VerticalScroll():
                 yield Static(self.body, markup=False, classes="slo-detail-body")

@@ -7,6 +7,12 @@ narrow (at 80 columns: name, budget, 5m/1h/6h/1d burn, state, budget gone). The 
 focused incident's service come first. An SLO whose latest evaluation failed keeps its last good
 figures, dimmed and marked ``stale <age>``; one that never evaluated says ``ERROR`` (not
 ``NODATA``: a PromQL error is not an absence of data).
+
+The state badge keeps its colour on the cursor row (the cursor starts on the worst SLO, so a
+cursor colour over the badge hid ``CRIT`` where it mattered most): the table lets the cells'
+own foreground colours through, and the cursor row's other cells are drawn without theirs,
+in the cursor's colours (coloured text on the cursor background is not readable in every
+theme).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
+from rich.style import Style
+from rich.text import Span, Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
@@ -29,6 +36,7 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.slos import SloEntry, SlosSnapshot
 from sre_cockpit.ui.messages import SlosChanged
 from sre_cockpit.ui.pane import Pane, PaneTable
+from sre_cockpit.ui.plain import plain
 from sre_cockpit.ui.slos.detail import SloDetailScreen, describe, window_seconds
 from sre_cockpit.ui.slos.format import (
     BADGES,
@@ -80,12 +88,16 @@ class SloPane(Pane):
         self._columns: list[Column] = []
         self._order: list[str] = []
         self._shown_cells: dict[str, list[Text]] = {}
+        self._cursor_row: str | None = None
+        """The SLO whose row was last drawn as the cursor row."""
         self._clock = utcnow
 
     # ------------------------------------------------------------------ composition
 
     def compose_body(self) -> Iterable[Widget]:
-        yield PaneTable(id="slo-table", cursor_type="row", zebra_stripes=False, cell_padding=0)
+        # the cells' colours win on the cursor row: the state badge stays red/amber/green
+        yield PaneTable(id="slo-table", cursor_type="row", zebra_stripes=False, cell_padding=0,
+                        cursor_foreground_priority="renderable")
         yield Static("", classes="slo-waiting", markup=False)
         yield Static("", classes="slo-cursor-error", markup=False)
 
@@ -161,6 +173,7 @@ class SloPane(Pane):
         self._refresh_rows()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._redraw_cursor_rows()
         self._render_cursor_error()
 
     def filter_changed(self) -> None:
@@ -215,7 +228,10 @@ class SloPane(Pane):
         current = self._cursor_name()
         now = self._clock()
         focused = self._focused_names()
-        built = [(e.status.name, self._cells(e, now, e.status.name in focused)) for e in entries]
+        built = [(e.status.name, self._cells(e, now, e.status.name in focused,
+                                             cursor=e.status.name == current))
+                 for e in entries]
+        self._cursor_row = current
         order = [name for name, _ in built]
         if order == self._order and table.row_count == len(built) and self._shown_cells:
             # same rows in the same order (every poll of an idle cockpit): change only the cells
@@ -237,6 +253,26 @@ class SloPane(Pane):
             self.show_filter_counts(len(entries), len(ordered))
         self._render_waiting(bool(entries), bool(ordered))
         self._render_cursor_error()
+
+    def _redraw_cursor_rows(self) -> None:
+        """The cursor moved: draw the row it left with its colours, the row it is on without
+        (but for the state badge)."""
+        current = self._cursor_name()
+        if current == self._cursor_row:
+            return
+        now = self._clock()
+        focused = self._focused_names()
+        for name in (self._cursor_row, current):
+            entry = self.snapshot.entry(name) if name else None
+            if entry is None or name not in self._shown_cells:
+                continue
+            cells = self._cells(entry, now, name in focused, cursor=name == current)
+            for col, new_cell, old_cell in zip(self._columns, cells, self._shown_cells[name],
+                                               strict=False):
+                if cell_key(new_cell) != cell_key(old_cell):
+                    self.table.update_cell(name, col.key, new_cell)
+            self._shown_cells[name] = cells
+        self._cursor_row = current
 
     def _render_waiting(self, any_shown: bool, any_entries: bool) -> None:
         table = self.table
@@ -276,8 +312,8 @@ class SloPane(Pane):
         if entry is not None and self.table.display:
             error = entry.row.stale_error or entry.status.error
         if error:
-            line.update(Text(sanitize_line(error), style=self.colour("slo-critical"),
-                             no_wrap=True, overflow="ellipsis"))
+            line.update(plain(error, self.colour("slo-critical"), no_wrap=True,
+                              overflow="ellipsis"))
         line.display = bool(error)
 
     def _stale(self, entry: SloEntry) -> bool:
@@ -285,7 +321,25 @@ class SloPane(Pane):
         failing = source is not None and source.state in (HealthState.STALE, HealthState.ERROR)
         return entry.row.stale or (failing and entry.fetched_at is not None)
 
-    def _cells(self, entry: SloEntry, now: datetime, focused: bool) -> list[Text]:
+    def _cells(self, entry: SloEntry, now: datetime, focused: bool, *,
+               cursor: bool = False) -> list[Text]:
+        """The row of one SLO; on the cursor row (``cursor``) only the state badge keeps its
+        colour."""
+        cells = self._coloured_cells(entry, now, focused)
+        if not cursor:
+            return cells
+        return [self._cursor_badge(text) if col.key == "state" else _colourless(text)
+                for col, text in zip(self._columns, cells, strict=True)]
+
+    def _cursor_badge(self, badge: Text) -> Text:
+        """The state badge on the cursor row: drawn as on every other row (reversed: the
+        state's colour behind text in the table's colour), its background given explicitly,
+        since the cursor's would otherwise become the badge's text colour."""
+        out = badge.copy()
+        out.stylize(Style(bgcolor=self.colour("surface")))
+        return out
+
+    def _coloured_cells(self, entry: SloEntry, now: datetime, focused: bool) -> list[Text]:
         s = entry.status
         spec = self.snapshot.specs.get(s.name)
         rules = spec.rules if spec is not None else maths.default_rules(window_seconds(s.window))
@@ -401,3 +455,16 @@ class SloPane(Pane):
         body = describe(entry.row, self.snapshot.specs.get(entry.status.name), self._clock(),
                         entry.fetched_at, self.colour)
         self.app.push_screen(SloDetailScreen(body, f"SLO {sanitize_line(entry.status.name)}"))
+
+
+def _colourless(text: Text) -> Text:
+    """``text`` with its colours taken out (bold, dim and the rest kept): on the cursor row it
+    is drawn in the cursor's colours."""
+    def plain_style(style: str | Style) -> Style:
+        parsed = Style.parse(style) if isinstance(style, str) else style
+        return parsed.without_color
+
+    out = text.copy()
+    out.style = plain_style(text.style)
+    out.spans = [Span(span.start, span.end, plain_style(span.style)) for span in text.spans]
+    return out

@@ -23,6 +23,8 @@ from sre_cockpit.core.timeline import (
 
 TEXT_WIDTH = 160
 MAX_ROWS = 2000
+OPERATOR_KINDS = frozenset({"note", "pin"})
+"""What the operator writes: it belongs to the incident it was written for."""
 STATE_COLOURS = {"delivered": "slo-ok", "pending": "sev-warning", "failed": "sev-critical",
                  "not saved": "sev-critical", "local only": "stale"}
 
@@ -31,7 +33,8 @@ def shown_events(events: Sequence[TimelineEvent], incidents: Sequence[Incident],
                  focused: Incident | None, kinds: Collection[str] | None,
                  text: str | None) -> list[TimelineEvent]:
     """The events shown: the focused incident's (and the lifecycle of its service's other
-    incidents), of the chosen kinds, containing the text; the newest :data:`MAX_ROWS`."""
+    incidents; not notes and pins written for no incident), of the chosen kinds, containing
+    the text; the newest :data:`MAX_ROWS`."""
     related: set[str] = set()
     focused_id = focused.id if focused is not None else None
     if focused is not None and focused.service:
@@ -44,6 +47,9 @@ def shown_events(events: Sequence[TimelineEvent], incidents: Sequence[Incident],
     if related:  # other incidents of the service: their lifecycle only, not their notes
         shown = [e for e in shown if e.incident_id not in related or
                  (e.kind in RELATED_KINDS and e.incident_id != focused_id)]
+    if focused is not None:  # a note or pin belongs to the incident it was written for: one
+        # pinned with no incident focused is not this incident's (it shows with none focused)
+        shown = [e for e in shown if e.incident_id or e.kind not in OPERATOR_KINDS]
     return shown[-MAX_ROWS:]
 
 

@@ -30,7 +30,6 @@ from textual.widgets.data_table import ColumnKey
 
 from sre_cockpit.core.loglines import RowFilter
 from sre_cockpit.core.models import Incident, TimelineEvent, utcnow
-from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.timeline import (
     FILTER_KINDS,
     format_time,
@@ -42,6 +41,7 @@ from sre_cockpit.feeds.notes import NotesError
 from sre_cockpit.feeds.timeline import TimelineSnapshot
 from sre_cockpit.ui.messages import TimelineChanged
 from sre_cockpit.ui.pane import Pane, PaneTable
+from sre_cockpit.ui.plain import plain
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.timeline.rows import (
     cells,
@@ -279,10 +279,10 @@ class TimelinePane(Pane):
                 parts.append(f"{unsaved} note(s) NOT SAVED — r retries")
             count = len(self.shown_events)
             parts.append(f"{count} event{'' if count == 1 else 's'}")
-        line = sanitize_line("  ·  ".join(parts))
+        line = "  ·  ".join(parts)
         if line != self._shown_status:  # Static.update lays out again: only on change
             self._shown_status = line
-            status.update(Text(line))
+            status.update(plain(line))
         status.set_class(bool(self.status_error), "-error")
 
     # ----------------------------------------------------------------------------- actions
