@@ -79,10 +79,7 @@ class IncidentsPane(Pane):
     """Run when the key is read; the keys read with it wait for the note editor (the app's
     key hold), so a note typed right after ``n`` lands in the editor."""
 
-    # the sort on the bottom border is text, like the title: readable, not border-grey
     DEFAULT_CSS = """
-    IncidentsPane { border-subtitle-color: $text-muted; }
-    IncidentsPane:focus-within, IncidentsPane:focus { border-subtitle-color: $accent; }
     IncidentsPane > IncidentTable { height: 1fr; }
     IncidentsPane > .incidents-empty { color: $text-muted; padding: 1 2; height: 1fr; }
     IncidentsPane > .incident-detail { height: 1; color: $text-muted; }
