@@ -28,7 +28,7 @@ def _run(tmp_path: Path, at: float, after: bytes) -> str:
     path.chmod(0o600)
     screen = pyte.Screen(120, 40)
     out, status = run_in_pty([sys.executable, "-m", "sre_cockpit", "--config", str(path)],
-                             at + 3.0, cols=120, rows=40, emulate=screen,
+                             at + 6.0, cols=120, rows=40, emulate=screen,
                              keys=[(at, b":ctx staging\r")], keys_after=after)
     assert status is None, f"the cockpit exited ({status}): {out[-2000:]!r}"
     return "\n".join(screen.display)

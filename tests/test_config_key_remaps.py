@@ -242,7 +242,8 @@ def test_a_key_of_a_priority_binding_clashes_in_every_scope(tmp_path: Path) -> N
 
 
 def test_same_key_in_different_scopes_or_for_the_same_action_is_fine(tmp_path: Path) -> None:
-    path = write(tmp_path, BASE + "keys:\n  logs.copy: a\n  cockpit.quit: ctrl+q\n"
+    # r is the incidents pane's resolve, not a key of the log view
+    path = write(tmp_path, BASE + "keys:\n  logs.copy: r\n  cockpit.quit: ctrl+q\n"
                                   "  timeline.note: 'n,f2'\n")
-    assert load_config(path).keys == {"logs.copy": "a", "cockpit.quit": "ctrl+q",
+    assert load_config(path).keys == {"logs.copy": "r", "cockpit.quit": "ctrl+q",
                                       "timeline.note": "n,f2"}

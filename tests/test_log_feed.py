@@ -293,3 +293,21 @@ def test_feed_health_is_never_ok_while_polls_fail() -> None:
     (health,) = feed.snapshot.sources
     assert health.state is HealthState.STALE and health.error == "query_range: HTTP 500"
     assert feed.snapshot.problem == "query_range: HTTP 500"
+
+
+def test_batches_published_before_anyone_listens_reach_the_first_subscriber() -> None:
+    """The stream starts before the log view is mounted: the lines loaded at start were lost."""
+    from sre_cockpit.feeds.fanout import Fanout
+
+    fanout: Fanout[list[str]] = Fanout(len, max_backlog=5, name="test")
+    fanout.emit(["a", "b"])
+    fanout.emit(["c", "d"])
+    fanout.emit(["e", "f"])  # over the cap: the oldest batch goes, and is counted
+    first: list[str] = []
+    fanout.subscribe(first.extend)
+    assert first == ["c", "d", "e", "f"] and fanout.backlog_dropped == 2
+    fanout.emit(["g"])
+    second: list[str] = []
+    fanout.subscribe(second.extend)  # later subscribers get what comes next only
+    fanout.emit(["h"])
+    assert first == ["c", "d", "e", "f", "g", "h"] and second == ["h"]

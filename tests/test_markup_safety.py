@@ -395,7 +395,7 @@ def test_tui_every_view_shows_backend_text_literally(backends: HostileBackends,
         press(app, b"G", "SN[/][b]")
         press(app, b"\r", "SD[/][b]$variable")
         escape(app, "esc closes")
-        press(app, b"2", "l LogQL")
+        press(app, b"2", "space follow/pause")
         press(app, b"L", "{app=LV[/][b]$variable")
         press(app, b"i", 'query: {app="x"} LQ[/][b]$variable')  # every fact of the stream
         app.write(b"l")  # the editor holds the config's query, scrolled to its (safe) end
@@ -439,7 +439,7 @@ def test_tui_click_on_markup_in_an_error_runs_nothing(backends: HostileBackends,
     clicking it quit the cockpit (exit 0)."""
     app = start(backends, tmp_path, loki_query='{app="x"}')
     try:
-        press(app, b"2", "l LogQL")
+        press(app, b"2", "space follow/pause")
         press(app, b"l", '{app="x"}')
         for keys in (b"\x15", b"quitme", b"\r"):
             app.write(keys)

@@ -35,6 +35,7 @@ from sre_cockpit.core.logpatterns import PatternReport, mine, new_since
 from sre_cockpit.core.logvolume import VolumeStrip, strip_range, volume_strip
 from sre_cockpit.core.models import HealthState, LogLine, ProviderHealth
 from sre_cockpit.feeds.base import Feed, Job
+from sre_cockpit.feeds.fanout import Fanout
 from sre_cockpit.feeds.logstream import NS, LogStream
 from sre_cockpit.feeds.policy import fetch_deadline, one_line
 from sre_cockpit.feeds.streamstatus import StreamMode, StreamStatus
@@ -64,6 +65,10 @@ VOLUME_SPAN_S = 3600.0
 """The volume strip covers the last hour (or the focused incident's span, when longer)."""
 """A typed query is checked with a one-line range query over this window before it is used."""
 
+
+MAX_BACKLOG_LINES = 20_000
+"""Lines kept for a view that is not listening yet (the start-up range query returns at most
+the provider's ``limit``, 1,000 by default)."""
 
 @dataclass(frozen=True, slots=True)
 class LogDisplay:
@@ -219,7 +224,8 @@ class LogFeed(Feed[LogsSnapshot]):
         """Live lines of the current stream handed to the line subscribers so far (with the
         view's appended count, what is still in flight between them)."""
         self._generation = 0
-        self._line_subscribers: list[Callable[[LogBatch], None]] = []
+        self._batches: Fanout[LogBatch] = Fanout(lambda batch: len(batch.lines),
+                                                 max_backlog=MAX_BACKLOG_LINES, name="logs")
         self._restart = asyncio.Event()
         self._moment_wanted = asyncio.Event()
         self._query_error: str | None = None
@@ -237,23 +243,14 @@ class LogFeed(Feed[LogsSnapshot]):
 
     def subscribe_batches(self, callback: Callable[[LogBatch], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` with every batch of lines; returns the unsubscribe
-        function. Batches are never merged, replaced or dropped."""
-        self._line_subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._line_subscribers:
-                self._line_subscribers.remove(callback)
-
-        return unsubscribe
+        function. Batches are never merged, replaced or dropped; the first subscriber first
+        gets those published before it (the stream starts before the view is mounted)."""
+        return self._batches.subscribe(callback)
 
     def _emit_lines(self, batch: LogBatch) -> None:
         if batch.moment is None:
             self.published_lines += len(batch.lines)
-        for callback in list(self._line_subscribers):
-            try:
-                callback(batch)
-            except Exception:
-                log.exception("logs: a line subscriber failed")
+        self._batches.emit(batch)
 
     # ------------------------------------------------------------------------------ running
 

@@ -210,7 +210,7 @@ class IncidentsPane(Pane):
         self._render_rows()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout_columns()
+        self._render_rows()  # fit the new width; before the feed is bound: the first render
 
     def _layout_columns(self) -> bool:
         """Fit the columns to the pane's width; True when they changed."""
@@ -248,8 +248,8 @@ class IncidentsPane(Pane):
 
     def _render_rows(self) -> None:
         """Arrange the snapshot and show it: the table repaints only lines that changed."""
-        if not self.is_mounted:
-            return
+        if not self.is_mounted or (self.snapshot.unconfigured and not self.snapshot.sources):
+            return  # not mounted yet, or set_unconfigured says why there is nothing to show
         if self.size.width:
             self._layout_columns()
         basis = (self.snapshot.incidents, self.arrangement, self.filter_text)

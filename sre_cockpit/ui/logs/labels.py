@@ -32,6 +32,7 @@ from sre_cockpit.core.logql_shape import (
     parse_query,
 )
 from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.ui.toast import toast
 
 LabelLister = Callable[[str | None], Awaitable[list[str] | str]]
 """The feed's label API: names for None, else the values of that label (or why not)."""
@@ -175,8 +176,7 @@ class LabelBrowser(ModalScreen[str | None]):
                 return
             self.dismiss(new.to_logql())
         except QueryShapeError as exc:
-            self.notify(sanitize_line(str(exc)), title="label browser", severity="error",
-                        markup=False)
+            toast(self, str(exc), title="label browser", severity="error")
 
     @on(Input.Submitted, "#labels-filter")
     def _filter(self, event: Input.Submitted) -> None:
@@ -187,8 +187,7 @@ class LabelBrowser(ModalScreen[str | None]):
         try:
             self.dismiss(self.shaped.with_filter(*found).to_logql())
         except QueryShapeError as exc:
-            self.notify(sanitize_line(str(exc)), title="label browser", severity="error",
-                        markup=False)
+            toast(self, str(exc), title="label browser", severity="error")
 
     def action_back(self) -> None:
         """``escape``: from the values back to the labels, else close without a change."""

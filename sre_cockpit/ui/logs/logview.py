@@ -691,14 +691,14 @@ class LogView(ScrollView, can_focus=True):
         """``n`` / ``N``: the next / previous matching line (pauses and scrolls to it); from
         the live end both find the newest match."""
         if not self.searcher.active:
-            self.app.notify("no search: / searches", timeout=2)
+            toast(self, "no search: / searches", timeout=2)
             return
         after = self._anchor_id() if not self.follow else None
         found = self.searcher.next_id(after, step)
         if found is None:
             where = "below" if step > 0 else "above"
-            self.app.notify(f"no more matches {where}" if self.searcher.ids else "no matches",
-                            timeout=2)
+            toast(self, f"no more matches {where}" if self.searcher.ids else "no matches",
+                  timeout=2)
             return
         self._move_cursor(row_index(self.view, found))
 
