@@ -71,6 +71,8 @@ async def test_the_first_slo_is_shown_before_the_slow_one_answers() -> None:
         await asyncio.sleep(0.01)
     assert [e.status.name for e in published[-1].entries] == ["checkout-availability"]
     assert published[-1].entries[0].status.sli is not None
+    # the provider answered: its source is ok beside the figures, not still "waiting"
+    assert [h.state.value for h in published[-1].sources] == ["ok"]
     assert not poll.done()  # the search SLO is still waiting for its answers
     metrics.gate.set()
     await poll

@@ -148,7 +148,14 @@ class SloFeed(Feed[SlosSnapshot]):
         time); later polls publish once, at their end, as before."""
         if moment != self.moment or status.error is not None or status.name in self._entries:
             return
-        self._entries[status.name] = SloEntry(SloRow(status), provider, self.runtime.clock())
+        now = self.runtime.clock()
+        self._entries[status.name] = SloEntry(SloRow(status), provider, now)
+        health = self._healths.get(provider)
+        if health is not None and health.state is HealthState.PENDING:
+            # it has answered: the figures on screen are fresh, and the header and the pane's
+            # source line say so rather than "waiting" beside them (the poll's end updates it)
+            self._healths[provider] = replace(health, state=HealthState.OK, last_ok_at=now,
+                                              checked_at=now)
         self.publish(self._build())
 
     async def _evaluate_unresolved(self) -> None:
