@@ -62,7 +62,6 @@ OVERSIZED: dict[str, int] = {
     "sre_cockpit.ui.logs.logview": 720,
     "sre_cockpit.feeds.logs": 574,
     "sre_cockpit.providers.pagerduty": 570,
-    "sre_cockpit.ui.incidents.view": 546,
     "sre_cockpit.providers.alertmanager": 514,
     "sre_cockpit.ui.logs.view": 501,
 }

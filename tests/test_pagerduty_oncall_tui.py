@@ -135,7 +135,8 @@ async def test_reassign_escalate_snooze_and_status_update(sim: SimHandle) -> Non
             return next(i.assignees for i in pane.snapshot.incidents if i.key == inc.key)
 
         await until(pilot, lambda: assignees() == ("Ravi Menon",))
-        assert pane.cells(inc.key)["assignee"].startswith("Ravi M")
+        # the assignee column shrinks before the title does (issue 12, item 10)
+        assert pane.cells(inc.key)["assignee"].startswith("Ravi ")
         await until(pilot, lambda: not feed._overrides)
         assert "assign_log_entry" in log_types(sim, inc.id)
         assert [a["assignee"]["summary"] for a in pd_incident(sim, inc.id)["assignments"]] == \

@@ -18,6 +18,9 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.arrange import SORT_COLUMNS, Group, Row, SortKey
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.clipboard import safe_link
+from sre_cockpit.ui.incidents.columns import ID_MIN, column_widths, short_id
+
+__all__ = ["column_widths"]  # re-exported: the widths live in columns.py
 
 COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("runbook", "rb"),
            ("title", "title"), ("service", "service"), ("age", "age"),
@@ -38,25 +41,11 @@ def status_label(incident: Incident) -> str:
     return STATUS_LABELS[incident.status]
 
 
-def column_widths(width: int, id_len: int) -> dict[str, int]:
-    """Column widths (each including one separator space) for a table ``width`` cells wide:
-    severity, status, the runbook mark and age keep their size; the id column grows with the
-    ids up to a sixth of the width (a 16-character Alertmanager fingerprint fits from 120
-    columns); title gets most of the rest."""
-    avail = max(40, width - 2)  # room for the vertical scrollbar
-    widths = {"id": max(8, min(id_len + 3, max(13, avail // 6))), "severity": 9, "status": 10,
-              "runbook": 3, "age": 5}
-    flex = avail - sum(widths.values())
-    widths["service"] = max(7, min(25, int(flex * 0.15)))
-    widths["assignee"] = max(7, min(25, int(flex * 0.15)))
-    widths["source"] = max(7, min(17, int(flex * 0.11)))
-    widths["title"] = max(10, flex - widths["service"] - widths["assignee"] - widths["source"])
-    return widths
-
-
 def fit(text: str, width: int, style: str = "") -> Text:
     """One cell: ``text`` cut to ``width - 1`` cells with an ellipsis and padded to ``width``
-    (the last cell separates columns)."""
+    (the last cell separates columns); nothing for a dropped column (``width`` 0)."""
+    if width <= 0:
+        return Text(end="")
     cell = Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
     cell.truncate(max(1, width - 1), overflow="ellipsis", pad=True)
     cell.append(" ")
@@ -85,10 +74,11 @@ def has_runbook(incident: Incident) -> bool:
 
 def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
               colour: Callable[[str], str], focused: str | None, selected: Collection[str],
-              stale: Collection[str]) -> tuple[Text, ...]:
-    """The cells of one row: the focused incident marked ``▶``, selected ones ``✓``, the
-    runbook column ``↗`` when there is a runbook, and the source cell marked ``⚠`` while its
-    provider's data is stale."""
+              stale: Collection[str], id_prefix: int = ID_MIN) -> tuple[Text, ...]:
+    """The cells of one row: the focused incident marked ``▶``, selected ones ``✓``, the id
+    cut to ``id_prefix`` characters and ``…``, the runbook column ``↗`` when there is a
+    runbook, and the source cell marked ``⚠`` while its provider's data is stale (the title,
+    when the source column is dropped)."""
     key = incident.key
     marker = "▶ " if key == focused else ("✓ " if key in selected else "  ")
     id_style = "bold reverse" if key == focused else ("bold" if key in selected else "")
@@ -97,20 +87,40 @@ def row_cells(incident: Incident, *, widths: dict[str, int], now: datetime,
                     IncidentStatus.ACKNOWLEDGED: "italic",
                     IncidentStatus.RESOLVED: "dim strike"}[incident.status]
     age = table_age(max(0.0, (now - incident.started_at).total_seconds()))
-    source = sanitize_line(incident.provider)
-    source_cell = (fit("⚠ " + source, widths["source"], "dim italic")
-                   if incident.provider in stale else fit(source, widths["source"]))
+    is_stale = incident.provider in stale
+    title = sanitize_line(incident.title)
+    title_cell = fit(title, widths["title"], "bold" if key == focused else "")
+    if is_stale and not widths.get("source"):
+        title_cell = Text("⚠ ", style="dim italic", end="")
+        title_cell.append_text(fit(title, widths["title"] - 2, "bold" if key == focused else ""))
     return (
-        fit(marker + sanitize_line(incident.id), widths["id"], id_style),
+        fit(marker + short_id(sanitize_line(incident.id), id_prefix), widths["id"], id_style),
         fit(incident.severity.value, widths["severity"], f"bold {sev}"),
         fit(status_label(incident), widths["status"], status_style),
         fit(RUNBOOK_MARK if has_runbook(incident) else "", widths["runbook"], "bold"),
-        fit(sanitize_line(incident.title), widths["title"], "bold" if key == focused else ""),
-        fit(sanitize_line(incident.service or "") or "—", widths["service"]),
+        title_cell,
+        fit(service_cell(incident), widths["service"]),
         fit(age, widths["age"]),
-        fit(sanitize_line(", ".join(incident.assignees)) or "—", widths["assignee"]),
-        source_cell,
+        fit(assignee_cell(incident), widths["assignee"]),
+        fit(source_cell(incident, is_stale), widths["source"],
+            "dim italic" if is_stale else ""),
     )
+
+
+def service_cell(incident: Incident) -> str:
+    """What the service cell says (``—`` for none)."""
+    return sanitize_line(incident.service or "") or "—"
+
+
+def assignee_cell(incident: Incident) -> str:
+    """What the assignee cell says (``—`` for no one)."""
+    return sanitize_line(", ".join(incident.assignees)) or "—"
+
+
+def source_cell(incident: Incident, stale: bool) -> str:
+    """What the source cell says: the provider, ``⚠`` first while its data is stale."""
+    source = sanitize_line(incident.provider)
+    return "⚠ " + source if stale else source
 
 
 def join_cells(cells: tuple[Text, ...]) -> Text:
@@ -164,6 +174,8 @@ def header_text(widths: dict[str, int], sort: SortKey, descending: bool) -> Text
     line = Text(no_wrap=True, overflow="crop", end="")
     for key, label in COLUMNS:
         width = widths[key]
+        if not width:
+            continue
         if key == marked:  # the arrow always shows: the name gives way first
             room = max(1, width - 2)
             label = (label if len(label) <= room else label[:room - 1] + "…") + arrow
@@ -240,10 +252,14 @@ def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime,
     return Text("\n".join(lines) or "no incidents")
 
 
-def detail_text(incident: Incident | None, selected: int) -> Text:
-    """The line under the table: the highlighted incident's title and detail, the selection."""
+def detail_text(incident: Incident | None, selected: int, id_prefix: int | None = None) -> Text:
+    """The line under the table: the highlighted incident's whole id when the table cuts it
+    (to ``id_prefix`` characters), its title and detail, the selection."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if incident is not None:
+        full = sanitize_line(incident.id)
+        if id_prefix is not None and short_id(full, id_prefix) != full:
+            text.append(full + "  ", style="dim")
         text.append(sanitize_line(incident.title), style="bold")
         if incident.detail:
             text.append("  " + sanitize_line(incident.detail))

@@ -43,11 +43,12 @@ from sre_cockpit.feeds.arrange import (
 )
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.incidents.actions import run_action
+from sre_cockpit.ui.incidents.arrange_keys import ArrangementKeys
 from sre_cockpit.ui.incidents.grid import IncidentTable, LineWidget
 from sre_cockpit.ui.incidents.links import copy_runbook, copy_url
+from sre_cockpit.ui.incidents.rows import RowLayout
 from sre_cockpit.ui.incidents.table import (
     cell_texts,
-    column_widths,
     detail_text,
     empty_message,
     group_detail,
@@ -56,9 +57,7 @@ from sre_cockpit.ui.incidents.table import (
     join_cells,
     next_row_change,
     oncall_text,
-    row_cells,
     searchable,
-    stale_providers,
 )
 from sre_cockpit.ui.messages import IncidentsChanged
 from sre_cockpit.ui.pane import Pane
@@ -69,7 +68,7 @@ if TYPE_CHECKING:
     from sre_cockpit.feeds.incidents import IncidentFeed
 
 
-class IncidentsPane(Pane):
+class IncidentsPane(Pane, ArrangementKeys):
     """Merged incidents from every incident provider, with their actions."""
 
     PANE_TITLE: ClassVar[str] = "Incidents"
@@ -125,9 +124,8 @@ class IncidentsPane(Pane):
         """Sort, groups and "mine", kept across polls."""
         self.arranged = Arranged()
         """What the table shows now."""
-        self._widths = column_widths(80, 6)
-        self._id_len = 6
-        self._stale: frozenset[str] = frozenset()
+        self.columns = RowLayout()
+        """The table's columns: measured per snapshot, fitted per width."""
         self._bindings_state: tuple[bool | None, ...] | None = None
         self._subtitle_shown: str | None = None
         self._arranged_from: tuple[object, ...] | None = None
@@ -185,10 +183,8 @@ class IncidentsPane(Pane):
 
     def show(self, snapshot: IncidentsSnapshot) -> None:
         """Render a snapshot."""
-        if snapshot.incidents is not self.snapshot.incidents:  # a layout hint: raw lengths
-            self._id_len = max(map(len, (i.id for i in snapshot.incidents)), default=6)
         self.snapshot = snapshot
-        self._stale = stale_providers(snapshot)
+        self.columns.measure(snapshot)
         if snapshot.user != self.arrangement.user:
             self.arrangement = replace(self.arrangement, user=snapshot.user)
         if snapshot.unconfigured and not snapshot.sources:
@@ -213,11 +209,9 @@ class IncidentsPane(Pane):
         self._render_rows()  # fit the new width; before the feed is bound: the first render
 
     def _layout_columns(self) -> bool:
-        """Fit the columns to the pane's width; True when they changed."""
-        widths = column_widths(self.size.width, self._id_len)
-        if widths == self._widths:
+        """Fit the columns to the width inside the border; True when they changed."""
+        if not self.columns.fit(self.content_size.width):
             return False
-        self._widths = widths
         if self.is_mounted:
             self.table.clear_cache()
             self._show_arrangement()
@@ -227,21 +221,19 @@ class IncidentsPane(Pane):
         """How one row reads (the table asks only for rows on screen)."""
         now = self.clock()
         if isinstance(row, Group):
-            return group_text(row, width=sum(self._widths.values()), now=now,
+            return group_text(row, width=self.columns.line_width, now=now,
                               colour=self._colour, user=self.arrangement.user,
                               selected=self.selected)
-        return join_cells(row_cells(row, widths=self._widths, now=now, colour=self._colour,
-                                    focused=self.focused_key, selected=self.selected,
-                                    stale=self._stale))
+        return join_cells(self.columns.cells(row, now=now, colour=self._colour,
+                                             focused=self.focused_key, selected=self.selected))
 
     def cells(self, key: str) -> dict[str, str]:
         """The text of each cell of an incident's row (tests, and what a person reads)."""
         row = self.table.row(key)
         if not isinstance(row, Incident):
             return {}
-        return cell_texts(row_cells(row, widths=self._widths, now=self.clock(),
-                                    colour=self._colour, focused=self.focused_key,
-                                    selected=self.selected, stale=self._stale))
+        return cell_texts(self.columns.cells(row, now=self.clock(), colour=self._colour,
+                                             focused=self.focused_key, selected=self.selected))
 
     def filter_changed(self) -> None:
         self._render_rows()
@@ -250,7 +242,7 @@ class IncidentsPane(Pane):
         """Arrange the snapshot and show it: the table repaints only lines that changed."""
         if not self.is_mounted or (self.snapshot.unconfigured and not self.snapshot.sources):
             return  # not mounted yet, or set_unconfigured says why there is nothing to show
-        if self.size.width:
+        if self.content_size.width:
             self._layout_columns()
         basis = (self.snapshot.incidents, self.arrangement, self.filter_text)
         if basis != self._arranged_from:  # the same incidents, choices and filter: the same rows
@@ -283,7 +275,7 @@ class IncidentsPane(Pane):
         """The sort arrow in the header and the arrangement on the pane's bottom border (once
         there is something to arrange)."""
         how = self.arrangement
-        self.table.set_header(header_text(self._widths, how.sort, how.descending))
+        self.table.set_header(header_text(self.columns.widths, how.sort, how.descending))
         if not self.snapshot.sources:
             return
         summary = how.summary()
@@ -310,7 +302,7 @@ class IncidentsPane(Pane):
     def _render_detail(self) -> None:
         row = self.cursor_row()
         text = (group_detail(row, len(self.selected)) if isinstance(row, Group)
-                else detail_text(row, len(self.selected)))
+                else detail_text(row, len(self.selected), self.columns.id_prefix))
         self.query_one(".incident-detail", LineWidget).show(text)
 
     # ------------------------------------------------------------------ cursor, selection
@@ -505,42 +497,3 @@ class IncidentsPane(Pane):
         from sre_cockpit.ui.incidents.describe import open_describe
 
         open_describe(self, self.cursor_row(), now=self.clock(), on_focus=self.focus_on)
-
-    # ------------------------------------------------------------------ arrangement
-
-    def _set_arrangement(self, how: Arrangement) -> None:
-        self.arrangement = how
-        self._show_arrangement()
-        self._render_rows()
-
-    def action_sort(self) -> None:
-        """``t``: sort by the next key (triage → severity → age → service → status →
-        provider)."""
-        self._set_arrangement(replace(self.arrangement, sort=self.arrangement.sort.next()))
-
-    def action_reverse_sort(self) -> None:
-        """``T``: reverse the order."""
-        self._set_arrangement(replace(self.arrangement,
-                                      descending=not self.arrangement.descending))
-
-    def action_group(self) -> None:
-        """``v``: group by the configured labels, or stop grouping."""
-        self._set_arrangement(replace(self.arrangement, grouped=not self.arrangement.grouped))
-
-    def action_collapse_all(self) -> None:
-        """``V``: collapse every group (or expand them all when they are all collapsed)."""
-        how = self.arrangement
-        if not how.grouped:
-            how = replace(how, grouped=True)
-        groups = self.arranged.groups if self.arrangement.grouped else ()
-        all_collapsed = bool(groups) and all(g.collapsed for g in groups)
-        self._set_arrangement(replace(how, collapse_all=not all_collapsed, toggled=frozenset()))
-
-    def action_mine(self) -> None:
-        """``m``: incidents assigned to you first, then only those, then as the others."""
-        how = self.arrangement
-        if not how.user:
-            toast(self, "set user: in the config to the name your incident system gives you",
-                  title="Mine", severity="warning")
-            return
-        self._set_arrangement(replace(how, mine=how.mine.next()))
