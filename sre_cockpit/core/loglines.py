@@ -213,6 +213,21 @@ def format_ts(ts_ns: int, *, utc: bool) -> str:
     return moment.strftime("%H:%M:%S.") + f"{(ts_ns // 1_000_000) % 1000:03d}"
 
 
+def zone_label(*, utc: bool, at: datetime | None = None) -> str:
+    """The zone :func:`format_ts` writes in: ``UTC``, or ``local (CET, UTC+01:00)`` — the
+    local zone's name (when it has one apart from its offset) and its offset at ``at``
+    (default: now)."""
+    if utc:
+        return "UTC"
+    moment = (at or datetime.now(UTC)).astimezone()
+    offset = moment.strftime("%z")
+    offset = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    name = moment.tzname() or ""
+    if not name or name[0] in "+-" or name.upper() in ("UTC", offset):
+        return f"local ({offset})"
+    return f"local ({sanitize_line(name, max_bytes=32)}, {offset})"
+
+
 def format_labels(labels: Any) -> str:
     """``{app=x,pod=y}`` (sanitised) or empty."""
     if not labels:

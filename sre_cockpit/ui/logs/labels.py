@@ -15,7 +15,7 @@ said, not mangled. Labels and values are sanitised and shown as plain text.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -34,10 +34,13 @@ from sre_cockpit.core.logql_shape import (
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.ui.toast import toast
 
+if TYPE_CHECKING:
+    from sre_cockpit.ui.logs.view import LogPane
+
 LabelLister = Callable[[str | None], Awaitable[list[str] | str]]
 """The feed's label API: names for None, else the values of that label (or why not)."""
 
-__all__ = ["LabelBrowser", "LabelLister", "filter_of"]
+__all__ = ["LabelBrowser", "LabelLister", "browse_labels", "filter_of"]
 
 
 def filter_of(text: str) -> tuple[str, str] | None:
@@ -195,3 +198,24 @@ class LabelBrowser(ModalScreen[str | None]):
             self._show_labels()
             return
         self.dismiss(None)
+
+
+def browse_labels(pane: LogPane) -> None:
+    """Open the browser over ``pane``'s query once the feed has listed the labels; the query
+    chosen goes to the pane's feed (Loki checks it first)."""
+    feed = pane.feed
+    if feed is None or feed.source is None:
+        toast(pane, "no log provider to query", severity="warning")
+        return
+
+    def chosen(query: str | None) -> None:
+        if query and query != pane.snapshot.query:
+            pane.run_worker(pane.try_query(query), exit_on_error=False, group="logs-query",
+                            exclusive=True)
+
+    async def browse() -> None:
+        names = await feed.labels()
+        pane.app.push_screen(LabelBrowser(pane.snapshot.query, names, feed.labels),
+                             callback=chosen)
+
+    pane.run_worker(browse(), exit_on_error=False, group="logs-labels", exclusive=True)

@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 
+from sre_cockpit.core.loglines import zone_label
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.logs import BACKFILL_S, MOMENT_WINDOW_S, LogsSnapshot
 from sre_cockpit.feeds.streamstatus import StreamMode
@@ -147,14 +148,24 @@ def shorten(text: str, cells: int) -> str:
     return "".join(out) + "…"
 
 
-def border_texts(snapshot: LogsSnapshot, title: str, width: int) -> tuple[str, str]:
+def shown_zone(*, utc: bool, timestamps: bool) -> str:
+    """The zone the border names: the lines' timestamps' zone once they are shown or are
+    local (``u``); "" for the default (no timestamps, UTC)."""
+    return zone_label(utc=utc) if timestamps or not utc else ""
+
+
+def border_texts(snapshot: LogsSnapshot, title: str, width: int,
+                 zone: str = "") -> tuple[str, str]:
     """The pane's border title (``Logs · <query, shortened to fit>``) and subtitle (the time
-    range: ``live, from 5m back`` or the moment's window), sanitised plain text.
+    range: ``live, from 5m back`` or the moment's window, then ``times <zone>`` when given),
+    sanitised plain text.
 
     Args:
         snapshot: the feed's latest snapshot.
         title: the pane's own title.
         width: the pane's width in cells.
+        zone: the zone the lines' timestamps are in (``UTC``, ``local (CET, UTC+01:00)``);
+            "" when no timestamp is shown in a zone to name.
     """
     if snapshot.unconfigured or not snapshot.query:
         return title, ""
@@ -163,6 +174,8 @@ def border_texts(snapshot: LogsSnapshot, title: str, width: int) -> tuple[str, s
         span = f"◆ {snapshot.moment:%H:%M:%S} UTC ±{half}m"
     else:
         span = f"live, from {int(BACKFILL_S // 60)}m back"
+    if zone:
+        span += f" · times {zone}"
     room = width - cell_len(title) - 10  # corners, padding, " · "
     query = sanitize_line(snapshot.query)
     if room < 8:

@@ -74,6 +74,7 @@ from sre_cockpit.ui.logs.status import (
     ViewState,
     border_texts,
     explain_text,
+    shown_zone,
     status_text,
 )
 from sre_cockpit.ui.logs.volume import LogVolume
@@ -217,7 +218,8 @@ class LogPane(Pane):
     def _render_border(self) -> None:
         """The query (shortened; ``l`` and ``i`` show it whole) in the border's title and the
         time range under it (plain text: never markup)."""
-        texts = border_texts(self.snapshot, self.PANE_TITLE, self.size.width or 80)
+        texts = border_texts(self.snapshot, self.PANE_TITLE, self.size.width or 80,
+                             shown_zone(utc=self.view.utc, timestamps=self.view.show_ts))
         if texts != self._border:
             self._border = texts
             self.border_title = Content(texts[0])
@@ -272,6 +274,7 @@ class LogPane(Pane):
         line, reason = status_text(self.snapshot, state, self._colour)
         self.status_line.set_text(line)
         self.reason_line.set_text(reason)
+        self._render_border()  # `t` and `u` change the zone named on the border
 
     def _colour(self, name: str) -> str:
         return theme_colour(self.app, name)
@@ -352,24 +355,9 @@ class LogPane(Pane):
 
     def open_label_browser(self) -> None:
         """``b``: the label browser over the query being tailed (its labels fetched first)."""
-        if self.feed is None or self.feed.source is None:
-            toast(self, "no log provider to query", severity="warning")
-            return
-        self.run_worker(self._open_label_browser(), exit_on_error=False, group="logs-labels",
-                        exclusive=True)
+        from sre_cockpit.ui.logs.labels import browse_labels  # a dialog: loaded when first used
 
-    async def _open_label_browser(self) -> None:
-        from sre_cockpit.ui.logs.labels import LabelBrowser  # a dialog: loaded when first used
-
-        assert self.feed is not None
-        names = await self.feed.labels()
-        self.app.push_screen(LabelBrowser(self.snapshot.query, names, self.feed.labels),
-                             callback=self._label_query_chosen)
-
-    def _label_query_chosen(self, query: str | None) -> None:
-        if query and self.feed is not None and query != self.snapshot.query:
-            self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
-                            exclusive=True)
+        browse_labels(self)
 
     # ------------------------------------------------------------------------ patterns
 
@@ -489,10 +477,10 @@ class LogPane(Pane):
         self._close_query_editor()
         if not query or query == self.snapshot.query or self.feed is None:
             return
-        self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
+        self.run_worker(self.try_query(query), exit_on_error=False, group="logs-query",
                         exclusive=True)
 
-    async def _try_query(self, query: str) -> None:
+    async def try_query(self, query: str) -> None:
         """Loki checks the query first; on an error the previous query keeps streaming."""
         assert self.feed is not None
         error = await self.feed.try_query(query)
