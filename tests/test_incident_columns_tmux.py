@@ -18,6 +18,8 @@ from tmux_helpers import TmuxPane
 
 pytestmark = [pytest.mark.slow]
 
+WHOLE_ID = re.compile(r"\b[0-9a-f]{16}\b")
+"""An Alertmanager fingerprint, whole."""
 ROW = re.compile(r"^│  (\S+)\s+(critical|high|warning|info|unknown)\s")
 
 
@@ -49,6 +51,8 @@ def test_the_title_gets_the_room_in_the_demo(tmp_path: Path, size: tuple[int, in
         screen = pane.wait_for(
             lambda s: "─ Incidents " in s and "● pd ok" in s and "● alerts ok" in s
             and sum(bool(ROW.match(line)) for line in s.splitlines()) >= 6, timeout=60)
+        pane.send("d")  # describe the highlighted (first) row: the whole id at any width
+        described = pane.wait_for(lambda s: WHOLE_ID.search(s) is not None, timeout=15)
     lines = incidents_lines(screen)
     header = next(line for line in lines if line.startswith("│id "))
     spans = columns(header)
@@ -60,12 +64,13 @@ def test_the_title_gets_the_room_in_the_demo(tmp_path: Path, size: tuple[int, in
     table = [line for line in lines if ROW.match(line)]
     ids = [ROW.match(line).group(1) for line in table]  # type: ignore[union-attr]
     assert len(set(ids)) == len(ids) and all(len(i.rstrip("…")) >= 6 for i in ids), ids
-    fingerprint = next(i for i in ids if i.endswith("…"))  # an Alertmanager alert's, cut
     titles = {line[spans["title"][0]:spans["title"][1]].rstrip() for line in table}
     assert any(t.startswith("checkout is answering") for t in titles), titles
     assert all(len(t) >= 20 for t in titles), titles  # every title reads past its first word
-    # the highlighted (first) row is an alert: the line under the table gives its whole id
-    detail = lines[-2]
-    whole = re.match(r"│([0-9a-f]{16})  ", detail)
-    assert table[0].startswith("│  " + fingerprint) and whole, detail
-    assert whole.group(1).startswith(fingerprint.rstrip("…"))
+    # the first row is an alert, its fingerprint cut; the line under the table gives its
+    # whole title, and describe its whole id
+    first = ids[0]
+    assert first.endswith("…") and len(first) == 7, ids
+    assert lines[-2].startswith("│checkout is answering 3.8% of requests with 5xx"), lines[-2]
+    whole = WHOLE_ID.search(described)
+    assert whole and whole.group().startswith(first.rstrip("…")), described

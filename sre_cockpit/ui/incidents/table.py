@@ -253,14 +253,14 @@ def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime,
 
 
 def detail_text(incident: Incident | None, selected: int, id_prefix: int | None = None) -> Text:
-    """The line under the table: the highlighted incident's whole id when the table cuts it
-    (to ``id_prefix`` characters), its title and detail, the selection."""
+    """The line under the table: the highlighted incident's title, then its whole id when the
+    table cuts it (to ``id_prefix`` characters), its detail, the selection."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if incident is not None:
+        text.append(sanitize_line(incident.title), style="bold")
         full = sanitize_line(incident.id)
         if id_prefix is not None and short_id(full, id_prefix) != full:
-            text.append(full + "  ", style="dim")
-        text.append(sanitize_line(incident.title), style="bold")
+            text.append("  " + full, style="dim")
         if incident.detail:
             text.append("  " + sanitize_line(incident.detail))
     if selected:

@@ -81,7 +81,8 @@ class IncidentsPane(Pane, ArrangementKeys):
     DEFAULT_CSS = """
     IncidentsPane > IncidentTable { height: 1fr; }
     IncidentsPane > .incidents-empty { color: $text-muted; padding: 1 2; height: 1fr; }
-    IncidentsPane > .incident-detail { height: 1; color: $text-muted; }
+    IncidentsPane > .incident-detail { height: 1; color: $text-muted; text-wrap: nowrap;
+                                       text-overflow: ellipsis; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -212,9 +213,8 @@ class IncidentsPane(Pane, ArrangementKeys):
         """Fit the columns to the width inside the border; True when they changed."""
         if not self.columns.fit(self.content_size.width):
             return False
-        if self.is_mounted:
-            self.table.clear_cache()
-            self._show_arrangement()
+        self.table.clear_cache()  # called only once mounted (by _render_rows)
+        self._show_arrangement()
         return True
 
     def _render_row(self, row: Row) -> Text:
