@@ -92,7 +92,7 @@ def test_rows_drawn_with_the_prefix_and_the_detail_line_has_the_whole_id() -> No
     assert cells["id"] == "  9219499…"  # the marker's room, then the prefix
     assert cells["title"].startswith("checkout is answering 3.")  # 24 + of 80
     assert cells["source"] == ""  # dropped at 80 columns
-    assert detail_text(inc, 0, need.id_prefix).plain.startswith(TITLES[0] + "  " + FINGERPRINTS[0])
+    assert detail_text(inc, 0, need.id_prefix).plain == TITLES[0] + "  id " + FINGERPRINTS[0]
     short = detail_text(replace(inc, id="P30AVQB"), 0, 6).plain
     assert "P30AVQB" not in short  # an id shown whole is not repeated
 

@@ -26,7 +26,9 @@ BINDING_SCOPES: dict[str, dict[str, str]] = {
     "MainScreen": {"cockpit.next_pane": "tab", "cockpit.previous_pane": "shift+tab"},
     "PromptInput": {"prompt.cancel": "escape", "prompt.history_previous": "up",
                     "prompt.history_next": "down", "prompt.complete": "tab"},
-    "ConfirmActionDialog": {"dialog.confirm": "y", "dialog.cancel": "n,escape"},
+    "ConfirmActionDialog": {"dialog.confirm": "y", "dialog.cancel": "n,escape",
+                            "dialog.down": "down,j", "dialog.up": "up,k",
+                            "dialog.page_down": "pagedown", "dialog.page_up": "pageup"},
     "SilenceDialog": {"dialog.cancel": "escape", "dialog.submit": "ctrl+s"},
     "HelpScreen": {"help.close": "escape,question_mark,q"},
     "IncidentsPane": {

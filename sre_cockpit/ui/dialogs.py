@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static, TextArea
 
 from sre_cockpit.core.actions import ACTION_TITLES, ActionPreview, SilenceRequest
@@ -25,6 +26,23 @@ from sre_cockpit.core.sanitize import sanitize, sanitize_line
 from sre_cockpit.ui.plain import plain, plain_str
 
 MAX_PAYLOAD_CHARS = 20_000
+BOX_SHARE = 0.95
+"""A dialog box's height at most, of the screen's (its CSS ``max-height: 95%``)."""
+
+
+def bound_body(screen: ModalScreen[Any], body: Widget) -> None:
+    """Keep a dialog's scrolling ``body`` short enough for its docked title and buttons to stay
+    on screen: a ``height: auto`` scroll inside a ``max-height`` box grows to its whole content
+    and is cut by the box, buttons and all, with nothing left to scroll (seen at 80×24)."""
+    box = body.parent
+    if not isinstance(box, Widget) or not screen.size.height:
+        return
+    chrome = box.styles.gutter.height + sum(
+        child.outer_size.height for child in box.children
+        if child is not body and child.display and child.styles.dock != "none")
+    room = max(3, int(screen.size.height * BOX_SHARE) - chrome)
+    if body.styles.max_height is None or body.styles.max_height.value != room:
+        body.styles.max_height = room
 
 
 def pretty_json(value: Any, indent: int = 0, width: int = 100) -> str:
@@ -99,6 +117,11 @@ class ConfirmActionDialog(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Send", id="dialog.confirm"),
         Binding("n,escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("down,j", "scroll_body(1)", "scroll down", show=False, id="dialog.down"),
+        Binding("up,k", "scroll_body(-1)", "scroll up", show=False, id="dialog.up"),
+        Binding("pagedown", "scroll_body(0, 1)", "page down", show=False,
+                id="dialog.page_down"),
+        Binding("pageup", "scroll_body(0, -1)", "page up", show=False, id="dialog.page_up"),
     ]
 
     def __init__(self, previews: Sequence[ActionPreview], *, title: str,
@@ -125,6 +148,20 @@ class ConfirmActionDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm", Button).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        bound_body(self, self.query_one(VerticalScroll))
+
+    def action_scroll_body(self, lines: int, pages: int = 0) -> None:
+        """Scroll what will be sent (``startsAt``, ``endsAt``, ``createdBy``, ``comment`` of a
+        silence lie below the matchers at 80×24) while the focus stays on Send."""
+        body = self.query_one(VerticalScroll)
+        step = lines + pages * max(1, body.scrollable_content_region.height - 1)
+        body.scroll_to(y=body.scroll_y + step, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -209,9 +246,11 @@ class SilenceDialog(ModalScreen["SilenceRequest | None"]):
         width: 90%; max-width: 100; height: auto; max-height: 95%;
         border: thick $accent; background: $surface; padding: 0 1;
     }
-    SilenceDialog .dialog-title { text-style: bold; }
+    SilenceDialog .dialog-title { text-style: bold; dock: top; }
+    SilenceDialog VerticalScroll { height: auto; }
     SilenceDialog TextArea { height: 8; }
     SilenceDialog Input { width: 1fr; }
+    SilenceDialog .dialog-foot { height: auto; dock: bottom; }
     SilenceDialog .dialog-error { color: $error; height: auto; }
     SilenceDialog .dialog-buttons { height: 3; align-horizontal: right; }
     SilenceDialog Button { margin-left: 1; }
@@ -232,21 +271,31 @@ class SilenceDialog(ModalScreen["SilenceRequest | None"]):
         title = self.incidents[0].title if count == 1 else f"{count} alerts"
         with Vertical():
             yield Static(plain(f"Silence {title}"), classes="dialog-title")
-            yield Label("Duration (e.g. 30m, 2h, 1d)")
-            yield Input(format_duration(self.default.duration_s), id="silence-duration")
-            yield Label("Matchers, one per line (name=\"value\", =~ regex, != and !~ negate)")
-            yield TextArea(format_matchers(self.default.matchers), id="silence-matchers",
-                           soft_wrap=False, show_line_numbers=False)
-            yield Label("Comment")
-            yield Input(plain_str(self.default.comment), id="silence-comment",
-                        placeholder="why (shown to others)")
-            yield Static("", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Continue (ctrl+s)", variant="primary", id="submit")
-                yield Button("Cancel (esc)", id="cancel")
+            with Vertical(classes="dialog-foot"):  # docked: visible at 80×24 too
+                yield Static("", classes="dialog-error")
+                with Horizontal(classes="dialog-buttons"):
+                    yield Button("Continue (ctrl+s)", variant="primary", id="submit")
+                    yield Button("Cancel (esc)", id="cancel")
+            with VerticalScroll():  # the fields scroll between the title and the buttons
+                yield Label("Duration (e.g. 30m, 2h, 1d)")
+                yield Input(format_duration(self.default.duration_s), id="silence-duration")
+                yield Label("Matchers, one per line (name=\"value\", =~ regex, != and !~ "
+                            "negate)")
+                yield TextArea(format_matchers(self.default.matchers), id="silence-matchers",
+                               soft_wrap=False, show_line_numbers=False)
+                yield Label("Comment")
+                yield Input(plain_str(self.default.comment), id="silence-comment",
+                            placeholder="why (shown to others)")
 
     def on_mount(self) -> None:
         self.query_one("#silence-duration", Input).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        bound_body(self, self.query_one(VerticalScroll))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

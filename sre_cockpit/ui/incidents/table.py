@@ -253,16 +253,17 @@ def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime,
 
 
 def detail_text(incident: Incident | None, selected: int, id_prefix: int | None = None) -> Text:
-    """The line under the table: the highlighted incident's title, then its whole id when the
-    table cuts it (to ``id_prefix`` characters), its detail, the selection."""
+    """The line under the table: the highlighted incident's title, its detail, its whole id when
+    the table cuts it (to ``id_prefix`` characters; last, so the title and detail keep their
+    place), the selection."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if incident is not None:
         text.append(sanitize_line(incident.title), style="bold")
-        full = sanitize_line(incident.id)
-        if id_prefix is not None and short_id(full, id_prefix) != full:
-            text.append("  " + full, style="dim")
         if incident.detail:
             text.append("  " + sanitize_line(incident.detail))
+        full = sanitize_line(incident.id)
+        if id_prefix is not None and short_id(full, id_prefix) != full:
+            text.append("  id " + full, style="dim")
     if selected:
         text.append(f"  [{selected} selected]", style="bold")
     return text
