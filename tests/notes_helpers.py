@@ -26,7 +26,7 @@ from test_pty_hostile import set_winsize
 class Cockpit:
     """A real cockpit process on a pty."""
 
-    def __init__(self, config: Path, data: Path, *, cols: int = 160, rows: int = 50,
+    def __init__(self, config: Path | None, data: Path, *, cols: int = 160, rows: int = 50,
                  prefix: Sequence[str] = (), extra_env: dict[str, str] | None = None,
                  command: Sequence[str] | None = None, args: Sequence[str] = ()) -> None:
         self.screen = pyte.Screen(cols, rows)
@@ -43,7 +43,7 @@ class Cockpit:
         env.pop("TEXTUAL", None)
         # command: another installation's cockpit (e.g. a fresh venv's ``bin/sre-cockpit``)
         argv = [*prefix, *(command or (sys.executable, "-m", "sre_cockpit")),
-                "--config", str(config), *args]
+                *(("--config", str(config)) if config is not None else ()), *args]
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True, close_fds=True)
         os.close(slave)

@@ -111,11 +111,17 @@ def focus_incident(app: Cockpit, words: str, pick: str = "") -> str:
     cells include the word ``pick`` (a source such as ``pd``; empty: the first row), esc clears
     the filter. Returns the incident's key as the timeline names it (``pd:P…``)."""
     app.write(b"1/\x15" + words.encode() + b"\r")
-    text = app.wait_for(lambda t: re.search(r"— \d+ of \d+ incidents shown", t) is not None, 15)
+    app.wait_for(lambda t: re.search(r"— \d+ of \d+ incidents shown", t) is not None, 15)
+    # zoomed, the table has the room for its source column (beside other panes it drops
+    # first); the helper expects the panes side by side (120 columns and more)
+    app.write(b"z")
+    text = app.wait_for(lambda t: re.search(r"│id\s+sev\s.*\ssource\s", t) is not None, 15)
     lines = [line.split("││", 1)[0] for line in text.splitlines()]  # the incidents pane
     header = next(i for i, line in enumerate(lines) if re.match(r"│id\s+sev\s", line))
     word = re.compile(rf"(^|\s){re.escape(pick)}(\s|│|$)")
     index = next(i for i, line in enumerate(lines[header + 1:]) if word.search(line))
+    app.write(b"z")
+    app.wait_for(lambda t: "─ Logs" in t or "─ Timeline" in t, 15)
     app.write(b"g" + b"j" * index + b"\r")
     text = app.wait_for(lambda t: re.search(r"incident (\S+:\S+)", t) is not None, 15)
     match = re.search(r"incident (\S+:\S+)", text)

@@ -6,6 +6,14 @@ run every registered flusher (the notes store saving what is only in memory, the
 draft save), then either ask the app to exit (``on_exit``) or re-deliver the signal with its
 default action so the process ends exactly as it would have; either way the process is ended
 ``EXIT_DEADLINE_S`` after the signal even if a flusher hangs. Nothing here imports Textual.
+
+A terminal can also go away without a signal: a pty whose master is closed (a test killed, a
+terminal emulator crashed, an SSH session whose pty is not our controlling terminal) sends none.
+Textual's input thread then spins on end-of-file and its output thread dies on ``EIO``, after
+which the event loop blocks on the full output queue — and a signal handler run by that loop
+never runs (the cockpit ignored SIGTERM at ~34 % CPU). :func:`watch_hangup` sees the hang-up
+(``POLLHUP``/``POLLERR`` on the terminal, without reading a byte) in its own thread and takes
+the SIGHUP path from there: deadline, flush, exit.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -51,11 +61,76 @@ def flush_all() -> None:
             flush()
 
 
+HANGUP_EVENTS = select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
+def watch_hangup(fds: Iterable[int], on_hangup: Callable[[], None]) -> Callable[[], None]:
+    """Call ``on_hangup`` (once, from a daemon thread) when any of ``fds`` hangs up.
+
+    The thread sleeps in ``poll`` until a hang-up or :func:`stop <watch_hangup>` (a pipe wakes
+    it): no timer, no CPU while the terminal is there, and no input read away from the app.
+
+    Returns:
+        A function that stops the watch.
+    """
+    poller = select.poll()
+    watched = 0
+    for fd in fds:
+        with contextlib.suppress(OSError, ValueError):
+            poller.register(fd, 0)  # no events asked: poll reports only hang-up and errors
+            watched += 1
+    wake_read, wake_write = os.pipe()
+    poller.register(wake_read, select.POLLIN)
+    stopped = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stopped.is_set():
+                try:
+                    events = poller.poll()
+                except InterruptedError:
+                    continue
+                if stopped.is_set():
+                    return
+                if any(fd != wake_read and mask & HANGUP_EVENTS for fd, mask in events):
+                    on_hangup()
+                    return
+        finally:
+            for fd in (wake_read, wake_write):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            with contextlib.suppress(OSError):
+                os.write(wake_write, b"x")
+
+    if watched:
+        threading.Thread(target=run, name="terminal-hangup", daemon=True).start()
+    else:
+        stopped.set()
+        for fd in (wake_read, wake_write):
+            os.close(fd)
+    return stop
+
+
+def terminal_fds() -> tuple[int, ...]:
+    """The process's terminal: standard input and output, those that are ttys."""
+    fds = []
+    for stream in (sys.__stdin__, sys.__stdout__):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            if stream is not None and os.isatty(stream.fileno()):
+                fds.append(stream.fileno())
+    return tuple(dict.fromkeys(fds))
+
+
 def install_signal_handlers(journal: Journal | None = None, *,
                             on_exit: Callable[[int], Any] | None = None,
                             loop: asyncio.AbstractEventLoop | None = None,
                             signals: Iterable[signal.Signals] = HANDLED_SIGNALS,
                             exit_deadline: float | None = EXIT_DEADLINE_S,
+                            terminal: Iterable[int] = (),
                             ) -> Callable[[], None]:
     """Install the flushing handlers for SIGHUP and SIGTERM.
 
@@ -71,6 +146,8 @@ def install_signal_handlers(journal: Journal | None = None, *,
         signals: which signals.
         exit_deadline: seconds after the signal before the process is ended anyway, even
             if a flusher hangs (None: never; tests).
+        terminal: file descriptors of the terminal: their hang-up is handled like SIGHUP
+            (:func:`watch_hangup`), from a thread of its own, so a blocked loop cannot stop it.
 
     Returns:
         A function restoring the previous handlers and unregistering the journal flusher.
@@ -93,8 +170,15 @@ def install_signal_handlers(journal: Journal | None = None, *,
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        if threading.current_thread() is not threading.main_thread() and loop is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop: the deadline ends it
+                loop.call_soon_threadsafe(leave, signum)
+            return
+        leave(signum)
+
+    def leave(signum: int) -> None:
         try:
-            on_exit(signum)
+            on_exit(signum)  # type: ignore[misc]  # only scheduled with one
         except Exception:
             os._exit(128 + signum)
 
@@ -106,7 +190,10 @@ def install_signal_handlers(journal: Journal | None = None, *,
         else:
             previous[sig] = signal.signal(sig, lambda signum, _frame: handle(signum))
 
+    stop_watch = watch_hangup(terminal, lambda: handle(int(signal.SIGHUP)))
+
     def uninstall() -> None:
+        stop_watch()
         unregister()
         for sig, old in previous.items():
             if loop is not None:

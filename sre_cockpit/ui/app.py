@@ -241,12 +241,12 @@ class CockpitApp(App[int]):
         """After the first frame: finish reading the config, build the feeds, bind the panes."""
         await self._first_frame_painted()
         if not self.is_headless:
-            from sre_cockpit.feeds.signals import install_signal_handlers
+            from sre_cockpit.feeds.signals import install_signal_handlers, terminal_fds
 
-            # SIGHUP (SSH dropped) / SIGTERM: flush the notes and drafts, then leave cleanly.
+            # SIGHUP (SSH dropped), SIGTERM, the terminal gone: flush notes and drafts, leave.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 self._uninstall_signals = install_signal_handlers(
-                    on_exit=lambda signum: self.exit(return_code=128 + signum))
+                    on_exit=lambda sig: self.exit(return_code=128 + sig), terminal=terminal_fds())
         if self.cockpit is None:
             try:
                 self.cockpit = await asyncio.to_thread(self._build_cockpit)
