@@ -491,13 +491,13 @@ class CockpitApp(App[int]):
         from sre_cockpit.feeds.notes import NotesError
 
         if self.cockpit is None:
-            return
+            return toast(self, "not pinned: the notes store is still starting", severity="warning")
         incident = self.focused_incident
         try:
             self.cockpit.notes.pin(line, incident)
         except NotesError as exc:
-            toast(self, f"{exc} — press r in the timeline to retry", severity="error",
-                  timeout=15)
+            toast(self, f"line not pinned: {exc} — press r in the timeline to retry",
+                  severity="error", timeout=15)
             return
         where = incident.key if incident is not None else "the local journal only"
         toast(self, f"pinned to {where}", timeout=4)

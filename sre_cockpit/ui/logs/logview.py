@@ -716,5 +716,4 @@ class LogView(ScrollView, can_focus=True):
         row = self.current_row()
         if row is None:
             return
-        self.post_message(self.PinRequested(row.line))
-        toast(self, "line pinned to the timeline", timeout=2)
+        self.post_message(self.PinRequested(row.line))  # the app says so once it is stored
