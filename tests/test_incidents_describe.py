@@ -137,10 +137,11 @@ def test_help_lists_the_describe_and_oncall_keys_before_either_was_opened() -> N
 
     probe = (
         "import sys\n"
-        "from sre_cockpit.ui.app import _preload_dialogs\n"
+        "import sre_cockpit.ui.app\n"
+        "from sre_cockpit.ui.startup import preload_dialogs\n"
         "from sre_cockpit.ui.panes import cockpit_dialogs\n"
         "assert 'sre_cockpit.ui.incidents.describe' not in sys.modules\n"
-        "_preload_dialogs()\n"
+        "preload_dialogs()\n"
         "print(' '.join(sorted(c.__name__ for c in cockpit_dialogs())))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -260,6 +260,30 @@ def offer_only_cockpit_themes(app: App[Any]) -> None:
             app.unregister_theme(name)
 
 
+def install_cockpit_themes(app: App[Any], wanted: str | None) -> tuple[list[str], list[str]]:
+    """Register the cockpit's themes on ``app``, switch to ``wanted`` (``ui.theme``; the
+    default theme when it is unknown) and offer only the cockpit's themes from then on.
+
+    Returns:
+        The cockpit's theme names, and the warnings (broken theme files, an unknown theme).
+    """
+    themes, errors = load_cockpit_themes()
+    names: list[str] = []
+    for loaded in themes.values():
+        app.register_theme(loaded.theme)
+        names.append(loaded.theme.name)
+    warnings = [f"theme: {error}" for error in errors]
+    wanted = wanted or DEFAULT_THEME
+    if wanted in names:
+        app.theme = wanted
+    else:
+        warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
+        if DEFAULT_THEME in app.available_themes:
+            app.theme = DEFAULT_THEME
+    offer_only_cockpit_themes(app)
+    return names, warnings
+
+
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
