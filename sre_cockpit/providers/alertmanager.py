@@ -254,8 +254,12 @@ class AlertmanagerProvider(HttpProvider):
                           raw: str | None = None) -> Incident:
         """Map one v2 alert (and the silences it refers to) to an Incident (see
         :func:`~sre_cockpit.providers.alertmanager_mapping.alert_to_incident`)."""
+        opts = self.options
         return alert_to_incident(alert, silences, raw=raw, provider=self.name,
-                                 options=self.options, now=self.clock)
+                                 severity_label=opts.severity_label,
+                                 severity_map=opts.severity_map,
+                                 service_labels=opts.service_labels,
+                                 link_base=opts.external_url or opts.url, now=self.clock)
 
     # -- actions ---------------------------------------------------------------------------
 

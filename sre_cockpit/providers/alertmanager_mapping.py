@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-from sre_cockpit.core.models import Incident, IncidentStatus, Suppression
+from sre_cockpit.core.models import Incident, IncidentStatus, Severity, Suppression
 from sre_cockpit.providers.alertmanager_silences import describe_silence
 from sre_cockpit.providers.incident_util import (
     RAW_LIMIT,
@@ -29,14 +29,12 @@ from sre_cockpit.providers.incident_util import (
     severity_of,
 )
 
-if TYPE_CHECKING:
-    from sre_cockpit.providers.alertmanager import AlertmanagerOptions
-
 
 def alert_to_incident(alert: Mapping[str, Any],
                       silences: Mapping[str, Mapping[str, Any]] | None = None, *,
-                      raw: str | None = None, provider: str, options: AlertmanagerOptions,
-                      now: Callable[[], datetime]) -> Incident:
+                      raw: str | None = None, provider: str, severity_label: str,
+                      severity_map: Mapping[str, Severity], service_labels: Sequence[str],
+                      link_base: str, now: Callable[[], datetime]) -> Incident:
     """Map one v2 alert (and the silences it refers to) to an Incident.
 
     Args:
@@ -45,7 +43,10 @@ def alert_to_incident(alert: Mapping[str, Any],
         raw: the alert's JSON text as the server wrote it (encoded from ``alert`` when not
             given).
         provider: the provider's name.
-        options: its options (severity label and map, service labels, link base).
+        severity_label: the label holding the severity.
+        severity_map: extra label values → severity.
+        service_labels: the labels naming the service, first present wins.
+        link_base: Alertmanager's public URL (the incident's link).
         now: the clock, for an alert without ``startsAt``.
 
     Returns:
@@ -71,7 +72,7 @@ def alert_to_incident(alert: Mapping[str, Any],
         detail = "; ".join(parts) or "suppressed"
     elif state == "unprocessed":
         detail = "not yet processed by Alertmanager"
-    service = next((labels[k] for k in options.service_labels if labels.get(k)), None)
+    service = next((labels[k] for k in service_labels if labels.get(k)), None)
     started = parse_time(alert.get("startsAt")) or now()
     fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
     source: str | Mapping[str, Any] = (raw if raw is not None and len(raw) <= RAW_LIMIT
@@ -87,10 +88,10 @@ def alert_to_incident(alert: Mapping[str, Any],
         provider=provider,
         title=annotations.get("summary") or labels.get("alertname") or fingerprint,
         status=incident_status,
-        severity=severity_of(labels.get(options.severity_label), options.severity_map),
+        severity=severity_of(labels.get(severity_label), severity_map),
         service=service,
         started_at=started,
-        url=alert_url(options.external_url or options.url, labels),
+        url=alert_url(link_base, labels),
         assignees=(),
         labels=MappingProxyType(labels),
         detail=detail,

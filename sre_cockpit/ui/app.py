@@ -12,26 +12,20 @@ Layout: at >= 120x40 the four panes share the screen (Incidents and Logs on the 
 column, SLOs and Timeline on the right); below that one pane fills the body and ``tab`` /
 ``1``-``4`` switch. Every binding has an id and can be remapped under ``keys:`` in the config.
 
-The app is the state and the bindings; plain helpers it owns do the work, each in its module:
-:mod:`~sre_cockpit.ui.startup` (the start after the first frame),
-:class:`~sre_cockpit.ui.wiring.FeedWiring` (feeds → views and header, the feeds' workers),
-:class:`~sre_cockpit.ui.layout.PaneLayout` (grid or one pane, active pane, zoom, focus),
-:class:`~sre_cockpit.ui.keyrouting.KeyRouter` (keys typed in one read),
-:class:`~sre_cockpit.ui.keyhelp.KeyHelp` (the help screen, keymap warnings),
-:class:`~sre_cockpit.ui.commands.CommandRunner` (``:`` commands), :mod:`~sre_cockpit.ui.contexts`
-(``:ctx``), :mod:`~sre_cockpit.ui.noteactions` (notes and pins) and
-:func:`~sre_cockpit.ui.quit.request_quit` (the quit guard).
+The app holds the state and the bindings; plain helpers it owns do the work: ``startup``,
+``wiring`` (feeds → views, header, workers), ``layout`` (panes, zoom, focus, filters),
+``keyrouting``, ``keyhelp``, ``commands``, ``contexts``, ``noteactions`` and ``quit``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on
-from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -41,8 +35,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from sre_cockpit.core.models import Incident, LogLine, utcnow
-from sre_cockpit.core.sanitize import sanitize_line
-from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.ui.boot import BootInfo
 from sre_cockpit.ui.commandline import (
     CockpitCommands,
@@ -50,12 +42,12 @@ from sre_cockpit.ui.commandline import (
     without_textual_theme_command,
 )
 from sre_cockpit.ui.commands import CommandRunner
-from sre_cockpit.ui.contexts import switch_context
+from sre_cockpit.ui.contexts import open_context
 from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.footer import CockpitFooter
 from sre_cockpit.ui.header import CockpitHeader
 from sre_cockpit.ui.keyhelp import KeyHelp
-from sre_cockpit.ui.keyrouting import KeyRouter, takes_text
+from sre_cockpit.ui.keyrouting import KeyRouter
 from sre_cockpit.ui.layout import WIDE_MIN, MainScreen, PaneLayout
 from sre_cockpit.ui.noteactions import open_note_editor, pin_line
 from sre_cockpit.ui.pane import Pane
@@ -66,12 +58,19 @@ from sre_cockpit.ui.panes import (
     pane_bindings,
 )
 from sre_cockpit.ui.plain import TrustedMarkup, plain, plain_str
-from sre_cockpit.ui.quit import request_quit
-from sre_cockpit.ui.startup import start
+from sre_cockpit.ui.quit import interrupt, request_quit
+from sre_cockpit.ui.startup import (
+    after_refresh,
+    build_cockpit,
+    first_frame_painted,
+    install_exit_signals,
+    load_views,
+)
 from sre_cockpit.ui.themes import (
     VARIABLE_DEFAULTS,
     install_cockpit_themes,
     rich_color,
+    switch_theme,
 )
 from sre_cockpit.ui.toast import repaint_when_gone, toast
 from sre_cockpit.ui.wiring import FeedWiring
@@ -79,6 +78,7 @@ from sre_cockpit.ui.wiring import FeedWiring
 if TYPE_CHECKING:  # the feeds, the providers and the schema load after the first frame
     from sre_cockpit.config.model import Config
     from sre_cockpit.feeds.cockpit import Cockpit
+    from sre_cockpit.feeds.notes import NotesFeed
 
 __all__ = ["PANES", "WIDE_MIN", "BootInfo", "CockpitApp", "MainScreen", "PaneSlot", "PaneSpec",
            "boot_app", "make_app"]
@@ -121,8 +121,6 @@ class CockpitApp(App[int]):
         self.force_read_only = read_only
         self.low_bandwidth = boot.low_bandwidth
         self.start_polling = start_polling
-        self.compact = True
-        self.active_pane = PANES[0].id
         self.focused_incident: Incident | None = None
         """The incident the other panes narrow to (enter in the incidents pane)."""
         self.moment: datetime | None = None
@@ -137,12 +135,10 @@ class CockpitApp(App[int]):
         """Set once the cockpit exists and the panes are bound."""
         self.filters: dict[str, str] = {}
         self.keys = KeyRouter(self)
-        self.commands = CommandRunner(self)
-        self.pane_layout = PaneLayout(self)
+        self.commands = CommandRunner(self, self)
+        self.pane_layout = PaneLayout(self, self.pane_errors)
         """The panes' slots, the active pane, the breakpoint, zoom and focus."""
-        self.wiring = FeedWiring(self)
-        """Binds the panes and the header to the feeds and runs the feeds' jobs."""
-        self.keyhelp = KeyHelp(self)
+        self.keyhelp = KeyHelp(self, self.pane_layout, self.keymap_in_force, self.warnings)
         """The help screen's rows and the keymap's warnings."""
         self.uninstall_signals: Callable[[], None] | None = None
         """Removes the SIGHUP/SIGTERM handlers installed at start (None: none installed)."""
@@ -153,11 +149,32 @@ class CockpitApp(App[int]):
                                     providers=boot.providers, clock=clock,
                                     seconds=not boot.low_bandwidth, hint=self.keyhelp.hint(),
                                     id="header")
+        self.wiring = FeedWiring(self, self.pane_layout, self.header,
+                                 start_polling=start_polling)
+        """Binds the panes and the header to the feeds and runs the feeds' jobs."""
 
     @property
     def config(self) -> Config | None:
         """The validated config (None while a fast start is still reading it)."""
         return self.cockpit.runtime.config if self.cockpit is not None else None
+
+    @property
+    def active_pane(self) -> str:
+        """The pane ``/`` and ``z`` act on (the one shown in the one-pane layout)."""
+        return self.pane_layout.active
+
+    @property
+    def compact(self) -> bool:
+        """One pane at a time (the terminal is smaller than 120x40)."""
+        return self.pane_layout.compact
+
+    @property
+    def _notes(self) -> NotesFeed | None:
+        return self.cockpit.notes if self.cockpit is not None else None
+
+    def keymap_in_force(self) -> dict[str, str]:
+        """The ``keys:`` remappings (binding id → keys) of the config, else of the quick read."""
+        return dict(self.config.keys if self.config is not None else self.boot.keys)
 
     # ----------------------------------------------------------------------------- keys
 
@@ -187,8 +204,39 @@ class CockpitApp(App[int]):
         for warning in self.warnings:
             toast(self, warning, severity="warning", timeout=10)
         # a worker, not the after-refresh callback itself: that would hold the screen's queue
-        self.call_after_refresh(lambda: self.run_worker(start(self), name="start",
+        self.call_after_refresh(lambda: self.run_worker(self._start(), name="start",
                                                         group="cockpit-start"))
+
+    async def _start(self) -> None:
+        """After the first frame (see :mod:`~sre_cockpit.ui.startup`): finish reading the
+        config, build the feeds, bind the panes, then replay the keys typed meanwhile."""
+        await first_frame_painted(self)
+        self.uninstall_signals = install_exit_signals(self)
+        if self.cockpit is None:
+            try:
+                self.cockpit = await asyncio.to_thread(
+                    build_cockpit, self.loader, self.boot.context,
+                    read_only=self.force_read_only, clock=self.clock)
+                # The first polls go out now and are answered while the views load and mount;
+                # each view gets its feed's latest snapshot when it binds.
+                self.wiring.run_jobs(self.cockpit)
+                classes = await load_views()
+            except Exception as exc:
+                self.boot_error = exc
+                self.exit(return_code=2)
+                return
+            if dict(self.cockpit.runtime.config.keys) != dict(self.boot.keys):
+                self.set_keymap(dict(self.cockpit.runtime.config.keys))
+            await self.pane_layout.replace_panes(classes)
+        for pane_id, error in self.pane_errors.items():
+            self.log.error(f"pane {pane_id} unavailable: {error}")
+        self.wiring.show_context(self.cockpit, clock=self.clock)
+        self.keyhelp.check_keymap()
+        self.wiring.bind(self.cockpit)
+        await after_refresh(self)  # binding may hide what had the focus (empty state)
+        self.set_active(self.active_pane, focus=True)
+        self.started.set()
+        await self.keys.replay_early()
 
     async def on_unmount(self) -> None:
         if self.uninstall_signals is not None:
@@ -203,14 +251,6 @@ class CockpitApp(App[int]):
 
     # ----------------------------------------------------------------------------- feeds
 
-    def show_context(self) -> None:
-        """The header shows the current cockpit's context, its danger and its providers."""
-        cockpit = self.cockpit
-        assert cockpit is not None
-        self.header.set_context(cockpit.context, danger=cockpit.production,
-                                read_only=cockpit.read_only, providers=cockpit.providers,
-                                build_errors=dict(cockpit.build_errors), clock=self.clock)
-
     # ----------------------------------------------------------------------------- app state
 
     def panes(self) -> list[Pane]:
@@ -224,12 +264,7 @@ class CockpitApp(App[int]):
     def focus_incident(self, incident: Incident | None) -> None:
         """Make ``incident`` the one the other panes narrow to (None: every incident)."""
         self.focused_incident = incident
-        for pane in self.panes():
-            pane.show_focus(incident)
-        if self.cockpit is not None:  # the log feed streams the incident's service's logs
-            service = incident.service if incident is not None else None
-            mapped = self.cockpit.services.get(service) if service else None
-            self.cockpit.logs.focus_service(service, mapped.logs if mapped is not None else None)
+        self.wiring.focus_incident(self.cockpit, incident)
 
     def set_moment(self, at: datetime | None, label: str = "") -> None:
         """Show every pane as of ``at`` (a timeline event), or live again (None)."""
@@ -242,14 +277,9 @@ class CockpitApp(App[int]):
             shown = label or f"{at:%H:%M} UTC"
             banner.update(plain(f"viewing {shown} — . returns to live"))
             banner.display = True
-        if not changed:
-            return
-        for pane in self.panes():
-            pane.show_moment(at)
-        if self.cockpit is not None:
-            self.cockpit.slos.show_moment(at)
-            self.cockpit.logs.show_moment(at)  # the lines around it, by range queries
-        self.refresh_bindings()
+        if changed:
+            self.wiring.show_moment(self.cockpit, at)
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "live":
@@ -262,11 +292,12 @@ class CockpitApp(App[int]):
 
     def open_note_editor(self, incidents: Sequence[Incident]) -> None:
         """The durable note editor for ``incidents`` (default: the focused incident)."""
-        open_note_editor(self, incidents)
+        focused = (self.focused_incident,) if self.focused_incident is not None else ()
+        open_note_editor(self, self._notes, tuple(incidents) or focused, clock=self.clock)
 
     def pin_line(self, line: LogLine) -> None:
         """``p`` in the log pane: the line becomes a note on the focused incident."""
-        pin_line(self, line)
+        pin_line(self, self._notes, line, self.focused_incident)
 
     # ----------------------------------------------------------------------------- messages
 
@@ -306,22 +337,11 @@ class CockpitApp(App[int]):
 
     def action_filter(self) -> None:
         """``/``: ask for a filter for the active pane."""
-        pane = self.pane(self.active_pane)
-        if pane is None:
-            return
-        title = pane.PANE_TITLE or self.PANE_TITLES.get(self.active_pane, self.active_pane)
-        self.query_one(FilterPrompt).open_for(self.active_pane, title, pane.filter_hint,
-                                              self.filters.get(self.active_pane, ""))
+        self.pane_layout.ask_filter(self.query_one(FilterPrompt), self.filters)
 
     @on(FilterPrompt.Submitted)
     def _apply_filter(self, message: FilterPrompt.Submitted) -> None:
-        pane = self.pane(message.pane_id)
-        if pane is None:
-            return
-        if pane.set_filter(message.text):
-            self.filters[message.pane_id] = pane.filter_text
-        if message.pane_id == self.active_pane:
-            self.pane_layout.focus_pane(pane, force=True)  # whatever the outcome, the keys work again
+        self.pane_layout.apply_filter(message.pane_id, message.text, self.filters)
 
     # ----------------------------------------------------------------------------- help, quit
 
@@ -339,16 +359,7 @@ class CockpitApp(App[int]):
 
     @on(CommandLine.Command)
     async def _command(self, message: CommandLine.Command) -> None:
-        line = self.query_one(CommandLine)
-        error = await self.run_command(message.name, message.args)
-        if error:
-            line.show_error(error)  # closes the line too: the next ':' starts empty
-        else:
-            line.close()
-        pane = self.pane(self.active_pane)
-        main = self.screen_stack[0]
-        if pane is not None and self.screen is main and main.focused is None:
-            self.pane_layout.focus_pane(pane)  # :ctx rebuilt the panes: the one the line came from is gone
+        await self.commands.run_line(self.query_one(CommandLine), message.name, message.args)
 
     async def run_command(self, name: str, args: tuple[str, ...]) -> str | None:
         """Run a ``:`` command (the command line and the palette); an error line or None."""
@@ -357,21 +368,12 @@ class CockpitApp(App[int]):
     def action_request_quit(self) -> None:
         """``q``, ``ctrl+q``, ``:q`` and the palette's Quit: quit, asking first while notes are
         still waiting to be delivered."""
-        request_quit(self)
+        request_quit(self, self._notes)
 
     def action_interrupt(self) -> None:
-        """``ctrl+c``: quit through the same guard as ``q``; in an input or the note editor
-        with text selected, copy it instead (their own ``ctrl+c``).
-
-        A priority binding, so it answers on every screen: in a prompt, a dialog, the note
-        editor, the help or the palette it used to do nothing and say nothing (a modal screen
-        ends the binding chain, and the inputs took the key to copy an empty selection).
-        """
-        focused = self.screen.focused
-        selected: object = getattr(focused, "selected_text", None) if takes_text(focused) else None
-        if isinstance(selected, str) and selected:
-            raise SkipAction()  # the input copies its selection
-        self.action_request_quit()
+        """``ctrl+c``: quit through the same guard as ``q``, or copy the selected text of an
+        input (see :func:`~sre_cockpit.ui.quit.interrupt`)."""
+        interrupt(self, self._notes)
 
     async def action_quit(self) -> None:
         """Textual's own quit (the palette's "Quit the application"): the same guard."""
@@ -389,17 +391,30 @@ class CockpitApp(App[int]):
 
     def set_theme(self, name: str) -> str | None:
         """Switch theme; returns an error line for an unknown name."""
-        if name not in self.available_themes:
-            did = did_you_mean(name, self._cockpit_themes)
-            return (f"unknown theme {sanitize_line(name)!r}{sanitize_line(did)} "
-                    f"(themes: {', '.join(self._cockpit_themes)})")
-        self.theme = name
-        return None
+        return switch_theme(self, name, self._cockpit_themes)
 
     async def switch_context(self, name: str) -> str | None:
         """Build the feeds of another context and rebind the panes to them (an error line, or
         None)."""
-        return await switch_context(self, name)
+        cockpit = open_context(self.config, name, read_only=self.force_read_only,
+                               clock=self.clock)
+        if isinstance(cockpit, str):
+            return cockpit
+        self.wiring.unbind()
+        old, self.cockpit = self.cockpit, cockpit
+        self.boot = replace(self.boot, context=name)
+        self.pane_errors.clear()
+        self.filters.clear()
+        self.focused_incident = None
+        self.set_moment(None)
+        await self.pane_layout.remount()
+        self.wiring.show_context(cockpit, clock=self.clock)
+        self.set_active(self.active_pane, focus=True)
+        self.wiring.bind(cockpit)
+        if old is not None:
+            self.run_worker(old.aclose(), exit_on_error=False, group="cockpit-close")
+        toast(self, f"context {name}", timeout=3)
+        return None
 
     # ----------------------------------------------------------------------------- themes, keys
 

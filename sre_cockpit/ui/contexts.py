@@ -1,64 +1,44 @@
-"""``:ctx NAME``: the cockpit moves to another context of the config.
+"""``:ctx NAME``: the feeds of another context of the config.
 
-The new context's feeds are built first; only when that worked are the panes unbound, the
-app-level state (filters, focused incident, moment, zoom) cleared, fresh views mounted and
-bound, and the old feeds closed in the background. A context that cannot be opened leaves
-everything as it was and says why.
+:func:`open_context` builds the new context's feeds (or says why it cannot); only when that
+worked does the app unbind the panes, clear the app-level state (filters, focused incident,
+moment, zoom), mount fresh views, bind them and close the old feeds in the background
+(``CockpitApp.switch_context``). A context that cannot be opened leaves everything as it was.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from textual.containers import Container
 
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
-from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
-    from sre_cockpit.ui.app import CockpitApp
+    from sre_cockpit.config.model import Config
+    from sre_cockpit.feeds.cockpit import Cockpit
 
 
-async def switch_context(app: CockpitApp, name: str) -> str | None:
-    """Build the feeds of context ``name`` and rebind the panes to them.
+def open_context(config: Config | None, name: str, *, read_only: bool,
+                 clock: Callable[[], datetime]) -> Cockpit | str:
+    """The feeds of context ``name`` of ``config`` (providers built, nothing fetched yet).
 
     Returns:
-        None when the cockpit shows ``name`` now; else the error line for the command line
-        (still starting, an unknown context with a suggestion, or why it could not be built).
+        The cockpit; or the error line for the command line: still starting (no config yet),
+        an unknown context (with a suggestion and the known ones), or why it could not be
+        built.
     """
-    config = app.config
     if config is None:
         return "still starting — try again in a moment"
     if name not in config.contexts:
-        names = app.context_names()
+        names = list(config.contexts)
         did = did_you_mean(name, names)
         return (f"unknown context {sanitize_line(name)!r}{sanitize_line(did)} "
                 f"(contexts: {', '.join(names)})")
     from sre_cockpit.feeds.cockpit import Cockpit
 
     try:
-        cockpit = Cockpit(config, name, read_only=app.force_read_only, clock=app.clock)
+        return Cockpit(config, name, read_only=read_only, clock=clock)
     except Exception as exc:
         return sanitize_line(f"cannot open context {name}: {exc}")
-    app.wiring.unbind()
-    old, app.cockpit = app.cockpit, cockpit
-    app.boot = replace(app.boot, context=name)
-    screen = app.screen_stack[0]
-    if screen.maximized is not None:
-        screen.minimize()
-    app.pane_errors.clear()
-    app.filters.clear()
-    app.focused_incident = None
-    app.set_moment(None)
-    body = app.query_one("#body", Container)
-    await body.remove_children()
-    await body.mount_all(app.pane_layout.make_slots(placeholders=False))
-    app.show_context()
-    app.set_active(app.active_pane, focus=True)
-    app.wiring.bind()
-    if old is not None:
-        app.run_worker(old.aclose(), exit_on_error=False, group="cockpit-close")
-    toast(app, f"context {name}", timeout=3)
-    return None

@@ -8,22 +8,21 @@ not exist and keys a remapping took from another binding.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.core.suggest import did_you_mean
 from sre_cockpit.ui.commandline import CommandLine
+from sre_cockpit.ui.layout import PaneLayout
 from sre_cockpit.ui.panes import cockpit_dialogs
 from sre_cockpit.ui.quit import QuitScreen
 from sre_cockpit.ui.startup import preload_dialogs
 from sre_cockpit.ui.toast import toast
-
-if TYPE_CHECKING:
-    from sre_cockpit.ui.app import CockpitApp
 
 HELP_SCREEN = "cockpit-help"
 """Name of the installed help screen."""
@@ -34,15 +33,22 @@ class KeyHelp:
 
     Args:
         app: the app whose bindings are listed.
+        layout: where the panes are (each pane's keys are a scope).
+        keymap: the ``keys:`` remappings in force (binding id → keys).
+        warnings: the app's start-up warnings, which the keymap's join.
     """
 
-    def __init__(self, app: CockpitApp) -> None:
+    def __init__(self, app: App[Any], layout: PaneLayout, keymap: Callable[[], dict[str, str]],
+                 warnings: list[str]) -> None:
         self.app = app
+        self.layout = layout
+        self.keymap = keymap
+        self.warnings = warnings
         self._warned_clashes: set[str] = set()
 
     def hint(self) -> str:
         """The header's hint: the help key as the footer shows it (``? help``)."""
-        keys = self.app.boot.keys.get("cockpit.help", "question_mark").split(",")[0].strip()
+        keys = self.keymap().get("cockpit.help", "question_mark").split(",")[0].strip()
         return f"{self.app.get_key_display(Binding(keys, 'help'))} help"
 
     def rows(self) -> list[Any]:
@@ -53,7 +59,7 @@ class KeyHelp:
         preload_dialogs()  # every dialog's keys, whichever were opened so far
         main = app.screen_stack[0]
         scopes: list[tuple[str, Iterable[DOMNode | type[DOMNode]]]] = [("global", [app, main])]
-        for pane in app.panes():
+        for pane in self.layout.panes():
             title = pane.PANE_TITLE or str(pane.id)
             scopes.append((title, [pane, *pane.walk_children()]))
         prompt = app.query_one(CommandLine)
@@ -62,11 +68,6 @@ class KeyHelp:
                                    *cockpit_dialogs(exclude=(HelpScreen, QuitScreen))]))
         active = [b.binding.id or b.binding.action for b in main.active_bindings.values()]
         return binding_rows(app, scopes, self.keymap(), active)
-
-    def keymap(self) -> dict[str, str]:
-        """The ``keys:`` remappings in force (binding id → keys)."""
-        config = self.app.config
-        return dict(config.keys if config is not None else self.app.boot.keys)
 
     def show(self) -> None:
         """Push the help screen (built on the first call and kept: later ones only update
@@ -86,7 +87,7 @@ class KeyHelp:
         app.push_screen(HELP_SCREEN)
 
     def check_keymap(self) -> None:
-        """Warn (a toast, and ``app.warnings``) about each remapped id no binding has."""
+        """Warn (a toast, and in ``warnings``) about each remapped id no binding has."""
         known = {row.id for row in self.rows()}
         for binding_id in self.keymap():
             if binding_id not in known:
@@ -103,5 +104,5 @@ class KeyHelp:
             self._warn(f"keys: {binding.key!r} of {ident} is now taken by a remapped binding")
 
     def _warn(self, warning: str) -> None:
-        self.app.warnings.append(warning)
+        self.warnings.append(warning)
         toast(self.app, warning, severity="warning", timeout=10)

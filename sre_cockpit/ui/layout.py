@@ -2,25 +2,26 @@
 
 At >= :data:`WIDE_MIN` the four panes share the screen (Incidents and Logs on the wide left
 column, SLOs and Timeline on the right); below that one pane fills the body and ``tab`` /
-``1``-``4`` switch. :class:`PaneLayout` is owned by the app (``app.pane_layout``) and keeps the
-app-level ``active_pane`` and ``compact`` up to date; :class:`MainScreen` tells it about
-resizes and focus moves.
+``1``-``4`` switch. :class:`PaneLayout` is owned by the app (``app.pane_layout``; the app's
+``active_pane`` and ``compact`` read it); :class:`MainScreen` tells it about resizes and focus
+moves.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import Any, ClassVar
 
 from textual import events
+from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.containers import Container
 from textual.screen import Screen
 
 from sre_cockpit.ui.commandline import BottomPrompt
+from sre_cockpit.ui.filterprompt import FilterPrompt
 from sre_cockpit.ui.pane import Pane
 from sre_cockpit.ui.panes import GRID_ORDER, PANES, PaneSlot, load_view, starting_pane
-
-if TYPE_CHECKING:
-    from sre_cockpit.ui.app import CockpitApp
+from sre_cockpit.ui.startup import after_refresh
 
 WIDE_MIN = (120, 40)
 """Smallest terminal (columns, rows) that shows all four panes at once."""
@@ -31,10 +32,16 @@ class PaneLayout:
 
     Args:
         app: the app whose panes are laid out.
+        pane_errors: the app's pane id → why it is unavailable (filled in here).
     """
 
-    def __init__(self, app: CockpitApp) -> None:
+    def __init__(self, app: App[Any], pane_errors: dict[str, str]) -> None:
         self.app = app
+        self.pane_errors = pane_errors
+        self.active = PANES[0].id
+        """The pane ``/`` and ``z`` act on (the one shown in the one-pane layout)."""
+        self.compact = True
+        """One pane at a time (the terminal is smaller than :data:`WIDE_MIN`)."""
 
     def make_slots(self, *, placeholders: bool) -> list[PaneSlot]:
         """A slot per pane in grid order, holding stand-ins (``placeholders``) or the views
@@ -46,7 +53,7 @@ class PaneLayout:
             else:
                 cls, error = load_view(spec)
                 if error is not None:
-                    self.app.pane_errors[spec.id] = error
+                    self.pane_errors[spec.id] = error
             slots[spec.id] = PaneSlot(cls(id=spec.id), spec.id)
         return [slots[pane_id] for pane_id in GRID_ORDER]
 
@@ -64,13 +71,13 @@ class PaneLayout:
 
     def set_compact(self, compact: bool) -> None:
         """Switch between the 2x2 layout and the one-pane layout (terminal resized)."""
-        self.app.compact = compact
+        self.compact = compact
         self.app.screen_stack[0].set_class(compact, "-compact")
 
     def set_active(self, pane_id: str, *, focus: bool) -> None:
         """Make a pane the active one (shown in the one-pane layout; target of ``/`` and ``z``)."""
         app = self.app
-        app.active_pane = pane_id
+        self.active = pane_id
         for slot in app.query(PaneSlot):
             slot.set_class(slot.pane_id == pane_id, "-active")
         pane = self.pane(pane_id)
@@ -99,18 +106,62 @@ class PaneLayout:
     def cycle(self, step: int) -> None:
         """Activate the pane ``step`` places after the active one (in key order, wrapping)."""
         ids = [spec.id for spec in PANES]
-        active = self.app.active_pane
-        index = ids.index(active) if active in ids else 0
+        index = ids.index(self.active) if self.active in ids else 0
         self.set_active(ids[(index + step) % len(ids)], focus=True)
 
     def zoom(self) -> None:
         """Maximise the active pane, or restore the layout."""
         screen = self.app.screen_stack[0]
-        pane = self.pane(self.app.active_pane)
+        pane = self.pane(self.active)
         if screen.maximized is not None:
             screen.minimize()
         elif pane is not None:
             screen.maximized = pane
+
+
+    def ask_filter(self, prompt: FilterPrompt, filters: dict[str, str]) -> None:
+        """Open ``prompt`` for the active pane, with its current filter (``filters``)."""
+        pane = self.pane(self.active)
+        if pane is None:
+            return
+        title = pane.PANE_TITLE or next((s.title for s in PANES if s.id == self.active),
+                                        self.active)
+        prompt.open_for(self.active, title, pane.filter_hint, filters.get(self.active, ""))
+
+    def apply_filter(self, pane_id: str, text: str, filters: dict[str, str]) -> None:
+        """Filter pane ``pane_id`` by ``text`` ("" clears it; ``filters`` keeps what it took)
+        and give the keys back to the active pane whatever the outcome."""
+        pane = self.pane(pane_id)
+        if pane is None:
+            return
+        if pane.set_filter(text):
+            filters[pane_id] = pane.filter_text
+        if pane_id == self.active:
+            self.focus_pane(pane, force=True)  # whatever the outcome, the keys work again
+
+    async def replace_panes(self, classes: dict[str, tuple[type[Pane], str | None]]) -> None:
+        """Swap the stand-in panes for the views (or for panes saying why a view is missing)."""
+        # Removing the focused placeholder moves Textual's focus to a neighbour, which would
+        # make that neighbour's pane the active one (on_descendant_focus): the operator's stays.
+        active = self.active
+        for slot in self.app.query(PaneSlot):
+            cls, error = classes[slot.pane_id]
+            if error is not None:
+                self.pane_errors[slot.pane_id] = error
+            await slot.remove_children()
+            slot.pane = cls(id=slot.pane_id)
+            await slot.mount(slot.pane)
+        await after_refresh(self.app)  # the new panes have composed their children
+        self.set_active(active, focus=True)
+
+    async def remount(self) -> None:
+        """Fresh views in every slot (another context): unzoomed, the active pane kept."""
+        screen = self.app.screen_stack[0]
+        if screen.maximized is not None:
+            screen.minimize()
+        body = self.app.query_one("#body", Container)
+        await body.remove_children()
+        await body.mount_all(self.make_slots(placeholders=False))
 
 
 class MainScreen(Screen[None]):

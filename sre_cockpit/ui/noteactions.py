@@ -8,33 +8,35 @@ in a toast what happened.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
 
 from sre_cockpit.core.models import Incident, LogLine
 from sre_cockpit.ui.toast import toast
 
 if TYPE_CHECKING:
-    from sre_cockpit.ui.app import CockpitApp
+    from sre_cockpit.feeds.notes import NotesFeed
 
 RETRY_HINT = "press r in the timeline to retry"
 """Said after a note that could not be written or queued."""
 
 
-def open_note_editor(app: CockpitApp, incidents: Sequence[Incident]) -> None:
-    """The durable note editor for ``incidents`` (default: the focused incident)."""
+def open_note_editor(app: App[Any], notes: NotesFeed | None, targets: tuple[Incident, ...], *,
+                     clock: Callable[[], datetime]) -> None:
+    """The durable note editor for ``targets`` (say why not when there are none, or no notes
+    feed yet); what the operator submits goes to ``notes``."""
     from sre_cockpit.feeds.notes import NotesError
     from sre_cockpit.ui.notes_editor import NoteEditor
 
-    focused = app.focused_incident
-    targets = tuple(incidents) or ((focused,) if focused is not None else ())
     if not targets:
         toast(app, "choose an incident first (enter in the incidents pane)", severity="warning")
         return
-    if app.cockpit is None:
+    if notes is None:
         toast(app, "notes are not available yet: the cockpit is starting", severity="error")
         return
-    notes = app.cockpit.notes
 
     def submitted(text: str | None) -> None:
         if text is None:
@@ -46,20 +48,20 @@ def open_note_editor(app: CockpitApp, incidents: Sequence[Incident]) -> None:
             # closing editor and was never seen
             app.call_later(toast, app, f"{exc} — {RETRY_HINT}", severity="error", timeout=15)
 
-    app.push_screen(NoteEditor(notes, targets, clock=app.clock,
-                               routes=notes.delivery_plan(targets)), submitted)
+    app.push_screen(NoteEditor(notes, targets, clock=clock, routes=notes.delivery_plan(targets)),
+                    submitted)
 
 
-def pin_line(app: CockpitApp, line: LogLine) -> None:
-    """``p`` in the log pane: the line becomes a note on the focused incident (or stays in
-    the local journal when none is focused)."""
+def pin_line(app: App[Any], notes: NotesFeed | None, line: LogLine,
+             incident: Incident | None) -> None:
+    """``p`` in the log pane: the line becomes a note on ``incident`` (or stays in the local
+    journal when none is focused)."""
     from sre_cockpit.feeds.notes import NotesError
 
-    if app.cockpit is None:
+    if notes is None:
         return
-    incident = app.focused_incident
     try:
-        app.cockpit.notes.pin(line, incident)
+        notes.pin(line, incident)
     except NotesError as exc:
         toast(app, f"{exc} — {RETRY_HINT}", severity="error", timeout=15)
         return

@@ -3,19 +3,21 @@ way out goes through (:func:`request_quit`) and its dialog (:class:`QuitScreen`)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.actions import SkipAction
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from sre_cockpit.ui.keyrouting import takes_text
 from sre_cockpit.ui.plain import plain
 
 if TYPE_CHECKING:
-    from sre_cockpit.ui.app import CockpitApp
+    from sre_cockpit.feeds.notes import NotesFeed
 
 
 class QuitScreen(ModalScreen[bool]):
@@ -48,13 +50,13 @@ class QuitScreen(ModalScreen[bool]):
         self.dismiss(quit_)
 
 
-def request_quit(app: CockpitApp) -> None:
-    """Quit, asking first while notes are still waiting to be delivered (every way out — ``q``,
-    ``ctrl+q``, ``ctrl+c``, ``:q``, the palette — goes through here)."""
+def request_quit(app: App[Any], notes: NotesFeed | None) -> None:
+    """Quit, asking first while ``notes`` still has notes waiting to be delivered (every way
+    out — ``q``, ``ctrl+q``, ``ctrl+c``, ``:q``, the palette — goes through here)."""
     pending = 0
-    if app.cockpit is not None:
+    if notes is not None:
         try:
-            pending = app.cockpit.notes.pending_count()
+            pending = notes.pending_count()
         except Exception as exc:
             app.log.error(f"pending notes: {exc}")
             pending = -1
@@ -75,3 +77,21 @@ def request_quit(app: CockpitApp) -> None:
             app.exit(0)
 
     app.push_screen(QuitScreen(text), answered)
+
+
+def interrupt(app: App[Any], notes: NotesFeed | None) -> None:
+    """``ctrl+c``: quit through the same guard as ``q``; in an input or the note editor with
+    text selected, copy it instead (their own ``ctrl+c``).
+
+    A priority binding, so it answers on every screen: in a prompt, a dialog, the note editor,
+    the help or the palette it used to do nothing and say nothing (a modal screen ends the
+    binding chain, and the inputs took the key to copy an empty selection).
+
+    Raises:
+        SkipAction: text is selected: the input copies it.
+    """
+    focused = app.screen.focused
+    selected: object = getattr(focused, "selected_text", None) if takes_text(focused) else None
+    if isinstance(selected, str) and selected:
+        raise SkipAction()  # the input copies its selection
+    request_quit(app, notes)

@@ -26,6 +26,9 @@ from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.core.suggest import did_you_mean
+
 DEFAULT_THEME = "war-room"
 """Theme used when the config names none."""
 
@@ -282,6 +285,17 @@ def install_cockpit_themes(app: App[Any], wanted: str | None) -> tuple[list[str]
             app.theme = DEFAULT_THEME
     offer_only_cockpit_themes(app)
     return names, warnings
+
+
+def switch_theme(app: App[Any], name: str, names: list[str]) -> str | None:
+    """Switch ``app`` to theme ``name``; an error line (with a suggestion among ``names``, the
+    cockpit's themes) when there is no such theme, else None."""
+    if name not in app.available_themes:
+        did = did_you_mean(name, names)
+        return (f"unknown theme {sanitize_line(name)!r}{sanitize_line(did)} "
+                f"(themes: {', '.join(names)})")
+    app.theme = name
+    return None
 
 
 def _mtime(path: Path) -> int:
