@@ -83,6 +83,7 @@ if TYPE_CHECKING:  # the feeds, the providers and the schema load after the firs
 __all__ = ["PANES", "WIDE_MIN", "BootInfo", "CockpitApp", "MainScreen", "PaneSlot", "PaneSpec",
            "boot_app", "make_app"]
 
+
 class CockpitApp(App[int]):
     """The cockpit. Build it with :func:`make_app` or :func:`boot_app`."""
 
