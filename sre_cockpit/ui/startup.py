@@ -95,6 +95,7 @@ def preload_dialogs() -> None:
     (keys typed right after it wait for the dialog); the help lists every dialog's keys."""
     from sre_cockpit.ui import dialogs, help, notes_editor, oncall_dialogs, quit
     from sre_cockpit.ui.incidents import describe
+    from sre_cockpit.ui.logs import labels  # the label browser: a dialog too
     from sre_cockpit.ui.slos import detail
 
-    del dialogs, help, notes_editor, oncall_dialogs, quit, describe, detail
+    del dialogs, help, notes_editor, oncall_dialogs, quit, describe, labels, detail
