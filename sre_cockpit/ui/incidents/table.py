@@ -1,4 +1,5 @@
-"""How the incidents table looks: column widths, cells, the empty state and the detail line.
+"""How the incidents table looks: cells, the header, the empty state and the detail line (the
+column widths are columns.py's).
 
 Pure functions of an :class:`~sre_cockpit.feeds.incidents.IncidentsSnapshot` (plus what the
 view remembers: selection, the focused incident, the width), so they are tested without a
@@ -18,9 +19,7 @@ from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.feeds.arrange import SORT_COLUMNS, Group, Row, SortKey
 from sre_cockpit.feeds.incidents import IncidentsSnapshot
 from sre_cockpit.ui.clipboard import safe_link
-from sre_cockpit.ui.incidents.columns import ID_MIN, column_widths, short_id
-
-__all__ = ["column_widths"]  # re-exported: the widths live in columns.py
+from sre_cockpit.ui.incidents.columns import ID_MIN, short_id
 
 COLUMNS = (("id", "id"), ("severity", "sev"), ("status", "status"), ("runbook", "rb"),
            ("title", "title"), ("service", "service"), ("age", "age"),
