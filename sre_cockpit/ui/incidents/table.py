@@ -252,19 +252,20 @@ def empty_message(snapshot: IncidentsSnapshot, *, filtered: str, now: datetime,
 
 
 def detail_text(incident: Incident | None, selected: int, id_prefix: int | None = None) -> Text:
-    """The line under the table: the highlighted incident's title, its detail, its whole id when
-    the table cuts it (to ``id_prefix`` characters; last, so the title and detail keep their
-    place), the selection."""
+    """The line under the table: the highlighted incident's title, its detail, the selection,
+    then its whole id when the table cuts it (to ``id_prefix`` characters; last, so what was
+    there keeps its place)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if incident is not None:
         text.append(sanitize_line(incident.title), style="bold")
         if incident.detail:
             text.append("  " + sanitize_line(incident.detail))
+    if selected:
+        text.append(f"  [{selected} selected]", style="bold")
+    if incident is not None:
         full = sanitize_line(incident.id)
         if id_prefix is not None and short_id(full, id_prefix) != full:
             text.append("  id " + full, style="dim")
-    if selected:
-        text.append(f"  [{selected} selected]", style="bold")
     return text
 
 
