@@ -59,7 +59,6 @@ decoders)."""
 
 OVERSIZED: dict[str, int] = {
     "sre_cockpit.ui.app": 856,
-    "sre_cockpit.ui.logs.logview": 720,
     "sre_cockpit.feeds.logs": 574,
     "sre_cockpit.providers.pagerduty": 570,
     "sre_cockpit.ui.incidents.view": 546,
