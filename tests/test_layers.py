@@ -58,11 +58,7 @@ MAX_LINES = 500
 decoders)."""
 
 OVERSIZED: dict[str, int] = {
-    "sre_cockpit.ui.app": 856,
-    "sre_cockpit.feeds.logs": 574,
-    "sre_cockpit.providers.pagerduty": 570,
     "sre_cockpit.ui.incidents.view": 546,
-    "sre_cockpit.providers.alertmanager": 514,
     "sre_cockpit.ui.logs.view": 501,
 }
 """Modules still over :data:`MAX_LINES`, each capped at its length when it was listed: they may
