@@ -231,6 +231,10 @@ def test_demo_runs_the_tui_on_the_simulator(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setitem(sys.modules, "sre_cockpit.cli.tui", FakeTui)
     monkeypatch.setattr(commands_pkg, "tui", FakeTui, raising=False)
+    # the simulator this demo starts inherits the marker; other tests' simulators (a parallel
+    # worker's) do not
+    marker = f"SRE_COCKPIT_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    monkeypatch.setenv(*marker.split("=", 1))
     before = set(os.listdir("/proc"))
     args = argparse.Namespace(seed=2, speed=5.0, log_rate=50, low_bandwidth=True)
     assert demo.run(args) == 0
@@ -241,6 +245,8 @@ def test_demo_runs_the_tui_on_the_simulator(monkeypatch: pytest.MonkeyPatch) -> 
     for pid in leftovers:
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
         except OSError:
             continue
-        assert b"sre_cockpit.simulator" not in cmdline
+        if marker.encode() in environ.split(b"\0"):
+            assert b"sre_cockpit.simulator" not in cmdline

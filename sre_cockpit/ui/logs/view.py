@@ -368,8 +368,8 @@ class LogPane(Pane):
         if not on or self.feed is None:
             return
         view = self.view
-        source = view.moment_rows if view.moment_rows is not None else view.ring
-        lines = [(row.ts_ns, row.raw) for row in source]
+        lines = [(row.ts_ns, row.raw) for row in view.moment_rows] \
+            if view.moment_rows is not None else list(view.ring.lines())
         self.patterns.show(None)
         self.run_worker(self._load_patterns(lines), exit_on_error=False, group="logs-patterns",
                         exclusive=True)
