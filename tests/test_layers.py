@@ -64,7 +64,6 @@ OVERSIZED: dict[str, int] = {
     "sre_cockpit.providers.pagerduty": 570,
     "sre_cockpit.ui.incidents.view": 546,
     "sre_cockpit.providers.alertmanager": 514,
-    "sre_cockpit.ui.logs.view": 501,
 }
 """Modules still over :data:`MAX_LINES`, each capped at its length when it was listed: they may
 only shrink (and leave the list once under the limit); nothing new joins them."""

@@ -471,7 +471,7 @@ class LogView(ScrollView, can_focus=True):
             cells += cell_len(labels)
         level_name = LEVEL_NAMES.get(parsed.level_class) or LEVEL_NAMES.get(row_level(row))
         level_style = self._style(f"log-{level_name}") if level_name else Style()
-        body, body_cells = StructuredRows.segments(
+        body, body_cells = self._structured.segments(
             parsed, format_ts(row.ts_ns, utc=self.utc), base, level_style, self._matches,
             _MATCH_STYLE)
         segments.extend(body)

@@ -20,12 +20,22 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 
-from sre_cockpit.core.logfields import LEVEL, MSG, OTHERS, PLAIN, FieldCache, Structured, render
+from sre_cockpit.core.logfields import (
+    DEFAULT_COLUMNS,
+    LEVEL,
+    MSG,
+    OTHERS,
+    PLAIN,
+    TS,
+    FieldCache,
+    Structured,
+    render,
+)
 
 CACHE_ROWS = 2048
 """Parsed rows kept (a screen of rows is far fewer; scrolling back reparses)."""
 COLUMNS: tuple[str, ...] = (LEVEL, MSG, OTHERS)
-"""Columns after the time: the level, the message, every other field."""
+"""Columns after the time by default: the level, the message, every other field."""
 LEVEL_CELLS = 5
 """The level column is padded to this width so that messages line up."""
 TIME_CELLS = 13
@@ -49,6 +59,9 @@ class StructuredRows:
 
     def __init__(self) -> None:
         self.cache = FieldCache(CACHE_ROWS)
+        self.columns: tuple[str, ...] = DEFAULT_COLUMNS
+        """The columns shown (the field picker's choice): ``ts`` (Loki's time), ``level``,
+        ``msg``, field names, ``*`` for every other field."""
 
     def parsed(self, row_id: int, raw: str) -> Structured | None:
         """The row's fields, or None for a plain line (drawn raw)."""
@@ -59,8 +72,7 @@ class StructuredRows:
         """Forget the parsed rows (a new buffer)."""
         self.cache.clear()
 
-    @staticmethod
-    def segments(line: Structured, stamp: str, base: Style, level_style: Style,
+    def segments(self, line: Structured, stamp: str, base: Style, level_style: Style,
                  matches: Callable[[str], Sequence[tuple[int, int]]],
                  match_style: Style) -> tuple[list[Segment], int]:
         """The row as segments and its width in cells.
@@ -73,9 +85,10 @@ class StructuredRows:
             matches: ranges to highlight in the laid-out text (search and filter).
             match_style: added to highlighted ranges.
         """
-        parts: list[tuple[str, Style]] = [(stamp + " ", base + _DIM)]
-        pieces = render(line, COLUMNS)
-        if line.level is None:
+        columns = self.columns
+        parts: list[tuple[str, Style]] = [(stamp + " ", base + _DIM)] if TS in columns else []
+        pieces = render(line, [c for c in columns if c != TS])
+        if line.level is None and LEVEL in columns:
             parts.append((" " * LEVEL_CELLS + " ", base))
         for piece in pieces:
             if piece.role == "level":
