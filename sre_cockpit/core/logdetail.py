@@ -83,10 +83,10 @@ def detail_sections(ts_ns: int, labels: Mapping[str, str], raw: str, *,
         metadata: Loki's structured metadata of the line, if any.
         utc: show the time in UTC (else local time).
     """
-    at = datetime.fromtimestamp(ts_ns / 1e9, UTC)
+    at = datetime.fromtimestamp(ts_ns // 10**9, UTC)  # whole seconds: no float rounding
     if not utc:
         at = at.astimezone()
-    time_line = at.isoformat(timespec="microseconds") + f"  ({ts_ns} ns)"
+    time_line = f"{at:%Y-%m-%dT%H:%M:%S}.{ts_ns % 10**9:09d}{at:%z}  ({ts_ns} ns)"
     label_lines = [sanitize_line(f"{key}={format_value(value)}", max_bytes=4096)
                    for key, value in sorted(labels.items())] or ["(none)"]
     parsed = parse_line(raw)

@@ -27,6 +27,7 @@ from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from sre_cockpit.core.logfields import LEVEL, MSG, OTHERS, TS, field_names, parse_line
+from sre_cockpit.ui.toast import toast
 
 SCAN_ROWS = 5000
 """The newest rows read for field names (parsing a 100k-line buffer would stall a key)."""
@@ -103,10 +104,15 @@ class FieldPicker(ModalScreen[tuple[str, ...] | None]):
         self.query_one("#fields-list", SelectionList).focus()
 
     def action_apply(self) -> None:
-        """Close with the ticked columns (at least one: none would show nothing)."""
+        """Close with the ticked columns (at least one: none would show nothing, so the
+        picker stays open and says so)."""
         picked = self.query_one("#fields-list", SelectionList).selected
         chosen = ordered_columns(picked, self.offered)
-        self.dismiss(chosen or None)
+        if not chosen:
+            toast(self, "no column ticked: tick one with space (esc keeps the columns)",
+                  title="fields", severity="warning", timeout=4)
+            return
+        self.dismiss(chosen)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -63,8 +63,8 @@ def column_moment(strip: VolumeStrip, index: int) -> datetime:
 def _selected_caption(strip: VolumeStrip, index: int) -> str:
     column = strip.columns[index]
     at = column_moment(strip, index)
-    return (f" ◀▶ {at:%H:%M:%S} UTC · {column.total:,} lines · {column.count('error'):,} errors"
-            f" · enter: logs there ")
+    return (f" ▸ {at:%H:%M:%S} UTC · {column.total:,} lines · {column.count('error'):,} errors"
+            f" · enter ")
 
 
 def volume_rows(strip: VolumeStrip | str | None, width: int, colour: Callable[[str], str],
@@ -103,7 +103,7 @@ def volume_rows(strip: VolumeStrip | str | None, width: int, colour: Callable[[s
         if selected is not None and 0 <= selected < len(strip.columns):
             summary = _selected_caption(strip, selected)
         if len(summary) + 4 > len(cells):
-            summary = f" {start} "
+            summary = f" {start} " if selected is None else f" ▸ {summary.split()[1]} "
         cells[:len(summary)] = list(summary)[:len(cells)]
         if len(cells) >= 4:
             cells[-4:] = list(" now")
@@ -204,6 +204,8 @@ class LogVolume(Widget, can_focus=True):
         self.since = since
         if isinstance(strip, VolumeStrip) and self.selected is not None:
             self.selected = min(self.selected, len(strip.columns) - 1) if strip.columns else None
+        if self.selected is None and self.has_focus and self._columns():
+            self.selected = self._columns() - 1  # the newest bar, once the strip is in
         self.refresh()
 
     def _columns(self) -> int:
