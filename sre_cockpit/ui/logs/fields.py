@@ -35,7 +35,8 @@ SCAN_ROWS = 5000
 __all__ = ["SCAN_ROWS", "FieldPicker", "fields_seen", "ordered_columns",
            "pick_columns"]
 
-_DESCRIPTIONS = {TS: "time", LEVEL: "level", MSG: "message", OTHERS: "every other field"}
+_DESCRIPTIONS = {TS: "the line's time", MSG: "the message",
+                 OTHERS: "every other field, dimmed"}
 
 
 def fields_seen(raws: Iterable[str]) -> list[str]:
