@@ -1,7 +1,8 @@
-"""Choosing a moment on the log volume strip: ``v`` gives the strip the focus with the newest bar
-selected, ``left``/``right`` move the selection (the axis names its time and counts), ``enter``
-or a click on a bar asks the app to move the incident clock to that column's middle (the log
-view then shows the lines around it, follow off); ``esc`` gives the focus back, ``v`` hides."""
+"""Choosing a moment on the log volume strip: ``v`` gives the strip the focus, the first
+``left``/``right`` selects the newest bar, the next ones move the selection (the axis names its
+time, and its counts when there is room), ``enter`` or a click on a bar asks the app to move the
+incident clock to that column's middle (the log view then shows the lines around it, follow
+off); ``esc`` gives the focus back, ``v`` hides."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ def test_the_selected_bar_is_reversed_and_named_on_the_axis() -> None:
     assert f"▸ {at:%H:%M:%S} UTC · 44 lines · 4 errors · enter" in axis.plain
     narrow = volume_rows(strip(), 20, lambda name: "default", selected=3)[2]
     assert f"▸ {at:%H:%M:%S}" in narrow.plain
+    wide = volume_rows(strip(80), 80, lambda name: "default", selected=3)[2].plain
+    assert wide.startswith(" 08:00 UTC · 6,440 lines · 3,240 errors") and wide.endswith(
+        f"▸ {at:%H:%M:%S} UTC  now")  # the totals stay; the chosen bar's time beside them
 
 
 class MomentApp(LogPaneApp):
@@ -62,8 +66,9 @@ async def test_keys_and_a_click_choose_a_moment() -> None:
             volume.loader = fixed
             await pilot.press("v")
             await wait_for(pilot, lambda: isinstance(volume.strip, VolumeStrip))
-            assert volume.has_focus
-            await wait_for(pilot, lambda: volume.selected == 59)  # the newest bar
+            assert volume.has_focus and volume.selected is None  # the totals on the axis
+            await pilot.press("left")
+            assert volume.selected == 59  # the first key: the newest bar
             await pilot.press("left", "left", "right")
             assert volume.selected == 58
             await pilot.press("enter")

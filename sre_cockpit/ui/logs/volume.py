@@ -9,8 +9,8 @@ Loki metric query); a failure is said in place of the bars. Plain characters and
 works at 80 columns and in ``ansi-16``. Rendering is pure (:func:`volume_rows`); the widget only
 holds the last strip and repaints when it changes.
 
-Choosing a moment: ``v`` gives the strip the focus with the newest bar selected (reversed);
-``left``/``right`` move the selection (the axis row then names its time and counts), ``enter``
+Choosing a moment: ``v`` gives the strip the focus; the first ``left``/``right`` selects the
+newest bar (reversed), the next ones move the selection (the axis row names its time), ``enter``
 or a click on a bar posts :class:`LogVolume.MomentChosen` with the middle of that column — the
 pane moves the app's incident clock there, so the log view shows the lines around it (follow
 off) and the other panes follow. ``esc`` gives the focus back to the lines, ``v`` hides the strip.
@@ -100,11 +100,19 @@ def volume_rows(strip: VolumeStrip | str | None, width: int, colour: Callable[[s
         errors = sum(c.count("error") for c in strip.columns)
         warns = sum(c.count("warn") for c in strip.columns)
         summary = f" {start} UTC · {strip.total:,} lines · {errors:,} errors · {warns:,} warn "
+        chosen = ""
         if selected is not None and 0 <= selected < len(strip.columns):
-            summary = _selected_caption(strip, selected)
+            chosen = _selected_caption(strip, selected)
+            if len(summary) + len(chosen) + 4 > len(cells):  # the totals stay: its time only
+                chosen = f" ▸ {column_moment(strip, selected):%H:%M:%S} UTC "
+            if len(summary) + len(chosen) + 4 > len(cells):  # no room for both: the chosen bar
+                summary, chosen = _selected_caption(strip, selected), ""
         if len(summary) + 4 > len(cells):
-            summary = f" {start} " if selected is None else f" ▸ {summary.split()[1]} "
+            summary = f" {start} " if not summary.startswith(" ▸") else \
+                f" ▸ {summary.split()[1]} "
         cells[:len(summary)] = list(summary)[:len(cells)]
+        if chosen:  # right-aligned before "now"
+            cells[len(cells) - 4 - len(chosen):len(cells) - 4] = list(chosen)
         if len(cells) >= 4:
             cells[-4:] = list(" now")
     axis = Text("".join(cells), style="dim", no_wrap=True, overflow="crop")
@@ -204,8 +212,6 @@ class LogVolume(Widget, can_focus=True):
         self.since = since
         if isinstance(strip, VolumeStrip) and self.selected is not None:
             self.selected = min(self.selected, len(strip.columns) - 1) if strip.columns else None
-        if self.selected is None and self.has_focus and self._columns():
-            self.selected = self._columns() - 1  # the newest bar, once the strip is in
         self.refresh()
 
     def _columns(self) -> int:
@@ -213,22 +219,18 @@ class LogVolume(Widget, can_focus=True):
             return 0
         return min(len(self.strip.columns), self.size.width or 80)
 
-    def on_focus(self) -> None:
-        if self.selected is None and self._columns():
-            self.selected = self._columns() - 1  # the newest bar
-            self.refresh()
-
     def on_blur(self) -> None:
         self.selected = None
         self.refresh()
 
     def action_move(self, step: int) -> None:
-        """``left``/``right``: the previous/next bar."""
+        """``left``/``right``: the previous/next bar (the first press: the newest)."""
         count = self._columns()
         if not count:
             return
-        start = self.selected if self.selected is not None else count - 1
-        self.selected = max(0, min(count - 1, start + step))
+        # the first key selects the newest bar, the next ones move
+        self.selected = count - 1 if self.selected is None else \
+            max(0, min(count - 1, self.selected + step))
         self.refresh()
 
     def action_choose(self) -> None:
