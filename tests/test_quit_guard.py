@@ -40,10 +40,10 @@ def test_every_way_out_asks_while_a_note_is_undelivered(tmp_path: Path) -> None:
             text = app.wait_for(GUARD, 10)
             assert "1 note is not delivered" in text, keys
             app.write(b"n")  # stay
-            text = app.wait_for(lambda t: GUARD not in t, 10)
+            # the guard came up over what was open, which stays (it may be repainted a frame
+            # after the guard goes)
+            app.wait_for(lambda t: GUARD not in t and (opened is None or opened in t), 10)
             assert app.proc.poll() is None, keys
-            if opened is not None:  # the guard came up over what was open, which stays
-                assert opened in text, keys
             app.write(then)
             app.pump(0.5)
 

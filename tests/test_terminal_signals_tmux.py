@@ -75,7 +75,9 @@ def test_ctrl_z_suspends_and_fg_comes_back(pane: TmuxPane) -> None:
     pane.wait_for(drawn, timeout=10)
     pane.send("3")  # keys reach the cockpit again
     pane.send("C-q")
-    pane.wait_for(lambda s: not drawn(s) and PROMPT in s, timeout=10)
+    # a new prompt after the `fg` line: the old prompts above it are still on the screen
+    pane.wait_for(lambda s: not drawn(s) and PROMPT in s.rsplit(f"{PROMPT} fg", 1)[-1],
+                  timeout=10)
     pane.run("echo exit=$?")
     pane.wait_for("exit=0")
 
