@@ -50,7 +50,10 @@ def test_a_bar_chosen_by_keys_or_click_moves_the_incident_clock(tmp_path: Path) 
             term.type(LEFT)
             term.pump(0.05)
         term.wait_for(lambda t: caption(t) and caption(t) < newest, 10, "an earlier bar")
-        chosen = caption(term)
+        chosen = ""
+        while chosen != caption(term):  # every left arrow handled: the selection settles
+            chosen = caption(term)
+            term.pump(1.0)
         term.type(ENTER)
         term.wait_for(lambda t: f"viewing {chosen} UTC (log volume)" in banner(t), 15,
                       "the moment banner")
