@@ -29,6 +29,7 @@ from sre_cockpit.providers.alertmanager import (  # noqa: E402
     AlertmanagerOptions,
     AlertmanagerProvider,
 )
+from sre_cockpit.providers.alertmanager_mapping import alert_details  # noqa: E402
 from sre_cockpit.providers.base import ProviderEnv  # noqa: E402
 from sre_cockpit.providers.incident_util import raw_json  # noqa: E402
 from sre_cockpit.providers.pagerduty import PagerDutyOptions, PagerDutyProvider  # noqa: E402
@@ -106,8 +107,8 @@ def main() -> int:
         {"type": "alertmanager", "url": "http://am:9093"}), ProviderEnv())
     raw_alerts = alerts(opts.alerts)
     am_total = median_ms(lambda: [am.alert_to_incident(a) for a in raw_alerts], opts.runs)
-    am_describe = median_ms(lambda: [(am._details(a, a["fingerprint"], "active", a["labels"],
-                                                  a["annotations"], {}), raw_json(a))
+    am_describe = median_ms(lambda: [(alert_details(a, a["fingerprint"], "active", a["labels"],
+                                               a["annotations"], {}), raw_json(a))
                                      for a in raw_alerts], opts.runs)
     am_mb = held_mb(lambda: [am.alert_to_incident(a) for a in raw_alerts])
 

@@ -1,13 +1,16 @@
-"""Helpers for incidents-pane tests: an in-memory incident backend and a tiny host app."""
+"""Helpers for incidents-pane tests: an in-memory incident backend, a tiny host app and the
+pilot set-up every pane test starts with (:func:`polled_pane`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from sre_cockpit.config.model import Config
 from sre_cockpit.core.models import Incident, IncidentStatus, ProbeResult, Severity
@@ -161,6 +164,20 @@ class PaneApp(App[None]):
 
     def on_pane_note_requested(self, message: Pane.NoteRequested) -> None:
         self.messages.append(message)
+
+
+@contextlib.asynccontextmanager
+async def polled_pane(runtime: Runtime, *, size: tuple[int, int] = (160, 40),
+                      ) -> AsyncIterator[tuple[PaneApp, Pilot[None], IncidentsPane]]:
+    """Run a :class:`PaneApp` on ``runtime`` (no polling job) at ``size``, poll every provider
+    once and let the pane show it: ``async with polled_pane(runtime_with([mem])) as (app,
+    pilot, pane):``."""
+    app = PaneApp(runtime, start_polling=False)
+    async with app.run_test(size=size) as pilot:
+        pane = app.query_one(IncidentsPane)
+        await app.poll_now()
+        await pilot.pause()
+        yield app, pilot, pane
 
 
 class OnCallMemory(MemoryIncidents):

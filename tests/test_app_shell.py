@@ -90,7 +90,8 @@ async def test_a_broken_pane_module_gets_a_stand_in_that_says_why(monkeypatch: A
     assert error is not None and "ModuleNotFoundError" in error
     patched = tuple(broken if s.id == "logs" else s for s in PANES)
     from sre_cockpit.ui import app as app_module
-    for module in (app_module, panes):
+    from sre_cockpit.ui import layout, startup, wiring
+    for module in (app_module, panes, layout, startup, wiring):
         monkeypatch.setattr(module, "PANES", patched)
     app = shell_app()
     async with app.run_test(size=WIDE) as pilot:

@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from types import MappingProxyType
 
-from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
+from incidents_helpers import MemoryIncidents, incident, polled_pane, runtime_with
 from textual.widgets import OptionList
 
 from sre_cockpit.core.models import Incident
@@ -52,11 +52,7 @@ def test_fields_in_order_with_sections_and_the_raw_object() -> None:
 
 async def test_describe_copy_runbook_focus_and_close_at_80x24() -> None:
     mem = MemoryIncidents("mem", [described(), incident(2)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(80, 24)) as (app, pilot, pane):
         await pilot.press("d")
         await pilot.pause()
         screen = app.screen
@@ -109,11 +105,7 @@ async def test_runbook_marker_and_key() -> None:
         replace(incident(2, minutes_ago=20), runbook_url="javascript:alert(1)"),
         incident(3, minutes_ago=30),
     ])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (app, pilot, pane):
         assert [pane.cells(f"mem:INC00{n}")["runbook"] for n in (1, 2, 3)] == ["↗", "", ""]
         await pilot.press("b")
         await pilot.pause()
@@ -137,10 +129,11 @@ def test_help_lists_the_describe_and_oncall_keys_before_either_was_opened() -> N
 
     probe = (
         "import sys\n"
-        "from sre_cockpit.ui.app import _preload_dialogs\n"
+        "import sre_cockpit.ui.app\n"
+        "from sre_cockpit.ui.startup import preload_dialogs\n"
         "from sre_cockpit.ui.panes import cockpit_dialogs\n"
         "assert 'sre_cockpit.ui.incidents.describe' not in sys.modules\n"
-        "_preload_dialogs()\n"
+        "preload_dialogs()\n"
         "print(' '.join(sorted(c.__name__ for c in cockpit_dialogs())))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from incidents_helpers import OnCallMemory, PaneApp, incident, runtime_with
+from incidents_helpers import OnCallMemory, incident, polled_pane, runtime_with
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from sre_cockpit.core.actions import ActionArgs
 from sre_cockpit.core.models import IncidentStatus
 from sre_cockpit.ui.dialogs import ConfirmActionDialog
-from sre_cockpit.ui.incidents.view import IncidentsPane
 from sre_cockpit.ui.oncall_dialogs import (
     EscalateDialog,
     ReassignDialog,
@@ -30,21 +29,13 @@ async def until(pilot: Pilot[Any], predicate: Any, tries: int = 150) -> None:
     raise AssertionError("condition never became true")
 
 
-async def started(app: PaneApp, pilot: Pilot[Any]) -> IncidentsPane:
-    await app.poll_now()
-    await pilot.pause()
-    return app.query_one(IncidentsPane)
-
-
 def status_text(screen: Any) -> str:
     return str(screen.query_one(".dialog-status", Static).render())
 
 
 async def test_reassign_searches_the_directory_then_confirms_and_shows_the_new_assignee() -> None:
     pd = OnCallMemory("pd", [incident(1, assignees=("Dana Whitfield",))])
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await started(app, pilot)
+    async with polled_pane(runtime_with([pd]), size=(120, 40)) as (app, pilot, pane):
         await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, ReassignDialog))
         dialog = app.screen
@@ -69,9 +60,7 @@ async def test_reassign_searches_the_directory_then_confirms_and_shows_the_new_a
 async def test_a_directory_that_cannot_answer_takes_a_typed_id() -> None:
     pd = OnCallMemory("pd", [incident(1)])
     pd.rate_limit = 30.0
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await started(app, pilot)
+    async with polled_pane(runtime_with([pd]), size=(120, 40)) as (app, pilot, pane):
         await pilot.press("A")
         await until(pilot, lambda: isinstance(app.screen, ReassignDialog))
         dialog = app.screen
@@ -90,9 +79,7 @@ async def test_a_directory_that_cannot_answer_takes_a_typed_id() -> None:
 
 async def test_escalate_lists_the_policy_levels() -> None:
     pd = OnCallMemory("pd", [incident(1)])
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with polled_pane(runtime_with([pd]), size=(120, 40)) as (app, pilot, _pane):
         await pilot.press("E")
         await until(pilot, lambda: isinstance(app.screen, EscalateDialog))
         dialog = app.screen
@@ -111,9 +98,7 @@ async def test_escalate_lists_the_policy_levels() -> None:
 
 async def test_snooze_takes_a_duration_and_a_429_is_shown() -> None:
     pd = OnCallMemory("pd", [incident(1, status=IncidentStatus.ACKNOWLEDGED)])
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await started(app, pilot)
+    async with polled_pane(runtime_with([pd]), size=(120, 40)) as (app, pilot, pane):
         await pilot.press("Z")
         await until(pilot, lambda: isinstance(app.screen, SnoozeDialog))
         box = app.screen.query_one(Input)
@@ -136,9 +121,7 @@ async def test_snooze_takes_a_duration_and_a_429_is_shown() -> None:
 
 async def test_status_update_sends_the_message() -> None:
     pd = OnCallMemory("pd", [incident(1), incident(2, minutes_ago=30)])
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await started(app, pilot)
+    async with polled_pane(runtime_with([pd]), size=(120, 40)) as (app, pilot, pane):
         await pilot.press("x", "down", "x")  # both incidents
         await pilot.press("U")
         await until(pilot, lambda: isinstance(app.screen, StatusUpdateDialog))
@@ -157,9 +140,7 @@ async def test_status_update_sends_the_message() -> None:
 
 async def test_read_only_context_opens_no_form() -> None:
     pd = OnCallMemory("pd", [incident(1)])
-    app = PaneApp(runtime_with([pd], read_only=True), start_polling=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = await started(app, pilot)
+    async with polled_pane(runtime_with([pd], read_only=True), size=(120, 40)) as (app, pilot, pane):
         for key, action in (("A", "reassign"), ("E", "escalate"), ("Z", "snooze"),
                             ("U", "status_update")):
             assert pane.check_action(action, ()) is None  # greyed out in the footer

@@ -1,11 +1,12 @@
-"""Incidents pane behaviour with a pilot: merge, in-place updates, actions, selection, focus."""
+"""Incidents pane behaviour with a pilot: merge, in-place updates, actions, selection, focus,
+and what the pane says when its sources fail (every one, or one of them)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
-from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
+from incidents_helpers import MemoryIncidents, PaneApp, incident, polled_pane, runtime_with
 from textual.widgets import Static
 
 from sre_cockpit.core.models import IncidentStatus, Severity
@@ -50,11 +51,7 @@ async def test_merge_sort_and_in_place_updates() -> None:
         incident(3, severity=Severity.CRITICAL, minutes_ago=30),
     ])
     b = MemoryIncidents("beta", [incident(4, severity=Severity.CRITICAL, minutes_ago=2)])
-    app = PaneApp(runtime_with([a, b]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([a, b]), size=(160, 30)) as (app, pilot, _pane):
         # triggered first; critical before warning; newest first within a severity
         assert table_keys(app) == ["beta:INC004", "alpha:INC003", "alpha:INC001", "alpha:INC002"]
         table = app.query_one(IncidentTable)
@@ -88,11 +85,7 @@ async def test_one_backend_down_does_not_blank_the_other() -> None:
 
 async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
     mem = MemoryIncidents("mem", [incident(1), incident(2, minutes_ago=50)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 40)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem])) as (app, pilot, pane):
         await pilot.press("a")
         await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
         body = str(app.screen.query_one(".dialog-body", Static).render())
@@ -108,11 +101,7 @@ async def test_ack_from_keyboard_confirms_and_reconciles() -> None:
 
 async def test_cancel_sends_nothing_and_bulk_select() -> None:
     mem = MemoryIncidents("mem", [incident(n, minutes_ago=n) for n in range(1, 5)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 40)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem])) as (app, pilot, pane):
         await pilot.press("r")
         await settle(pilot, app, lambda: isinstance(app.screen, ConfirmActionDialog))
         await pilot.press("n")
@@ -132,11 +121,7 @@ async def test_cancel_sends_nothing_and_bulk_select() -> None:
 
 async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
     mem = MemoryIncidents("mem", [incident(1)], unsupported={"ack": "mem cannot ack: use the web UI"})
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 40)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem])) as (app, pilot, pane):
         assert pane.check_action("ack", ()) is None
         assert pane.check_action("resolve", ()) is True
         await pilot.press("a")
@@ -146,11 +131,7 @@ async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
         assert mem.performed == []
 
     ro = MemoryIncidents("mem", [incident(1)])
-    app = PaneApp(runtime_with([ro], read_only=True), start_polling=False)
-    async with app.run_test(size=(160, 40)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([ro], read_only=True)) as (app, pilot, pane):
         await pilot.press("r")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmActionDialog)
@@ -160,11 +141,7 @@ async def test_read_only_refuses_and_unsupported_is_greyed() -> None:
 
 async def test_focus_unfocus_note_and_filter() -> None:
     mem = MemoryIncidents("mem", [incident(1, service="checkout"), incident(2, service="search")])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 40)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem])) as (app, pilot, pane):
         await pilot.press("enter")
         await pilot.pause()
         focused = [m for m in app.messages if isinstance(m, IncidentsPane.IncidentFocused)]
@@ -208,22 +185,14 @@ async def test_focus_unfocus_note_and_filter() -> None:
 
 async def test_no_open_incidents_names_sources() -> None:
     mem = MemoryIncidents("mem", [])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(120, 20)) as pilot:
-        app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(120, 20)) as (app, _pilot, _pane):
         text = str(app.query_one(".incidents-empty", Static).render())
         assert "no open incidents" in text and "mem ✓ 0s ago" in text
 
 
 async def test_copy_url_is_osc52_and_a_link(monkeypatch: object) -> None:
     mem = MemoryIncidents("mem", [incident(1, url="https://pd.example/incidents/P1?x=[b]")])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(120, 20)) as pilot:
-        app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(120, 20)) as (app, pilot, _pane):
         await pilot.press("o")
         await pilot.pause()
         assert app.clipboard == "https://pd.example/incidents/P1?x=%5Bb%5D"
@@ -252,6 +221,38 @@ def test_matchers_round_trip_and_hostile_values_are_escaped() -> None:
         parse_matchers('a=~".*"')
     with pytest.raises(ValueError, match="at least one"):
         parse_matchers("  \n")
+
+
+async def test_every_source_failing_is_explained_not_waiting() -> None:
+    # Seen with `simulate --fault alertmanager:garbage --fault pagerduty:error500`: both sources
+    # had failed, yet the pane body read "waiting for alerts, pd…" for as long as it ran.
+    alerts = MemoryIncidents("alerts", [incident(1)])
+    pd = MemoryIncidents("pd", [incident(2)])
+    alerts.fail = "alerts: http://x/api/v2/alerts did not answer JSON (HTTP 200)"
+    pd.fail = "pd: HTTP 500 for GET /incidents: Internal Server Error"
+    app = PaneApp(runtime_with([alerts, pd]), start_polling=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        pane = app.query_one(IncidentsPane)
+        text = ""
+        for _ in range(150):
+            await pilot.pause(0.02)
+            text = str(app.query_one(".incidents-empty", Static).render())
+            if "pd failed" in text and "alerts failed" in text:
+                break
+        assert "every incident provider is failing" in text
+        assert "Internal Server Error" in text and "did not answer JSON" in text
+        assert "waiting for" not in text and "pd failed: HTTP 500" in text
+        assert {h.provider for h in pane.snapshot.sources} == {"alerts", "pd"}
+
+
+async def test_one_failed_one_answering_still_says_no_open_incidents() -> None:
+    alerts = MemoryIncidents("alerts", [])
+    alerts.fail = "alerts: connection refused"
+    pd = MemoryIncidents("pd", [])
+    async with polled_pane(runtime_with([alerts, pd]), size=(160, 30)) as (app, _pilot, _pane):
+        text = str(app.query_one(".incidents-empty", Static).render())
+        # pd answered (no incidents): the pane says so; the failing one is named in the health line
+        assert "no open incidents" in text
 
 
 async def test_stale_provider_rows_stay_and_are_marked() -> None:
@@ -293,11 +294,7 @@ async def test_note_is_offered_where_the_provider_cannot_take_notes() -> None:
                              unsupported={"note": "mem alerts cannot carry notes"})
     for runtime in (runtime_with([cannot]), runtime_with([MemoryIncidents("mem", [incident(1)])],
                                                          read_only=True)):
-        app = PaneApp(runtime, start_polling=False)
-        async with app.run_test(size=(160, 40)) as pilot:
-            pane = app.query_one(IncidentsPane)
-            await app.poll_now()
-            await pilot.pause()
+        async with polled_pane(runtime) as (app, pilot, pane):
             assert pane.check_action("note", ()) is True
             await pilot.press("n")
             await pilot.pause()
@@ -325,11 +322,7 @@ class OnCallIncidents(MemoryIncidents):
 async def test_who_is_on_call_is_shown_and_asked_sparingly() -> None:
     # PagerDuty's on-call ("who is on call, for the header") was fetched by nothing
     pd = OnCallIncidents("pd", [incident(1)])
-    app = PaneApp(runtime_with([pd]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = app.query_one(IncidentsPane)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([pd]), size=(160, 30)) as (app, pilot, pane):
         line = str(pane.query_one(".pane-health").render())
         assert "on call (pd): Dana Whitfield (L1 Checkout), [b]Ravi[/b]␛]52;c;aGk=␇ (L2 Checkout) +1" \
             in line

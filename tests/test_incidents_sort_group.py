@@ -8,7 +8,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
-from incidents_helpers import MemoryIncidents, PaneApp, incident, runtime_with
+from incidents_helpers import MemoryIncidents, PaneApp, incident, polled_pane, runtime_with
 from textual.widgets import Static
 
 from sre_cockpit.core.models import Incident, IncidentStatus, Severity, Suppression
@@ -45,11 +45,7 @@ async def test_sort_key_cycles_with_an_arrow_and_survives_polls() -> None:
         incident(2, severity=Severity.CRITICAL, minutes_ago=50, service="api"),
         incident(3, severity=Severity.INFO, minutes_ago=1, service="checkout"),
     ])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (app, pilot, pane):
         assert "sort triage ▼" in str(pane.border_subtitle)
         assert "▼" not in header(app)
         await pilot.press("t")  # severity
@@ -80,11 +76,7 @@ async def test_groups_collapse_with_counts_and_the_filter_bar_says_what_is_hidde
         alert(3, "DiskFull", severity=Severity.WARNING, silenced=True, minutes_ago=40),
         alert(4, "Latency", severity=Severity.WARNING, minutes_ago=20, service="search"),
     ])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (app, pilot, pane):
         await pilot.press("v")
         await pilot.pause()
         table = pane.table
@@ -132,11 +124,7 @@ async def test_mine_first_then_only_then_off_with_escape() -> None:
         incident(2, severity=Severity.WARNING, assignees=("tester",)),
         incident(3, severity=Severity.INFO, assignees=()),
     ])
-    app = PaneApp(runtime_with([mem]), start_polling=False)  # the config's user is "tester"
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (app, pilot, pane):  # the config's user is "tester"
         await pilot.press("m")
         await pilot.pause()
         assert pane.arrangement.mine is MineMode.FIRST
@@ -158,11 +146,7 @@ async def test_mine_first_then_only_then_off_with_escape() -> None:
 
 async def test_a_poll_with_the_same_data_repaints_nothing() -> None:
     mem = MemoryIncidents("mem", [incident(n, minutes_ago=n) for n in range(1, 200)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (app, pilot, pane):
         table = pane.table
         before = table.repaints
         for _ in range(3):
@@ -187,11 +171,7 @@ async def test_config_sets_the_starting_arrangement() -> None:
     runtime.config = runtime.config.model_copy(update={"ui": runtime.config.ui.model_copy(
         update={"incident_sort": "age", "incident_grouped": True,
                 "incident_group_by": ["alertname", "service"], "incident_mine": "first"})})
-    app = PaneApp(runtime, start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime, size=(160, 30)) as (_app, _pilot, pane):
         how = pane.arrangement
         assert (how.sort, how.grouped, how.group_by, how.mine) == (
             SortKey.AGE, True, ("alertname", "service"), MineMode.FIRST)
@@ -208,11 +188,7 @@ async def test_ages_change_by_a_timer_not_by_polls() -> None:
     from sre_cockpit.ui.incidents.table import next_row_change
 
     mem = MemoryIncidents("mem", [incident(1, minutes_ago=10), incident(2, minutes_ago=90)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(160, 30)) as pilot:
-        pane = pane_of(app)
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(160, 30)) as (_app, _pilot, pane):
         table = pane.table
         assert next_row_change(table.rows, FROZEN) == 60.0  # 10m → 11m first
         assert table._tick is not None  # one timer, for that moment
@@ -238,10 +214,7 @@ def test_the_incidents_table_moves_like_every_table_and_groups_on_v() -> None:
 
 async def test_j_k_g_G_move_the_cursor_over_incidents_and_groups() -> None:
     mem = MemoryIncidents("mem", [incident(n, minutes_ago=n) for n in range(1, 13)])
-    app = PaneApp(runtime_with([mem]), start_polling=False)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await app.poll_now()
-        await pilot.pause()
+    async with polled_pane(runtime_with([mem]), size=(120, 30)) as (app, pilot, _pane):
         table = app.query_one(IncidentTable)
         table.focus()
         for key, row in (("G", 11), ("g", 0), ("j", 1), ("j", 2), ("k", 1), ("end", 11),

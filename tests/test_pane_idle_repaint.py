@@ -11,11 +11,10 @@ from journal_helpers import incident
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
-from timeline_helpers import TimelineHost, loaded, make_runtime, story_events
+from timeline_helpers import loaded_timeline, story_events
 
 from sre_cockpit.core.models import HealthState, ProviderHealth
 from sre_cockpit.ui.pane import HealthLine, Pane, coarse_age, theme_state_style
-from sre_cockpit.ui.timeline.view import TimelinePane
 
 T0 = datetime(2026, 11, 26, 14, 0, 0, tzinfo=UTC)
 
@@ -86,11 +85,7 @@ async def test_stream_health_with_its_own_mode_never_ages() -> None:
 
 
 async def test_timeline_unchanged_rows_are_not_rebuilt(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
         await pilot.pause()
         clears: list[int] = []
         original = pane.table.clear

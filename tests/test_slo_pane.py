@@ -3,6 +3,8 @@ detail view, ordering, focus, moments, stale marking and the pane's empty states
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -158,6 +160,15 @@ async def feed(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+@contextlib.asynccontextmanager
+async def fed_pane(size: tuple[int, int]) -> AsyncIterator[tuple[PaneApp, Pilot[None], SloPane]]:
+    """Run the default config's SLO pane at ``size`` with the canned figures on screen."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await feed(pilot)
+        yield app, pilot, app.query_one(SloPane)
+
+
 def test_snapshot_80x24(snap_compare: Any) -> None:
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=feed)
 
@@ -185,10 +196,7 @@ def test_snapshot_detail_view(snap_compare: Any) -> None:
 
 
 async def test_rows_are_worst_first_and_statuses_are_posted() -> None:
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await feed(pilot)
-        pane = app.query_one(SloPane)
+    async with fed_pane((160, 48)) as (app, _pilot, pane):
         table = app.query_one(DataTable)
         keys = [str(r.key.value) for r in table.ordered_rows]
         assert keys == ["checkout-availability", "payments-availability", "broken-query",
@@ -204,10 +212,7 @@ async def test_rows_are_worst_first_and_statuses_are_posted() -> None:
 
 
 async def test_focus_service_puts_its_slos_first() -> None:
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await feed(pilot)
-        pane = app.query_one(SloPane)
+    async with fed_pane((160, 48)) as (app, pilot, pane):
         pane.focus_service("search")
         await pilot.pause()
         table = app.query_one(DataTable)
@@ -219,10 +224,7 @@ async def test_focus_service_puts_its_slos_first() -> None:
 
 
 async def test_show_moment_marks_the_pane_and_drops_live_figures() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 30)) as pilot:
-        await feed(pilot)
-        pane = app.query_one(SloPane)
+    async with fed_pane((120, 30)) as (app, pilot, pane):
         moment = FROZEN - timedelta(hours=3, minutes=57)
         app.feed.show_moment(moment)
         await pilot.pause()
@@ -238,10 +240,7 @@ async def test_show_moment_marks_the_pane_and_drops_live_figures() -> None:
 
 
 async def test_filter() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 30)) as pilot:
-        await feed(pilot)
-        pane = app.query_one(SloPane)
+    async with fed_pane((120, 30)) as (app, pilot, pane):
         pane.set_filter("pay")
         await pilot.pause()
         assert [str(r.key.value) for r in app.query_one(DataTable).ordered_rows] == [
@@ -261,9 +260,7 @@ async def test_filter() -> None:
 
 
 async def test_detail_view_shows_queries_error_and_rules() -> None:
-    app = make_app()
-    async with app.run_test(size=(140, 50)) as pilot:
-        await feed(pilot)
+    async with fed_pane((140, 50)) as (app, pilot, _pane):
         table = app.query_one(DataTable)
         table.focus()
         table.move_cursor(row=[str(r.key.value) for r in table.ordered_rows].index("broken-query"))
@@ -373,10 +370,7 @@ async def test_overspent_budget_figure_is_never_cut(size: tuple[int, int]) -> No
 
 
 async def test_the_highlighted_slo_error_is_shown_verbatim_in_the_pane() -> None:
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await feed(pilot)
-        pane = app.query_one(SloPane)
+    async with fed_pane((160, 48)) as (app, pilot, pane):
         line = pane.query_one(".slo-cursor-error", Static)
         assert not line.display  # checkout-availability is healthy
         table = app.query_one(DataTable)

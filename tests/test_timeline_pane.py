@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from journal_helpers import T0, DiskFull, incident
-from timeline_helpers import NOW, TimelineHost, loaded, make_runtime, story_events
+from timeline_helpers import NOW, TimelineHost, loaded, loaded_timeline, make_runtime, story_events
 
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.feeds.cockpit import Cockpit
@@ -27,11 +27,7 @@ def rows(pane: TimelinePane) -> list[tuple[str, ...]]:
 
 
 async def test_focused_incident_events_with_relative_times(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
         await pilot.pause()
         shown = rows(pane)
         # P2's trigger and the other alert are not P1's; the deploy of its service and the
@@ -47,22 +43,14 @@ async def test_focused_incident_events_with_relative_times(tmp_path: Path) -> No
 
 
 async def test_newest_first_order(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path, order="newest_first")
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path, order="newest_first") as (_app, pilot, pane):
         await pilot.pause()
         assert [r[1] for r in rows(pane)] == ["T+12m", "T+4m", "T+0s", "T-6m"]
         assert pane.table.cursor_row == 0
 
 
 async def test_enter_and_brackets_move_the_incident_clock(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
         await pilot.pause()
         pane.table.move_cursor(row=2)
         await pilot.press("enter")
@@ -86,11 +74,7 @@ async def test_enter_and_brackets_move_the_incident_clock(tmp_path: Path) -> Non
 
 
 async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (_app, pilot, pane):
         await pilot.press("K")  # k moves up, as in every table
         await pilot.pause()
         assert [r[2] for r in rows(pane)] == ["▲ trigger", "✓ acknowledge"]
@@ -112,11 +96,8 @@ async def test_kind_cycle_and_filter(tmp_path: Path) -> None:
 
 
 async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
+        journal = app.journal
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, NoteEditor)
@@ -143,7 +124,7 @@ async def test_note_editor_autosaves_and_submit_journals_then_delivers(tmp_path:
         await pilot.pause()
         assert app.notes.pending_count() == 0
         assert rows(pane)[-1][3] == "[delivered] rolled␤back"
-        fake = runtime.providers["pd"]
+        fake = app.runtime.providers["pd"]
         assert [c[2] for c in fake.calls] == ["rolled\nback"]  # type: ignore[attr-defined]
 
 
@@ -182,16 +163,12 @@ async def test_disk_full_is_visible_and_r_retries(tmp_path: Path,
 
 
 async def test_pin_log_line_is_a_quoted_note_with_time_and_labels(tmp_path: Path) -> None:
-    runtime, journal = make_runtime(tmp_path)
-    app = TimelineHost(runtime, journal)
-    async with app.run_test(size=(120, 30)) as pilot:
-        pane = app.query_one(TimelinePane)
-        await loaded(app)
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
         ts = int((T0 + timedelta(minutes=3)).timestamp()) * 1_000_000_000 + 5
         app.notes.pin(LogLine(ts, "upstream timeout\x1b[31m after 800ms",
                               {"app": "checkout", "pod": "c-1"}), app.focused_incident)
         await pilot.pause()
-        (record,) = journal.notes()
+        (record,) = app.journal.notes()
         assert record.kind == "pin" and [i.key for i in record.incidents] == ["pd:P1"]
         assert record.text.startswith("> upstream timeout")
         assert "\x1b" not in record.text

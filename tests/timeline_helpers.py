@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 from journal_helpers import T0, FakeActions, incident
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from sre_cockpit.config.model import Config, ContextConfig, UiConfig
 from sre_cockpit.core.models import Incident, TimelineEvent
@@ -138,3 +141,18 @@ async def loaded(app: TimelineHost) -> None:
     app.set_incidents([incident("P1"), incident("P2", service="payments")])
     await app.set_events(story_events())
     app.focus(incident("P1"))
+
+
+@contextlib.asynccontextmanager
+async def loaded_timeline(tmp_path: Path, *, order: str = "newest_last",
+                          size: tuple[int, int] = (120, 30),
+                          ) -> AsyncIterator[tuple[TimelineHost, Pilot[None], TimelinePane]]:
+    """Run the timeline pane on a fresh runtime and journal under ``tmp_path`` (``app.runtime``,
+    ``app.journal``) with the story loaded and P1 focused: ``async with
+    loaded_timeline(tmp_path) as (app, pilot, pane):``."""
+    runtime, journal = make_runtime(tmp_path, order=order)
+    app = TimelineHost(runtime, journal)
+    async with app.run_test(size=size) as pilot:
+        pane = app.query_one(TimelinePane)
+        await loaded(app)
+        yield app, pilot, pane

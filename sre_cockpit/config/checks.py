@@ -8,28 +8,24 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sre_cockpit.config.files import Loc
 from sre_cockpit.core.keyids import BINDING_IDS, binding_clashes, key_string_problem
 from sre_cockpit.core.regularfile import describe_mode
 from sre_cockpit.core.themenames import DEFAULT_THEME, builtin_theme_problem, theme_names
 
-if TYPE_CHECKING:
-    from sre_cockpit.config.model import Config
 
-
-def check_ui_and_keys(config: Config, at: Callable[..., None]) -> None:
-    """``ui.theme`` names a cockpit theme (shipped, or the user's own under ``themes/``; not
-    one of Textual's built-in themes); ``keys:`` remaps known binding ids to key strings Textual
-    can produce, without clashing with another binding of the same scope (all checked without
-    Textual)."""
+def check_ui_and_keys(theme: str | None, keymap: Mapping[str, str],
+                      at: Callable[..., None]) -> None:
+    """``ui.theme`` (``theme``; None when the config does not set it) names a cockpit theme
+    (shipped, or the user's own under ``themes/``; not one of Textual's built-in themes);
+    ``keys:`` (``keymap``) remaps known binding ids to key strings Textual can produce, without
+    clashing with another binding of the same scope (all checked without Textual)."""
     from sre_cockpit.core.suggest import suggest
 
-    if "theme" in config.ui.model_fields_set:
-        theme = config.ui.theme
+    if theme is not None:
         names = theme_names()
         available = ", ".join(names) or "none (no theme files installed)"
         builtin = builtin_theme_problem(theme)
@@ -42,7 +38,7 @@ def check_ui_and_keys(config: Config, at: Callable[..., None]) -> None:
             hint = f" (did you mean {guess!r}?)" if guess else ""
             at(("ui", "theme"), f"unknown theme {theme!r}{hint}; available: {available}")
     ids = sorted(BINDING_IDS)
-    for binding_id, keys in config.keys.items():
+    for binding_id, keys in keymap.items():
         loc: Loc = ("keys", binding_id)
         if binding_id not in BINDING_IDS:
             guess = suggest(binding_id, ids)
@@ -60,7 +56,7 @@ def check_ui_and_keys(config: Config, at: Callable[..., None]) -> None:
         problem = key_string_problem(keys)
         if problem is not None:
             at(loc, problem)
-    for clash in binding_clashes(config.keys):
+    for clash in binding_clashes(keymap):
         at(("keys", clash.binding_id), clash.message())
 
 

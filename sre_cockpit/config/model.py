@@ -278,7 +278,8 @@ def _check_semantics(config: Config, doc: Doc,
     def at(loc: Loc, message: str, *, key: bool = False) -> None:
         problems.append(Problem(*position_of(doc, loc, key=key), loc, message))
 
-    check_ui_and_keys(config, at)
+    check_ui_and_keys(config.ui.theme if "theme" in config.ui.model_fields_set else None,
+                      config.keys, at)
     if config.journal_dir:
         problem = journal_dir_problem(config.journal_dir)
         if problem is not None:

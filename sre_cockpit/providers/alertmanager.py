@@ -1,24 +1,22 @@
 """Alertmanager (API v2) as an incident source: alerts become incidents, silences are actions.
 
-Mapping: id = fingerprint; title = ``annotations.summary`` else ``alertname``; severity from the
-``severity`` label (configurable label and word map); service from the first present label of
-``service_labels``; ``active``/``unprocessed`` → triggered, ``suppressed`` → acknowledged with
-``suppressed`` saying ``silenced`` (who and why, the end and the silence's id in ``detail``) or
-``inhibited`` (the inhibiting alerts in ``detail``). Alertmanager has no acknowledge, resolve or
-notes: ``supported_actions`` says so and points at silences. As an ``EventSource`` it puts the
-silences (created, expired) on the timeline.
+Mapping (:mod:`.alertmanager_mapping`): id = fingerprint; title = ``annotations.summary`` else
+``alertname``; severity from the ``severity`` label (configurable label and word map); service
+from the first present label of ``service_labels``; ``active``/``unprocessed`` → triggered,
+``suppressed`` → acknowledged with ``suppressed`` saying ``silenced`` (who and why, the end and
+the silence's id in ``detail``) or ``inhibited`` (the inhibiting alerts in ``detail``).
+Alertmanager has no acknowledge, resolve or notes: ``supported_actions`` says so and points at
+silences. As an ``EventSource`` it puts the silences (created, expired) on the timeline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -34,6 +32,7 @@ from sre_cockpit.core.models import (
     TimelineEvent,
     utcnow,
 )
+from sre_cockpit.providers.alertmanager_mapping import alert_to_incident
 from sre_cockpit.providers.alertmanager_silences import (
     SILENCE_KINDS,
     KnownAlert,
@@ -56,18 +55,11 @@ from sre_cockpit.providers.bodies import MIB, ByteSize
 from sre_cockpit.providers.credentials import split_userinfo
 from sre_cockpit.providers.http import HttpClient, HttpOptions, HttpProvider, build_client
 from sre_cockpit.providers.incident_util import (
-    RAW_LIMIT,
-    LazyDetails,
     SameAnswers,
-    cut_raw,
-    detail_map,
     error_text,
     format_time,
     iter_json_array,
-    parse_time,
     rate_limit_wait,
-    raw_json,
-    severity_of,
 )
 
 ACTIONS = ("ack", "resolve", "note", "silence", "expire_silence", *ONCALL_ACTIONS)
@@ -260,90 +252,14 @@ class AlertmanagerProvider(HttpProvider):
     def alert_to_incident(self, alert: Mapping[str, Any],
                           silences: Mapping[str, Mapping[str, Any]] | None = None, *,
                           raw: str | None = None) -> Incident:
-        """Map one v2 alert (and the silences it refers to) to an Incident; ``raw`` is the
-        alert's JSON text as the server wrote it (encoded from ``alert`` when not given)."""
-        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
-        annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
-        status = alert.get("status") or {}
-        state = str(status.get("state") or "unprocessed")
-        silenced = [str(s) for s in status.get("silencedBy") or ()]
-        inhibited = [str(s) for s in status.get("inhibitedBy") or ()]
-        detail: str | None = None
-        incident_status = IncidentStatus.TRIGGERED
-        suppressed: Suppression | None = None
-        if state == "suppressed":
-            incident_status = IncidentStatus.ACKNOWLEDGED
-            # a silence is someone's decision: it names the state even when an inhibition
-            # also holds (the detail says both)
-            suppressed = Suppression.SILENCED if silenced else Suppression.INHIBITED
-            parts = [describe_silence(sid, (silences or {}).get(sid)) for sid in silenced]
-            if inhibited:
-                parts.append("inhibited by " + ", ".join(inhibited))
-            detail = "; ".join(parts) or "suppressed"
-        elif state == "unprocessed":
-            detail = "not yet processed by Alertmanager"
-        service = next((labels[k] for k in self.options.service_labels if labels.get(k)), None)
-        started = parse_time(alert.get("startsAt")) or self.clock()
-        fingerprint = str(alert.get("fingerprint") or _fingerprint_fallback(labels))
-        source: str | Mapping[str, Any] = (raw if raw is not None and len(raw) <= RAW_LIMIT
-                                           else alert)  # the text, not the decoded object
-        known = silences or {}
-
-        def build() -> Mapping[str, str]:  # values only: no provider travels with the incident
-            obj = json.loads(source) if isinstance(source, str) else source
-            return AlertmanagerProvider._details(obj, fingerprint, state, labels, annotations,
-                                                 known)
-
-        details = LazyDetails(build)
-        return Incident(
-            id=fingerprint,
-            provider=self.name,
-            title=annotations.get("summary") or labels.get("alertname") or fingerprint,
-            status=incident_status,
-            severity=severity_of(labels.get(self.options.severity_label), self.options.severity_map),
-            service=service,
-            started_at=started,
-            url=self._url_for(labels),
-            assignees=(),
-            labels=MappingProxyType(labels),
-            detail=detail,
-            updated_at=parse_time(alert.get("updatedAt")),
-            details=details,
-            raw=cut_raw(raw) if raw is not None else raw_json(alert),
-            runbook_url=_runbook_of(annotations, labels),
-            suppressed=suppressed,
-        )
-
-    @staticmethod
-    def _details(alert: Mapping[str, Any], fingerprint: str, state: str,
-                 labels: Mapping[str, str], annotations: Mapping[str, str],
-                 silences: Mapping[str, Mapping[str, Any]]) -> Mapping[str, str]:
-        """Everything the alert says, for the describe view: its status, links, receivers,
-        the silences (described when they were fetched) and inhibiting alerts, every label and
-        every annotation. The fingerprint is given in full."""
-        status = alert.get("status") if isinstance(alert.get("status"), dict) else {}
-        silenced = [str(s) for s in (status or {}).get("silencedBy") or ()]
-        inhibited = [str(s) for s in (status or {}).get("inhibitedBy") or ()]
-        receivers = [str(r.get("name")) if isinstance(r, dict) else str(r)
-                     for r in alert.get("receivers") or ()]
-        pairs: list[tuple[str, object]] = [
-            ("fingerprint", fingerprint), ("state", state), ("startsAt", alert.get("startsAt")),
-            ("updatedAt", alert.get("updatedAt")), ("endsAt", alert.get("endsAt")),
-            ("generatorURL", alert.get("generatorURL")), ("receivers", ", ".join(receivers)),
-            ("silencedBy", ", ".join(silenced)), ("inhibitedBy", ", ".join(inhibited)),
-        ]
-        for sid in silenced:
-            sil = silences.get(sid)
-            if sil:
-                pairs.append((f"silences.{sid}", describe_silence(sid, sil)))
-        pairs += [(f"labels.{k}", v) for k, v in labels.items()]
-        pairs += [(f"annotations.{k}", v) for k, v in annotations.items()]
-        return detail_map(pairs)
-
-    def _url_for(self, labels: Mapping[str, str]) -> str:
-        base = (self.options.external_url or self.options.url).rstrip("/")
-        matchers = ",".join(f'{k}="{_escape_value(v)}"' for k, v in sorted(labels.items()))
-        return f"{base}/#/alerts?silenced=true&inhibited=true&filter={quote('{' + matchers + '}')}"
+        """Map one v2 alert (and the silences it refers to) to an Incident (see
+        :func:`~sre_cockpit.providers.alertmanager_mapping.alert_to_incident`)."""
+        opts = self.options
+        return alert_to_incident(alert, silences, raw=raw, provider=self.name,
+                                 severity_label=opts.severity_label,
+                                 severity_map=opts.severity_map,
+                                 service_labels=opts.service_labels,
+                                 link_base=opts.external_url or opts.url, now=self.clock)
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -494,21 +410,3 @@ class AlertmanagerProvider(HttpProvider):
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self.client.aclose()
-
-
-def _escape_value(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _runbook_of(annotations: Mapping[str, str], labels: Mapping[str, str]) -> str | None:
-    """The alert's runbook link: the ``runbook_url`` annotation (the Prometheus community's
-    convention), else a ``runbook`` annotation, else a ``runbook_url`` label."""
-    for value in (annotations.get("runbook_url"), annotations.get("runbook"),
-                  labels.get("runbook_url")):
-        if value and value.strip():
-            return value
-    return None
-
-
-def _fingerprint_fallback(labels: Mapping[str, str]) -> str:
-    return hashlib.sha256(repr(sorted(labels.items())).encode()).hexdigest()[:16]

@@ -26,6 +26,9 @@ from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from sre_cockpit.core.sanitize import sanitize_line
+from sre_cockpit.core.suggest import did_you_mean
+
 DEFAULT_THEME = "war-room"
 """Theme used when the config names none."""
 
@@ -258,6 +261,41 @@ def offer_only_cockpit_themes(app: App[Any]) -> None:
     for name in BUILTIN_THEMES:
         if name != app.theme:
             app.unregister_theme(name)
+
+
+def install_cockpit_themes(app: App[Any], wanted: str | None) -> tuple[list[str], list[str]]:
+    """Register the cockpit's themes on ``app``, switch to ``wanted`` (``ui.theme``; the
+    default theme when it is unknown) and offer only the cockpit's themes from then on.
+
+    Returns:
+        The cockpit's theme names, and the warnings (broken theme files, an unknown theme).
+    """
+    themes, errors = load_cockpit_themes()
+    names: list[str] = []
+    for loaded in themes.values():
+        app.register_theme(loaded.theme)
+        names.append(loaded.theme.name)
+    warnings = [f"theme: {error}" for error in errors]
+    wanted = wanted or DEFAULT_THEME
+    if wanted in names:
+        app.theme = wanted
+    else:
+        warnings.append(f"ui.theme: unknown theme {wanted!r}; using {DEFAULT_THEME}")
+        if DEFAULT_THEME in app.available_themes:
+            app.theme = DEFAULT_THEME
+    offer_only_cockpit_themes(app)
+    return names, warnings
+
+
+def switch_theme(app: App[Any], name: str, names: list[str]) -> str | None:
+    """Switch ``app`` to theme ``name``; an error line (with a suggestion among ``names``, the
+    cockpit's themes) when there is no such theme, else None."""
+    if name not in app.available_themes:
+        did = did_you_mean(name, names)
+        return (f"unknown theme {sanitize_line(name)!r}{sanitize_line(did)} "
+                f"(themes: {', '.join(names)})")
+    app.theme = name
+    return None
 
 
 def _mtime(path: Path) -> int:
