@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -121,6 +122,23 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
         self.builds = 0
         """How many times the table was filled from scratch (tests read it)."""
+        self._styled_for: tuple[object, ...] | None = None
+
+    def _style_key(self) -> tuple[object, ...]:
+        """What the screen's CSS can depend on outside it: the theme and the app's classes."""
+        app = self.app
+        return (app.theme, app.ansi_color, app.app_focus, frozenset(app.classes),
+                tuple(sorted(getattr(app, "theme_variables", {}).items())))
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Skip Textual's re-styling of the whole screen on an open when nothing it depends on
+        changed since the last one: re-applying the CSS clears the table's render caches, and
+        drawing its every row again was most of the CPU of opening ``?`` (Textual 8.2.8 runs
+        this handler's base afterwards with the same event)."""
+        key = self._style_key()
+        if key == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = key
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:

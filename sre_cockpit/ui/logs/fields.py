@@ -13,7 +13,7 @@ Field names come sanitised from :mod:`sre_cockpit.core.logfields` and are shown 
 from __future__ import annotations
 
 import asyncio
-import itertools
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
@@ -27,12 +27,16 @@ from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from sre_cockpit.core.logfields import LEVEL, MSG, OTHERS, TS, field_names, parse_line
+from sre_cockpit.core.loglines import Row
+from sre_cockpit.core.logring import RowStore
+from sre_cockpit.feeds.logprefs import LogPrefs
+from sre_cockpit.ui.logs.logview import LogView
 from sre_cockpit.ui.toast import toast
 
 SCAN_ROWS = 5000
 """The newest rows read for field names (parsing a 100k-line buffer would stall a key)."""
 
-__all__ = ["SCAN_ROWS", "FieldPicker", "fields_seen", "ordered_columns",
+__all__ = ["SCAN_ROWS", "FieldPicker", "apply_columns", "fields_seen", "ordered_columns",
            "pick_columns"]
 
 _DESCRIPTIONS = {TS: "the line's time", MSG: "the message",
@@ -119,12 +123,35 @@ class FieldPicker(ModalScreen[tuple[str, ...] | None]):
         self.dismiss(None)
 
 
-async def pick_columns(owner: Widget, raws: Sequence[str], current: Sequence[str],
+async def pick_columns(owner: Widget, moment_rows: Sequence[Row] | None, ring: RowStore,
+                       current: Sequence[str],
                        chosen: Callable[[tuple[str, ...] | None], None]) -> None:
-    """Open the picker over the buffer's lines ``raws`` (oldest first; the newest
-    :data:`SCAN_ROWS` are read for field names, in a thread) with ``current`` ticked;
+    """Open the picker over the buffer (a moment's rows, else the ring) with ``current``
+    ticked: the newest :data:`SCAN_ROWS` lines are read for field names in a thread;
     ``chosen`` gets the new columns (None: no change)."""
-    newest = list(itertools.islice(reversed(raws), SCAN_ROWS))
-    seen = await asyncio.to_thread(fields_seen, newest)
-    owner.app.push_screen(FieldPicker(current, seen, scanned=len(newest), buffered=len(raws)),
+
+    def newest() -> tuple[list[str], int]:
+        if moment_rows is not None:
+            return [row.raw for row in moment_rows[-SCAN_ROWS:]], len(moment_rows)
+        return [raw for _ts, raw in deque(ring.lines(), maxlen=SCAN_ROWS)], len(ring)
+
+    raws, buffered = newest()
+    seen = await asyncio.to_thread(fields_seen, raws)
+    owner.app.push_screen(FieldPicker(current, seen, scanned=len(raws), buffered=buffered),
                           callback=chosen)
+
+
+def apply_columns(owner: Widget, view: LogView, prefs: LogPrefs, query: str,
+                  columns: tuple[str, ...] | None) -> None:
+    """Show ``columns`` in ``view`` (structured rows turned on) and remember them for
+    ``query``; a toast says which, and whether they could be saved (None: no change)."""
+    if not columns:
+        return
+    view._structured.columns = columns
+    if not view.structured:
+        view.action_toggle_structured()
+    view.refresh()
+    problem = prefs.set_columns(query, columns)
+    toast(owner, f"columns: {' '.join(columns)}" + (
+        f" (not saved: {problem})" if problem else " (remembered for this query)"),
+          title="fields", severity="warning" if problem else "information", timeout=4)

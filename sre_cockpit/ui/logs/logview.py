@@ -1,5 +1,9 @@
 """The log view: a line-API widget (``ScrollView`` + ``render_line``) over a bounded ring buffer.
 
+The buffer is :class:`~sre_cockpit.core.logring.RowStore` (rows packed in compressed blocks),
+the view's widths and wrapped heights :class:`~sre_cockpit.ui.logs.geometry.RowGeometry`, the
+drawing :class:`~sre_cockpit.ui.logs.paint.RowPainter`.
+
 Not ``Log(max_lines=…)``, which stops repainting once full (Textual 8.2.8), nor ``RichLog`` (far
 too slow at 1k lines/s). Rows are drawn from the end while following, so new lines never cost a
 layout pass; the scroll geometry (a layout reactive in Textual) is only synced when paused.
@@ -12,16 +16,9 @@ is read, so the keys typed next must already find the editor: a message would co
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar
 
-from rich.cells import cell_len
-from rich.color import Color, ColorParseError
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -29,28 +26,15 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from sre_cockpit.core.loglines import (
-    COLOUR_FALLBACK,
-    ERROR,
-    LEVEL_NAMES,
-    NONE,
-    LineFilter,
-    Row,
-    format_labels,
-    format_ts,
-    make_row,
-    row_level,
-)
+from sre_cockpit.core.loglines import ERROR, LineFilter, Row, row_level
+from sre_cockpit.core.logring import Entry, RowStore, RowView, chunks, entries_of
 from sre_cockpit.core.models import LogLine
 from sre_cockpit.ui.clipboard import copy_text
+from sre_cockpit.ui.logs.geometry import RowGeometry
+from sre_cockpit.ui.logs.paint import RowPainter
 from sre_cockpit.ui.logs.search import SearchState, row_index
-from sre_cockpit.ui.logs.structured import StructuredRows, continuation_indent
-from sre_cockpit.ui.themes import theme_colour
+from sre_cockpit.ui.logs.structured import StructuredRows
 from sre_cockpit.ui.toast import toast
-
-_MARK_STYLE = Style(dim=True, italic=True)
-_MATCH_STYLE = Style(reverse=True, bold=True)
-_TS_STYLE = Style(dim=True)
 
 
 class LogView(ScrollView, can_focus=True):
@@ -111,9 +95,11 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.max_lines = max(1, max_lines)
         self.max_line_bytes = max_line_bytes
-        self.ring: deque[Row] = deque()
+        self.ring = RowStore()
+        """The buffered rows (compressed blocks; :mod:`sre_cockpit.core.logring`)."""
         self.moment_rows: list[Row] | None = None
-        self.view: list[Row] = []
+        self.view = RowView(self.ring.get)
+        """The rows the filter lets through (ids; rows looked up when read)."""
         self.line_filter: LineFilter | None = None
         self.follow = True
         self.wrap = False
@@ -122,21 +108,12 @@ class LogView(ScrollView, can_focus=True):
         self.show_labels = False
         self.structured = False
         """``s``: logfmt/JSON lines laid out message-first (parsed only when drawn)."""
-        self._structured = StructuredRows()
+        self.painter = RowPainter(self)
         self.cursor: int | None = None  # index into view when paused
         self.new_while_paused = 0
         self.total_appended = 0
-        self._next_id = 0
-        self._max_text = 0
-        self._max_label = 0
-        self._label_widths: dict[int, tuple[Mapping[str, str], int]] = {}
-        self._cum: list[int] = []  # wrap mode: cumulative rows through view[i] (absolute)
-        self._cum_base = 0
+        self.geometry = RowGeometry(self)
         self._top = 0  # first row drawn while paused (own offset: no layout passes)
-        self._styles: dict[str, Style] = {}
-        self._styles_theme: str | None = None
-        self._logview_base_style: Style | None = None
-        self._combo_cache: dict[tuple[Style, int, bool, bool, bool, bool], Style] = {}
         self.on_state_change: Callable[[], None] | None = None
         self.on_edit_query: Callable[[], None] | None = None
         self.on_search: Callable[[], None] | None = None
@@ -153,26 +130,14 @@ class LogView(ScrollView, can_focus=True):
         if not lines:
             return 0
         self.total_appended += len(lines)
-        skipped = 0
-        if len(lines) > self.max_lines:
-            skipped = len(lines) - self.max_lines
-            self._next_id += skipped
-            lines = lines[-self.max_lines:]
-        rows = []
-        for line in lines:
-            rows.append(make_row(self._next_id, line, self.max_line_bytes))
-            self._next_id += 1
         ring = self.ring
-        ring.extend(rows)
-        evicted = skipped
-        while len(ring) > self.max_lines:
-            ring.popleft()
-            evicted += 1
+        rows, evicted = ring.add_lines(lines, self.max_line_bytes, self.max_lines)
         if self.moment_rows is not None:
             return evicted
-        first_id = ring[0].id
+        first_id = ring.first_id
+        assert first_id is not None
         removed_rows = self._drop_view_before(first_id)
-        shown = [r for r in rows if r.id >= first_id and self._visible(r)]
+        shown = [e for e in entries_of(rows) if e[0] >= first_id and self._visible(e[1])]
         self._extend_view(shown)
         if not self.follow:
             self.new_while_paused += len(shown)
@@ -181,114 +146,61 @@ class LogView(ScrollView, can_focus=True):
         self._update_virtual_size(keep_anchor_rows=removed_rows[1])
         return evicted
 
-    def _visible(self, row: Row) -> bool:
-        return self.line_filter is None or self.line_filter.matches(row.text)
+    def _visible(self, text: str) -> bool:
+        return self.line_filter is None or self.line_filter.matches(text)
 
     def _drop_view_before(self, first_id: int) -> tuple[int, int]:
         """Remove evicted rows from the front of the view; (entries, screen rows) removed."""
         view = self.view
-        if not view or view[0].id >= first_id:
+        lo = view.index_of(first_id)
+        if not lo:
             return 0, 0
-        lo, hi = 0, len(view)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if view[mid].id < first_id:
-                lo = mid + 1
-            else:
-                hi = mid
-        del view[:lo]
+        view.drop_front(lo)
         self.searcher.drop_before(first_id)
-        screen_rows = lo
-        if self.wrap and self._cum:
-            new_base = self._cum[lo - 1]
-            screen_rows = new_base - self._cum_base
-            self._cum_base = new_base
-            del self._cum[:lo]
-        return lo, screen_rows
+        return lo, self.geometry.drop(lo) if self.wrap else lo
 
-    def _row_width(self, row: Row) -> int:
-        return self._prefix_cells(row) + row.cells
-
-    def _label_cells(self, labels: Mapping[str, str]) -> int:
-        """Width of a label set's ``{…} `` prefix (label sets are shared objects: cached)."""
-        key = id(labels)
-        found = self._label_widths.get(key)
-        if found is None or found[0] is not labels:
-            if len(self._label_widths) > 4096:
-                self._label_widths.clear()
-            found = (labels, cell_len(format_labels(labels)) + 1)
-            self._label_widths[key] = found
-        return found[1]
-
-    @property
-    def _max_cells(self) -> int:
-        """Widest row: an upper bound from the widest text and the widest prefix seen."""
-        prefix = (13 if self.show_ts or self.structured else 0) + (
-            self._max_label if self.show_labels else 0)
-        return prefix + self._max_text
-
-    def _rows_for(self, row: Row, width: int) -> int:
-        cells = self._row_width(row)
-        if self.structured:  # continuation rows indented under the message
-            rest = max(0, cells - width)
-            return 1 + -(-rest // max(1, width - continuation_indent(width)))
-        return max(1, -(-cells // max(1, width)))
-
-    def _extend_view(self, rows: list[Row]) -> None:
-        if not rows:
+    def _extend_view(self, entries: list[Entry], *, rebuilt: bool = False) -> None:
+        """Add entries to the view (``rebuilt``: the searcher has seen them already)."""
+        if not entries:
             return
-        self.view.extend(rows)
-        self.searcher.extend(rows)
-        self._max_text = max(self._max_text, max(row.cells for row in rows))
-        if self.show_labels:
-            self._max_label = max(self._max_label,
-                                  max(self._label_cells(r.labels) if r.labels else 0 for r in rows))
-        if self.wrap:
-            width = self._wrap_width()
-            total = self._cum[-1] if self._cum else self._cum_base
-            for row in rows:
-                total += self._rows_for(row, width)
-                self._cum.append(total)
+        self.view.extend_ids(e[0] for e in entries)
+        if not rebuilt:
+            self.searcher.extend_entries(entries)
+        self.geometry.add(entries, self._wrap_width() if self.wrap else None)
 
     def rebuild(self) -> None:
-        """Recompute the view (filter, wrap, prefixes changed)."""
-        source: Iterable[Row] = self.moment_rows if self.moment_rows is not None else self.ring
+        """Recompute the view (filter, wrap, prefixes changed): one pass over the buffer's
+        texts, in chunks (a sealed row is not made a :class:`Row` for this)."""
+        moment = self.moment_rows
         anchor = self._anchor_id()
-        line_filter = self.line_filter
-        self.view = list(source) if line_filter is None else \
-            [r for r in source if line_filter.matches(r.text)]
-        self.searcher.recompute(self.view)
-        self._structured.clear()  # a moment's rows reuse ids: parse again what is drawn
-        self._max_text = max((r.cells for r in self.view), default=0)
-        self._max_label = 0
-        if self.show_labels:
-            seen: dict[int, Mapping[str, str]] = {}
-            for row in self.view:
-                if row.labels:
-                    seen.setdefault(id(row.labels), row.labels)
-            self._max_label = max((self._label_cells(lb) for lb in seen.values()), default=0)
-        self._cum = []
-        self._cum_base = 0
-        if self.wrap:
-            width = self._wrap_width()
-            total = 0
-            for row in self.view:
-                total += self._rows_for(row, width)
-                self._cum.append(total)
+        self.view = RowView(moment.__getitem__ if moment is not None else self.ring.get)
+        self.searcher.recompute_entries(())
+        self.painter.structured.clear()  # a moment's rows reuse ids: parse again what is drawn
+        self.geometry.reset()
+        for chunk in chunks(self._view_entries(), 4096):
+            self.searcher.extend_entries(chunk)
+            self._extend_view(chunk, rebuilt=True)
         self.cursor = None
-        if anchor is not None and not self.follow:
-            ids = [r.id for r in self.view]
-            pos = bisect.bisect_left(ids, anchor)
-            self.cursor = min(pos, len(self.view) - 1) if self.view else None
+        if anchor is not None and not self.follow and self.view:
+            self.cursor = min(self.view.index_of(anchor), len(self.view) - 1)
         self._update_virtual_size(force=True)
         self._top = min(self._top, self._follow_top())
         if self.cursor is not None:
             self._scroll_to_entry(self.cursor)
         self.refresh()
 
+    def _view_entries(self) -> Iterator[Entry]:
+        """The entries the filter lets through, oldest first (what the view holds)."""
+        moment = self.moment_rows
+        source = entries_of(moment) if moment is not None else self.ring.entries()
+        line_filter = self.line_filter
+        if line_filter is None:
+            return source
+        return (e for e in source if line_filter.matches(e[1]))
+
     def _anchor_id(self) -> int | None:
         if self.cursor is not None and 0 <= self.cursor < len(self.view):
-            return self.view[self.cursor].id
+            return self.view.ids[self.cursor]
         return None
 
     # ------------------------------------------------------------------------- layout
@@ -297,9 +209,7 @@ class LogView(ScrollView, can_focus=True):
         return max(10, self.scrollable_content_region.width or self.size.width or 80)
 
     def _total_rows(self) -> int:
-        if self.wrap:
-            return (self._cum[-1] - self._cum_base) if self._cum else 0
-        return len(self.view)
+        return self.geometry.total_rows(len(self.view), self.wrap)
 
     def _update_virtual_size(self, keep_anchor_rows: int = 0, *, force: bool = False) -> None:
         """Keep the geometry in step with the rows without layout passes.
@@ -309,7 +219,7 @@ class LogView(ScrollView, can_focus=True):
         the end while following) and only the width is published, in 256-column steps, for
         sideways scrolling of long lines.
         """
-        width = self._wrap_width() if self.wrap else -(-max(1, self._max_cells) // 256) * 256
+        width = self._wrap_width() if self.wrap else -(-max(1, self.geometry.max_cells) // 256) * 256
         if force or width != self.virtual_size.width:
             self.virtual_size = Size(width, 0)
         if keep_anchor_rows and not self.follow:
@@ -381,163 +291,27 @@ class LogView(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------------ render
 
-    def _style(self, name: str) -> Style:
-        theme = getattr(self.app, "theme", None)
-        if theme != self._styles_theme:
-            self._styles = {}
-            self._combo_cache = {}
-            self._styles_theme = theme
-        style = self._styles.get(name)
-        if style is None:
-            variables: dict[str, str] = getattr(self.app, "theme_variables", {}) or {}
-            colour = variables.get(name) or COLOUR_FALLBACK.get(name, "default")
-            try:
-                style = Style(color=Color.parse(colour))
-            except ColorParseError:
-                style = Style(color=Color.parse(COLOUR_FALLBACK.get(name, "default")))
-            self._styles[name] = style
-        return style
-
-    def _prefix_cells(self, row: Row) -> int:
-        cells = 13 if self.show_ts or self.structured else 0
-        if self.show_labels and row.labels:
-            cells += self._label_cells(row.labels)
-        return cells
-
     def _entry_at_row(self, y: int) -> int | None:
-        if not self.view:
-            return None
-        if not self.wrap:
-            return min(max(0, y), len(self.view) - 1)
-        index = bisect.bisect_right(self._cum, y + self._cum_base)
-        return min(index, len(self.view) - 1)
+        return self.geometry.entry_at_row(y, len(self.view), self.wrap)
 
     def _first_row_of(self, index: int) -> int:
-        if not self.wrap:
-            return index
-        return (self._cum[index - 1] if index > 0 else self._cum_base) - self._cum_base
-
-    def _base_style(self) -> Style:
-        """``rich_style`` walks the DOM on every call (~0.3 ms): cache it until styles change."""
-        style = self._logview_base_style
-        if style is None:
-            style = self._logview_base_style = self.rich_style
-        return style
+        return self.geometry.first_row_of(index, self.wrap)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._logview_base_style = None
+        self.painter.base_style = None
 
-    def _combined(self, base: Style, level: int, mark: bool, match: bool,
-                  selected: bool) -> Style:
-        """Base + level colour + marker/match/selection emphasis (cached per theme)."""
-        key = (base, level, mark, match, selected, self.has_focus)
-        style = self._combo_cache.get(key)
-        if style is None:
-            level_name = LEVEL_NAMES.get(level)
-            style = base + (self._style(f"log-{level_name}") if level_name else Style())
-            if mark:
-                style += _MARK_STYLE
-            if match:
-                style += _MATCH_STYLE
-            if selected:  # the theme's table cursor (readable in every theme; not grey23)
-                cursor = "block-cursor" if self.has_focus else "block-cursor-blurred"
-                style += Style(color=theme_colour(self.app, f"{cursor}-foreground"),
-                               bgcolor=theme_colour(self.app, f"{cursor}-background"),
-                               bold=True)
-            if len(self._combo_cache) > 256:
-                self._combo_cache.clear()
-            self._combo_cache[key] = style
-        return style
-
-    def _matches(self, text: str) -> list[tuple[int, int]]:
-        """Ranges of ``text`` the filter and the search highlight."""
-        found = self.line_filter.spans(text) if self.line_filter is not None else []
-        if self.searcher.search is not None:
-            found = [*found, *self.searcher.spans(text)]
-        return found
-
-    def _structured_strip(self, row: Row, selected: bool) -> Strip | None:
-        """A logfmt/JSON row laid out message-first (None: a plain line, drawn raw)."""
-        parsed = self._structured.parsed(row.id, row.raw)
-        if parsed is None:
-            return None
-        base = self._combined(self._base_style(), NONE, False, False, selected)
-        segments: list[Segment] = []
-        cells = 0
-        if self.show_labels and row.labels:
-            labels = format_labels(row.labels) + " "
-            segments.append(Segment(labels, base + self._style("accent")))
-            cells += cell_len(labels)
-        level_name = LEVEL_NAMES.get(parsed.level_class) or LEVEL_NAMES.get(row_level(row))
-        level_style = self._style(f"log-{level_name}") if level_name else Style()
-        body, body_cells = self._structured.segments(
-            parsed, format_ts(row.ts_ns, utc=self.utc), base, level_style, self._matches,
-            _MATCH_STYLE)
-        segments.extend(body)
-        return Strip(segments, cells + body_cells)
+    @property
+    def _structured(self) -> StructuredRows:
+        """The structured layout's parse cache (the painter's)."""
+        return self.painter.structured
 
     def _row_strip(self, row: Row, selected: bool) -> Strip:
-        """Segments built directly (no Rich Text layout): one per style run."""
-        if self.structured:
-            strip = self._structured_strip(row, selected)
-            if strip is not None:
-                return strip
-        base = self._base_style()
-        segments: list[Segment] = []
-        cells = 0
-        if self.show_ts or self.structured:
-            stamp = format_ts(row.ts_ns, utc=self.utc) + " "
-            segments.append(Segment(stamp, base + _TS_STYLE))
-            cells += len(stamp)
-        if self.show_labels and row.labels:
-            labels = format_labels(row.labels) + " "
-            segments.append(Segment(labels, base + self._style("accent")))
-            cells += cell_len(labels)
-        text = row.text
-        matches = self._matches(text)
-        if not row.marks and not matches:
-            segments.append(Segment(text, self._combined(base, row_level(row), False, False,
-                                                         selected)))
-        else:
-            cuts = {0, len(text)}
-            for start, end in (*row.marks, *matches):
-                cuts.add(start)
-                cuts.add(end)
-            points = sorted(c for c in cuts if 0 <= c <= len(text))
-            level = row_level(row)
-            for start, end in itertools.pairwise(points):
-                if end <= start:
-                    continue
-                in_mark = any(a <= start < b for a, b in row.marks)
-                in_match = any(a <= start < b for a, b in matches)
-                segments.append(Segment(text[start:end], self._combined(
-                    base, level, in_mark, in_match, selected)))
-        return Strip(segments, cells + row.cells)
+        """The whole row, uncropped (:class:`~sre_cockpit.ui.logs.paint.RowPainter`)."""
+        return self.painter.strip(row, selected)
 
     def render_line(self, y: int) -> Strip:
-        scroll_x = self.scroll_offset.x
-        width = self.scrollable_content_region.width
-        absolute = (self._follow_top() if self.follow else self._top) + y
-        base = self._base_style()
-        if absolute >= self._total_rows() or not self.view:
-            return Strip.blank(width, base)
-        index = self._entry_at_row(absolute)
-        if index is None:
-            return Strip.blank(width, base)
-        row = self.view[index]
-        selected = not self.follow and self.cursor == index
-        strip = self._row_strip(row, selected)
-        if self.wrap:
-            sub = absolute - self._first_row_of(index)
-            if self.structured and sub:  # continuations indented under the message
-                indent = continuation_indent(width)
-                start = width + (sub - 1) * (width - indent)
-                return Strip.join([Strip.blank(indent, base),
-                                   strip.crop_extend(start, start + width - indent, base)])
-            start = sub * width
-            return strip.crop_extend(start, start + width, base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        return self.painter.line(y)
 
     # ---------------------------------------------------------------------- actions
 
@@ -625,8 +399,7 @@ class LogView(ScrollView, can_focus=True):
             # same rows, different prefix: no O(buffer) rebuild on a key press
             if attr == "show_labels" and self.show_labels:
                 seen = {id(r.labels): r.labels for r in self.view[-2000:] if r.labels}
-                self._max_label = max((self._label_cells(lb) for lb in seen.values()),
-                                      default=self._max_label)
+                self.geometry.note_labels(list(seen.values()))
             self._update_virtual_size(force=True)
             self.refresh()
         if self.on_state_change is not None:
@@ -678,7 +451,8 @@ class LogView(ScrollView, can_focus=True):
 
     def set_search(self, search: LineFilter | None) -> None:
         """Search the view for ``search`` (None clears); the matches are highlighted."""
-        self.searcher.set(search, self.view)
+        self.searcher.search = search
+        self.searcher.recompute_entries(self._view_entries())
         self.refresh()
         self._notify()
 

@@ -17,12 +17,15 @@ import bisect
 from collections.abc import Iterable, Sequence
 
 from sre_cockpit.core.loglines import LineFilter, Row
+from sre_cockpit.core.logring import Entry, RowView
 
 __all__ = ["SearchState", "row_index"]
 
 
 def row_index(view: Sequence[Row], row_id: int) -> int:
     """Index of the first row in ``view`` (sorted by id) whose id is ``row_id`` or more."""
+    if isinstance(view, RowView):
+        return view.index_of(row_id)
     return bisect.bisect_left(view, row_id, key=lambda row: row.id)
 
 
@@ -55,6 +58,17 @@ class SearchState:
         search = self.search
         if search is not None:
             self.ids.extend(r.id for r in rows if search.matches(r.text))
+
+    def recompute_entries(self, entries: Iterable[Entry]) -> None:
+        """As :meth:`recompute`, from the view's entries (no row is built)."""
+        self.ids = []
+        self.extend_entries(entries)
+
+    def extend_entries(self, entries: Iterable[Entry]) -> None:
+        """As :meth:`extend`, from entries."""
+        search = self.search
+        if search is not None:
+            self.ids.extend(e[0] for e in entries if search.matches(e[1]))
 
     def drop_before(self, first_id: int) -> None:
         """Rows older than ``first_id`` left the view."""

@@ -33,7 +33,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -316,7 +316,9 @@ class LogPane(Pane):
 
     def _update_filter_counts(self) -> None:
         if self.filter_text:
-            self.show_filter_counts(len(self.view.view), len(self._source_rows()))
+            view = self.view
+            total = len(view.moment_rows) if view.moment_rows is not None else len(view.ring)
+            self.show_filter_counts(len(view.view), total)
 
     # ------------------------------------------------------------------------ volume
 
@@ -365,8 +367,11 @@ class LogPane(Pane):
 
     def toggle_patterns(self) -> None:
         """``a``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
-        self.patterns.toggle([(row.ts_ns, row.raw) for row in self._source_rows()]
-                             if not self.patterns.has_class("-on") else [])
+        view = self.view
+        on = not self.patterns.has_class("-on")
+        lines = [] if not on else [(row.ts_ns, row.raw) for row in view.moment_rows] \
+            if view.moment_rows is not None else list(view.ring.lines())
+        self.patterns.toggle(lines)
 
     # ------------------------------------------------------------------------ search
 
@@ -467,30 +472,15 @@ class LogPane(Pane):
 
     # ------------------------------------------------------------------------ fields, detail
 
-    def _source_rows(self) -> Sequence[Row]:
-        view = self.view
-        return view.moment_rows if view.moment_rows is not None else view.ring
-
     async def action_fields(self) -> None:
         """``F``: pick the columns of structured rows (fields seen in the newest lines),
         remembered for this query; structured mode is turned on to show them."""
-        from sre_cockpit.ui.logs.fields import pick_columns  # a dialog: loaded when first used
+        from sre_cockpit.ui.logs.fields import apply_columns, pick_columns  # loaded when used
 
-        await pick_columns(self, [row.raw for row in self._source_rows()],
-                           self.view._structured.columns, self._columns_chosen)
-
-    def _columns_chosen(self, columns: tuple[str, ...] | None) -> None:
-        if not columns:
-            return
         view = self.view
-        view._structured.columns = columns
-        if not view.structured:
-            view.action_toggle_structured()
-        view.refresh()
-        problem = self.prefs.set_columns(self.snapshot.query, columns)
-        toast(self, f"columns: {' '.join(columns)}" + (
-            f" (not saved: {problem})" if problem else " (remembered for this query)"),
-              title="fields", severity="warning" if problem else "information", timeout=4)
+        await pick_columns(self, view.moment_rows, view.ring, view._structured.columns,
+                           lambda columns: apply_columns(self, view, self.prefs,
+                                                         self.snapshot.query, columns))
 
     def action_detail(self) -> None:
         """``enter``: the selected line (the newest while following) in full."""
