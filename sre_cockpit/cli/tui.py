@@ -61,6 +61,18 @@ def run(args: argparse.Namespace) -> int:
                    theme=getattr(args, "theme", None))
 
 
+def use_the_terminal_size() -> None:
+    """Forget exported ``COLUMNS``/``LINES``: the cockpit draws at the terminal's real size.
+
+    Textual sizes the screen with :func:`shutil.get_terminal_size`, which prefers those
+    variables to the terminal; an exported ``COLUMNS=80`` (a script, a CI runner, a wrapper) in
+    a 120-column tmux pane drew an 80-column cockpit beside stale cells, and the cockpit never
+    followed a resize. They describe output that is not a terminal; ours is one.
+    """
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
 def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
             read_only: bool, low_bandwidth: bool, theme: str | None = None) -> int:
     """Load the config and run the cockpit until the operator quits.
@@ -101,6 +113,7 @@ def run_tui(config_path: str | os.PathLike[str] | None, *, context: str | None,
         _check_theme(boot.theme, None if theme is not None else str(path))
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("the cockpit needs a terminal; for scripts use 'sre-cockpit snapshot'")
+    use_the_terminal_size()
     # The header goes on screen now; Textual, the app and its first layout take ~0.3 s more.
     frame = PreFrame.show(boot) if boot is not None else None
     try:
