@@ -59,7 +59,6 @@ decoders)."""
 
 OVERSIZED: dict[str, int] = {
     "sre_cockpit.ui.incidents.view": 546,
-    "sre_cockpit.ui.logs.view": 501,
 }
 """Modules still over :data:`MAX_LINES`, each capped at its length when it was listed: they may
 only shrink (and leave the list once under the limit); nothing new joins them."""

@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -37,7 +38,7 @@ from sre_cockpit.ui.toast import toast
 LabelLister = Callable[[str | None], Awaitable[list[str] | str]]
 """The feed's label API: names for None, else the values of that label (or why not)."""
 
-__all__ = ["LabelBrowser", "LabelLister", "filter_of"]
+__all__ = ["LabelBrowser", "LabelLister", "browse_labels", "filter_of"]
 
 
 def filter_of(text: str) -> tuple[str, str] | None:
@@ -195,3 +196,15 @@ class LabelBrowser(ModalScreen[str | None]):
             self._show_labels()
             return
         self.dismiss(None)
+
+
+def browse_labels(owner: Widget, query: str, lister: LabelLister,
+                  chosen: Callable[[str | None], None]) -> None:
+    """Open the browser over ``query`` once the label names are in (fetched in ``owner``'s
+    worker); ``chosen`` gets the new query (None: no change)."""
+
+    async def load() -> None:
+        names = await lister(None)
+        owner.app.push_screen(LabelBrowser(query, names, lister), callback=chosen)
+
+    owner.run_worker(load(), exit_on_error=False, group="logs-labels", exclusive=True)
