@@ -417,6 +417,36 @@ COCKPIT_TOGGLE = Toggle(key=b"t", back_key=b"t", state=timestamps_shown, setup_k
                         description="`t` toggles timestamps in the log pane (focused with `2`)")
 
 
+LABELS_FIRST_RX = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*=")
+STRUCTURED_ROW_RX = re.compile(r"(?:\{[^}]*\} )?\d\d:\d\d:\d\d\.\d{3} ")
+
+
+def structured_shown(screen: Screen) -> bool | None:
+    """Whether most log rows are laid out message-first (``s``): they start with the time
+    (after the labels when those are shown); None if no rows."""
+    rows = [row.strip() for row in log_rows(screen)]
+    if not rows:
+        return None
+    return sum(1 for row in rows if STRUCTURED_ROW_RX.match(row)) * 2 > len(rows)
+
+
+def labels_shown(screen: Screen) -> bool | None:
+    """Whether most structured log rows start with the stream's labels (``L`` toggles them);
+    None if no rows. (With the labels in front, ``seq=`` is past a narrow pane's edge: rows are
+    recognised by their start, the labels or the time.)"""
+    rows = [row.strip() for row in pane_text(screen, "logs").splitlines()]
+    labelled = sum(1 for row in rows if LABELS_FIRST_RX.match(row))
+    timed = sum(1 for row in rows if STRUCTURED_ROW_RX.match(row))
+    if labelled + timed == 0:
+        return None
+    return labelled > timed
+
+
+STRUCTURED_TOGGLE = Toggle(key=b"L", back_key=b"L", state=labels_shown, setup_keys=b"2",
+                           description="`L` toggles the labels in front of structured log rows "
+                                       "(the log pane focused with `2`, `s` pressed)")
+
+
 def _starts_with_year(screen: Screen, skip: int) -> bool | None:
     rows = [line for line in screen.lines() if SEQ_RX.search(line)]
     if not rows:

@@ -129,6 +129,10 @@ class Phase:
     bytes_per_s: float | None = None
     cpu_pct: float | None = None
     window_s: float = 0.0
+    raw_bytes_per_s: float | None = None
+    """Structured phase: bytes/s over the window before ``s`` (raw rows, same session)."""
+    raw_cpu_pct: float | None = None
+    structured: bool = False
     key_ms: list[float] = field(default_factory=list)
     key_misses: int = 0
     rss_mb_end: float | None = None
@@ -274,6 +278,9 @@ QUICK = Plan(warmup=4.0, idle=20.0, window=10.0, presses=200, sustain5k=30.0, ot
              flood_idle=35.0, flood_presses=150)
 FULL = Plan(warmup=5.0, idle=30.0, window=30.0, presses=300, sustain5k=60.0, others=30.0)
 KEY_P95_MS, KEY_P99_MS = 15.0, 30.0
+STRUCTURED_CPU, STRUCTURED_KEY_P95_MS, STRUCTURED_BYTES_RATIO = 10.0, 50.0, 1.2
+"""Issue 14's targets with structured rows on at 1,000 lines/s: CPU, key p95, and bytes/s at
+most today's (raw rows, measured in the same session just before) + 20 %."""
 """Pane keys at 1,000 lines/s (issue 15)."""
 IDLE_BYTES, IDLE_CPU = 300.0, 1.0
 LNAV_CPU_RATIO = 2.5
@@ -319,7 +326,8 @@ class Cockpit:
         return session
 
     def run(self, rate: int, *, low_bandwidth: bool = False, keys: bool = True,
-            sustain: float | None = None, rss_lines: int | None = None) -> Phase:
+            sustain: float | None = None, rss_lines: int | None = None,
+            structured: bool = False) -> Phase:
         """One cockpit run against a fresh simulator at ``rate`` lines/s.
 
         Args:
@@ -329,13 +337,16 @@ class Cockpit:
             sustain: Keep the stream running at least this long (5,000 lines/s phase).
             rss_lines: Run with a log buffer of this many lines until it holds them all, then
                 read RSS.
+            structured: Measure a window with raw rows, press ``s`` (structured rows on) and
+                measure the window again, then time ``L`` presses on structured rows.
 
         Returns:
             The raw figures.
         """
-        phase = Phase("sre-cockpit", self.size, rate, low_bandwidth)
+        phase = Phase("sre-cockpit", self.size, rate, low_bandwidth, structured=structured)
         phase.loadavg = [round(x, 2) for x in os.getloadavg()]
-        stats_file = self.workdir / f"stats-{self.size}-{rate}-{int(low_bandwidth)}.json"
+        stats_file = (self.workdir / f"stats-{self.size}-{rate}-{int(low_bandwidth)}"
+                      f"{'-structured' if structured else ''}.json")
         try:  # rate 0 (idle): the tail stays open with pings and no lines, history still there
             sim = ck.start_simulator(self.workdir, rate)
         except RuntimeError as exc:
@@ -382,6 +393,15 @@ class Cockpit:
                 spy = prof.start(session.proc.pid, window, raw)
                 if spy is None:
                     phase.profile = {"error": "py-spy not installed (pip install py-spy)"}
+            if structured:  # today's figure first (raw rows), then the same stream structured
+                session.write(ck.STRUCTURED_TOGGLE.setup_keys)
+                time.sleep(0.5)
+                phase.raw_bytes_per_s, phase.raw_cpu_pct, _ = measure_window(session, window,
+                                                                             tick)
+                session.write(b"s")
+                if session.wait_for(lambda s: ck.structured_shown(s) is True, 10.0) is None:
+                    raise RuntimeError("structured rows never showed after `s`")
+                time.sleep(1.0)
             session.check(lambda s: s.reset_tally())
             phase.bytes_per_s, phase.cpu_pct, phase.window_s = measure_window(session, window, tick)
             phase.repaint = session.check(lambda s: drawn_per_region(s, phase.window_s))
@@ -395,9 +415,11 @@ class Cockpit:
                         phase.profile = prof.summarise(fh)
                     self.log(f"  profile ({raw}):\n" + prof.render(phase.profile, 12))
             if keys and rate > 0:
-                session.write(ck.COCKPIT_TOGGLE.setup_keys)
-                time.sleep(0.5)
-                measure_keys(session, ck.COCKPIT_TOGGLE, self.plan.presses, self.rng, phase,
+                toggle = ck.STRUCTURED_TOGGLE if structured else ck.COCKPIT_TOGGLE
+                if not structured:  # (structured: the pane is focused already)
+                    session.write(toggle.setup_keys)
+                    time.sleep(0.5)
+                measure_keys(session, toggle, self.plan.presses, self.rng, phase,
                              budget_s=120.0, tick=tick)
             if sustain:
                 while time.monotonic() - started < sustain and session.alive():
@@ -663,6 +685,36 @@ def build_rows(phases: dict[str, Phase], others: dict[str, Phase | str], size: s
     return rows
 
 
+def structured_rows(size: str, phase: Phase) -> list[Row]:
+    """Issue 14's rows: structured rendering on at 1,000 lines/s, against raw rows just before."""
+    label = "1,000 lines/s, structured rows (s)"
+    if phase.error:
+        return [Row(size, label, None, "", "", "fail", note=phase.error)]
+    base = phase.raw_bytes_per_s
+    limit = base * STRUCTURED_BYTES_RATIO if base else None
+    rows = [
+        Row(size, f"{label}: bytes to terminal", phase.bytes_per_s, "B/s",
+            f"≤ raw + 20 % ({fmt(limit, 'B/s')})" if limit else "≤ raw + 20 %",
+            verdict(phase.bytes_per_s, limit) if limit else "fail",
+            note=f"raw rows in the same session just before: {fmt(base, 'B/s')} "
+                 f"(CPU {fmt(phase.raw_cpu_pct, '%')}); over {phase.window_s:.0f} s each; "
+                 f"{repaint_note(phase)}"),
+        Row(size, f"{label}: CPU", phase.cpu_pct, "%", f"≤ {STRUCTURED_CPU:g} %",
+            verdict(phase.cpu_pct, STRUCTURED_CPU)),
+    ]
+    p95 = phase.key_pct(95)
+    ok = verdict(p95, STRUCTURED_KEY_P95_MS)
+    if phase.key_misses > max(1, len(phase.key_ms) // 100):
+        ok = "fail"
+    rows.append(Row(size, f"{label}: key → paint p95", p95, "ms",
+                    f"≤ {STRUCTURED_KEY_P95_MS:g} ms", ok,
+                    note=f"`L` (labels) on structured rows; {len(phase.key_ms)} presses, "
+                         f"{phase.key_misses} unpainted; p50 {fmt(phase.key_pct(50), 'ms')}, "
+                         f"p99 {fmt(phase.key_pct(99), 'ms')}"))
+    rows.append(counters_row(size, label, phase))
+    return rows
+
+
 def rss_row(size: str, label: str, phase: Phase) -> Row:
     """RSS once the log buffer (``ui.log_buffer_lines: 100000``) holds 100,000 lines."""
     return Row(size, f"{label}: RSS with 100,000 lines in the log buffer", phase.rss_mb_at_100k,
@@ -830,7 +882,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sample the cockpit with py-spy during each measuring window "
                              "(adds a little CPU; summaries go to the JSON and stderr)")
     parser.add_argument("--only", default="",
-                        help="comma-separated phases to run: start,idle,1k,5k,lowbw,lowbw5k,"
+                        help="comma-separated phases to run: start,idle,1k,structured,5k,lowbw,"
+                             "lowbw5k,"
                              "modals,hostile,flood,others")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -874,6 +927,9 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{size}: 5,000 lines/s for {plan.sustain5k:.0f} s")
                 phases["5k"] = runner.run(5000, sustain=plan.sustain5k,
                                           rss_lines=plan.lines_for_rss)
+            if want("structured"):
+                log(f"{size}: 1,000 lines/s, raw rows then structured rows (`s`)")
+                phases["structured"] = runner.run(1000, structured=True)
             if want("lowbw"):
                 log(f"{size}: --low-bandwidth at 1,000 lines/s")
                 phases["lowbw"] = runner.run(1000, low_bandwidth=True, keys=False)
@@ -903,6 +959,8 @@ def main(argv: list[str] | None = None) -> int:
                 others[name] = run_other(name, cmd, toggle, quit_keys, workdir, cols, rows_,
                                          1000, plan, rng, log)
             size_rows = [*first_rows, *build_rows(phases, others, size, plan), *last_rows]
+            if "structured" in phases:
+                size_rows += structured_rows(size, phases["structured"])
             if hostile is not None:
                 size_rows += [Row(size, measure, value, unit, target, verdict_, note=note)
                               for measure, value, unit, target, verdict_, note

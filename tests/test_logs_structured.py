@@ -43,7 +43,9 @@ async def test_structured_rows_are_message_first_and_raw_comes_back(stub: LokiSt
         assert "\x07" not in "".join(rows)
         strip = pane.view._row_strip(pane.view.view[0], selected=False)
         dims = {seg.text: bool(seg.style and seg.style.dim) for seg in strip}
-        assert dims["payment failed"] is False and dims["upstream="] is True
+        assert dims[f"{stamps[0]} error payment failed"] is False  # one run, coloured
+        assert dims[" seq=1 app=checkout upstream=pay"] is True  # the fields: one dim run
+        assert len(strip) == 2  # two style runs: few SGR sequences on the wire
         assert pane.view._structured.cache.misses <= 8  # parsed only what was drawn
         pane.set_search("failed")
         strip = pane.view._row_strip(pane.view.view[0], selected=False)

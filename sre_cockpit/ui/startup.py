@@ -95,7 +95,9 @@ def preload_dialogs() -> None:
     (keys typed right after it wait for the dialog); the help lists every dialog's keys."""
     from sre_cockpit.ui import dialogs, help, notes_editor, oncall_dialogs, quit
     from sre_cockpit.ui.incidents import describe
-    from sre_cockpit.ui.logs import labels  # the label browser: a dialog too
+    from sre_cockpit.ui.logs import detail as line_detail
+    from sre_cockpit.ui.logs import fields, labels
     from sre_cockpit.ui.slos import detail
 
-    del dialogs, help, notes_editor, oncall_dialogs, quit, describe, labels, detail
+    del dialogs, help, notes_editor, oncall_dialogs, quit, describe, detail
+    del line_detail, fields, labels

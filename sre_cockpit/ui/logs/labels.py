@@ -15,7 +15,7 @@ said, not mangled. Labels and values are sanitised and shown as plain text.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -23,6 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -33,9 +34,6 @@ from sre_cockpit.core.logql_shape import (
 )
 from sre_cockpit.core.sanitize import sanitize_line
 from sre_cockpit.ui.toast import toast
-
-if TYPE_CHECKING:
-    from sre_cockpit.ui.logs.view import LogPane
 
 LabelLister = Callable[[str | None], Awaitable[list[str] | str]]
 """The feed's label API: names for None, else the values of that label (or why not)."""
@@ -200,22 +198,13 @@ class LabelBrowser(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def browse_labels(pane: LogPane) -> None:
-    """Open the browser over ``pane``'s query once the feed has listed the labels; the query
-    chosen goes to the pane's feed (Loki checks it first)."""
-    feed = pane.feed
-    if feed is None or feed.source is None:
-        toast(pane, "no log provider to query", severity="warning")
-        return
+def browse_labels(owner: Widget, query: str, lister: LabelLister,
+                  chosen: Callable[[str | None], None]) -> None:
+    """Open the browser over ``query`` once the label names are in (fetched in ``owner``'s
+    worker); ``chosen`` gets the new query (None: no change)."""
 
-    def chosen(query: str | None) -> None:
-        if query and query != pane.snapshot.query:
-            pane.run_worker(pane.try_query(query), exit_on_error=False, group="logs-query",
-                            exclusive=True)
+    async def load() -> None:
+        names = await lister(None)
+        owner.app.push_screen(LabelBrowser(query, names, lister), callback=chosen)
 
-    async def browse() -> None:
-        names = await feed.labels()
-        pane.app.push_screen(LabelBrowser(pane.snapshot.query, names, feed.labels),
-                             callback=chosen)
-
-    pane.run_worker(browse(), exit_on_error=False, group="logs-labels", exclusive=True)
+    owner.run_worker(load(), exit_on_error=False, group="logs-labels", exclusive=True)

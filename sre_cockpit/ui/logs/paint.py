@@ -129,7 +129,7 @@ class RowPainter:
             cells += cell_len(labels)
         level_name = LEVEL_NAMES.get(parsed.level_class) or LEVEL_NAMES.get(row_level(row))
         level_style = self.style(f"log-{level_name}") if level_name else Style()
-        body, body_cells = StructuredRows.segments(
+        body, body_cells = self.structured.segments(
             parsed, format_ts(row.ts_ns, utc=view.utc), base, level_style, self.matches,
             MATCH_STYLE)
         segments.extend(body)

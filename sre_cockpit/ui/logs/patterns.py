@@ -10,7 +10,7 @@ rows are built from plain strings (never markup).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -24,7 +24,10 @@ MAX_ROWS = 12
 """Pattern rows shown (the rest are counted in the header)."""
 NEW = "✱ new"
 
-__all__ = ["MAX_ROWS", "NEW", "LogPatterns", "ordered", "pattern_rows"]
+PatternLoader = Callable[[Sequence[tuple[int, str]]], Awaitable[tuple[PatternReport, str]]]
+"""The feed's patterns: the buffer's ``(ts_ns, line)`` → the report and where it came from."""
+
+__all__ = ["MAX_ROWS", "NEW", "LogPatterns", "PatternLoader", "ordered", "pattern_rows"]
 
 
 def ordered(report: PatternReport) -> list[Pattern]:
@@ -87,6 +90,23 @@ class LogPatterns(Widget):
         self.report: PatternReport | str | None = None
         self.origin = ""
         self.colour: Callable[[str], str] = lambda name: "default"
+        self.loader: PatternLoader | None = None
+        """Computes the patterns (the log feed's); None: no log provider."""
+
+    def toggle(self, lines: Sequence[tuple[int, str]]) -> None:
+        """Show the patterns of ``lines`` (computed in a worker: keys are never blocked), or
+        close the panel."""
+        on = not self.has_class("-on")
+        self.set_class(on, "-on")
+        if on and self.loader is not None:
+            self.show(None)
+            self.run_worker(self._load(lines), exit_on_error=False, group="logs-patterns",
+                            exclusive=True)
+
+    async def _load(self, lines: Sequence[tuple[int, str]]) -> None:
+        assert self.loader is not None
+        report, origin = await self.loader(lines)
+        self.show(report, origin)
 
     def show(self, report: PatternReport | str | None, origin: str = "") -> None:
         """Show a report (or why there is none; None while computing)."""

@@ -21,19 +21,14 @@
   then the filter.
 - The border shows the LogQL query (shortened to fit; ``l`` and ``i`` show it whole) and, under
   the lines, the time range (``live, from 5m back`` or the moment's window).
-- ``v`` shows the volume strip above the lines (:mod:`sre_cockpit.ui.logs.volume`): lines per
-  column of time by level over the last hour or the focused incident's span, from the feed's
-  Loki metric query, the incident's start marked; fetched again every 30 s while shown.
-- ``a`` groups the buffer's lines into patterns (:mod:`sre_cockpit.ui.logs.patterns`): counts,
-  first/last seen, new ones first; Loki's pattern endpoint when it has one, else mined here.
-- ``b`` opens the label browser (:mod:`sre_cockpit.ui.logs.labels`): remove matchers and line
-  filters, add label values and line filters without typing LogQL; the new query goes through
-  the feed's ``try_query`` (Loki checks it first).
-- Keys: on the log view ``space`` follow/pause (scrolling up pauses), ``w`` wrap, ``t``
-  timestamps, ``u`` UTC/local, ``L`` labels, ``s`` structured/raw
-  (:mod:`sre_cockpit.ui.logs.structured`), ``e``/``E`` next/previous error, ``c`` copy the
-  line (OSC 52, wrapped for tmux), ``p`` pin it to the timeline, ``l`` edit the LogQL query
-  (checked with Loki before it is used), ``i`` why the stream is in its state.
+- Each tool lives in its module: ``v`` the volume strip (:mod:`~sre_cockpit.ui.logs.volume`; a
+  bar chosen moves the app's incident clock), ``a`` patterns (:mod:`~sre_cockpit.ui.logs.patterns`),
+  ``b`` the label browser (:mod:`~sre_cockpit.ui.logs.labels`), ``F`` the structured columns
+  (:mod:`~sre_cockpit.ui.logs.fields`, remembered per query), ``enter`` a line's detail
+  (:mod:`~sre_cockpit.ui.logs.detail`), the LogQL editor's history
+  (:mod:`~sre_cockpit.ui.logs.history`).
+- Every key is in the README's key table (``s`` structured rows:
+  :mod:`~sre_cockpit.ui.logs.structured`).
 """
 
 from __future__ import annotations
@@ -43,11 +38,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
 
+from sre_cockpit.core.logfields import DEFAULT_COLUMNS
 from sre_cockpit.core.loglines import (
     DEBUG,
     ERROR,
@@ -64,10 +60,13 @@ from sre_cockpit.core.loglines import (
     make_row,
     row_level,
 )
+from sre_cockpit.feeds.logprefs import LogPrefs
 from sre_cockpit.feeds.logs import LogBatch, LogsSnapshot
 from sre_cockpit.ui.clipboard import copy_text
+from sre_cockpit.ui.logs.history import QueryEditor
 from sre_cockpit.ui.logs.logview import LogView
 from sre_cockpit.ui.logs.patterns import LogPatterns
+from sre_cockpit.ui.logs.searchbox import SearchEditor
 from sre_cockpit.ui.logs.status import (
     LogReason,
     LogStatus,
@@ -80,7 +79,6 @@ from sre_cockpit.ui.logs.status import (
 from sre_cockpit.ui.logs.volume import LogVolume
 from sre_cockpit.ui.messages import LogLinesArrived, LogsChanged
 from sre_cockpit.ui.pane import Pane
-from sre_cockpit.ui.plain import plain_str
 from sre_cockpit.ui.themes import theme_colour
 from sre_cockpit.ui.toast import toast
 
@@ -101,16 +99,14 @@ class LogPane(Pane):
     ITEM_NOUN: ClassVar[str] = "lines"
 
     DEFAULT_CSS = """
-    LogPane > #log-query { display: none; height: 3; }
-    LogPane > #log-query.-open { display: block; }
-    LogPane > #log-search { display: none; height: 3; }
-    LogPane > #log-search.-open { display: block; }
+    LogPane > #log-query, LogPane > #log-search { display: none; height: 3; }
+    LogPane > #log-query.-open, LogPane > #log-search.-open { display: block; }
     """
 
-    VOLUME_REFRESH_S: ClassVar[float] = 30.0
-    """The volume strip is fetched again this often while shown."""
-    SEARCH_DEBOUNCE_S: ClassVar[float] = 0.15
-    """The search is applied this long after the last key typed."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("F", "fields", "fields", id="logs.fields"),
+        Binding("enter", "detail", "detail", id="logs.detail"),
+    ]
 
     PinRequested = Pane.PinRequested
     """``p``: pin this line to the focused incident (the app stores it as a note)."""
@@ -129,12 +125,11 @@ class LogPane(Pane):
         self.patterns.colour = self._colour
         self.volume = LogVolume(id="log-volume")
         self.volume.colour = self._colour
-        self._incident_start: datetime | None = None
-        self._volume_timer: Timer | None = None
+        self.prefs = LogPrefs(None)
+        """The context's query history and chosen columns (set by :meth:`bind`)."""
         self.search_text = ""
         """The ``/`` search applied now ("" when none)."""
         self._search_error = ""
-        self._search_timer: Timer | None = None
         self._border: tuple[str, str] = (self.PANE_TITLE, "")
         self.status_line = LogStatus(id="log-status")
         self.reason_line = LogReason(id="log-reason")
@@ -151,9 +146,13 @@ class LogPane(Pane):
         yield self.view
         yield self.status_line
         yield self.reason_line
-        yield Input(placeholder="LogQL, e.g. {app=\"checkout\"} |= \"error\"", id="log-query")
-        yield Input(placeholder="search: words, /regex/, ! inverts · enter jumps · esc clears",
-                    id="log-search")
+        yield QueryEditor(placeholder="LogQL, e.g. {app=\"checkout\"} |= \"error\" · ↑↓ history",
+                          id="log-query")
+        search = SearchEditor(
+            placeholder="search: words, /regex/, ! inverts · enter jumps · esc clears",
+            id="log-search")
+        search.on_search = self.set_search
+        yield search
 
     # ------------------------------------------------------------------------ feeding
 
@@ -166,6 +165,10 @@ class LogPane(Pane):
         self.view.max_line_bytes = display.max_line_bytes
         self.view.utc = display.utc
         self.view.show_labels = display.show_labels
+        self.prefs = LogPrefs.for_context(feed.runtime.config.journal_dir,
+                                          feed.runtime.context_name)
+        self.volume.loader = lambda columns, since: feed.volume(columns, since=since)
+        self.patterns.loader = feed.patterns
         self.set_clock(feed.runtime.clock)
         self.show(feed.snapshot)
 
@@ -191,6 +194,9 @@ class LogPane(Pane):
     def show(self, snapshot: LogsSnapshot) -> None:
         """Render a snapshot: the sources, a new stream's empty buffer, the moment."""
         sources_changed = snapshot.sources != self.snapshot.sources
+        if snapshot.query != self.snapshot.query or not self.snapshot.query:
+            self.view._structured.columns = self.prefs.columns(snapshot.query) or DEFAULT_COLUMNS
+            self.view.refresh()
         self.snapshot = snapshot
         if snapshot.unconfigured:
             self.set_unconfigured(snapshot.unconfigured)
@@ -255,7 +261,7 @@ class LogPane(Pane):
     def _new_buffer(self, generation: int) -> None:
         """A new stream (another query): its lines start a new buffer."""
         self._generation = generation
-        self.load_volume()
+        self.volume.load()
         view = self.view
         view.ring.clear()
         view.total_appended = 0
@@ -320,36 +326,29 @@ class LogPane(Pane):
     # ------------------------------------------------------------------------ volume
 
     def toggle_volume(self) -> None:
-        """``v``: show (and keep fetching) or hide the volume strip."""
-        on = not self.volume.has_class("-on")
-        self.volume.set_class(on, "-on")
-        if self._volume_timer is not None:
-            self._volume_timer.stop()
-            self._volume_timer = None
-        if on:
-            self.volume.show(None, self._incident_start)
-            self._volume_timer = self.set_interval(self.VOLUME_REFRESH_S, self.load_volume)
-            self.call_after_refresh(self.load_volume)  # once it has its width
+        """``v``: show the volume strip and give it the focus (a bar chooses a moment), or
+        hide it."""
+        if self.volume.toggle():
+            self.screen.set_focus(self.volume)
 
-    def load_volume(self) -> None:
-        """Fetch the strip through the feed (only while it is shown)."""
-        if self.feed is None or not self.volume.has_class("-on"):
-            return
-        self.run_worker(self._load_volume(), exit_on_error=False, group="logs-volume",
-                        exclusive=True)
+    def on_log_volume_moment_chosen(self, message: LogVolume.MomentChosen) -> None:
+        """A bar was chosen: the app's incident clock moves there (the log feed loads the
+        lines around it; the other panes follow), follow off."""
+        message.stop()
+        self.view.set_follow(False)
+        label = f"{message.at:%H:%M:%S} UTC (log volume)"
+        self.post_message(self.MomentRequested(message.at, label))
+        toast(self, f"logs at {message.at:%H:%M:%S} UTC, follow off — . returns to live",
+              title="volume", timeout=4)
+        self.screen.set_focus(self.view)
 
-    async def _load_volume(self) -> None:
-        assert self.feed is not None
-        since = self._incident_start
-        strip = await self.feed.volume(max(10, self.volume.size.width or 80), since=since)
-        self.volume.show(strip, since)
+    def on_log_volume_closed(self, message: LogVolume.Closed) -> None:
+        message.stop()
+        self.screen.set_focus(self.view)
 
     def show_focus(self, incident: Incident | None) -> None:
         """The focused incident's start is marked on the volume strip (its span shown)."""
-        start = incident.started_at if incident is not None else None
-        if start != self._incident_start:
-            self._incident_start = start
-            self.load_volume()
+        self.volume.set_since(incident.started_at if incident is not None else None)
 
     # ------------------------------------------------------------------------ labels
 
@@ -357,27 +356,25 @@ class LogPane(Pane):
         """``b``: the label browser over the query being tailed (its labels fetched first)."""
         from sre_cockpit.ui.logs.labels import browse_labels  # a dialog: loaded when first used
 
-        browse_labels(self)
+        if self.feed is None or self.feed.source is None:
+            toast(self, "no log provider to query", severity="warning")
+            return
+        browse_labels(self, self.snapshot.query, self.feed.labels, self._label_query_chosen)
+
+    def _label_query_chosen(self, query: str | None) -> None:
+        if query and self.feed is not None and query != self.snapshot.query:
+            self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
+                            exclusive=True)
 
     # ------------------------------------------------------------------------ patterns
 
     def toggle_patterns(self) -> None:
         """``a``: group the buffer's lines into patterns (Loki's, else mined here), or close."""
-        on = not self.patterns.has_class("-on")
-        self.patterns.set_class(on, "-on")
-        if not on or self.feed is None:
-            return
         view = self.view
-        lines = [(row.ts_ns, row.raw) for row in view.moment_rows] \
+        on = not self.patterns.has_class("-on")
+        lines = [] if not on else [(row.ts_ns, row.raw) for row in view.moment_rows] \
             if view.moment_rows is not None else list(view.ring.lines())
-        self.patterns.show(None)
-        self.run_worker(self._load_patterns(lines), exit_on_error=False, group="logs-patterns",
-                        exclusive=True)
-
-    async def _load_patterns(self, lines: list[tuple[int, str]]) -> None:
-        assert self.feed is not None
-        report, origin = await self.feed.patterns(lines)
-        self.patterns.show(report, origin)
+        self.patterns.toggle(lines)
 
     # ------------------------------------------------------------------------ search
 
@@ -388,27 +385,15 @@ class LogPane(Pane):
         editor.add_class("-open")
         self.screen.set_focus(editor)  # at once: the keys typed next go here
 
-    def _close_search(self) -> None:
-        self.query_one("#log-search", Input).remove_class("-open")
+    def _close_editor(self, selector: str) -> None:
+        """Hide the query or search editor; the keys go to the lines again."""
+        self.query_one(selector, Input).remove_class("-open")
         self.screen.set_focus(self.view)
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        """The search applies as it is typed, once the keys pause."""
-        if event.input.id != "log-search":
-            return
-        event.stop()
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        value = event.value
-        self._search_timer = self.set_timer(self.SEARCH_DEBOUNCE_S,
-                                            lambda: self.set_search(value))
 
     def set_search(self, text: str) -> bool:
         """Search the view for ``text`` ("" clears). An invalid regex is said in the status
         line and the previous search stays. Returns whether it was applied."""
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
+        self.query_one("#log-search", SearchEditor).cancel()
         text = text.strip()
         try:
             search = LineFilter.parse(text)
@@ -437,36 +422,31 @@ class LogPane(Pane):
         self.post_message(self.PinRequested(message.line))
 
     def open_query_editor(self) -> None:
-        """``l``: edit the LogQL query."""
+        """``l``: edit the LogQL query (``up``/``down`` walk the context's history)."""
         if self.feed is None or self.feed.source is None:
             toast(self, "no log provider to query", severity="warning")
             return
-        editor = self.query_one("#log-query", Input)
-        editor.value = plain_str(self.snapshot.query)  # a query from the config may hold escapes
+        editor = self.query_one("#log-query", QueryEditor)
+        editor.start(self.snapshot.query, self.prefs.history)
         editor.add_class("-open")
         self.screen.set_focus(editor)  # at once (focus() defers): keys typed next go here
-
-    def _close_query_editor(self) -> None:
-        editor = self.query_one("#log-query", Input)
-        editor.remove_class("-open")
-        self.screen.set_focus(self.view)
 
     def on_key(self, event: events.Key) -> None:
         if event.key != "escape":
             return
         if self.query_one("#log-query", Input).has_focus:
             event.stop()
-            self._close_query_editor()
+            self._close_editor("#log-query")
         elif self.query_one("#log-search", Input).has_focus:
             event.stop()
             self.set_search("")
-            self._close_search()
+            self._close_editor("#log-search")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "log-search":
             event.stop()
             self.set_search(event.value)
-            self._close_search()
+            self._close_editor("#log-search")
             if self.search_text and self.view.searcher.ids:
                 self.view.action_search_next(-1)  # the newest match, paused there
             return
@@ -474,16 +454,39 @@ class LogPane(Pane):
             return
         event.stop()
         query = event.value.strip()
-        self._close_query_editor()
+        self._close_editor("#log-query")
         if not query or query == self.snapshot.query or self.feed is None:
             return
-        self.run_worker(self.try_query(query), exit_on_error=False, group="logs-query",
+        self.run_worker(self._try_query(query), exit_on_error=False, group="logs-query",
                         exclusive=True)
 
-    async def try_query(self, query: str) -> None:
+    async def _try_query(self, query: str) -> None:
         """Loki checks the query first; on an error the previous query keeps streaming."""
         assert self.feed is not None
         error = await self.feed.try_query(query)
         if error is not None:
             toast(self, f"{error} — keeping the previous query", title="LogQL",
                   severity="error", timeout=8)
+            return
+        problem = self.prefs.remember_query(query)
+        if problem is not None:
+            toast(self, f"query history not saved: {problem}", title="LogQL",
+                  severity="warning", timeout=6)
+
+    # ------------------------------------------------------------------------ fields, detail
+
+    async def action_fields(self) -> None:
+        """``F``: pick the columns of structured rows (fields seen in the newest lines),
+        remembered for this query; structured mode is turned on to show them."""
+        from sre_cockpit.ui.logs.fields import apply_columns, pick_columns  # loaded when used
+
+        view = self.view
+        await pick_columns(self, view.moment_rows, view.ring, view._structured.columns,
+                           lambda columns: apply_columns(self, view, self.prefs,
+                                                         self.snapshot.query, columns))
+
+    def action_detail(self) -> None:
+        """``enter``: the selected line (the newest while following) in full."""
+        from sre_cockpit.ui.logs.detail import show_line_detail  # loaded when first used
+
+        show_line_detail(self, self.view.current_row(), utc=self.view.utc)
