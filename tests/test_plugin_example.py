@@ -461,7 +461,8 @@ def test_the_cockpit_acknowledges_through_the_plugin(venv: Path, stub: Statuspag
         cockpit.wait_for(lambda s: bool(stub.patches()) and "Send (y)" not in s)
         assert stub.patches() == [("p0checkout001", {"incident": {
             "status": "identified", "deliver_notifications": False}})]
-        cockpit.wait_for(lambda s: re.search(r"p0checkou\S* +critical +acked +Checkout API errors",
+        # the id column shows the shortest unique prefix (p0chec…)
+        cockpit.wait_for(lambda s: re.search(r"p0che\S* +critical +acked +Checkout API errors",
                                              s) is not None)
     finally:
         cockpit.stop()

@@ -265,7 +265,7 @@ def detail_text(incident: Incident | None, selected: int, id_prefix: int | None 
     if incident is not None:
         full = sanitize_line(incident.id)
         if id_prefix is not None and short_id(full, id_prefix) != full:
-            text.append("  id " + full, style="dim")
+            text.append("  id " + full)  # the line is muted already: dim on it is unreadable
     return text
 
 
