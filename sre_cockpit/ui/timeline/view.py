@@ -58,6 +58,17 @@ if TYPE_CHECKING:
 _KINDS_FILTER = re.compile(r"(?i)^kinds?:\s*(.*)$")
 
 
+def column_widths(rows: Iterable[tuple[Text, ...]]) -> list[int]:
+    """The widest cell of each column over ``rows`` (terminal cells)."""
+    widths: list[int] = []
+    for row in rows:
+        for index, cell in enumerate(row):
+            if index == len(widths):
+                widths.append(0)
+            widths[index] = max(widths[index], cell.cell_len)
+    return widths
+
+
 class TimelinePane(Pane):
     """Incident timeline, incident clock and durable notes."""
 
@@ -247,6 +258,12 @@ class TimelinePane(Pane):
         for key, event, row in built:
             self._row_events[key] = event
             table.add_row(*row, key=key)
+        # DataTable widens its columns to the new rows only when its own message queue goes
+        # idle; once (a CI run, two workers) that never came and every column stayed as wide as
+        # its label ("tim", "[fai…") for 20 s. The cells are measured here instead.
+        for column, width in zip(table.ordered_columns, column_widths(row for _, _, row in built),
+                                 strict=False):
+            column.content_width = max(column.content_width, width)
         target = None
         if keep is not None and keep in self._row_events:
             target = list(self._row_events).index(keep)
