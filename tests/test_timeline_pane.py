@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from journal_helpers import T0, DiskFull, incident
 from timeline_helpers import NOW, TimelineHost, loaded, loaded_timeline, make_runtime, story_events
 
-from sre_cockpit.core.models import LogLine
+from sre_cockpit.core.models import LogLine, TimelineEvent
 from sre_cockpit.feeds.cockpit import Cockpit
 from sre_cockpit.feeds.notes import NotesError, pin_text
 from sre_cockpit.reports.export import export_postmortem
@@ -213,3 +214,21 @@ async def test_related_incidents_of_the_service_show_their_lifecycle_only(tmp_pa
         assert ("△ alert_start", "CheckoutHighErrorRate started  [am]") in kinds
         assert not any("about the alert only" in text for _k, text in kinds)
         assert str(pane.query_one(".timeline-status").render()).endswith("·  6 events")
+
+
+async def test_columns_fit_the_rows_as_soon_as_they_are_shown(tmp_path: Path) -> None:
+    # DataTable widens its columns only when its own queue goes idle; once (a loaded CI run)
+    # that never came and every column stayed as wide as its label ("tim", "[fai…"). The pane
+    # sizes them as it adds the rows: checked with no await between the rows and the widths.
+    async with loaded_timeline(tmp_path) as (app, pilot, pane):
+        app.focus(None)  # every incident's events
+        await pilot.pause()
+        wider = TimelineEvent(at=NOW, kind="status_update_with_a_long_kind", source="pd-eu-west",
+                              text="a much longer event text than any row so far " * 2,
+                              incident_id="P1", id="wide")
+        pane.show(replace(pane.snapshot, events=(*pane.snapshot.events, wider)))
+        table = pane.table  # no await since the rows were added
+        assert table.row_count > 0
+        for index, column in enumerate(table.ordered_columns):
+            widest = max(table.get_row_at(row)[index].cell_len for row in range(table.row_count))
+            assert column.content_width >= widest, (str(column.label), column.content_width)
