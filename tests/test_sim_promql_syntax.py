@@ -102,7 +102,7 @@ def test_go_escapes_in_label_values() -> None:
 
 
 @pytest.mark.parametrize("query", ["(up)[5m:1m]", "sum(up)[5m:]", "up[5m:1m]", "up offset 5m",
-                                   "up @ 100", "topk(2, up)", "up and up",
+                                   "up @ 100", "topk(2, up)",
                                    "up + on(a) group_left up"])
 def test_what_prometheus_accepts_but_the_simulator_cannot_evaluate_says_so(query: str) -> None:
     with pytest.raises(promql.ParseError) as info:

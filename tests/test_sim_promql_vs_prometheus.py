@@ -105,7 +105,20 @@ def _queries() -> list[str]:
         out.append(f'sum(increase(http_requests_total{{service="checkout",code=~"5.."}}[{w}]))')
         out.append(f"sum by (service) (rate(http_requests_total[{w}]))")
         out.append(f"sum without (code) (rate(http_requests_total[{w}]))")
+        # the cockpit's SLO evaluation asks every window of one side in one query
+        out.append(" or ".join(f'label_replace({bad.replace("{{.window}}", w)}, '
+                               f'"sre_cockpit_window", "{w}", "", "")' for w in WINDOWS))
     out += [d["query"] for d in cfg["deploys"]]
+    rates = "rate(http_requests_total[5m])"
+    out += [f"sum by (service) ({rates}) or sum by (code) ({rates})",
+            f"sum by (service) ({rates}) or on(service) sum by (service, code) ({rates})",
+            f"sum by (service) ({rates}) and on(service) app_build_info",
+            f'app_build_info and ignoring(version) sum by (service) ({rates})',
+            'app_build_info unless on(service) sum by (service) (rate(http_requests_total{code=~"5.."}[5m]))',
+            'label_replace(app_build_info, "major", "$1", "version", "([0-9]+)[.].*")',
+            'label_replace(app_build_info, "v", "${1}_$2x_$$", "version", "([0-9]+)[.]([0-9]+).*")',
+            'label_replace(app_build_info, "service", "", "service", "check.*")',
+            'label_replace(app_build_info, "service", "other", "nolabel", "x")']
     out += ["app_build_info", "changes(app_build_info[2h]) > 0", "vector(1)",
             "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))",
             'sum(rate(http_requests_total{service="search"}[5m])) * 60',
@@ -195,6 +208,13 @@ MORE_QUERIES = [
     "sum(1 2", "rate(1 2", "sum(up up", "abs(up,1 2", "sum(up ]", "up # comment",
     "(up)[5m:1m]", "up[5m:1m]", "up offset 5m", "topk(2, up)", "up and up",
     "up + on(a) group_left up",
+    "1 or up", "up unless 1", "up or bool up", "1 and 2", "up or up[5m]",
+    'label_replace(app_build_info, "1x", "a", "service", ".*")',
+    'label_replace(app_build_info, "x", "a", "service", "(.*")',
+    'label_replace(app_build_info, "x", "a", "service")',
+    'label_replace(app_build_info[5m], "x", "a", "service", ".*")',
+    'label_replace(app_build_info, x, "a", "service", ".*")',
+    'label_replace(app_build_info, "service", "x", "version", ".*")',
 ]
 
 

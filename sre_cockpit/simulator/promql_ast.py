@@ -15,6 +15,8 @@ AGGREGATIONS = {"sum", "min", "max", "avg", "count"}
 """The aggregation operators the simulator evaluates."""
 COMPARISONS = {"==", "!=", ">", "<", ">=", "<="}
 """Comparison operators (filtering, or 0/1 with ``bool``)."""
+SET_OPERATORS = {"and", "or", "unless"}
+"""Set operators between instant vectors (many-to-many on the matching labels)."""
 
 
 class PromQLError(Exception):

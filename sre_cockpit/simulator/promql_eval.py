@@ -10,11 +10,13 @@ samples (``tests/test_sim_promql_vs_prometheus.py``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Union
 
 from sre_cockpit.simulator.promql_ast import (
     COMPARISONS,
+    SET_OPERATORS,
     Agg,
     Binary,
     Call,
@@ -234,6 +236,9 @@ class Evaluator:
                 groups.setdefault(label_key(rest), []).append((ub, v))
                 keep[label_key(rest)] = rest
             return [(keep[k], _bucket_quantile(q, b)) for k, b in groups.items()]
+        if f == "label_replace":
+            return _label_replace(as_vector(self.eval(e.args[0], t_ms)),
+                                  *(str(self.eval(a, t_ms)) for a in e.args[1:]))
         raise PromQLError(f'function "{f}" is not supported by the sre-cockpit simulator')
 
     def _range_fn(self, f: str, s: Series, t_ms: int, range_ms: int) -> float | None:
@@ -306,7 +311,19 @@ class Evaluator:
                 else:
                     out.append((drop_name(lbl), _arith(e.op, a, b)))
             return out
+        if e.op in SET_OPERATORS:
+            return self._set_operation(e, as_vector(lv), as_vector(rv))
         return self._vector_binary(e, as_vector(lv), as_vector(rv))
+
+    def _set_operation(self, e: Binary, lhs: list[Sample], rhs: list[Sample]) -> list[Sample]:
+        """``and``, ``or``, ``unless``: many-to-many on the matching labels, every sample
+        keeping its own labels (metric name included)."""
+        if e.op == "or":
+            left = {self._signature(e, lbl) for lbl, _v in lhs}
+            return lhs + [(lbl, v) for lbl, v in rhs if self._signature(e, lbl) not in left]
+        right = {self._signature(e, lbl) for lbl, _v in rhs}
+        keep = e.op == "and"
+        return [(lbl, v) for lbl, v in lhs if (self._signature(e, lbl) in right) == keep]
 
     def _signature(self, e: Binary, lbl: Labels) -> tuple[tuple[str, str], ...]:
         if e.on:
@@ -351,6 +368,54 @@ class Evaluator:
             else:
                 out.append((drop_name(metric), _arith(e.op, v, rv)))
         return out
+
+
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_GO_TEMPLATE_REF = re.compile(r"\$(?:\$|\{(\w+)\}|(\w+))")
+
+
+def _label_replace(vector: list[Sample], dst: str, replacement: str, src: str,
+                   regex: str) -> list[Sample]:
+    """Prometheus' ``label_replace``: where ``regex`` matches the whole of label ``src``, label
+    ``dst`` becomes ``replacement`` with ``$1``/``${name}`` expanded (removed when empty);
+    samples that do not match are kept unchanged."""
+    try:
+        rx = re.compile(f"(?:{regex})")
+    except re.error:
+        raise PromQLError(f"invalid regular expression in label_replace(): {regex}",
+                          "execution") from None
+    if not _LABEL_NAME.fullmatch(dst):
+        raise PromQLError(f"invalid destination label name in label_replace(): {dst}", "execution")
+    out: list[Sample] = []
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    for lbl, v in vector:
+        match = rx.fullmatch(lbl.get(src, ""))
+        metric = dict(lbl)
+        if match is not None:
+            metric.pop(dst, None)
+            value = _expand(match, replacement)
+            if value:
+                metric[dst] = value
+        key = label_key(metric)
+        if key in seen:
+            raise PromQLError("vector cannot contain metrics with the same labelset", "execution")
+        seen.add(key)
+        out.append((metric, v))
+    return out
+
+
+def _expand(match: re.Match[str], template: str) -> str:
+    """Go's ``Regexp.ExpandString``: ``$$`` is ``$``; ``$1``, ``${1}``, ``$name``, ``${name}``
+    are the group's text, empty when there is no such group."""
+    def one(ref: re.Match[str]) -> str:
+        name = ref.group(1) or ref.group(2)
+        if name is None:
+            return "$"
+        try:
+            return match.group(int(name) if name.isdigit() else name) or ""
+        except IndexError:  # no such group
+            return ""
+    return _GO_TEMPLATE_REF.sub(one, template)
 
 
 def _fmt_labels(lbl: Labels) -> str:

@@ -3,7 +3,7 @@
 Recursive descent with precedence climbing for binary operators. It type-checks like Prometheus
 (function arguments, aggregation operands, scalar comparisons) and answers Prometheus 2.42's
 error text and 1-based column where the simulator has been compared with it. Syntax outside the
-simulator's subset (``offset``, ``@``, subqueries, ``group_left``, set operators, ``topk``…) is
+simulator's subset (``offset``, ``@``, subqueries, ``group_left``, ``topk``…) is
 refused as "not supported by the sre-cockpit simulator".
 """
 
@@ -15,6 +15,7 @@ import re
 from sre_cockpit.simulator.promql_ast import (
     AGGREGATIONS,
     COMPARISONS,
+    SET_OPERATORS,
     Agg,
     Binary,
     Call,
@@ -111,7 +112,7 @@ class Parser:
             if op is None or _PRECEDENCE[op] < min_prec:
                 return lhs
             tok = self.next()
-            if op in ("and", "or", "unless", "atan2"):
+            if op == "atan2":
                 raise ParseError(tok.col, f'binary operator "{op}" is not supported by the sre-cockpit simulator')
             node = Binary(op, lhs, NumberLit(0.0))
             if self.at("ident", "bool"):
@@ -137,6 +138,8 @@ class Parser:
                 raise ParseError(tok.col, "comparisons between scalars must use BOOL modifier")
             if node.has_matching and "scalar" in (lt, rt):
                 raise ParseError(lhs_col, "vector matching only allowed between instant vectors")
+            if op in SET_OPERATORS and "scalar" in (lt, rt):
+                raise ParseError(lhs_col, f'set operator "{op}" not allowed in binary scalar expression')
             lhs = node
 
     def parse_unary(self) -> Expr:
@@ -281,6 +284,7 @@ class Parser:
             "changes": ["range vector"], "delta": ["range vector"], "vector": ["scalar"],
             "scalar": ["instant vector"], "time": [], "abs": ["instant vector"],
             "histogram_quantile": ["scalar", "instant vector"],
+            "label_replace": ["instant vector", "string", "string", "string", "string"],
         }
         if name not in sig:
             raise ParseError(tok.col, f'function "{name}" is not supported by the sre-cockpit simulator')
