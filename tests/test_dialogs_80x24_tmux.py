@@ -66,6 +66,14 @@ def close(pane: TmuxPane, *keys: str) -> None:
     pane.wait_for(gone, timeout=10)
 
 
+def open_read_close(pane: TmuxPane, key: str, *texts: str) -> None:
+    """Open a dialog with ``key``, wait until its box is whole with every text in ``texts``
+    inside it, then close it with ``esc``."""
+    pane.send(key)
+    pane.wait_for(lambda s: boxed(s, *texts), timeout=15)
+    close(pane)
+
+
 def test_bulk_ack_lists_titles_and_says_what_it_skips_and_why(demo: TmuxPane) -> None:
     to_row(demo, 0, "checkout is answering")  # an Alertmanager alert
     demo.send("x", "j", "x", "j", "j", "x")  # + PWSTN9D (triggered) + P30AVQB (acked)
@@ -109,32 +117,18 @@ def test_silence_form_and_its_confirm_are_usable_at_80x24(demo: TmuxPane) -> Non
 
 def test_note_editor_and_describe_at_80x24(demo: TmuxPane) -> None:
     to_row(demo, 1, "PaymentsLatencyHigh")
-    demo.send("n")
-    demo.wait_for(lambda s: boxed(s, "Note for pd:PWSTN9D", "Send (ctrl+s)", "Discard",
-                                  "Close (esc)"), timeout=15)
-    close(demo)
-    demo.send("d")
-    demo.wait_for(lambda s: boxed(s, "pd:PWSTN9D", "── incident ──", "id PWSTN9D",
-                                  "esc close"), timeout=15)
-    close(demo)
+    open_read_close(demo, "n", "Note for pd:PWSTN9D", "Send (ctrl+s)", "Discard", "Close (esc)")
+    open_read_close(demo, "d", "pd:PWSTN9D", "── incident ──", "id PWSTN9D", "esc close")
 
 
 def test_oncall_forms_at_80x24(demo: TmuxPane) -> None:
     to_row(demo, 1, "PaymentsLatencyHigh")
-    demo.send("A")
-    demo.wait_for(lambda s: boxed(s, "Reassign PWSTN9D", "found", "Ravi Menon",
-                                  "enter picks · esc cancels"), timeout=15)
-    close(demo)
-    demo.send("E")
-    demo.wait_for(lambda s: boxed(s, "Escalate PWSTN9D", "Level (1 is the first)",
-                                  "enter picks · esc cancels"), timeout=15)
-    close(demo)
-    demo.send("Z")
-    demo.wait_for(lambda s: boxed(s, "Snooze PWSTN9D", "esc"), timeout=15)
-    close(demo)
-    demo.send("U")
-    demo.wait_for(lambda s: boxed(s, "PWSTN9D", "ctrl+s", "esc"), timeout=15)
-    close(demo)
+    open_read_close(demo, "A", "Reassign PWSTN9D", "found", "Ravi Menon",
+                    "enter picks · esc cancels")
+    open_read_close(demo, "E", "Escalate PWSTN9D", "Level (1 is the first)",
+                    "enter picks · esc cancels")
+    open_read_close(demo, "Z", "Snooze PWSTN9D", "esc")
+    open_read_close(demo, "U", "PWSTN9D", "ctrl+s", "esc")
 
 
 def test_help_at_80x24(demo: TmuxPane) -> None:

@@ -4,25 +4,19 @@ them back, newest first, and ``enter`` streams the one recalled."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
 from test_logs_border_pty import logs_border
 from test_logs_health_pty import pane_text
+from war_room_helpers import log_simulator, open_log_pane
 
 pytestmark = [pytest.mark.slow]
 
 UP, ENTER, CTRL_U = b"\x1b[A", b"\r", b"\x15"
 CHECKOUT = '{namespace="shop", app="checkout"}'
 SEARCH = '{namespace="shop", app="search"}'
-
-
-def cockpit(config: Path) -> PtyScreen:
-    return PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=120, rows=40)
 
 
 def run_query(term: PtyScreen, query: str) -> None:
@@ -43,24 +37,16 @@ def editor_line(term: PtyScreen) -> str:
 
 
 def test_history_survives_a_restart_and_up_recalls_it(tmp_path: Path) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config)
-    try:
-        term = cockpit(config)
+    with log_simulator(tmp_path) as config:
+        term = open_log_pane(config)
         try:
-            term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 40, "log lines")
-            term.type(b"2")
-            term.pump(0.5)
             run_query(term, CHECKOUT)
             run_query(term, SEARCH)
         finally:
             term.close()
-        term = cockpit(config)  # a new run of the same context
+        term = open_log_pane(config)  # a new run of the same context
         try:
-            term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 40, "log lines")
             assert '{namespace="shop"}' in logs_border(term)[0]
-            term.type(b"2")
-            term.pump(0.5)
             term.type(b"l")
             term.wait_for(lambda t: "↑↓ history" in t.text or '{namespace="shop"}' in
                           editor_line(t), 10, "the editor")
@@ -75,5 +61,3 @@ def test_history_survives_a_restart_and_up_recalls_it(tmp_path: Path) -> None:
                           "checkout's lines")
         finally:
             term.close()
-    finally:
-        sim.stop()

@@ -116,3 +116,44 @@ def test_chunks_split_without_losing_entries() -> None:
     entries = list(entries_of(make_row(i, line(i), 4096) for i in range(10)))
     assert [len(c) for c in chunks(entries, 4)] == [4, 4, 2]
     assert [e for c in chunks(entries, 4) for e in c] == entries
+
+
+NEWEST_COUNTS = (0, 1, 9, 10, 11, BLOCK - 1, BLOCK, BLOCK + 9, BLOCK + 10, BLOCK + 11,
+                 2 * BLOCK + 10, 3 * BLOCK, 10 * BLOCK)
+
+
+def test_newest_lines_are_the_tail_of_lines_across_block_boundaries() -> None:
+    store = RowStore()
+    lines = [line(i) for i in range(3 * BLOCK + 10)]  # three sealed blocks and 10 open rows
+    store.add_lines(lines, 4096, 10_000)
+    expected = [(ln.ts_ns, ln.line) for ln in lines]
+    assert expected[7][1] != make_row(7, lines[7], 4096).text  # a raw kept apart from its text
+    for count in NEWEST_COUNTS:
+        assert store.newest_lines(count) == (expected[-count:] if count else []), count
+    assert store.newest_lines(-1) == [] and RowStore().newest_lines(5) == []
+
+
+def test_newest_lines_after_wrap_around_and_eviction() -> None:
+    store = RowStore()
+    keep = 2 * BLOCK + 100  # bounded: the oldest sealed block is partly evicted
+    lines = [line(i) for i in range(5 * BLOCK + 37)]
+    for start in range(0, len(lines), 300):  # batches, as the stream delivers them
+        _rows, _evicted = store.add_lines(lines[start:start + 300], 4096, keep)
+    assert len(store) == keep and store.first_id == len(lines) - keep
+    expected = [(ln.ts_ns, ln.line) for ln in lines[-keep:]]
+    assert list(store.lines()) == expected
+    for count in (*NEWEST_COUNTS, keep - 1, keep, keep + 1):
+        assert store.newest_lines(count) == (expected[-count:] if count else []), count
+    store.evict(keep - 5)  # only the open block's newest five rows are left
+    assert store.newest_lines(100) == expected[-5:]
+
+
+def test_newest_lines_over_an_id_gap() -> None:
+    store = RowStore()
+    store.add_lines([line(i) for i in range(BLOCK + 3)], 4096, 10_000)
+    store.next_id += 50  # lines skipped: the next rows start a new block
+    store.add_lines([line(i) for i in range(BLOCK + 53, 2 * BLOCK + 60)], 4096, 10_000)
+    expected = list(store.lines())
+    assert len(expected) == 2 * BLOCK + 10
+    for count in NEWEST_COUNTS:
+        assert store.newest_lines(count) == (expected[-count:] if count else []), count

@@ -5,14 +5,12 @@ the same context shows the same columns for the same query (remembered in the da
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
-from test_logs_health_pty import pane_text
 from test_logs_structured_pty import structured_rows
+from war_room_helpers import log_simulator, open_log_pane
 
 pytestmark = [pytest.mark.slow]
 
@@ -20,17 +18,12 @@ END, ENTER = b"\x1b[F", b"\r"
 TITLE = "columns of structured rows"
 
 
-def cockpit(config: Path) -> PtyScreen:
-    return PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=120, rows=40)
-
-
-def open_logs(term: PtyScreen) -> None:
-    term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 40, "log lines")
-    term.type(b"2")
-    term.pump(0.5)
+def open_logs(config: Path) -> PtyScreen:
+    """The cockpit on ``config``, its log pane focused with lines and maximised (``z``)."""
+    term = open_log_pane(config)
     term.type(b"z")  # maximised: whole rows in sight
     term.pump(0.5)
+    return term
 
 
 def only_message_columns(term: PtyScreen) -> bool:
@@ -39,12 +32,9 @@ def only_message_columns(term: PtyScreen) -> bool:
 
 
 def test_picked_columns_show_and_are_remembered_across_runs(tmp_path: Path) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config)
-    try:
-        term = cockpit(config)
+    with log_simulator(tmp_path) as config:
+        term = open_logs(config)
         try:
-            open_logs(term)
             term.type(b"F")
             term.wait_for(lambda t: TITLE in t.text, 15, "the field picker")
             term.wait_for(lambda t: all(name in t.text for name in
@@ -59,12 +49,9 @@ def test_picked_columns_show_and_are_remembered_across_runs(tmp_path: Path) -> N
             term.wait_for(only_message_columns, 15, "rows of time, level and message")
         finally:
             term.close()
-        term = cockpit(config)
+        term = open_logs(config)
         try:
-            open_logs(term)
             term.type(b"s")
             term.wait_for(only_message_columns, 15, "the remembered columns")
         finally:
             term.close()
-    finally:
-        sim.stop()

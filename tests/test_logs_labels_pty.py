@@ -5,14 +5,13 @@ filter typed in the browser is added to the query."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
 from test_logs_border_pty import logs_border
 from test_logs_health_pty import pane_text
+from war_room_helpers import log_sim_cockpit
 
 pytestmark = [pytest.mark.slow]
 
@@ -35,13 +34,7 @@ def keys(term: PtyScreen, *sequence: bytes) -> None:
 
 
 def test_label_browser_shapes_the_query(tmp_path: Path) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config)
-    term = PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=120, rows=40)
-    try:
-        term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 40, "log lines")
-        keys(term, b"2")
+    with log_sim_cockpit(tmp_path) as term:
         open_browser(term)
         assert '− namespace="shop"' in term.text
         keys(term, HOME, DOWN, ENTER)  # the labels follow the query's one matcher: app ▸
@@ -68,6 +61,3 @@ def test_label_browser_shapes_the_query(tmp_path: Path) -> None:
         term.wait_for(lambda t: bool(log_lines(t)) and all(
             "level=info" in r and "app=checkout" in r for r in log_lines(t)), 30,
             "only the filtered lines")
-    finally:
-        term.close()
-        sim.stop()

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from loki_helpers import loki_stub, write_config
 from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
 from test_logs_health_pty import pane_text
+from war_room_helpers import log_sim_cockpit
 
 pytestmark = [pytest.mark.slow]
 
@@ -29,14 +29,7 @@ def copied(term: PtyScreen) -> list[str]:
 
 
 def test_detail_of_a_simulator_line_at_80x24(tmp_path: Path) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config)
-    term = PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=80, rows=24)
-    try:
-        term.wait_for(lambda t: "● loki" in t.lines[0], 40, "Loki answering")
-        term.type(b"2")
-        term.wait_for(lambda t: "level" in pane_text(t, "Logs"), 30, "log lines")
+    with log_sim_cockpit(tmp_path, cols=80, rows=24) as term:
         term.type(b" ")  # pause: the line under the cursor stays put
         term.pump(0.5)
         term.type(b"\r")
@@ -56,9 +49,6 @@ def test_detail_of_a_simulator_line_at_80x24(tmp_path: Path) -> None:
                                     for c in copied(t)), 10, "the line copied")
         term.type(ESC)
         term.wait_for(lambda t: TITLE not in t.text and "Logs" in t.text, 10, "closed")
-    finally:
-        term.close()
-        sim.stop()
 
 
 def test_detail_of_a_hostile_json_line(tmp_path: Path) -> None:

@@ -6,13 +6,11 @@ locally when the simulator runs as a Loki without pattern ingesters (``--loki-no
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
 from test_logs_health_pty import pane_text
+from war_room_helpers import log_sim_cockpit
 
 pytestmark = [pytest.mark.slow]
 
@@ -22,15 +20,8 @@ HEADER = re.compile(r"patterns \((loki|local \([^)]*\))\): ([\d,]+) over ([\d,]+
 
 @pytest.mark.parametrize("server_patterns", [True, False])
 def test_patterns_of_the_buffer(tmp_path: Path, server_patterns: bool) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config,
-                           extra_args=() if server_patterns else ("--loki-no-patterns",))
-    term = PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=120, rows=40)
-    try:
-        term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 40, "log lines")
-        term.type(b"2")
-        term.pump(0.5)
+    with log_sim_cockpit(tmp_path, extra_args=() if server_patterns
+                         else ("--loki-no-patterns",)) as term:
         term.type(b"z")
         term.pump(2.0)
         term.type(b"a")
@@ -51,6 +42,3 @@ def test_patterns_of_the_buffer(tmp_path: Path, server_patterns: bool) -> None:
             assert sum(counts) <= int(header.group(3).replace(",", "")), text
         term.type(b"a")
         term.wait_for(lambda t: HEADER.search(pane_text(t, "Logs")) is None, 10, "closed")
-    finally:
-        term.close()
-        sim.stop()

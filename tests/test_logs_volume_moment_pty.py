@@ -6,15 +6,14 @@ range, follow off — and ``.`` returns to live; a mouse click on a bar does the
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from markup_helpers import mouse_click
 from pty_screen import PtyScreen
-from sim_helpers import launch_simulator
 from test_logs_border_pty import logs_border
 from test_logs_health_pty import pane_text
+from war_room_helpers import log_sim_cockpit
 
 pytestmark = [pytest.mark.slow]
 
@@ -33,14 +32,7 @@ def banner(term: PtyScreen) -> str:
 
 
 def test_a_bar_chosen_by_keys_or_click_moves_the_incident_clock(tmp_path: Path) -> None:
-    config = tmp_path / "sim.yaml"
-    sim = launch_simulator(seed=3, log_rate=20, write_config=config)
-    term = PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
-                     cols=120, rows=40)
-    try:
-        term.wait_for(lambda t: "● loki ok" in t.lines[0], 40, "Loki answering")
-        term.type(b"2")
-        term.pump(0.5)
+    with log_sim_cockpit(tmp_path) as term:
         term.type(b"v")
         term.wait_for(lambda t: bool(BARS.search(pane_text(t, "Logs"))), 30, "the strip")
         term.type(LEFT)
@@ -69,6 +61,3 @@ def test_a_bar_chosen_by_keys_or_click_moves_the_incident_clock(tmp_path: Path) 
         term.type(mouse_click(column, row))
         term.wait_for(lambda t: "(log volume) — . returns to live" in banner(t), 15,
                       "the clicked bar's moment")
-    finally:
-        term.close()
-        sim.stop()

@@ -4,7 +4,10 @@
 ``sre-cockpit`` on a pty (:class:`notes_helpers.Cockpit`: a pyte screen that answers terminal
 queries); :func:`resize` changes the terminal's size like tmux does; :func:`sgr_colours` reads
 the colours out of the raw bytes the cockpit wrote; :func:`cell_colours` reads every cell's
-colours from the emulated screen.
+colours from the emulated screen. :func:`log_sim_cockpit` (or :func:`log_simulator` with
+:func:`open_log_pane`, to start more than one cockpit on the same simulator) is the log pty
+tests' set-up: the cockpit in a :class:`pty_screen.PtyScreen`, the log pane focused and showing
+Loki's lines.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import contextlib
 import os
 import re
 import signal
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from notes_helpers import Cockpit
+from pty_screen import PtyScreen
 from sim_helpers import SimHandle, launch_simulator
+from test_logs_health_pty import pane_text
 from test_pty_hostile import set_winsize
 
 ALL_PANES = ("Incidents", "Logs", "SLOs", "Timeline")
@@ -42,6 +48,50 @@ def sim_cockpit(tmp_path: Path, *, cols: int = 120, rows: int = 40, args: Sequen
         if app is not None:
             app.stop()
         sim.stop()
+
+
+@contextlib.contextmanager
+def log_simulator(tmp_path: Path, *, extra_args: Sequence[str] = ()) -> Iterator[Path]:
+    """The simulator (seed 3, 20 log lines a second, ``extra_args``) for the log pty tests.
+
+    Yields:
+        The config it wrote (``tmp_path/sim.yaml``); the simulator is stopped after.
+    """
+    config = tmp_path / "sim.yaml"
+    sim = launch_simulator(seed=3, log_rate=20, write_config=config, extra_args=extra_args)
+    try:
+        yield config
+    finally:
+        sim.stop()
+
+
+def open_log_pane(config: Path, *, cols: int = 120, rows: int = 40) -> PtyScreen:
+    """The real ``sre-cockpit`` on ``config`` in a pty, once Loki answers (``● loki ok`` in
+    the top bar), the log pane is focused (``2``: at 80x24 it is then shown alone) and Loki's
+    lines are in it. The caller closes it; it is closed here if it never gets there."""
+    term = PtyScreen([sys.executable, "-m", "sre_cockpit", "--config", str(config)],
+                     cols=cols, rows=rows)
+    try:
+        term.wait_for(lambda t: "● loki ok" in t.lines[0], 40, "Loki answering")
+        term.type(b"2")
+        term.wait_for(lambda t: "level=" in pane_text(t, "Logs"), 30, "log lines")
+        term.pump(0.5)
+    except BaseException:
+        term.close()
+        raise
+    return term
+
+
+@contextlib.contextmanager
+def log_sim_cockpit(tmp_path: Path, *, cols: int = 120, rows: int = 40,
+                    extra_args: Sequence[str] = ()) -> Iterator[PtyScreen]:
+    """:func:`log_simulator` and one :func:`open_log_pane` on it, both stopped after."""
+    with log_simulator(tmp_path, extra_args=extra_args) as config:
+        term = open_log_pane(config, cols=cols, rows=rows)
+        try:
+            yield term
+        finally:
+            term.close()
 
 
 def every_pane_has_data(text: str) -> bool:

@@ -308,6 +308,30 @@ class RowStore:
             i = row_id - block.first_id
             yield block.ts[i], block.raws.get(i, text)
 
+    def newest_lines(self, count: int) -> list[tuple[int, str]]:
+        """(timestamp, raw line) of the newest ``count`` rows, oldest first: the tail of
+        :meth:`lines`, but only the newest sealed blocks it needs are decompressed (newest
+        first), and no :class:`Row` is built for a sealed row.
+
+        Args:
+            count: rows wanted (fewer come back when fewer are buffered; none for ``<= 0``).
+        """
+        if count <= 0:
+            return []
+        opened = self._open[-count:]
+        parts = [[(row.ts_ns, row.raw) for row in opened]]
+        left = count - len(opened)
+        last = len(self._sealed) - 1
+        for n, block in enumerate(reversed(self._sealed)):
+            if left <= 0:
+                break
+            start = max(self._skip if n == last else 0, block.count - left)
+            texts = self._texts.get(block.first_id) or block.texts()
+            raws, ts = block.raws, block.ts
+            parts.append([(ts[i], raws.get(i, texts[i])) for i in range(start, block.count)])
+            left -= block.count - start
+        return [line for part in reversed(parts) for line in part]
+
     def _open_first(self) -> int:
         return self._open[0].id if self._open else 1 << 62
 

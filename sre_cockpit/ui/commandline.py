@@ -13,7 +13,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import events, on
@@ -322,31 +322,48 @@ def without_textual_theme_command(commands: Iterable[SystemCommand]) -> Iterator
             yield command
 
 
+@runtime_checkable
+class PaletteHost(Protocol):
+    """What the palette's cockpit entries use of the app (a protocol, checked with
+    ``isinstance``: this module does not import the app that lists it in ``COMMANDS``)."""
+
+    PANE_TITLES: ClassVar[dict[str, str]]
+    """Pane id → title, one "Show TITLE" entry each."""
+
+    def context_names(self) -> list[str]: ...
+
+    def cockpit_theme_names(self) -> list[str]: ...
+
+    async def run_command(self, name: str, args: tuple[str, ...]) -> str | None: ...
+
+
 class CockpitCommands(Provider):
     """Command-palette entries: panes, zoom, contexts, themes (the cockpit's own only), export,
-    help."""
+    help. Panes, contexts, themes and export are offered only by a :class:`PaletteHost` app."""
 
     def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
         entries: list[tuple[str, Callable[[], object], str]] = []
-        for pane_id, title in getattr(app, "PANE_TITLES", {}).items():
+        host = app if isinstance(app, PaletteHost) else None
+        for pane_id, title in (host.PANE_TITLES if host is not None else {}).items():
             entries.append((f"Show {title}", partial(app.run_action, f"show_pane('{pane_id}')"),
                             f"focus the {title} pane"))
         entries.append(("Zoom the focused pane", partial(app.run_action, "zoom"),
                         "maximise / restore (z)"))
         entries.append(("Keys: list every binding", partial(app.run_action, "help"), "?"))
-        command = getattr(app, "run_command", None)
-        if command is not None:
+        if host is not None:
+            command = host.run_command
+
             async def runner(name: str, args: tuple[str, ...]) -> None:
                 error = await command(name, args)
                 if error:  # the palette is closed by now: say why nothing happened
                     toast(app, str(error), title=f":{name} failed", severity="error",
                           timeout=10)
 
-            for name in getattr(app, "context_names", lambda: [])():
+            for name in host.context_names():
                 entries.append((f"Context: {plain_str(name)}", partial(runner, "ctx", (name,)),
                                 "rebuild the providers for this context"))
-            for name in getattr(app, "cockpit_theme_names", lambda: [])():
+            for name in host.cockpit_theme_names():
                 entries.append((f"Theme: {plain_str(name)}", partial(runner, "theme", (name,)),
                                 "change the colour theme"))
             entries.append(("Export post-mortem timeline", partial(runner, "export", ()),

@@ -13,7 +13,6 @@ Field names come sanitised from :mod:`sre_cockpit.core.logfields` and are shown 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
@@ -133,7 +132,7 @@ async def pick_columns(owner: Widget, moment_rows: Sequence[Row] | None, ring: R
     def newest() -> tuple[list[str], int]:
         if moment_rows is not None:
             return [row.raw for row in moment_rows[-SCAN_ROWS:]], len(moment_rows)
-        return [raw for _ts, raw in deque(ring.lines(), maxlen=SCAN_ROWS)], len(ring)
+        return [raw for _ts, raw in ring.newest_lines(SCAN_ROWS)], len(ring)
 
     raws, buffered = newest()
     seen = await asyncio.to_thread(fields_seen, raws)
