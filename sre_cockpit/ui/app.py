@@ -34,6 +34,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Static
 
+from sre_cockpit.core.heap import SETTLE_AFTER_S, settle_heap
 from sre_cockpit.core.models import Incident, LogLine, utcnow
 from sre_cockpit.ui.boot import BootInfo
 from sre_cockpit.ui.commandline import (
@@ -238,6 +239,7 @@ class CockpitApp(App[int]):
         self.set_active(self.active_pane, focus=True)
         self.started.set()
         await self.keys.replay_early()
+        self.set_timer(SETTLE_AFTER_S, settle_heap)
 
     async def on_unmount(self) -> None:
         if self.uninstall_signals is not None:
