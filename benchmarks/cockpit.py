@@ -436,7 +436,9 @@ def labels_shown(screen: Screen) -> bool | None:
     recognised by their start, the labels or the time.)"""
     rows = [row.strip() for row in pane_text(screen, "logs").splitlines()]
     labelled = sum(1 for row in rows if LABELS_FIRST_RX.match(row))
-    timed = sum(1 for row in rows if STRUCTURED_ROW_RX.match(row))
+    # a row whose whole label set fits (a wide pane) matches both: it counts as labelled only
+    timed = sum(1 for row in rows
+                if STRUCTURED_ROW_RX.match(row) and not LABELS_FIRST_RX.match(row))
     if labelled + timed == 0:
         return None
     return labelled > timed
