@@ -150,18 +150,20 @@ def test_the_trend_is_asked_again_only_when_its_range_moves(prom: PrometheusServ
 
 
 class NoLabelReplace:
-    """A Prometheus-compatible engine that refuses ``label_replace``; every window's query
-    answers the window's length in hours (error side: a tenth of it)."""
+    """A Prometheus-compatible engine without ``label_replace``: it refuses it (``refuse``) or
+    answers as if the query had no labels at all (a stub or a careless proxy); every window's
+    query answers the window's length in hours (error side: a tenth of it)."""
 
     name = "plain"
     step_align = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, refuse: bool = True) -> None:
+        self.refuse = refuse
         self.texts: list[str] = []
 
     async def query(self, query: str, at: datetime | None = None) -> MetricResult:
         self.texts.append(query)
-        if "label_replace" in query:
+        if "label_replace" in query and self.refuse:
             raise QueryError('PromQL error: unknown function with name "label_replace"',
                              retryable=False)
         hours = {"[5m]": 5 / 60, "[1h]": 1.0, "[30d]": 720.0}
@@ -186,14 +188,15 @@ class NoLabelReplace:
         return None
 
 
-def test_an_engine_that_refuses_the_combined_query_is_asked_per_window() -> None:
+@pytest.mark.parametrize("refuse", [True, False], ids=["refused", "answered-unlabelled"])
+def test_an_engine_without_label_replace_is_asked_per_window(refuse: bool) -> None:
     cfg = {"contexts": {"c": {"providers": {"plain": {"type": "prometheus", "url": "http://x"}},
                               "slos": [{"name": "s", "objective": 99.0, "window": "30d",
                                         "provider": "plain",
                                         "error_query": "sum(rate(errors[{{.window}}]))",
                                         "total_query": "sum(rate(all[{{.window}}]))"}]}}}
     runtime = Runtime(Config.model_validate(cfg), "c")
-    engine = NoLabelReplace()
+    engine = NoLabelReplace(refuse=refuse)
     runtime.providers["plain"] = engine  # type: ignore[assignment]
     evaluator = SloEvaluator(runtime, trend_points=0)
 

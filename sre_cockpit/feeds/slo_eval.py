@@ -121,8 +121,8 @@ async def _windows(provider: DetailedMetricSource, texts: dict[str, str], at: da
     """Every window's answer from one :func:`windows_query`.
 
     Raises:
-        QueryError: the engine refused the query (not retryable: ask window by window), or
-            what the provider raises.
+        QueryError: the engine refused the query or answered samples without the window
+            labels (not retryable: ask window by window), or what the provider raises.
     """
     result = await provider.query(windows_query(texts), at)
     if result.result_type != "vector":
@@ -131,8 +131,10 @@ async def _windows(provider: DetailedMetricSource, texts: dict[str, str], at: da
     samples: dict[str, list[MetricSample]] = {w: [] for w in texts}
     for sample in result.samples:
         window = sample.labels.get(WINDOW_LABEL)
-        if window in samples:
-            samples[window].append(sample)
+        if window not in samples:  # an engine (or proxy) that answers without the labels
+            raise QueryError("PromQL error: the windows query came back without its "
+                             f"{WINDOW_LABEL} labels", retryable=False)
+        samples[window].append(sample)
     return {w: Answer(_sum(found), result.warnings) for w, found in samples.items()}
 
 
