@@ -9,9 +9,11 @@ incident (a deploy, an SLO change); with an incident focused, everything counts 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
+from notes_helpers import Cockpit
 from war_room_helpers import focus_incident, sim_cockpit
 
 pytestmark = [pytest.mark.slow]
@@ -23,6 +25,21 @@ def rows(text: str) -> list[tuple[str, str, str]]:
     """(time, T±, kind) of every timeline row on the screen."""
     return [(m.group(1), m.group(2), m.group(3)) for line in text.splitlines()
             if (m := ROW.search(line))]
+
+
+def settled(app: Cockpit, quiet: float = 0.3, within: float = 5.0) -> str:
+    """The screen once no byte has changed it for ``quiet`` seconds: the focus re-renders
+    every row, and a read in the middle of that frame showed rows both where they were and
+    where they moved to (two deploys, two triggers: 1 run in 4 at load 4)."""
+    end = time.monotonic() + within
+    text = app.text()
+    while time.monotonic() < end:
+        app.pump(quiet)
+        now = app.text()
+        if now == text:
+            return now
+        text = now
+    return text
 
 
 def ready(text: str) -> bool:
@@ -50,7 +67,8 @@ def test_each_event_is_timed_from_its_own_incident_when_none_is_focused(
         app.write(b"z")
         key = focus_incident(app, "HighErrorRate", "pd")
         app.write(b"4z")
-        text = app.wait_for(f"incident {key}", 20)
+        app.wait_for(f"incident {key}", 20)
+        text = settled(app)
         shown = rows(text)
         assert [rel for _at, rel, kind in shown if kind == "deploy"] == ["T-6m"], shown
         assert [rel for _at, rel, kind in shown if kind == "trigger"] == ["T+0s"], shown
